@@ -1,0 +1,602 @@
+/*
+ * bmap.c -- the extent map of a regular file.
+ *
+ * On media a file's extents are records in a list of chunks, in no order:
+ * an insert or a removal changes one record, and a free slot is found in
+ * DRAM, so no change ever shifts records around.  In DRAM the same extents
+ * sit in a red-black tree keyed by file block, each remembering its record.
+ * If a transaction aborts, the tree is rebuilt from the rolled-back records.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "bmap.h"
+#include "mem.h"
+#include "out.h"
+#include "pool.h"
+#include "rbtree.h"
+#include "tx.h"
+
+struct bext {
+	struct dx_rb_node node;
+	uint64_t lblk;
+	uint64_t pblk;
+	uint64_t len;
+	bool unwritten;
+	struct dx_extent *slot;
+};
+
+struct dx_bmap {
+	struct dx_rb_root tree;
+	uint64_t count;
+	struct dx_extent **free;	/* free record slots */
+	size_t nfree, capfree;
+	struct dx_tx *tx;		/* transaction with our end hook */
+};
+
+static inline struct bext *
+bext_of(const struct dx_rb_node *n)
+{
+	return n ? dx_rb_entry(n, struct bext, node) : NULL;
+}
+
+static inline uint64_t
+bext_end(const struct bext *e)
+{
+	return e->lblk + e->len;
+}
+
+static struct bext *
+bext_next(const struct bext *e)
+{
+	return bext_of(dx_rb_next(&e->node));
+}
+
+/* bext_floor -- the extent with the greatest lblk <= 'lblk'. */
+static struct bext *
+bext_floor(const struct dx_bmap *bm, uint64_t lblk)
+{
+	struct dx_rb_node *n = bm->tree.node;
+	struct bext *best = NULL;
+
+	while (n != NULL) {
+		struct bext *e = bext_of(n);
+
+		if (e->lblk <= lblk) {
+			best = e;
+			n = n->right;
+		} else {
+			n = n->left;
+		}
+	}
+	return best;
+}
+
+/* bext_first_after -- the first extent that ends after 'lblk'. */
+static struct bext *
+bext_first_after(const struct dx_bmap *bm, uint64_t lblk)
+{
+	struct bext *e = bext_floor(bm, lblk);
+
+	if (e == NULL)
+		return bext_of(dx_rb_first(&bm->tree));
+	return bext_end(e) > lblk ? e : bext_next(e);
+}
+
+static void
+tree_insert(struct dx_bmap *bm, struct bext *e)
+{
+	struct dx_rb_node **link = &bm->tree.node, *parent = NULL;
+
+	while (*link != NULL) {
+		parent = *link;
+		link = e->lblk < bext_of(parent)->lblk ? &parent->left :
+			&parent->right;
+	}
+	dx_rb_link(&e->node, parent, link);
+	dx_rb_insert_color(&e->node, &bm->tree);
+	bm->count++;
+}
+
+static int
+free_push(struct daxfile_pool *pool, struct dx_bmap *bm, struct dx_extent *s)
+{
+	if (bm->nfree == bm->capfree) {
+		size_t cap = bm->capfree ? bm->capfree * 2 : DX_EXT_PER_CHUNK;
+		void *p = dx_realloc(pool->arena, bm->free, cap * sizeof(*bm->free));
+
+		if (p == NULL)
+			return -1;
+		bm->free = p;
+		bm->capfree = cap;
+	}
+	bm->free[bm->nfree++] = s;
+	return 0;
+}
+
+/* --- load ---------------------------------------------------------------- */
+
+/* record_ok -- is a record from the media a sane extent of this pool? */
+static bool
+record_ok(struct daxfile_pool *pool, const struct dx_extent *x)
+{
+	uint32_t agno = dx_alloc_agno(pool, x->pblk);
+
+	return agno < pool->alloc.nags &&
+		x->len <= pool->alloc.ags[agno].end - x->pblk &&
+		x->lblk < (DX_MAX_FILE_SIZE >> DX_BLOCK_SHIFT) &&
+		x->len <= (DX_MAX_FILE_SIZE >> DX_BLOCK_SHIFT) - x->lblk &&
+		(x->flags & ~DX_EXT_UNWRITTEN) == 0;
+}
+
+/* chunk_at -- the extent chunk at 'off' of inode 'ino', or NULL if damaged. */
+static struct dx_extchunk *
+chunk_at(struct daxfile_pool *pool, uint64_t off, uint64_t ino)
+{
+	struct dx_extchunk *c;
+
+	if (!dx_obj_ok(pool, off, sizeof(*c)))
+		return NULL;
+	c = dx_ptr(pool, off);
+	return c->magic == DX_EXTCHUNK_MAGIC && c->owner == ino ? c : NULL;
+}
+
+static int
+bmap_load_records(struct dx_inode *ip, struct dx_bmap *bm)
+{
+	struct daxfile_pool *pool = ip->pool;
+	uint64_t limit = pool->size / sizeof(struct dx_extchunk);
+
+	for (uint64_t off = ip->di->extents; off != 0;) {
+		struct dx_extchunk *c = chunk_at(pool, off, ip->ino);
+
+		if (c == NULL || limit-- == 0)
+			return dx_corrupt(pool, "damaged extent chunk", off);
+		for (unsigned i = 0; i < DX_EXT_PER_CHUNK; i++) {
+			struct dx_extent *x = &c->ext[i];
+			struct bext *e, *prev;
+
+			if (x->len == 0) {
+				if (free_push(pool, bm, x) != 0)
+					return dx_err(ENOMEM, "cannot load extents");
+				continue;
+			}
+			if (!record_ok(pool, x))
+				return dx_corrupt(pool, "damaged extent record",
+					dx_off(pool, x));
+			prev = bext_floor(bm, x->lblk + x->len - 1);
+			if (prev != NULL && bext_end(prev) > x->lblk)
+				return dx_corrupt(pool, "overlapping extents",
+					dx_off(pool, x));
+			e = dx_malloc(pool->arena, sizeof(*e));
+			if (e == NULL)
+				return dx_err(ENOMEM, "cannot load extents");
+			*e = (struct bext){.lblk = x->lblk, .pblk = x->pblk,
+				.len = x->len,
+				.unwritten = x->flags & DX_EXT_UNWRITTEN,
+				.slot = x};
+			tree_insert(bm, e);
+		}
+		off = c->next;
+	}
+	return 0;
+}
+
+static void
+bmap_free(struct daxfile_pool *pool, struct dx_bmap *bm)
+{
+	struct dx_rb_node *n = dx_rb_first(&bm->tree);
+
+	while (n != NULL) {
+		struct dx_rb_node *next = dx_rb_next(n);
+
+		dx_free(pool->arena, bext_of(n));
+		n = next;
+	}
+	dx_free(pool->arena, bm->free);
+	dx_free(pool->arena, bm);
+}
+
+int
+dx_bmap_load(struct dx_inode *ip)
+{
+	struct dx_bmap *bm;
+
+	dx_assert_held_excl(&ip->ilock);
+	if (ip->bmap != NULL)
+		return 0;
+	bm = dx_zalloc(ip->pool->arena, sizeof(*bm));
+	if (bm == NULL)
+		return dx_err(ENOMEM, "cannot allocate an extent map");
+	if (bmap_load_records(ip, bm) != 0) {
+		bmap_free(ip->pool, bm);
+		return -1;
+	}
+	ip->bmap = bm;
+	return 0;
+}
+
+void
+dx_bmap_destroy(struct dx_inode *ip)
+{
+	if (ip->bmap != NULL)
+		bmap_free(ip->pool, ip->bmap);
+	ip->bmap = NULL;
+}
+
+/* bmap_tx_end -- an aborted transaction: rebuild from the rolled-back media. */
+static void
+bmap_tx_end(void *arg, bool committed)
+{
+	struct dx_inode *ip = arg;
+
+	ip->bmap->tx = NULL;
+	if (committed)
+		return;
+	dx_bmap_destroy(ip);
+	VERIFY(dx_bmap_load(ip) == 0);
+}
+
+static struct dx_bmap *
+bmap_for_tx(struct dx_tx *tx, struct dx_inode *ip)
+{
+	struct dx_bmap *bm = ip->bmap;
+
+	dx_assert_held_excl(&ip->ilock);
+	VERIFY(bm != NULL);
+	if (bm->tx != tx) {
+		bm->tx = tx;
+		dx_tx_on_end(tx, bmap_tx_end, ip);
+	}
+	return bm;
+}
+
+/* --- lookups ------------------------------------------------------------- */
+
+void
+dx_bmap_lookup(const struct dx_inode *ip, uint64_t lblk, uint64_t maxlen,
+	struct dx_map *m)
+{
+	const struct dx_bmap *bm = ip->bmap;
+	struct bext *e = bext_first_after(bm, lblk);
+
+	m->lblk = lblk;
+	if (e != NULL && e->lblk <= lblk) {
+		m->len = DX_MIN(maxlen, bext_end(e) - lblk);
+		m->pblk = e->pblk + (lblk - e->lblk);
+		m->unwritten = e->unwritten;
+		return;
+	}
+	m->len = e != NULL ? DX_MIN(maxlen, e->lblk - lblk) : maxlen;
+	m->pblk = 0;
+	m->unwritten = false;
+}
+
+void
+dx_bmap_last(const struct dx_inode *ip, struct dx_map *m)
+{
+	struct bext *e = bext_of(dx_rb_last(&ip->bmap->tree));
+
+	memset(m, 0, sizeof(*m));
+	if (e != NULL)
+		*m = (struct dx_map){e->lblk, e->len, e->pblk, e->unwritten};
+}
+
+uint64_t
+dx_bmap_count(const struct dx_inode *ip)
+{
+	return ip->bmap->count;
+}
+
+int
+dx_bmap_foreach(const struct dx_inode *ip, dx_bmap_visit_fn fn, void *arg)
+{
+	for (struct bext *e = bext_of(dx_rb_first(&ip->bmap->tree)); e != NULL;
+	    e = bext_next(e)) {
+		int ret = fn(arg, e->lblk, e->pblk, e->len, e->unwritten);
+
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* --- record changes ------------------------------------------------------ */
+
+/* record_write -- store an extent's fields into its record, in tx. */
+static int
+record_write(struct dx_tx *tx, const struct bext *e)
+{
+	struct dx_extent *x = e->slot;
+
+	if (dx_tx_add(tx, x, sizeof(*x)) != 0)
+		return -1;
+	x->lblk = e->lblk;
+	x->pblk = e->pblk;
+	x->len = (uint32_t)e->len;
+	x->flags = e->unwritten ? DX_EXT_UNWRITTEN : 0;
+	return 0;
+}
+
+/* slot_get -- a free record slot; a new chunk when none is left. */
+static struct dx_extent *
+slot_get(struct dx_tx *tx, struct dx_inode *ip, struct dx_bmap *bm)
+{
+	struct daxfile_pool *pool = tx->pool;
+	struct dx_extchunk *c;
+	uint64_t off;
+
+	if (bm->nfree > 0)
+		return bm->free[--bm->nfree];
+	off = dx_tx_alloc(tx, sizeof(*c), DX_TYPE_EXTCHUNK, true);
+	if (off == 0)
+		return NULL;
+	c = dx_ptr(pool, off);
+	c->magic = DX_EXTCHUNK_MAGIC;
+	c->owner = ip->ino;
+	c->next = ip->di->extents;
+	if (DX_TX_ADD_FIELD(tx, ip->di, extents) != 0)
+		return NULL;
+	ip->di->extents = off;
+	for (unsigned i = DX_EXT_PER_CHUNK - 1; i > 0; i--) {
+		if (free_push(pool, bm, &c->ext[i]) != 0) {
+			dx_tx_fail(tx, ENOMEM);
+			return NULL;
+		}
+	}
+	return &c->ext[0];
+}
+
+/* bext_add -- a new extent with a record, no merging. */
+static int
+bext_add(struct dx_tx *tx, struct dx_inode *ip, struct dx_bmap *bm,
+	uint64_t lblk, uint64_t pblk, uint64_t len, bool unwritten)
+{
+	struct bext *e = dx_malloc(tx->pool->arena, sizeof(*e));
+
+	if (e == NULL) {
+		dx_tx_fail(tx, ENOMEM);
+		return -1;
+	}
+	*e = (struct bext){.lblk = lblk, .pblk = pblk, .len = len,
+		.unwritten = unwritten};
+	e->slot = slot_get(tx, ip, bm);
+	if (e->slot == NULL) {
+		dx_free(tx->pool->arena, e);
+		return -1;
+	}
+	tree_insert(bm, e);
+	return record_write(tx, e);
+}
+
+/* bext_delete -- drop an extent and its record (blocks untouched). */
+static int
+bext_delete(struct dx_tx *tx, struct dx_bmap *bm, struct bext *e)
+{
+	if (DX_TX_ADD_FIELD(tx, e->slot, len) != 0)
+		return -1;
+	e->slot->len = 0;
+	if (free_push(tx->pool, bm, e->slot) != 0) {
+		dx_tx_fail(tx, ENOMEM);
+		return -1;
+	}
+	dx_rb_erase(&e->node, &bm->tree);
+	bm->count--;
+	dx_free(tx->pool->arena, e);
+	return 0;
+}
+
+/*
+ * bext_contiguous -- may [lblk, pblk, len) 'a' be followed by [b...) in one
+ * extent?  Contiguous in the file and in the pool, the same state, and in
+ * one AG: like XFS's, an extent never crosses an AG boundary.
+ */
+static bool
+bext_contiguous(const struct daxfile_pool *pool, uint64_t alblk,
+	uint64_t apblk, uint64_t alen, bool auw, uint64_t blblk, uint64_t bpblk,
+	uint64_t blen, bool buw)
+{
+	return auw == buw && alblk + alen == blblk && apblk + alen == bpblk &&
+		alen + blen <= DX_BEXT_MAX &&
+		dx_alloc_agno(pool, apblk) == dx_alloc_agno(pool, bpblk);
+}
+
+/* bmap_map -- map a hole, merging with contiguous neighbours. */
+static int
+bmap_map(struct dx_tx *tx, struct dx_inode *ip, struct dx_bmap *bm,
+	uint64_t lblk, uint64_t pblk, uint64_t len, bool unwritten)
+{
+	struct bext *prev = bext_floor(bm, lblk);
+	struct bext *next = prev ? bext_next(prev) :
+		bext_of(dx_rb_first(&bm->tree));
+	bool mprev, mnext;
+
+	ASSERT(prev == NULL || bext_end(prev) <= lblk);
+	ASSERT(next == NULL || next->lblk >= lblk + len);
+	if (len > DX_BEXT_MAX) {
+		if (bmap_map(tx, ip, bm, lblk, pblk, DX_BEXT_MAX, unwritten))
+			return -1;
+		return bmap_map(tx, ip, bm, lblk + DX_BEXT_MAX,
+			pblk + DX_BEXT_MAX, len - DX_BEXT_MAX, unwritten);
+	}
+	mprev = prev != NULL && bext_contiguous(tx->pool, prev->lblk,
+		prev->pblk, prev->len, prev->unwritten, lblk, pblk, len, unwritten);
+	mnext = next != NULL && bext_contiguous(tx->pool, lblk, pblk, len,
+		unwritten, next->lblk, next->pblk, next->len, next->unwritten);
+	if (mprev && mnext && prev->len + len + next->len <= DX_BEXT_MAX) {
+		prev->len += len + next->len;
+		if (bext_delete(tx, bm, next) != 0)
+			return -1;
+		return record_write(tx, prev);
+	}
+	if (mprev) {
+		prev->len += len;
+		return record_write(tx, prev);
+	}
+	if (mnext) {
+		next->lblk = lblk;
+		next->pblk = pblk;
+		next->len += len;
+		return record_write(tx, next);
+	}
+	return bext_add(tx, ip, bm, lblk, pblk, len, unwritten);
+}
+
+static int
+nblocks_add(struct dx_tx *tx, struct dx_inode *ip, int64_t delta)
+{
+	if (DX_TX_ADD_FIELD(tx, ip->di, nblocks) != 0)
+		return -1;
+	ip->di->nblocks = (uint64_t)((int64_t)ip->di->nblocks + delta);
+	return 0;
+}
+
+int
+dx_bmap_insert(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk,
+	uint64_t pblk, uint64_t len, bool unwritten)
+{
+	struct dx_bmap *bm = bmap_for_tx(tx, ip);
+
+	if (bmap_map(tx, ip, bm, lblk, pblk, len, unwritten) != 0)
+		return -1;
+	return nblocks_add(tx, ip, (int64_t)len);
+}
+
+int
+dx_bmap_punch(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk,
+	uint64_t len)
+{
+	struct dx_bmap *bm = bmap_for_tx(tx, ip);
+	uint64_t end = lblk + len, freed = 0;
+	struct bext *e = bext_first_after(bm, lblk);
+
+	while (e != NULL && e->lblk < end && !tx->err) {
+		struct bext *next = bext_next(e);
+		uint64_t s = DX_MAX(lblk, e->lblk), t = DX_MIN(end, bext_end(e));
+		uint64_t eend = bext_end(e);
+
+		dx_alloc_free(tx, e->pblk + (s - e->lblk), t - s);
+		freed += t - s;
+		if (s == e->lblk && t == eend) {
+			bext_delete(tx, bm, e);
+		} else if (s == e->lblk) {
+			e->pblk += t - e->lblk;
+			e->len = eend - t;
+			e->lblk = t;
+			record_write(tx, e);
+		} else if (t == eend) {
+			e->len = s - e->lblk;
+			record_write(tx, e);
+		} else {
+			uint64_t rpblk = e->pblk + (t - e->lblk);
+
+			e->len = s - e->lblk;
+			if (record_write(tx, e) == 0)
+				bext_add(tx, ip, bm, t, rpblk, eend - t,
+					e->unwritten);
+		}
+		e = next;
+	}
+	if (tx->err)
+		return -1;
+	return nblocks_add(tx, ip, -(int64_t)freed);
+}
+
+int
+dx_bmap_convert(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk,
+	uint64_t len, bool unwritten)
+{
+	struct dx_bmap *bm = bmap_for_tx(tx, ip);
+	uint64_t end = lblk + len;
+	uint64_t pos = lblk;
+
+	while (pos < end && !tx->err) {
+		struct bext *e = bext_first_after(bm, pos);
+		struct bext piece;
+		uint64_t s, t;
+
+		if (e == NULL || e->lblk >= end)
+			break;
+		s = DX_MAX(pos, e->lblk);
+		t = DX_MIN(end, bext_end(e));
+		pos = t;
+		if (e->unwritten == unwritten)
+			continue;
+		/* take the extent out, put its pieces back (merging) */
+		piece = *e;
+		if (bext_delete(tx, bm, e) != 0)
+			return -1;
+		if (s > piece.lblk && bmap_map(tx, ip, bm, piece.lblk,
+			piece.pblk, s - piece.lblk, piece.unwritten) != 0)
+			return -1;
+		if (bmap_map(tx, ip, bm, s, piece.pblk + (s - piece.lblk),
+			t - s, unwritten) != 0)
+			return -1;
+		if (t < bext_end(&piece) && bmap_map(tx, ip, bm, t,
+			piece.pblk + (t - piece.lblk), bext_end(&piece) - t,
+			piece.unwritten) != 0)
+			return -1;
+	}
+	return tx->err ? -1 : 0;
+}
+
+int
+dx_bmap_split(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk)
+{
+	struct dx_bmap *bm = bmap_for_tx(tx, ip);
+	struct bext *e = bext_floor(bm, lblk);
+	uint64_t eend;
+
+	if (e == NULL || e->lblk == lblk || bext_end(e) <= lblk)
+		return 0;
+	eend = bext_end(e);
+	e->len = lblk - e->lblk;
+	if (record_write(tx, e) != 0)
+		return -1;
+	return bext_add(tx, ip, bm, lblk, e->pblk + e->len, eend - lblk,
+		e->unwritten);
+}
+
+int
+dx_bmap_shift(struct dx_tx *tx, struct dx_inode *ip, uint64_t from,
+	int64_t delta)
+{
+	struct dx_bmap *bm = bmap_for_tx(tx, ip);
+	struct bext *e = bext_first_after(bm, from);
+
+	ASSERT(e == NULL || e->lblk >= from);
+	/* every key moves by the same amount: the tree order stays */
+	for (; e != NULL; e = bext_next(e)) {
+		e->lblk = (uint64_t)((int64_t)e->lblk + delta);
+		if (record_write(tx, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+dx_bmap_free_all(struct dx_tx *tx, struct dx_inode *ip)
+{
+	struct daxfile_pool *pool = tx->pool;
+	uint64_t limit = pool->size / sizeof(struct dx_extchunk);
+	uint64_t off = ip->di->extents;
+
+	/* from the records: the DRAM map may never have been loaded */
+	while (off != 0 && !tx->err) {
+		struct dx_extchunk *c = chunk_at(pool, off, ip->ino);
+
+		if (c == NULL || limit-- == 0) {
+			dx_tx_fail(tx, EFSCORRUPTED);
+			dx_corrupt(pool, "damaged extent chunk", off);
+			return;
+		}
+		for (unsigned i = 0; i < DX_EXT_PER_CHUNK; i++)
+			if (c->ext[i].len != 0)
+				dx_alloc_free(tx, c->ext[i].pblk, c->ext[i].len);
+		dx_tx_free(tx, off);
+		off = c->next;
+	}
+}

@@ -1,0 +1,83 @@
+/*
+ * bmap.h -- a regular file's extent map: where each range of the file lives
+ * in the pool, persistent as an unordered list of extent records and cached
+ * in DRAM as a tree ordered by file block.
+ *
+ * Lookups need the inode's ilock (shared); changes need it exclusive and a
+ * transaction.  The map is loaded when the file is opened or mapped.
+ */
+#ifndef DX_BMAP_H
+#define DX_BMAP_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct dx_inode;
+struct dx_tx;
+
+/* Longest extent one record holds, in blocks. */
+#define DX_BEXT_MAX ((uint64_t)1 << 31)
+
+/* One mapping answer: a range that is all hole, or all in one extent. */
+struct dx_map {
+	uint64_t lblk;		/* first file block */
+	uint64_t len;		/* blocks */
+	uint64_t pblk;		/* first pool block, 0 for a hole */
+	bool unwritten;		/* allocated but reads as zeros */
+};
+
+/* dx_bmap_load -- read the records into DRAM (ilock excl; idempotent). */
+int dx_bmap_load(struct dx_inode *ip);
+/* dx_bmap_destroy -- drop the DRAM cache. */
+void dx_bmap_destroy(struct dx_inode *ip);
+
+/*
+ * dx_bmap_lookup -- what backs file block 'lblk': a hole (up to the next
+ * extent, at most 'maxlen' blocks) or part of one extent.
+ */
+void dx_bmap_lookup(const struct dx_inode *ip, uint64_t lblk, uint64_t maxlen,
+	struct dx_map *m);
+
+/* dx_bmap_last -- the last extent (m->len == 0 if the file has none). */
+void dx_bmap_last(const struct dx_inode *ip, struct dx_map *m);
+
+/* dx_bmap_count -- number of extents. */
+uint64_t dx_bmap_count(const struct dx_inode *ip);
+
+/* dx_bmap_insert -- map the hole [lblk, lblk+len) to pblk (merging). */
+int dx_bmap_insert(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk,
+	uint64_t pblk, uint64_t len, bool unwritten);
+
+/* dx_bmap_punch -- unmap [lblk, lblk+len) and free its blocks. */
+int dx_bmap_punch(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk,
+	uint64_t len);
+
+/*
+ * dx_bmap_convert -- set the state of the allocated parts of [lblk,
+ * lblk+len): unwritten (reads as zeros) or written.
+ */
+int dx_bmap_convert(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk,
+	uint64_t len, bool unwritten);
+
+/* dx_bmap_split -- make 'lblk' an extent boundary. */
+int dx_bmap_split(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk);
+
+/*
+ * dx_bmap_shift -- move every extent at or after 'from' by 'delta' blocks
+ * (negative for collapse: the range it moves into must be a hole).
+ */
+int dx_bmap_shift(struct dx_tx *tx, struct dx_inode *ip, uint64_t from,
+	int64_t delta);
+
+/* dx_bmap_free_all -- free every block and record (inode reclaim). */
+void dx_bmap_free_all(struct dx_tx *tx, struct dx_inode *ip);
+
+/*
+ * dx_bmap_foreach -- visit every extent in file order (ilock held): fn gets
+ * lblk, pblk, len, unwritten; a non-zero return stops the walk.
+ */
+typedef int (*dx_bmap_visit_fn)(void *arg, uint64_t lblk, uint64_t pblk,
+	uint64_t len, bool unwritten);
+int dx_bmap_foreach(const struct dx_inode *ip, dx_bmap_visit_fn fn, void *arg);
+
+#endif /* DX_BMAP_H */

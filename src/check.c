@@ -1,0 +1,460 @@
+/*
+ * check.c -- the pool checker behind daxfile_pool_check and `daxfile check`.
+ *
+ * It reads everything and changes nothing of the library's own: superblock,
+ * AG headers against their bitmaps, the tree from the root (every entry
+ * names a live inode, every directory has one parent, no cycles, link
+ * counts match), the orphan list, and every file's extents (sane, no block
+ * owned twice, the bitmaps mark exactly the owned blocks).  Each problem is
+ * one line of the report.  (Opening the pmemobj pool lets libpmemobj finish
+ * or roll back a transaction a crash interrupted, as any open does.)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daxfile.h"
+#include "dir.h"
+#include "mem.h"
+#include "out.h"
+#include "pool.h"
+
+/* What the checker learns of one inode. */
+struct ck_inode {
+	uint64_t ino;
+	uint32_t refs;		/* directory entries naming it */
+	uint32_t subdirs;	/* for directories: entries that are dirs */
+	bool visited;		/* directory already walked */
+	bool orphan;		/* on the orphan list */
+};
+
+struct ck {
+	struct daxfile_pool *pool;
+	FILE *report;
+	unsigned problems;
+	/* the inode table: open addressing on inode numbers */
+	struct ck_inode *tab;
+	uint64_t mask;
+	/* per AG, the blocks extents claim */
+	uint64_t **owned;
+	uint32_t nags;
+	const struct dx_ag **ags;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+ck_problem(struct ck *ck, const char *fmt, ...)
+{
+	va_list ap;
+
+	ck->problems++;
+	if (ck->report == NULL)
+		return;
+	va_start(ap, fmt);
+	vfprintf(ck->report, fmt, ap);
+	va_end(ap);
+	fputc('\n', ck->report);
+}
+
+static struct ck_inode *
+ck_find(struct ck *ck, uint64_t ino)
+{
+	uint64_t i = ((ino >> 4) * 0x9e3779b97f4a7c15ULL) & ck->mask;
+
+	for (;; i = (i + 1) & ck->mask) {
+		if (ck->tab[i].ino == ino)
+			return &ck->tab[i];
+		if (ck->tab[i].ino == 0)
+			return NULL;
+	}
+}
+
+/* ck_inodes -- every inode object in the heap, by pmemobj's own list. */
+static int
+ck_inodes(struct ck *ck)
+{
+	PMEMobjpool *pop = ck->pool->pop;
+	uint64_t n = 0, cap = 1024;
+
+	for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, DX_TYPE_INODE);
+	    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o))
+		n++;
+	while (cap < n * 2)
+		cap *= 2;
+	ck->tab = dx_zalloc(ck->pool->arena, cap * sizeof(*ck->tab));
+	if (ck->tab == NULL)
+		return dx_err(ENOMEM, "cannot allocate the checker's inode table");
+	ck->mask = cap - 1;
+	for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, DX_TYPE_INODE);
+	    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o)) {
+		uint64_t i = ((o.off >> 4) * 0x9e3779b97f4a7c15ULL) & ck->mask;
+
+		while (ck->tab[i].ino != 0)
+			i = (i + 1) & ck->mask;
+		ck->tab[i].ino = o.off;
+	}
+	return 0;
+}
+
+static const struct dx_dinode *
+ck_dinode(struct ck *ck, uint64_t ino)
+{
+	const struct dx_dinode *di;
+
+	if (!dx_obj_ok(ck->pool, ino, sizeof(*di)))
+		return NULL;
+	di = dx_ptr(ck->pool, ino);
+	if (di->magic != DX_INODE_MAGIC || !(S_ISDIR(di->mode) || S_ISREG(di->mode)))
+		return NULL;
+	if (S_ISDIR(di->mode) &&
+	    !dx_obj_ok(ck->pool, ino, sizeof(*di) + sizeof(struct dx_dirhdr)))
+		return NULL;
+	return di;
+}
+
+/* --- blocks ---------------------------------------------------------------- */
+
+static int
+ck_ags(struct ck *ck)
+{
+	struct daxfile_pool *pool = ck->pool;
+	const struct dx_super *sb = pool->sb;
+
+	ck->nags = sb->nags;
+	ck->ags = dx_zalloc(pool->arena, ck->nags * sizeof(*ck->ags));
+	ck->owned = dx_zalloc(pool->arena, ck->nags * sizeof(*ck->owned));
+	if (ck->ags == NULL || ck->owned == NULL)
+		return dx_err(ENOMEM, "cannot allocate the checker's AG table");
+	for (uint32_t i = 0; i < ck->nags; i++) {
+		uint64_t off = sb->ag_off[i], nfree = 0;
+		const struct dx_ag *ag;
+
+		if (!dx_obj_ok(pool, off, sizeof(*ag))) {
+			ck_problem(ck, "AG %u: header offset %#lx outside the pool",
+				i, (unsigned long)off);
+			continue;
+		}
+		ag = dx_ptr(pool, off);
+		if (ag->magic != DX_AG_MAGIC || ag->agno != i ||
+		    ag->nblocks == 0 ||
+		    ag->start + ag->nblocks > pool->size >> DX_BLOCK_SHIFT ||
+		    !dx_obj_ok(pool, off, sizeof(*ag) + (ag->nblocks + 63) / 64 * 8)) {
+			ck_problem(ck, "AG %u: damaged header", i);
+			continue;
+		}
+		ck->ags[i] = ag;
+		ck->owned[i] = dx_zalloc(pool->arena, (ag->nblocks + 63) / 64 * 8);
+		if (ck->owned[i] == NULL)
+			return dx_err(ENOMEM, "cannot allocate the checker's block map");
+		for (uint64_t b = 0; b < ag->nblocks; b++)
+			nfree += !(ag->bitmap[b / 64] >> (b % 64) & 1);
+		if (nfree != ag->nfree)
+			ck_problem(ck, "AG %u: free count %lu, bitmap has %lu free",
+				i, (unsigned long)ag->nfree, (unsigned long)nfree);
+	}
+	return 0;
+}
+
+/* ck_own -- inode 'ino' owns [pblk, pblk+len): note it, once. */
+static void
+ck_own(struct ck *ck, uint64_t ino, uint64_t pblk, uint64_t len)
+{
+	for (uint32_t i = 0; i < ck->nags; i++) {
+		const struct dx_ag *ag = ck->ags[i];
+
+		if (ag == NULL || pblk < ag->start ||
+		    pblk >= ag->start + ag->nblocks)
+			continue;
+		if (len > ag->start + ag->nblocks - pblk) {
+			ck_problem(ck, "inode %#lx: extent at block %#lx runs past AG %u",
+				(unsigned long)ino, (unsigned long)pblk, i);
+			len = ag->start + ag->nblocks - pblk;
+		}
+		for (uint64_t b = pblk - ag->start; b < pblk - ag->start + len; b++) {
+			uint64_t bit = 1ULL << (b % 64);
+
+			if (ck->owned[i][b / 64] & bit) {
+				ck_problem(ck, "block %#lx is owned twice (again by inode %#lx)",
+					(unsigned long)(ag->start + b),
+					(unsigned long)ino);
+				return;
+			}
+			ck->owned[i][b / 64] |= bit;
+		}
+		return;
+	}
+	ck_problem(ck, "inode %#lx: extent at block %#lx is outside every AG",
+		(unsigned long)ino, (unsigned long)pblk);
+}
+
+static void
+ck_bitmaps(struct ck *ck, uint64_t *used, uint64_t *total)
+{
+	for (uint32_t i = 0; i < ck->nags; i++) {
+		const struct dx_ag *ag = ck->ags[i];
+		uint64_t leaked = 0, unmarked = 0, first_l = 0, first_u = 0;
+
+		if (ag == NULL)
+			continue;
+		*total += ag->nblocks;
+		for (uint64_t b = 0; b < ag->nblocks; b++) {
+			bool marked = ag->bitmap[b / 64] >> (b % 64) & 1;
+			bool owned = ck->owned[i][b / 64] >> (b % 64) & 1;
+
+			*used += owned;
+			if (marked && !owned && leaked++ == 0)
+				first_l = ag->start + b;
+			if (owned && !marked && unmarked++ == 0)
+				first_u = ag->start + b;
+		}
+		if (leaked)
+			ck_problem(ck, "AG %u: %lu blocks marked used but owned by no file (first %#lx)",
+				i, (unsigned long)leaked, (unsigned long)first_l);
+		if (unmarked)
+			ck_problem(ck, "AG %u: %lu blocks owned by files but marked free (first %#lx)",
+				i, (unsigned long)unmarked, (unsigned long)first_u);
+	}
+}
+
+/* ck_file -- a regular file's extent records. */
+static void
+ck_file(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
+{
+	struct daxfile_pool *pool = ck->pool;
+	uint64_t limit = pool->size / sizeof(struct dx_extchunk);
+	uint64_t blocks = 0;
+
+	for (uint64_t off = di->extents; off != 0;) {
+		const struct dx_extchunk *c;
+
+		if (!dx_obj_ok(pool, off, sizeof(*c)) || limit-- == 0) {
+			ck_problem(ck, "inode %#lx: extent chunk %#lx outside the pool",
+				(unsigned long)ino, (unsigned long)off);
+			return;
+		}
+		c = dx_ptr(pool, off);
+		if (c->magic != DX_EXTCHUNK_MAGIC || c->owner != ino) {
+			ck_problem(ck, "inode %#lx: damaged extent chunk %#lx",
+				(unsigned long)ino, (unsigned long)off);
+			return;
+		}
+		for (unsigned i = 0; i < DX_EXT_PER_CHUNK; i++) {
+			const struct dx_extent *x = &c->ext[i];
+
+			if (x->len == 0)
+				continue;
+			if (x->flags & ~DX_EXT_UNWRITTEN ||
+			    x->lblk + x->len > DX_MAX_FILE_SIZE >> DX_BLOCK_SHIFT)
+				ck_problem(ck, "inode %#lx: damaged extent record at %#lx",
+					(unsigned long)ino,
+					(unsigned long)dx_off(pool, x));
+			ck_own(ck, ino, x->pblk, x->len);
+			blocks += x->len;
+		}
+		off = c->next;
+	}
+	if (blocks != di->nblocks)
+		ck_problem(ck, "inode %#lx: counts %lu blocks, extents hold %lu",
+			(unsigned long)ino, (unsigned long)di->nblocks,
+			(unsigned long)blocks);
+}
+
+/* --- the tree -------------------------------------------------------------- */
+
+struct ck_walk {
+	struct ck *ck;
+	uint64_t dir;
+	struct ck_inode *dirinfo;
+	uint64_t *stack;
+	uint64_t *depth;
+	uint64_t cap;
+};
+
+static int
+ck_entry(void *arg, const char *name, size_t len, uint64_t ino, unsigned type)
+{
+	struct ck_walk *w = arg;
+	struct ck *ck = w->ck;
+	struct ck_inode *ci = ck_find(ck, ino);
+	const struct dx_dinode *di = ck_dinode(ck, ino);
+
+	if (ci == NULL || di == NULL) {
+		ck_problem(ck, "directory %#lx: entry '%.*s' names %#lx, which is not a live inode",
+			(unsigned long)w->dir, (int)len, name, (unsigned long)ino);
+		return 0;
+	}
+	ci->refs++;
+	if ((type == 4 /* DT_DIR */) != !!S_ISDIR(di->mode))
+		ck_problem(ck, "directory %#lx: entry '%.*s' has the wrong type",
+			(unsigned long)w->dir, (int)len, name);
+	if (!S_ISDIR(di->mode))
+		return 0;
+	w->dirinfo->subdirs++;
+	if (ci->visited || ci->refs > 1) {
+		ck_problem(ck, "directory %#lx is reached twice ('%.*s' in %#lx): a cycle or a second parent",
+			(unsigned long)ino, (int)len, name, (unsigned long)w->dir);
+		return 0;
+	}
+	if (((const struct dx_dirhdr *)(di + 1))->parent != w->dir)
+		ck_problem(ck, "directory %#lx: '..' is %#lx, but it is an entry of %#lx",
+			(unsigned long)ino,
+			(unsigned long)((const struct dx_dirhdr *)(di + 1))->parent,
+			(unsigned long)w->dir);
+	if (*w->depth == w->cap) {
+		uint64_t *p = dx_realloc(ck->pool->arena, w->stack,
+			2 * w->cap * sizeof(*p));
+
+		if (p == NULL)
+			return dx_err(ENOMEM, "cannot allocate the checker's stack");
+		w->stack = p;
+		w->cap *= 2;
+	}
+	w->stack[(*w->depth)++] = ino;
+	return 0;
+}
+
+static int
+ck_tree(struct ck *ck)
+{
+	struct daxfile_pool *pool = ck->pool;
+	uint64_t root = pool->sb->root_ino, depth = 0;
+	struct ck_walk w = {.ck = ck, .cap = 64, .depth = &depth};
+	struct ck_inode *ri = ck_find(ck, root);
+	int ret = 0;
+
+	if (ri == NULL || ck_dinode(ck, root) == NULL ||
+	    !S_ISDIR(((const struct dx_dinode *)dx_ptr(pool, root))->mode)) {
+		ck_problem(ck, "the root directory %#lx is not a live directory",
+			(unsigned long)root);
+		return 0;
+	}
+	ri->refs++; /* its own ".." */
+	w.stack = dx_malloc(pool->arena, w.cap * sizeof(*w.stack));
+	if (w.stack == NULL)
+		return dx_err(ENOMEM, "cannot allocate the checker's stack");
+	w.stack[depth++] = root;
+	while (depth > 0 && ret == 0) {
+		uint64_t dir = w.stack[--depth];
+		const struct dx_dinode *di = dx_ptr(pool, dir);
+		const struct dx_dirhdr *hdr = (const struct dx_dirhdr *)(di + 1);
+
+		w.dir = dir;
+		w.dirinfo = ck_find(ck, dir);
+		w.dirinfo->visited = true;
+		if (hdr->level >= DX_DIR_NSEGS - 1 ||
+		    hdr->split >= ((uint64_t)DX_DIR_B0 << hdr->level)) {
+			ck_problem(ck, "directory %#lx: damaged hash table header",
+				(unsigned long)dir);
+			continue;
+		}
+		ret = dx_dir_foreach(pool, hdr, ck_entry, &w);
+		if (ret != 0 && errno == EFSCORRUPTED) {
+			ck_problem(ck, "directory %#lx: %s", (unsigned long)dir,
+				daxfile_errormsg());
+			ret = 0;
+		}
+	}
+	dx_free(pool->arena, w.stack);
+	return ret;
+}
+
+static void
+ck_orphans(struct ck *ck)
+{
+	struct daxfile_pool *pool = ck->pool;
+	uint64_t limit = pool->size / sizeof(struct dx_dinode);
+	uint64_t prev = 0;
+
+	for (uint64_t ino = pool->root->orphan_head; ino != 0;) {
+		struct ck_inode *ci = ck_find(ck, ino);
+		const struct dx_dinode *di = ck_dinode(ck, ino);
+
+		if (ci == NULL || di == NULL || limit-- == 0) {
+			ck_problem(ck, "orphan list: %#lx is not a live inode",
+				(unsigned long)ino);
+			return;
+		}
+		if (ci->orphan) {
+			ck_problem(ck, "orphan list: loops at %#lx", (unsigned long)ino);
+			return;
+		}
+		ci->orphan = true;
+		if (di->orphan_prev != prev)
+			ck_problem(ck, "orphan list: %#lx has a wrong back link",
+				(unsigned long)ino);
+		prev = ino;
+		ino = di->orphan_next;
+	}
+}
+
+/* ck_links -- every inode: reached as often as its link count says. */
+static void
+ck_links(struct ck *ck)
+{
+	for (uint64_t i = 0; i <= ck->mask; i++) {
+		struct ck_inode *ci = &ck->tab[i];
+		const struct dx_dinode *di;
+		uint64_t want;
+
+		if (ci->ino == 0)
+			continue;
+		di = ck_dinode(ck, ci->ino);
+		if (di == NULL) {
+			ck_problem(ck, "inode %#lx: damaged", (unsigned long)ci->ino);
+			continue;
+		}
+		if (S_ISREG(di->mode))
+			ck_file(ck, ci->ino, di);
+		if (ci->orphan) {
+			if (di->nlink != 0 || ci->refs != 0)
+				ck_problem(ck, "inode %#lx: on the orphan list but linked",
+					(unsigned long)ci->ino);
+			continue;
+		}
+		if (ci->refs == 0) {
+			ck_problem(ck, "inode %#lx: unreachable (link count %u) and not an orphan",
+				(unsigned long)ci->ino, di->nlink);
+			continue;
+		}
+		/* a directory: its entry (or its own ".."), ".", and its subdirectories' ".." */
+		want = S_ISDIR(di->mode) ? 2 + ci->subdirs : ci->refs;
+		if (di->nlink != want)
+			ck_problem(ck, "inode %#lx: link count %u, expected %lu",
+				(unsigned long)ci->ino, di->nlink,
+				(unsigned long)want);
+	}
+}
+
+DX_EXPORT int
+daxfile_pool_check(const char *path, FILE *report)
+{
+	struct ck ck = {.report = report};
+	uint64_t used = 0, total = 0;
+	int ret = -1;
+
+	ck.pool = dx_pool_attach(path);
+	if (ck.pool == NULL)
+		return -1;
+	if (dx_super_check(ck.pool) != 0) {
+		ck_problem(&ck, "superblock: %s", daxfile_errormsg());
+		ret = 1;
+		goto out;
+	}
+	if (ck_inodes(&ck) != 0 || ck_ags(&ck) != 0)
+		goto out;
+	ck_orphans(&ck);
+	if (ck_tree(&ck) != 0)
+		goto out;
+	ck_links(&ck);
+	ck_bitmaps(&ck, &used, &total);
+	if (total != ck.pool->sb->data_blocks)
+		ck_problem(&ck, "AGs hold %lu blocks, superblock says %lu",
+			(unsigned long)total,
+			(unsigned long)ck.pool->sb->data_blocks);
+	ret = ck.problems ? 1 : 0;
+out:
+	dx_pool_detach(ck.pool);
+	return ret;
+}

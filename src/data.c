@@ -1,0 +1,807 @@
+/*
+ * data.c -- reading and writing file data: copies straight between the
+ * caller's buffer and the pool, block allocation with placement, zeroing,
+ * and the offset calls (read, write, lseek).
+ *
+ * Locks: read takes the iolock shared, write exclusive, and neither holds
+ * the mmaplock or the ilock while it copies (the buffer may be a mapping
+ * whose fault takes them).  The ilock is taken briefly to look up or change
+ * the extent map.  A write never frees blocks, and nothing frees blocks
+ * without the iolock, so a block found in a lookup stays the file's while
+ * the copy runs.
+ *
+ * Persistence: on persistent memory a write's bytes are flushed before it
+ * returns; elsewhere overwrites wait for fsync.  Always: new blocks hold
+ * their data (or zeros) durably before the transaction that links them
+ * commits, and bytes below a new size are durable before the size is.
+ *
+ * Bytes past EOF in the file's blocks are undefined (speculative
+ * preallocation hands out blocks whose old contents are not cleared):
+ * everything that raises the size without writing the bytes zeroes them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libpmem.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "bmap.h"
+#include "crash.h"
+#include "data.h"
+#include "file.h"
+#include "out.h"
+#include "pool.h"
+#include "tx.h"
+
+#define DX_MAX_FILE_BLOCKS (DX_MAX_FILE_SIZE >> DX_BLOCK_SHIFT)
+#define PREALLOC_MIN_BLOCKS 16			/* 64 KiB */
+#define PREALLOC_MAX_BLOCKS (8 * DX_HUGE_BLOCKS)	/* 16 MiB */
+
+/* --- persistence --------------------------------------------------------- */
+
+void
+dx_data_persist(struct daxfile_pool *pool, const void *addr, size_t len)
+{
+	if (pool->is_pmem)
+		pmem_persist(addr, len);
+	else
+		pmem_msync(addr, len);
+}
+
+/* copy_in -- user bytes into the pool; flushed now on pmem (drain later). */
+static void
+copy_in(struct daxfile_pool *pool, void *dst, const void *src, size_t n)
+{
+	dx_might_fault();
+	if (pool->is_pmem)
+		pmem_memcpy_nodrain(dst, src, n);
+	else
+		memcpy(dst, src, n);
+}
+
+static void
+zero_in(struct daxfile_pool *pool, void *dst, size_t n)
+{
+	if (pool->is_pmem)
+		pmem_memset_nodrain(dst, 0, n);
+	else
+		memset(dst, 0, n);
+}
+
+/* --- timestamps and size ------------------------------------------------- */
+
+void
+dx_data_note_stat(struct dx_inode *ip)
+{
+	__atomic_store_n(&ip->ts_seen, true, __ATOMIC_RELAXED);
+}
+
+static int
+ts_cmp(const struct dx_time *a, const struct timespec *b)
+{
+	if (a->sec != b->tv_sec)
+		return a->sec < b->tv_sec ? -1 : 1;
+	return a->nsec < b->tv_nsec ? -1 : a->nsec > b->tv_nsec;
+}
+
+/*
+ * data_touch -- mtime and ctime after a data change.  As Linux, a coarse
+ * clock (one update per tick at most) unless someone looked at the times
+ * since the last change, who then sees a fresh one.  Caller holds ilock excl.
+ */
+static void
+data_touch(struct dx_inode *ip)
+{
+	struct dx_dinode *di = ip->di;
+	struct timespec now;
+	bool seen = __atomic_exchange_n(&ip->ts_seen, false, __ATOMIC_RELAXED);
+
+	clock_gettime(seen ? CLOCK_REALTIME : CLOCK_REALTIME_COARSE, &now);
+	if (ts_cmp(&di->mtime, &now) >= 0)
+		return;
+	di->mtime = (struct dx_time){now.tv_sec, now.tv_nsec};
+	di->ctime = di->mtime;
+	dx_persist(ip->pool, &di->mtime, sizeof(di->mtime) * 2);
+}
+
+/*
+ * size_set -- publish a new size: one failure-atomic 8-byte store, after
+ * everything below it is durable (caller holds ilock excl).
+ */
+static void
+size_set(struct dx_inode *ip, uint64_t size)
+{
+	dx_crash_point("size-update");
+	__atomic_store_n(&ip->di->size, size, __ATOMIC_RELEASE);
+	dx_persist(ip->pool, &ip->di->size, sizeof(ip->di->size));
+}
+
+/* --- zeroing -------------------------------------------------------------- */
+
+void
+dx_data_zero(struct dx_inode *ip, uint64_t off, uint64_t len)
+{
+	struct daxfile_pool *pool = ip->pool;
+	uint64_t end = off + len;
+
+	while (off < end) {
+		uint64_t lblk = dx_blk(off);
+		uint64_t boff = off & (DX_BLOCK_SIZE - 1);
+		struct dx_map m;
+		uint64_t n;
+
+		dx_ilock(ip, DX_ILOCK_SHARED);
+		dx_bmap_lookup(ip, lblk, dx_blk_up(end) - lblk, &m);
+		dx_iunlock(ip, DX_ILOCK_SHARED);
+		n = DX_MIN((m.len << DX_BLOCK_SHIFT) - boff, end - off);
+		if (m.pblk != 0 && !m.unwritten) {
+			char *p = (char *)dx_block_ptr(pool, m.pblk) + boff;
+
+			zero_in(pool, p, n);
+			if (!pool->is_pmem)
+				pmem_msync(p, n);
+		}
+		off += n;
+	}
+	if (pool->is_pmem)
+		pmem_drain();
+}
+
+/* --- allocation ----------------------------------------------------------- */
+
+/*
+ * data_goal -- where the blocks for [lblk, ...) should go: right after the
+ * extent before them, so the file stays contiguous.
+ */
+static uint64_t
+data_goal(struct dx_inode *ip, uint64_t lblk)
+{
+	struct dx_map m;
+
+	if (lblk == 0)
+		return 0;
+	dx_bmap_lookup(ip, lblk - 1, 1, &m);
+	return m.pblk != 0 ? m.pblk + 1 : 0;
+}
+
+/*
+ * data_reserve -- reserve blocks for the hole at 'lblk' (up to 'len'
+ * blocks): contiguous after the previous extent when possible, 2 MiB
+ * aligned for large files.  Caller holds ilock (either mode).
+ */
+static int
+data_reserve(struct dx_inode *ip, uint64_t lblk, uint64_t len,
+	struct dx_resv *r)
+{
+	struct daxfile_pool *pool = ip->pool;
+	uint64_t goal = data_goal(ip, lblk);
+	struct dx_map last;
+	uint32_t agno;
+	bool huge;
+
+	dx_bmap_last(ip, &last);
+	agno = last.len != 0 ? dx_alloc_agno(pool, last.pblk) :
+		dx_alloc_pick_ag(pool);
+	huge = goal == 0 && (lblk + len >= DX_HUGE_BLOCKS ||
+		ip->di->size >= DX_HUGE_SIZE);
+	return dx_alloc_reserve(pool, agno, goal, len, DX_MIN(len, 16), huge,
+		r);
+}
+
+/*
+ * data_link -- link reserved blocks at 'lblk' into the file in one
+ * transaction, if the range is still a hole (a fault may have filled it
+ * meanwhile: then 1, and the caller retries).  Caller holds ilock excl.
+ */
+static int
+data_link(struct dx_inode *ip, uint64_t lblk, const struct dx_resv *r,
+	bool unwritten)
+{
+	struct dx_map m;
+	struct dx_tx tx;
+
+	dx_bmap_lookup(ip, lblk, r->len, &m);
+	if (m.pblk != 0 || m.len < r->len)
+		return 1;
+	if (dx_tx_begin(&tx, ip->pool) != 0)
+		return -1;
+	dx_alloc_claim(&tx, r);
+	dx_bmap_insert(&tx, ip, lblk, r->pblk, r->len, unwritten);
+	return dx_tx_commit(&tx);
+}
+
+/*
+ * prealloc_blocks -- how far past a growing file's end to allocate ahead:
+ * as much as the file already has, between 64 KiB and 16 MiB, as XFS does,
+ * so that appends to several files at once do not interleave their blocks.
+ */
+static uint64_t
+prealloc_blocks(const struct dx_inode *ip)
+{
+	uint64_t have = dx_blk_up(ip->di->size);
+
+	return DX_MIN(DX_MAX(have, PREALLOC_MIN_BLOCKS), PREALLOC_MAX_BLOCKS);
+}
+
+/* --- write ---------------------------------------------------------------- */
+
+/* A write in progress: the source iovecs and where we are in them. */
+struct wsrc {
+	const struct iovec *iov;
+	int iovcnt;
+	int i;
+	size_t ioff;
+};
+
+/* wsrc_copy -- copy the next n bytes of the source to 'dst' in the pool. */
+static void
+wsrc_copy(struct daxfile_pool *pool, struct wsrc *s, char *dst, size_t n)
+{
+	while (n > 0) {
+		const struct iovec *v = &s->iov[s->i];
+		size_t k = DX_MIN(n, v->iov_len - s->ioff);
+
+		copy_in(pool, dst, (const char *)v->iov_base + s->ioff, k);
+		dst += k;
+		n -= k;
+		s->ioff += k;
+		if (s->ioff == v->iov_len) {
+			s->i++;
+			s->ioff = 0;
+		}
+	}
+}
+
+/*
+ * write_new -- write into a hole: reserve blocks (with preallocation at
+ * the end of the file), fill them (zeros around the data), then link them.
+ * Returns bytes written, 0 to retry the lookup, -1 on error.
+ */
+static ssize_t
+write_new(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
+	const struct dx_map *hole)
+{
+	struct daxfile_pool *pool = ip->pool;
+	uint64_t lblk = dx_blk(off);
+	uint64_t boff = off & (DX_BLOCK_SIZE - 1);
+	uint64_t want = dx_blk_up(boff + n);
+	struct dx_resv r;
+	char *base;
+	uint64_t dlen, tail;
+	int ret;
+
+	dx_ilock(ip, DX_ILOCK_SHARED);
+	/* nothing is mapped after this hole: the file grows, allocate ahead */
+	if (hole->lblk + hole->len == DX_MAX_FILE_BLOCKS)
+		want += prealloc_blocks(ip);
+	want = DX_MIN(want, hole->len);
+	ret = data_reserve(ip, lblk, want, &r);
+	dx_iunlock(ip, DX_ILOCK_SHARED);
+	if (ret != 0)
+		return -1;
+	/* fill what we got: zeros, data, zeros to the block end */
+	base = dx_block_ptr(pool, r.pblk);
+	dlen = DX_MIN(n, (r.len << DX_BLOCK_SHIFT) - boff);
+	zero_in(pool, base, boff);
+	wsrc_copy(pool, src, base + boff, dlen);
+	tail = DX_ALIGN_UP(boff + dlen, DX_BLOCK_SIZE) - (boff + dlen);
+	zero_in(pool, base + boff + dlen, tail);
+	if (pool->is_pmem)
+		pmem_drain();
+	else
+		pmem_msync(base, boff + dlen + tail);
+	dx_crash_point("data-new");
+	dx_ilock(ip, DX_ILOCK_EXCL);
+	ret = data_link(ip, lblk, &r, false);
+	dx_iunlock(ip, DX_ILOCK_EXCL);
+	if (ret != 0) {
+		dx_alloc_unreserve(pool, &r);
+		if (ret < 0)
+			return -1;
+		/* a fault filled the hole: rewind the source and retry */
+		return 0;
+	}
+	return (ssize_t)dlen;
+}
+
+/*
+ * write_unwritten -- write into preallocated blocks: the data with zeros
+ * around it in its blocks, then mark those blocks written.
+ */
+static ssize_t
+write_unwritten(struct dx_inode *ip, struct wsrc *src, uint64_t off,
+	uint64_t n, const struct dx_map *m)
+{
+	struct daxfile_pool *pool = ip->pool;
+	uint64_t boff = off & (DX_BLOCK_SIZE - 1);
+	uint64_t dlen = DX_MIN(n, (m->len << DX_BLOCK_SHIFT) - boff);
+	uint64_t nblk = dx_blk_up(boff + dlen);
+	char *base = dx_block_ptr(pool, m->pblk);
+	struct dx_tx tx;
+	int ret;
+
+	zero_in(pool, base, boff);
+	wsrc_copy(pool, src, base + boff, dlen);
+	zero_in(pool, base + boff + dlen, (nblk << DX_BLOCK_SHIFT) - boff - dlen);
+	dx_data_persist(pool, base, nblk << DX_BLOCK_SHIFT);
+	dx_crash_point("data-unwritten");
+	dx_ilock(ip, DX_ILOCK_EXCL);
+	ret = dx_tx_begin(&tx, pool);
+	if (ret == 0) {
+		dx_bmap_convert(&tx, ip, m->lblk, nblk, false);
+		ret = dx_tx_commit(&tx);
+	}
+	dx_iunlock(ip, DX_ILOCK_EXCL);
+	return ret != 0 ? -1 : (ssize_t)dlen;
+}
+
+/* write_over -- overwrite written blocks in place (no metadata change). */
+static ssize_t
+write_over(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
+	const struct dx_map *m)
+{
+	uint64_t boff = off & (DX_BLOCK_SIZE - 1);
+	uint64_t dlen = DX_MIN(n, (m->len << DX_BLOCK_SHIFT) - boff);
+
+	wsrc_copy(ip->pool, src, (char *)dx_block_ptr(ip->pool, m->pblk) + boff,
+		dlen);
+	return (ssize_t)dlen;
+}
+
+/*
+ * write_locked -- the write proper (caller holds iolock excl): zero any gap
+ * past the old EOF, copy extent by extent, then publish the size.
+ */
+static ssize_t
+write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
+	uint64_t off, uint64_t count)
+{
+	struct daxfile_pool *pool = ip->pool;
+	struct wsrc src = {iov, iovcnt, 0, 0};
+	uint64_t done = 0, size = ip->di->size;
+
+	if (off > size)
+		dx_data_zero(ip, size, off - size);
+	while (done < count) {
+		uint64_t pos = off + done, n = count - done;
+		struct wsrc saved = src;
+		struct dx_map m;
+		ssize_t w;
+
+		dx_ilock(ip, DX_ILOCK_SHARED);
+		dx_bmap_lookup(ip, dx_blk(pos), DX_MAX_FILE_BLOCKS - dx_blk(pos),
+			&m);
+		dx_iunlock(ip, DX_ILOCK_SHARED);
+		if (m.pblk == 0)
+			w = write_new(ip, &src, pos, n, &m);
+		else if (m.unwritten)
+			w = write_unwritten(ip, &src, pos, n, &m);
+		else
+			w = write_over(ip, &src, pos, n, &m);
+		if (w < 0)
+			break;
+		if (w == 0)
+			src = saved;
+		done += (uint64_t)w;
+	}
+	if (pool->is_pmem)
+		pmem_drain();
+	if (done > 0) {
+		dx_ilock(ip, DX_ILOCK_EXCL);
+		if (off + done > ip->di->size)
+			size_set(ip, off + done);
+		data_touch(ip);
+		dx_iunlock(ip, DX_ILOCK_EXCL);
+		return (ssize_t)done;
+	}
+	return -1;
+}
+
+/* iov_total -- the byte count of an iovec array; -1 with EINVAL if bad. */
+static ssize_t
+iov_total(const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0;
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return dx_err(EINVAL, "iovcnt %d out of range", iovcnt);
+	if (iovcnt > 0 && iov == NULL)
+		return dx_err(EFAULT, "iovec array is NULL");
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > (size_t)SSIZE_MAX - total)
+			return dx_err(EINVAL, "iovec lengths overflow");
+		if (iov[i].iov_len != 0 && iov[i].iov_base == NULL)
+			return dx_err(EFAULT, "iovec %d has a NULL buffer", i);
+		total += iov[i].iov_len;
+	}
+	return (ssize_t)total;
+}
+
+/*
+ * data_write -- pwritev semantics; 'pos' non-NULL for write(2) (the offset
+ * advances), O_APPEND writes at EOF atomically with other appenders.
+ */
+static ssize_t
+data_write(daxfile_file *file, const struct iovec *iov, int iovcnt,
+	int64_t offset, uint64_t *pos)
+{
+	struct dx_inode *ip;
+	ssize_t total = iov_total(iov, iovcnt);
+	uint64_t off;
+	ssize_t ret;
+
+	if (total < 0)
+		return -1;
+	ip = file->ip;
+	if (ip->isdir)
+		return dx_err(EISDIR, "cannot write a directory");
+	if (offset < 0)
+		return dx_err(EINVAL, "negative offset %ld", (long)offset);
+	dx_ilock(ip, DX_IOLOCK_EXCL);
+	off = (file->flags & O_APPEND) ? ip->di->size : (uint64_t)offset;
+	if (total == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (off >= DX_MAX_FILE_SIZE) {
+		ret = dx_err(EFBIG, "offset %lu beyond the maximum file size",
+			(unsigned long)off);
+		goto out;
+	}
+	if ((uint64_t)total > DX_MAX_FILE_SIZE - off)
+		total = (ssize_t)(DX_MAX_FILE_SIZE - off);
+	ret = write_locked(ip, iov, iovcnt, off, (uint64_t)total);
+	if (ret > 0 && pos != NULL)
+		*pos = off + (uint64_t)ret;
+out:
+	dx_iunlock(ip, DX_IOLOCK_EXCL);
+	return ret;
+}
+
+DX_EXPORT ssize_t
+daxfile_pwritev(daxfile_file *file, const struct iovec *iov, int iovcnt,
+	off_t offset)
+{
+	if (dx_file_check_write(file) != 0)
+		return -1;
+	return data_write(file, iov, iovcnt, offset, NULL);
+}
+
+DX_EXPORT ssize_t
+daxfile_pwrite(daxfile_file *file, const void *buf, size_t count, off_t offset)
+{
+	struct iovec v = {(void *)buf, count};
+
+	if (dx_file_check_write(file) != 0)
+		return -1;
+	if (buf == NULL && count != 0)
+		return dx_err(EFAULT, "buffer is NULL");
+	return data_write(file, &v, 1, offset, NULL);
+}
+
+DX_EXPORT ssize_t
+daxfile_write(daxfile_file *file, const void *buf, size_t count)
+{
+	struct iovec v = {(void *)buf, count};
+	ssize_t ret;
+
+	if (dx_file_check_write(file) != 0)
+		return -1;
+	if (buf == NULL && count != 0)
+		return dx_err(EFAULT, "buffer is NULL");
+	dx_mutex_lock(&file->pos_lock);
+	if (file->pos > (uint64_t)INT64_MAX)
+		ret = dx_err(EFBIG, "file offset too large");
+	else
+		ret = data_write(file, &v, 1, (int64_t)file->pos, &file->pos);
+	dx_mutex_unlock(&file->pos_lock);
+	return ret;
+}
+
+/* --- read ----------------------------------------------------------------- */
+
+/*
+ * relatime -- update atime as Linux's default does: when it is older than
+ * mtime or ctime, or a day old.  A lone 16-byte store: nothing else
+ * changes atime under a transaction, so no rollback can undo it.
+ */
+static void
+relatime(struct dx_inode *ip)
+{
+	struct dx_dinode *di = ip->di;
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	if (ts_cmp(&di->atime, &(struct timespec){di->mtime.sec, di->mtime.nsec}) >= 0 &&
+	    ts_cmp(&di->atime, &(struct timespec){di->ctime.sec, di->ctime.nsec}) >= 0 &&
+	    di->atime.sec + 24 * 3600 > now.tv_sec)
+		return;
+	dx_ilock(ip, DX_ILOCK_EXCL);
+	di->atime = (struct dx_time){now.tv_sec, now.tv_nsec};
+	dx_persist(ip->pool, &di->atime, sizeof(di->atime));
+	dx_iunlock(ip, DX_ILOCK_EXCL);
+}
+
+/* read_locked -- copy [off, off+count) out (caller holds iolock shared). */
+static ssize_t
+read_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
+	uint64_t off, uint64_t count)
+{
+	struct daxfile_pool *pool = ip->pool;
+	uint64_t size = __atomic_load_n(&ip->di->size, __ATOMIC_ACQUIRE);
+	uint64_t done = 0;
+	int i = 0;
+	size_t ioff = 0;
+
+	if (off >= size)
+		return 0;
+	count = DX_MIN(count, size - off);
+	while (done < count) {
+		uint64_t pos = off + done;
+		uint64_t boff = pos & (DX_BLOCK_SIZE - 1);
+		struct dx_map m;
+		uint64_t n;
+		const char *from;
+
+		dx_ilock(ip, DX_ILOCK_SHARED);
+		dx_bmap_lookup(ip, dx_blk(pos), dx_blk_up(off + count) - dx_blk(pos),
+			&m);
+		dx_iunlock(ip, DX_ILOCK_SHARED);
+		n = DX_MIN((m.len << DX_BLOCK_SHIFT) - boff, count - done);
+		from = (m.pblk == 0 || m.unwritten) ? NULL :
+			(const char *)dx_block_ptr(pool, m.pblk) + boff;
+		dx_might_fault();
+		for (uint64_t left = n; left > 0;) {
+			const struct iovec *v = &iov[i];
+			size_t k = DX_MIN(left, v->iov_len - ioff);
+
+			if (from != NULL) {
+				memcpy((char *)v->iov_base + ioff, from, k);
+				from += k;
+			} else {
+				memset((char *)v->iov_base + ioff, 0, k);
+			}
+			left -= k;
+			ioff += k;
+			if (ioff == v->iov_len) {
+				i++;
+				ioff = 0;
+			}
+		}
+		done += n;
+	}
+	return (ssize_t)done;
+}
+
+static ssize_t
+data_read(daxfile_file *file, const struct iovec *iov, int iovcnt,
+	int64_t offset, uint64_t *pos)
+{
+	struct dx_inode *ip = file->ip;
+	ssize_t total = iov_total(iov, iovcnt);
+	ssize_t ret;
+
+	if (total < 0)
+		return -1;
+	if (ip->isdir)
+		return dx_err(EISDIR, "cannot read a directory");
+	if (offset < 0)
+		return dx_err(EINVAL, "negative offset %ld", (long)offset);
+	if (total == 0)
+		return 0;
+	dx_ilock(ip, DX_IOLOCK_SHARED);
+	ret = read_locked(ip, iov, iovcnt, (uint64_t)offset, (uint64_t)total);
+	if (ret > 0)
+		relatime(ip);
+	dx_iunlock(ip, DX_IOLOCK_SHARED);
+	if (ret > 0 && pos != NULL)
+		*pos = (uint64_t)offset + (uint64_t)ret;
+	return ret;
+}
+
+DX_EXPORT ssize_t
+daxfile_preadv(daxfile_file *file, const struct iovec *iov, int iovcnt,
+	off_t offset)
+{
+	if (dx_file_check_read(file) != 0)
+		return -1;
+	return data_read(file, iov, iovcnt, offset, NULL);
+}
+
+DX_EXPORT ssize_t
+daxfile_pread(daxfile_file *file, void *buf, size_t count, off_t offset)
+{
+	struct iovec v = {buf, count};
+
+	if (dx_file_check_read(file) != 0)
+		return -1;
+	if (buf == NULL && count != 0)
+		return dx_err(EFAULT, "buffer is NULL");
+	return data_read(file, &v, 1, offset, NULL);
+}
+
+DX_EXPORT ssize_t
+daxfile_read(daxfile_file *file, void *buf, size_t count)
+{
+	struct iovec v = {buf, count};
+	ssize_t ret;
+
+	if (dx_file_check_read(file) != 0)
+		return -1;
+	if (buf == NULL && count != 0)
+		return dx_err(EFAULT, "buffer is NULL");
+	dx_mutex_lock(&file->pos_lock);
+	ret = data_read(file, &v, 1, (int64_t)file->pos, &file->pos);
+	dx_mutex_unlock(&file->pos_lock);
+	return ret;
+}
+
+/* --- lseek ---------------------------------------------------------------- */
+
+/*
+ * seek_data_hole -- the first data (written extent) or hole at or after
+ * 'off'; unwritten extents are holes, as on XFS with DAX.  Caller holds
+ * ilock shared.
+ */
+static int64_t
+seek_data_hole(struct dx_inode *ip, uint64_t off, bool data)
+{
+	uint64_t size = ip->di->size;
+	uint64_t pos = off;
+
+	if (off >= size)
+		return dx_err(ENXIO, "offset %lu is at or past EOF", (unsigned long)off);
+	while (pos < size) {
+		struct dx_map m;
+		bool is_data;
+
+		dx_bmap_lookup(ip, dx_blk(pos), DX_MAX_FILE_BLOCKS - dx_blk(pos), &m);
+		is_data = m.pblk != 0 && !m.unwritten;
+		if (is_data == data)
+			return (int64_t)pos;
+		pos = (m.lblk + m.len) << DX_BLOCK_SHIFT;
+	}
+	if (data)
+		return dx_err(ENXIO, "no data at or after offset %lu",
+			(unsigned long)off);
+	return (int64_t)size; /* the implicit hole at EOF */
+}
+
+DX_EXPORT off_t
+daxfile_lseek(daxfile_file *file, off_t offset, int whence)
+{
+	struct dx_inode *ip;
+	int64_t base, res;
+
+	if (dx_file_check(file) != 0)
+		return -1;
+	ip = file->ip;
+	dx_mutex_lock(&file->pos_lock);
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = (int64_t)file->pos;
+		break;
+	case SEEK_END:
+		base = ip->isdir ? 0 : (int64_t)ip->di->size;
+		break;
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		if (ip->isdir) {
+			res = dx_err(EINVAL, "SEEK_DATA/SEEK_HOLE on a directory");
+		} else if (offset < 0) {
+			res = dx_err(ENXIO, "negative offset");
+		} else {
+			dx_ilock(ip, DX_ILOCK_SHARED);
+			res = seek_data_hole(ip, (uint64_t)offset,
+				whence == SEEK_DATA);
+			dx_iunlock(ip, DX_ILOCK_SHARED);
+		}
+		goto done;
+	default:
+		res = dx_err(EINVAL, "bad whence %d", whence);
+		goto done;
+	}
+	if (__builtin_add_overflow(base, (int64_t)offset, &res) || res < 0)
+		res = dx_err(EINVAL, "resulting offset is negative or overflows");
+done:
+	if (res >= 0)
+		file->pos = (uint64_t)res;
+	dx_mutex_unlock(&file->pos_lock);
+	return (off_t)res;
+}
+
+/* --- fsync ---------------------------------------------------------------- */
+
+static int
+fsync_extent(void *arg, uint64_t lblk, uint64_t pblk, uint64_t len,
+	bool unwritten)
+{
+	struct daxfile_pool *pool = arg;
+
+	(void)lblk;
+	if (!unwritten)
+		pmem_msync(dx_block_ptr(pool, pblk), len << DX_BLOCK_SHIFT);
+	return 0;
+}
+
+/*
+ * data_sync -- on pmem every write was flushed and every metadata change
+ * committed durably: nothing is left.  Elsewhere, msync the file's blocks
+ * and its inode.
+ */
+static int
+data_sync(daxfile_file *file)
+{
+	struct dx_inode *ip;
+	struct daxfile_pool *pool;
+
+	if (dx_file_check(file) != 0)
+		return -1;
+	ip = file->ip;
+	pool = ip->pool;
+	if (pool->is_pmem) {
+		pmem_drain();
+		return 0;
+	}
+	dx_ilock(ip, DX_ILOCK_SHARED);
+	if (!ip->isdir)
+		dx_bmap_foreach(ip, fsync_extent, pool);
+	pmem_msync(ip->di, sizeof(*ip->di));
+	dx_iunlock(ip, DX_ILOCK_SHARED);
+	return 0;
+}
+
+DX_EXPORT int
+daxfile_fsync(daxfile_file *file)
+{
+	return data_sync(file);
+}
+
+DX_EXPORT int
+daxfile_fdatasync(daxfile_file *file)
+{
+	return data_sync(file);
+}
+
+/* --- writers and preallocation ------------------------------------------- */
+
+void
+dx_data_writer_open(struct dx_inode *ip)
+{
+	dx_ilock(ip, DX_ILOCK_EXCL);
+	ip->nwriters++;
+	dx_iunlock(ip, DX_ILOCK_EXCL);
+}
+
+/*
+ * dx_data_writer_close -- the last writer is gone: give back the blocks
+ * that speculative preallocation put past EOF (not those fallocate put
+ * there on purpose).
+ */
+void
+dx_data_writer_close(struct dx_inode *ip)
+{
+	struct dx_map last;
+	struct dx_tx tx;
+	uint64_t eof_blk;
+
+	dx_ilock(ip, DX_IOLOCK_EXCL | DX_ILOCK_EXCL);
+	if (--ip->nwriters > 0 || (ip->di->flags & DX_DIFLAG_PREALLOC))
+		goto out;
+	eof_blk = dx_blk_up(ip->di->size);
+	dx_bmap_last(ip, &last);
+	if (last.len == 0 || last.lblk + last.len <= eof_blk)
+		goto out;
+	if (dx_tx_begin(&tx, ip->pool) == 0) {
+		dx_bmap_punch(&tx, ip, eof_blk, DX_MAX_FILE_BLOCKS - eof_blk);
+		dx_tx_commit(&tx);
+	}
+out:
+	dx_iunlock(ip, DX_IOLOCK_EXCL | DX_ILOCK_EXCL);
+}

@@ -1,0 +1,49 @@
+/*
+ * data.h -- the data path shared by read/write, truncate, fallocate and the
+ * fault handler: block copies into the pool with the right persistence,
+ * zeroing, block allocation for a range, and size changes.
+ */
+#ifndef DX_DATA_H
+#define DX_DATA_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct daxfile_pool;
+struct dx_inode;
+
+/* dx_blk -- the block holding byte 'off'; dx_blk_up -- blocks to cover it. */
+static inline uint64_t
+dx_blk(uint64_t off)
+{
+	return off >> 12;
+}
+
+static inline uint64_t
+dx_blk_up(uint64_t off)
+{
+	return (off + 4095) >> 12;
+}
+
+/*
+ * dx_data_zero -- write zeros over the written blocks of [off, off+len)
+ * (holes and unwritten extents already read as zeros); persistent on return.
+ * Caller holds iolock exclusive (so no block it sees is freed meanwhile).
+ */
+void dx_data_zero(struct dx_inode *ip, uint64_t off, uint64_t len);
+
+/* dx_data_persist -- make stores to pool memory durable (flush or msync). */
+void dx_data_persist(struct daxfile_pool *pool, const void *addr, size_t len);
+
+/* dx_truncate -- set the size (iolock and mmaplock taken inside). */
+int dx_truncate(struct dx_inode *ip, uint64_t size);
+
+/* dx_data_writer_open/close -- count writers; the last close trims preallocation. */
+void dx_data_writer_open(struct dx_inode *ip);
+void dx_data_writer_close(struct dx_inode *ip);
+
+/* dx_data_note_stat -- someone read the timestamps: the next change gets a fresh one. */
+void dx_data_note_stat(struct dx_inode *ip);
+
+#endif /* DX_DATA_H */

@@ -1,0 +1,378 @@
+/*
+ * dir.c -- hashed directories: a persistent linear hash table.
+ *
+ * A directory keeps its entries in bucket chains addressed by a seeded hash
+ * of the name.  The table grows one bucket at a time (linear hashing): when
+ * the entries outnumber DIR_LOAD per bucket, the bucket 'split' is divided
+ * between itself and a new bucket at split + (B0 << level).  So an insert
+ * changes O(1) objects in its transaction however large the directory is,
+ * and a lookup reads one short chain.  Buckets live in segments that double
+ * in size and never move.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+
+#include "dir.h"
+#include "hash.h"
+#include "out.h"
+#include "pool.h"
+#include "tx.h"
+
+#define DIR_LOAD 2	/* average entries per bucket before a split */
+
+struct dx_dirhdr *
+dx_dir_hdr(const struct dx_inode *dp)
+{
+	return (struct dx_dirhdr *)(dp->di + 1);
+}
+
+static inline uint64_t
+dir_nbuckets(const struct dx_dirhdr *hdr)
+{
+	return ((uint64_t)DX_DIR_B0 << hdr->level) + hdr->split;
+}
+
+/* dir_seg_of -- the segment holding bucket i, and i's index in it. */
+static inline unsigned
+dir_seg_of(uint64_t i, uint64_t *idx)
+{
+	unsigned k;
+
+	if (i < DX_DIR_B0) {
+		*idx = i;
+		return 0;
+	}
+	k = 64 - (unsigned)__builtin_clzll(i / DX_DIR_B0);
+	*idx = i - ((uint64_t)DX_DIR_B0 << (k - 1));
+	return k;
+}
+
+static inline uint64_t
+dir_seg_size(unsigned k)
+{
+	return (uint64_t)DX_DIR_B0 << (k - 1);
+}
+
+/* dir_bucket -- the head slot of bucket i; NULL if its segment is damaged. */
+static uint64_t *
+dir_bucket(struct daxfile_pool *pool, const struct dx_dirhdr *hdr, uint64_t i)
+{
+	uint64_t idx;
+	unsigned k = dir_seg_of(i, &idx);
+	struct dx_dirseg *seg;
+	uint64_t n;
+
+	if (k == 0)
+		return (uint64_t *)&hdr->bucket0[idx];
+	if (k >= DX_DIR_NSEGS)
+		return NULL;
+	n = dir_seg_size(k);
+	if (!dx_obj_ok(pool, hdr->seg[k], sizeof(*seg) + n * sizeof(uint64_t)))
+		return NULL;
+	seg = dx_ptr(pool, hdr->seg[k]);
+	if (seg->magic != DX_DIRSEG_MAGIC || seg->nbuckets != n)
+		return NULL;
+	return &seg->bucket[idx];
+}
+
+static inline uint64_t
+dir_bucket_index(const struct dx_dirhdr *hdr, uint64_t hash)
+{
+	uint64_t n = (uint64_t)DX_DIR_B0 << hdr->level;
+	uint64_t b = hash & (n - 1);
+
+	if (b < hdr->split)
+		b = hash & (2 * n - 1);
+	return b;
+}
+
+static struct dx_dirent *
+dir_entry(struct daxfile_pool *pool, uint64_t off)
+{
+	struct dx_dirent *de;
+
+	if (!dx_obj_ok(pool, off, sizeof(*de)))
+		return NULL;
+	de = dx_ptr(pool, off);
+	if (de->magic != DX_DIRENT_MAGIC || de->namelen == 0 ||
+	    de->namelen > DX_NAME_MAX ||
+	    !dx_obj_ok(pool, off, sizeof(*de) + de->namelen + 1u))
+		return NULL;
+	return de;
+}
+
+void
+dx_dir_init(struct daxfile_pool *pool, uint64_t ino, uint64_t parent)
+{
+	struct dx_dirhdr *hdr = dx_ptr(pool, ino + sizeof(struct dx_dinode));
+	struct timespec now = dx_now();
+
+	/* the inode was zero-allocated in this transaction: no snapshot */
+	hdr->parent = parent;
+	hdr->seed = (uint64_t)now.tv_nsec * 0x9e3779b97f4a7c15ULL ^ ino;
+}
+
+/*
+ * dir_find -- the slot that points at the entry 'name' (a bucket head or the
+ * previous entry's next field), or NULL with errno ENOENT / EFSCORRUPTED.
+ */
+static uint64_t *
+dir_find(struct dx_inode *dp, const char *name, size_t len,
+	struct dx_dirent **dep)
+{
+	struct daxfile_pool *pool = dp->pool;
+	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
+	uint64_t hash = dx_name_hash(hdr->seed, name, len);
+	uint64_t *link = dir_bucket(pool, hdr, dir_bucket_index(hdr, hash));
+	uint64_t limit = hdr->nentries + 1;
+
+	if (link == NULL) {
+		dx_corrupt(pool, "damaged directory segment", dp->ino);
+		return NULL;
+	}
+	while (*link != 0) {
+		struct dx_dirent *de = dir_entry(pool, *link);
+
+		if (de == NULL || limit-- == 0) {
+			dx_corrupt(pool, "damaged directory entry", *link);
+			return NULL;
+		}
+		if (de->hash == hash && de->namelen == len &&
+		    memcmp(de->name, name, len) == 0) {
+			*dep = de;
+			return link;
+		}
+		link = &de->next;
+	}
+	errno = ENOENT;
+	return NULL;
+}
+
+uint64_t
+dx_dir_lookup(struct dx_inode *dp, const char *name, size_t len,
+	unsigned *type)
+{
+	struct dx_dirent *de;
+
+	if (dir_find(dp, name, len, &de) == NULL)
+		return 0;
+	*type = de->type;
+	return de->ino;
+}
+
+/* dir_seg_new -- allocate segment k (zeroed) when the table grows into it. */
+static int
+dir_seg_new(struct dx_tx *tx, struct dx_dirhdr *hdr, unsigned k)
+{
+	uint64_t n = dir_seg_size(k);
+	uint64_t off = dx_tx_alloc(tx, sizeof(struct dx_dirseg) +
+		n * sizeof(uint64_t), DX_TYPE_DIRSEG, true);
+	struct dx_dirseg *seg;
+
+	if (off == 0)
+		return -1;
+	seg = dx_ptr(tx->pool, off);
+	seg->magic = DX_DIRSEG_MAGIC;
+	seg->nbuckets = n;
+	if (DX_TX_ADD_FIELD(tx, hdr, seg[k]) != 0)
+		return -1;
+	hdr->seg[k] = off;
+	return 0;
+}
+
+/*
+ * dir_split -- divide bucket 'split' between itself and its image bucket
+ * split + (B0 << level), by the next bit of the hash.
+ */
+static int
+dir_split(struct dx_tx *tx, struct dx_dirhdr *hdr)
+{
+	struct daxfile_pool *pool = tx->pool;
+	uint64_t n = (uint64_t)DX_DIR_B0 << hdr->level;
+	uint64_t from = hdr->split, to = from + n;
+	uint64_t idx;
+	unsigned k = dir_seg_of(to, &idx);
+	uint64_t *src, *dst, off;
+	uint64_t keep = 0, move = 0, *keep_tail = &keep, *move_tail = &move;
+
+	if (idx == 0 && dir_seg_new(tx, hdr, k) != 0)
+		return -1;
+	src = dir_bucket(pool, hdr, from);
+	dst = dir_bucket(pool, hdr, to);
+	if (src == NULL || dst == NULL)
+		return dx_corrupt(pool, "damaged directory segment", 0);
+	if (dx_tx_add(tx, src, sizeof(*src)) != 0 ||
+	    dx_tx_add(tx, dst, sizeof(*dst)) != 0)
+		return -1;
+	/* rebuild both chains; every entry's next link is rewritten */
+	for (off = *src; off != 0;) {
+		struct dx_dirent *de = dir_entry(pool, off);
+		uint64_t next;
+
+		if (de == NULL)
+			return dx_corrupt(pool, "damaged directory entry", off);
+		next = de->next;
+		if (DX_TX_ADD_FIELD(tx, de, next) != 0)
+			return -1;
+		de->next = 0;
+		if (de->hash & n) {
+			*move_tail = off;
+			move_tail = &de->next;
+		} else {
+			*keep_tail = off;
+			keep_tail = &de->next;
+		}
+		off = next;
+	}
+	*src = keep;
+	*dst = move;
+	if (DX_TX_ADD_FIELD(tx, hdr, split) != 0 ||
+	    DX_TX_ADD_FIELD(tx, hdr, level) != 0)
+		return -1;
+	if (++hdr->split == n) {
+		hdr->split = 0;
+		hdr->level++;
+	}
+	return 0;
+}
+
+int
+dx_dir_add(struct dx_tx *tx, struct dx_inode *dp, const char *name,
+	size_t len, uint64_t ino, unsigned type)
+{
+	struct daxfile_pool *pool = tx->pool;
+	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
+	uint64_t hash = dx_name_hash(hdr->seed, name, len);
+	uint64_t *head, off;
+	struct dx_dirent *de;
+
+	dx_assert_held_excl(&dp->iolock);
+	off = dx_tx_alloc(tx, sizeof(*de) + len + 1, DX_TYPE_DIRENT, false);
+	if (off == 0)
+		return -1;
+	head = dir_bucket(pool, hdr, dir_bucket_index(hdr, hash));
+	if (head == NULL)
+		return dx_corrupt(pool, "damaged directory segment", dp->ino);
+	de = dx_ptr(pool, off);
+	de->magic = DX_DIRENT_MAGIC;
+	de->next = *head;
+	de->ino = ino;
+	de->hash = hash;
+	de->namelen = (uint16_t)len;
+	de->type = (uint8_t)type;
+	memset(de->pad, 0, sizeof(de->pad));
+	memcpy(de->name, name, len);
+	de->name[len] = '\0';
+	if (dx_tx_add(tx, head, sizeof(*head)) != 0 ||
+	    DX_TX_ADD_FIELD(tx, hdr, nentries) != 0)
+		return -1;
+	*head = off;
+	hdr->nentries++;
+	if (hdr->nentries > DIR_LOAD * dir_nbuckets(hdr))
+		return dir_split(tx, hdr);
+	return 0;
+}
+
+int
+dx_dir_remove(struct dx_tx *tx, struct dx_inode *dp, const char *name,
+	size_t len)
+{
+	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
+	struct dx_dirent *de;
+	uint64_t *link;
+
+	dx_assert_held_excl(&dp->iolock);
+	link = dir_find(dp, name, len, &de);
+	if (link == NULL)
+		return dx_err_keep("cannot find entry '%.*s' to remove",
+			(int)len, name);
+	if (dx_tx_add(tx, link, sizeof(*link)) != 0 ||
+	    DX_TX_ADD_FIELD(tx, hdr, nentries) != 0)
+		return -1;
+	*link = de->next;
+	hdr->nentries--;
+	dx_tx_free(tx, dx_off(tx->pool, de));
+	return 0;
+}
+
+int
+dx_dir_retarget(struct dx_tx *tx, struct dx_inode *dp, const char *name,
+	size_t len, uint64_t ino, unsigned type)
+{
+	struct dx_dirent *de;
+
+	dx_assert_held_excl(&dp->iolock);
+	if (dir_find(dp, name, len, &de) == NULL)
+		return dx_err_keep("cannot find entry '%.*s' to replace",
+			(int)len, name);
+	if (DX_TX_ADD_FIELD(tx, de, ino) != 0 ||
+	    DX_TX_ADD_FIELD(tx, de, type) != 0)
+		return -1;
+	de->ino = ino;
+	de->type = (uint8_t)type;
+	return 0;
+}
+
+void
+dx_dir_set_parent(struct dx_tx *tx, struct dx_inode *dp, uint64_t parent)
+{
+	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
+
+	dx_assert_held_excl(&dp->iolock);
+	if (DX_TX_ADD_FIELD(tx, hdr, parent) == 0)
+		hdr->parent = parent;
+}
+
+bool
+dx_dir_is_empty(const struct dx_inode *dp)
+{
+	return dx_dir_hdr(dp)->nentries == 0;
+}
+
+uint64_t
+dx_dir_size(const struct dx_inode *dp)
+{
+	/* "." and ".." count, as in the entries readdir returns */
+	return (dx_dir_hdr(dp)->nentries + 2) * sizeof(struct dx_dirent);
+}
+
+int
+dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
+	dx_dir_visit_fn fn, void *arg)
+{
+	uint64_t nb = dir_nbuckets(hdr);
+	uint64_t limit = hdr->nentries;
+
+	for (uint64_t b = 0; b < nb; b++) {
+		uint64_t *head = dir_bucket(pool, hdr, b);
+
+		if (head == NULL)
+			return dx_corrupt(pool, "damaged directory segment", 0);
+		for (uint64_t off = *head; off != 0;) {
+			struct dx_dirent *de = dir_entry(pool, off);
+			int ret;
+
+			if (de == NULL || limit-- == 0)
+				return dx_corrupt(pool,
+					"damaged directory entry", off);
+			ret = fn(arg, de->name, de->namelen, de->ino, de->type);
+			if (ret != 0)
+				return ret;
+			off = de->next;
+		}
+	}
+	return 0;
+}
+
+void
+dx_dir_destroy(struct dx_tx *tx, struct dx_inode *dp)
+{
+	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
+
+	for (unsigned k = 1; k < DX_DIR_NSEGS; k++)
+		if (hdr->seg[k] != 0)
+			dx_tx_free(tx, hdr->seg[k]);
+}

@@ -1,0 +1,63 @@
+/*
+ * dir.h -- directories: a persistent linear hash table of named entries.
+ * Every function expects the directory's DIR lock (its iolock): shared for
+ * lookups and listing, exclusive (inside a transaction) for changes.
+ */
+#ifndef DX_DIR_H
+#define DX_DIR_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dx_tx;
+struct dx_inode;
+struct daxfile_pool;
+
+/* dx_dir_hdr -- the directory header that follows a directory's dinode. */
+struct dx_dirhdr *dx_dir_hdr(const struct dx_inode *dp);
+
+/* dx_dir_init -- set up an empty directory in the new inode 'ino' (in tx). */
+void dx_dir_init(struct daxfile_pool *pool, uint64_t ino, uint64_t parent);
+
+/*
+ * dx_dir_lookup -- the inode number 'name' refers to, or 0 with errno
+ * (ENOENT, or EFSCORRUPTED for a damaged chain); '*type' gets its DT_*.
+ */
+uint64_t dx_dir_lookup(struct dx_inode *dp, const char *name, size_t len,
+	unsigned *type);
+
+/* dx_dir_add -- add the entry name -> ino (the name must be absent). */
+int dx_dir_add(struct dx_tx *tx, struct dx_inode *dp, const char *name,
+	size_t len, uint64_t ino, unsigned type);
+
+/* dx_dir_remove -- remove the entry 'name' (it must exist). */
+int dx_dir_remove(struct dx_tx *tx, struct dx_inode *dp, const char *name,
+	size_t len);
+
+/* dx_dir_retarget -- point the existing entry 'name' at another inode. */
+int dx_dir_retarget(struct dx_tx *tx, struct dx_inode *dp, const char *name,
+	size_t len, uint64_t ino, unsigned type);
+
+/* dx_dir_set_parent -- change ".." (a directory moved to another parent). */
+void dx_dir_set_parent(struct dx_tx *tx, struct dx_inode *dp, uint64_t parent);
+
+/* dx_dir_is_empty -- does the directory hold no entries? */
+bool dx_dir_is_empty(const struct dx_inode *dp);
+
+/* dx_dir_size -- st_size of a directory. */
+uint64_t dx_dir_size(const struct dx_inode *dp);
+
+/*
+ * dx_dir_foreach -- call fn for every entry (not "." and ".."); stops and
+ * returns fn's value when it is non-zero; -1 with EFSCORRUPTED on damage.
+ */
+typedef int (*dx_dir_visit_fn)(void *arg, const char *name, size_t len,
+	uint64_t ino, unsigned type);
+int dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
+	dx_dir_visit_fn fn, void *arg);
+
+/* dx_dir_destroy -- free the segments of an empty directory (in tx). */
+void dx_dir_destroy(struct dx_tx *tx, struct dx_inode *dp);
+
+#endif /* DX_DIR_H */

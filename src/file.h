@@ -1,0 +1,34 @@
+/*
+ * file.h -- open file descriptions: the handle daxfile_open() returns, with
+ * its access mode and file offset.
+ */
+#ifndef DX_FILE_H
+#define DX_FILE_H 1
+
+#include <stdint.h>
+
+#include "daxfile.h"
+#include "handle.h"
+#include "lock.h"
+
+#define DX_FILE_MAGIC 0x454c494658414466ULL	/* "fDAXFILE" */
+
+struct daxfile_file {
+	struct dx_handle h;	/* DX_FILE_MAGIC while open */
+	struct daxfile_pool *pool;
+	struct dx_inode *ip;
+	int flags;		/* open flags (access mode, O_APPEND) */
+	struct dx_mutex pos_lock;	/* FPOS: the offset, across a call */
+	uint64_t pos;
+};
+
+/*
+ * dx_file_check -- validate a handle from the caller: EBADF for NULL or a
+ * closed handle; the _read and _write forms also give EBADF when the
+ * access mode does not allow reading or writing.
+ */
+int dx_file_check(const daxfile_file *file);
+int dx_file_check_read(const daxfile_file *file);
+int dx_file_check_write(const daxfile_file *file);
+
+#endif /* DX_FILE_H */

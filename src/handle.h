@@ -1,0 +1,44 @@
+/*
+ * handle.h -- recycled handles for pools, files and directory streams.
+ *
+ * A handle's memory is never returned to the allocator: a closed handle
+ * keeps a dead magic until a later open reuses it, so a call on a closed
+ * handle fails with EBADF (or EINVAL for pools) instead of touching freed
+ * memory.  As with file descriptors, a reused handle names the newer object.
+ */
+#ifndef DX_HANDLE_H
+#define DX_HANDLE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lock.h"
+
+#define DX_HANDLE_DEAD 0xdeaddeaddeaddeadULL
+
+/* The first member of every handle. */
+struct dx_handle {
+	uint64_t magic;
+	struct dx_handle *free_next;
+};
+
+struct dx_handle_cache {
+	struct dx_mutex lock;
+	struct dx_handle *free;
+	size_t size;		/* bytes of the handle structure */
+};
+
+#define DX_HANDLE_CACHE_INIT(type) \
+	{{PTHREAD_MUTEX_INITIALIZER, DX_LC_LEAF}, NULL, sizeof(type)}
+
+/* dx_handle_get -- a zeroed handle (magic not yet live); NULL on ENOMEM. */
+void *dx_handle_get(struct dx_handle_cache *c);
+/* dx_handle_live -- publish the handle with its magic. */
+void dx_handle_live(void *h, uint64_t magic);
+/* dx_handle_put -- mark dead and keep for reuse. */
+void dx_handle_put(struct dx_handle_cache *c, void *h);
+/* dx_handle_is -- is 'h' a live handle with 'magic'? (NULL: no) */
+bool dx_handle_is(const void *h, uint64_t magic);
+
+#endif /* DX_HANDLE_H */

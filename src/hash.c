@@ -1,0 +1,55 @@
+/*
+ * hash.c -- checksums for on-media headers and the hash that places names in
+ * a directory's buckets.
+ */
+#include <string.h>
+
+#include "hash.h"
+
+uint64_t
+dx_checksum64(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t lo = 0, hi = 0;
+
+	for (size_t i = 0; i + 4 <= len; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, p + i, sizeof(w));
+		lo += w;
+		hi += lo;
+	}
+	return hi << 32 | (lo & 0xffffffffu);
+}
+
+static inline uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ULL;
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ULL;
+	x ^= x >> 32;
+	return x;
+}
+
+uint64_t
+dx_name_hash(uint64_t seed, const char *name, size_t len)
+{
+	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, name + i, sizeof(w));
+		h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
+	}
+	if (i < len) {
+		uint64_t w = 0;
+
+		memcpy(&w, name + i, len - i);
+		h = mix64(h ^ w ^ ((uint64_t)(len - i) << 56));
+	}
+	return mix64(h);
+}

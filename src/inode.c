@@ -1,0 +1,463 @@
+/*
+ * inode.c -- in-core inodes: the inode table, the inode locks, and the life
+ * of a persistent inode from allocation through unlink to reclaim.
+ *
+ * An in-core inode lives while someone holds a reference (a path walk, an
+ * open file, a mapping).  The last reference of an inode whose link count
+ * dropped to zero reclaims it: its blocks, its directory segments and the
+ * inode itself are freed, and it leaves the orphan list, in one transaction.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bmap.h"
+#include "dir.h"
+#include "mem.h"
+#include "out.h"
+#include "pool.h"
+#include "tx.h"
+
+#define ICACHE_MIN_BUCKETS 1024
+
+static inline uint64_t
+icache_slot(const struct dx_icache *ic, uint64_t ino)
+{
+	/* inode numbers are object offsets: drop the allocation granularity */
+	uint64_t h = (ino >> 4) * 0x9e3779b97f4a7c15ULL;
+
+	return (h >> 32) & ic->mask;
+}
+
+int
+dx_icache_init(struct daxfile_pool *pool)
+{
+	struct dx_icache *ic = &pool->icache;
+
+	dx_mutex_init(&ic->lock, DX_LC_ICACHE);
+	ic->tab = dx_zalloc(pool->arena, ICACHE_MIN_BUCKETS * sizeof(*ic->tab));
+	if (ic->tab == NULL)
+		return dx_err(ENOMEM, "cannot allocate the inode table");
+	ic->mask = ICACHE_MIN_BUCKETS - 1;
+	ic->count = 0;
+	return 0;
+}
+
+void
+dx_icache_fini(struct daxfile_pool *pool)
+{
+	struct dx_icache *ic = &pool->icache;
+
+	VERIFY(ic->count == 0);
+	dx_free(pool->arena, ic->tab);
+	dx_mutex_destroy(&ic->lock);
+}
+
+/* icache_grow -- double the table when it is full (caller holds the lock). */
+static void
+icache_grow(struct daxfile_pool *pool)
+{
+	struct dx_icache *ic = &pool->icache;
+	uint64_t n = (ic->mask + 1) * 2;
+	struct dx_inode **tab = dx_zalloc(pool->arena, n * sizeof(*tab));
+	struct dx_inode **old = ic->tab;
+	uint64_t oldn = ic->mask + 1;
+
+	if (tab == NULL)
+		return; /* keep the longer chains */
+	ic->tab = tab;
+	ic->mask = n - 1;
+	for (uint64_t i = 0; i < oldn; i++) {
+		struct dx_inode *ip = old[i], *next;
+
+		for (; ip != NULL; ip = next) {
+			uint64_t s = icache_slot(ic, ip->ino);
+
+			next = ip->hnext;
+			ip->hnext = tab[s];
+			tab[s] = ip;
+		}
+	}
+	dx_free(pool->arena, old);
+}
+
+static struct dx_inode *
+icache_find(struct dx_icache *ic, uint64_t ino)
+{
+	struct dx_inode *ip = ic->tab[icache_slot(ic, ino)];
+
+	while (ip != NULL && ip->ino != ino)
+		ip = ip->hnext;
+	return ip;
+}
+
+static void
+icache_remove(struct dx_icache *ic, struct dx_inode *ip)
+{
+	struct dx_inode **pp = &ic->tab[icache_slot(ic, ip->ino)];
+
+	while (*pp != ip)
+		pp = &(*pp)->hnext;
+	*pp = ip->hnext;
+	ic->count--;
+}
+
+/* inode_valid -- is 'ino' the offset of a sound persistent inode? */
+static bool
+inode_valid(struct daxfile_pool *pool, uint64_t ino)
+{
+	const struct dx_dinode *di;
+	uint64_t size = sizeof(*di);
+
+	if (!dx_obj_ok(pool, ino, size))
+		return false;
+	di = dx_ptr(pool, ino);
+	if (di->magic != DX_INODE_MAGIC)
+		return false;
+	if (S_ISDIR(di->mode))
+		return dx_obj_ok(pool, ino, size + sizeof(struct dx_dirhdr));
+	return S_ISREG(di->mode);
+}
+
+static struct dx_inode *
+inode_new(struct daxfile_pool *pool, uint64_t ino)
+{
+	struct dx_inode *ip = dx_zalloc(pool->arena, sizeof(*ip));
+
+	if (ip == NULL)
+		return NULL;
+	ip->pool = pool;
+	ip->ino = ino;
+	ip->di = dx_ptr(pool, ino);
+	ip->isdir = S_ISDIR(ip->di->mode);
+	ip->refcnt = 1;
+	dx_rwlock_init(&ip->iolock, ip->isdir ? DX_LC_DIR : DX_LC_IOLOCK);
+	dx_rwlock_init(&ip->mmaplock, DX_LC_MMAPLOCK);
+	dx_rwlock_init(&ip->ilock, DX_LC_ILOCK);
+	return ip;
+}
+
+static void
+inode_destroy(struct dx_inode *ip)
+{
+	struct daxfile_pool *pool = ip->pool;
+
+	dx_bmap_destroy(ip);
+	dx_rwlock_destroy(&ip->iolock);
+	dx_rwlock_destroy(&ip->mmaplock);
+	dx_rwlock_destroy(&ip->ilock);
+	dx_free(pool->arena, ip);
+}
+
+struct dx_inode *
+dx_iget(struct daxfile_pool *pool, uint64_t ino)
+{
+	struct dx_icache *ic = &pool->icache;
+	struct dx_inode *ip;
+
+	dx_mutex_lock(&ic->lock);
+	ip = icache_find(ic, ino);
+	if (ip != NULL) {
+		ip->refcnt++;
+		dx_mutex_unlock(&ic->lock);
+		return ip;
+	}
+	if (!inode_valid(pool, ino)) {
+		dx_mutex_unlock(&ic->lock);
+		dx_corrupt(pool, "directory entry names a damaged inode", ino);
+		return NULL;
+	}
+	ip = inode_new(pool, ino);
+	if (ip == NULL) {
+		dx_mutex_unlock(&ic->lock);
+		dx_err(ENOMEM, "cannot allocate an in-core inode");
+		return NULL;
+	}
+	if (ic->count >= ic->mask + 1)
+		icache_grow(pool);
+	ip->hnext = ic->tab[icache_slot(ic, ino)];
+	ic->tab[icache_slot(ic, ino)] = ip;
+	ic->count++;
+	dx_mutex_unlock(&ic->lock);
+	return ip;
+}
+
+void
+dx_ihold(struct dx_inode *ip)
+{
+	dx_mutex_lock(&ip->pool->icache.lock);
+	VERIFY(ip->refcnt > 0);
+	ip->refcnt++;
+	dx_mutex_unlock(&ip->pool->icache.lock);
+}
+
+bool
+dx_iref_sole(struct dx_inode *ip)
+{
+	bool sole;
+
+	dx_mutex_lock(&ip->pool->icache.lock);
+	sole = ip->refcnt == 1;
+	dx_mutex_unlock(&ip->pool->icache.lock);
+	return sole;
+}
+
+/* orphan_remove -- unlink 'di' from the orphan list in 'tx'. */
+static void
+orphan_remove(struct dx_tx *tx, struct dx_dinode *di)
+{
+	struct daxfile_pool *pool = tx->pool;
+	uint64_t ino = dx_off(pool, di);
+
+	dx_tx_hold(tx, &pool->orphan_lock);
+	if (di->orphan_prev != 0) {
+		struct dx_dinode *prev = dx_ptr(pool, di->orphan_prev);
+
+		DX_TX_ADD_FIELD(tx, prev, orphan_next);
+		prev->orphan_next = di->orphan_next;
+	} else if (pool->root->orphan_head == ino) {
+		DX_TX_ADD_FIELD(tx, pool->root, orphan_head);
+		pool->root->orphan_head = di->orphan_next;
+	}
+	if (di->orphan_next != 0) {
+		struct dx_dinode *next = dx_ptr(pool, di->orphan_next);
+
+		DX_TX_ADD_FIELD(tx, next, orphan_prev);
+		next->orphan_prev = di->orphan_prev;
+	}
+}
+
+static void
+orphan_add(struct dx_tx *tx, struct dx_dinode *di)
+{
+	struct daxfile_pool *pool = tx->pool;
+	uint64_t ino = dx_off(pool, di);
+	uint64_t head;
+
+	dx_tx_hold(tx, &pool->orphan_lock);
+	head = pool->root->orphan_head;
+	if (head != 0) {
+		struct dx_dinode *h = dx_ptr(pool, head);
+
+		DX_TX_ADD_FIELD(tx, h, orphan_prev);
+		h->orphan_prev = ino;
+	}
+	DX_TX_ADD_FIELD(tx, di, orphan_next);
+	DX_TX_ADD_FIELD(tx, di, orphan_prev);
+	di->orphan_next = head;
+	di->orphan_prev = 0;
+	DX_TX_ADD_FIELD(tx, pool->root, orphan_head);
+	pool->root->orphan_head = ino;
+}
+
+/*
+ * inode_free_tx -- free the inode's blocks, segments and object in 'tx'
+ * (caller holds the only reference, or runs at pool open).
+ */
+static void
+inode_free_tx(struct dx_tx *tx, struct dx_inode *ip)
+{
+	if (ip->isdir)
+		dx_dir_destroy(tx, ip);
+	else
+		dx_bmap_free_all(tx, ip);
+	dx_tx_free(tx, ip->ino);
+}
+
+/* inode_reclaim -- the last reference to an orphan is gone: free it. */
+static void
+inode_reclaim(struct dx_inode *ip)
+{
+	struct dx_tx tx;
+
+	if (!ip->isdir)
+		dx_ilock(ip, DX_ILOCK_EXCL);
+	if (dx_tx_begin(&tx, ip->pool) == 0) {
+		orphan_remove(&tx, ip->di);
+		inode_free_tx(&tx, ip);
+		if (dx_tx_commit(&tx) != 0)
+			fprintf(stderr,
+				"libdaxfile: cannot reclaim inode %#lx (%s); the next pool open will\n",
+				(unsigned long)ip->ino, daxfile_errormsg());
+	}
+	if (!ip->isdir)
+		dx_iunlock(ip, DX_ILOCK_EXCL);
+}
+
+void
+dx_iput(struct dx_inode *ip)
+{
+	struct dx_icache *ic = &ip->pool->icache;
+
+	dx_mutex_lock(&ic->lock);
+	VERIFY(ip->refcnt > 0);
+	if (--ip->refcnt > 0) {
+		dx_mutex_unlock(&ic->lock);
+		return;
+	}
+	icache_remove(ic, ip);
+	dx_mutex_unlock(&ic->lock);
+	/* unreachable now: no path leads to it, nobody holds it */
+	if (!ip->freed && ip->di->nlink == 0)
+		inode_reclaim(ip);
+	inode_destroy(ip);
+}
+
+uint64_t
+dx_inode_alloc(struct dx_tx *tx, mode_t mode)
+{
+	size_t size = sizeof(struct dx_dinode);
+	struct dx_dinode *di;
+	struct timespec now = dx_now();
+	uint64_t ino;
+
+	if (S_ISDIR(mode))
+		size += sizeof(struct dx_dirhdr);
+	ino = dx_tx_alloc(tx, size, DX_TYPE_INODE, true);
+	if (ino == 0)
+		return 0;
+	di = dx_ptr(tx->pool, ino);
+	di->magic = DX_INODE_MAGIC;
+	di->mode = mode;
+	di->nlink = S_ISDIR(mode) ? 2 : 1;
+	di->uid = (uint32_t)geteuid();
+	di->gid = (uint32_t)getegid();
+	di->atime = di->mtime = di->ctime =
+		(struct dx_time){now.tv_sec, now.tv_nsec};
+	di->generation = (uint64_t)now.tv_nsec ^ ino;
+	return ino;
+}
+
+void
+dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what)
+{
+	struct timespec now = dx_now();
+	struct dx_time t = {now.tv_sec, now.tv_nsec};
+
+	if (what & DX_TOUCH_ATIME) {
+		DX_TX_ADD_FIELD(tx, di, atime);
+		di->atime = t;
+	}
+	if (what & DX_TOUCH_MTIME) {
+		DX_TX_ADD_FIELD(tx, di, mtime);
+		di->mtime = t;
+	}
+	if (what & DX_TOUCH_CTIME) {
+		DX_TX_ADD_FIELD(tx, di, ctime);
+		di->ctime = t;
+	}
+}
+
+void
+dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip)
+{
+	if (dx_iref_sole(ip)) {
+		/*
+		 * Only the caller holds it, and the caller's parent lock
+		 * keeps any new lookup away: free it now.
+		 */
+		inode_free_tx(tx, ip);
+		ip->freed = true;
+		return;
+	}
+	orphan_add(tx, ip->di);
+}
+
+int
+dx_orphans_reclaim(struct daxfile_pool *pool)
+{
+	uint64_t limit = pool->size / sizeof(struct dx_dinode);
+
+	while (pool->root->orphan_head != 0) {
+		uint64_t ino = pool->root->orphan_head;
+		struct dx_inode *ip;
+
+		if (limit-- == 0 || !inode_valid(pool, ino) ||
+		    ((struct dx_dinode *)dx_ptr(pool, ino))->nlink != 0)
+			return dx_corrupt(pool, "damaged orphan list", ino);
+		ip = dx_iget(pool, ino);
+		if (ip == NULL)
+			return -1;
+		dx_iput(ip); /* last reference: reclaims it */
+		if (pool->root->orphan_head == ino)
+			return dx_err_keep("cannot reclaim orphan inode %#lx",
+				(unsigned long)ino);
+	}
+	return 0;
+}
+
+void
+dx_ilock_nested(struct dx_inode *ip, unsigned flags, unsigned sub)
+{
+	if (flags & DX_IOLOCK_EXCL)
+		dx_rwlock_wrlock_nested(&ip->iolock, sub);
+	else if (flags & DX_IOLOCK_SHARED)
+		dx_rwlock_rdlock_nested(&ip->iolock, sub);
+	if (flags & DX_MMAPLOCK_EXCL)
+		dx_rwlock_wrlock_nested(&ip->mmaplock, sub);
+	else if (flags & DX_MMAPLOCK_SHARED)
+		dx_rwlock_rdlock_nested(&ip->mmaplock, sub);
+	if (flags & DX_ILOCK_EXCL)
+		dx_rwlock_wrlock_nested(&ip->ilock, sub);
+	else if (flags & DX_ILOCK_SHARED)
+		dx_rwlock_rdlock_nested(&ip->ilock, sub);
+}
+
+void
+dx_iunlock(struct dx_inode *ip, unsigned flags)
+{
+	if (flags & (DX_ILOCK_EXCL | DX_ILOCK_SHARED))
+		dx_rwlock_unlock(&ip->ilock);
+	if (flags & (DX_MMAPLOCK_EXCL | DX_MMAPLOCK_SHARED))
+		dx_rwlock_unlock(&ip->mmaplock);
+	if (flags & (DX_IOLOCK_EXCL | DX_IOLOCK_SHARED))
+		dx_rwlock_unlock(&ip->iolock);
+}
+
+void
+dx_inode_lock_attrs(struct dx_inode *ip, bool excl)
+{
+	if (ip->isdir)
+		dx_ilock(ip, excl ? DX_IOLOCK_EXCL : DX_IOLOCK_SHARED);
+	else
+		dx_ilock(ip, excl ? DX_ILOCK_EXCL : DX_ILOCK_SHARED);
+}
+
+void
+dx_inode_unlock_attrs(struct dx_inode *ip, bool excl)
+{
+	if (ip->isdir)
+		dx_iunlock(ip, excl ? DX_IOLOCK_EXCL : DX_IOLOCK_SHARED);
+	else
+		dx_iunlock(ip, excl ? DX_ILOCK_EXCL : DX_ILOCK_SHARED);
+}
+
+void
+dx_inode_stat(struct dx_inode *ip, struct stat *st)
+{
+	const struct dx_dinode *di = ip->di;
+	const struct daxfile_pool *pool = ip->pool;
+	uint64_t dev;
+
+	memset(st, 0, sizeof(*st));
+	memcpy(&dev, pool->sb->uuid, sizeof(dev));
+	st->st_dev = (dev_t)dev;
+	st->st_ino = ip->ino;
+	st->st_mode = di->mode;
+	st->st_nlink = di->nlink;
+	st->st_uid = di->uid;
+	st->st_gid = di->gid;
+	st->st_blksize = DX_BLOCK_SIZE;
+	if (ip->isdir) {
+		st->st_size = (off_t)dx_dir_size(ip);
+		st->st_blocks = 0;
+	} else {
+		st->st_size = (off_t)di->size;
+		st->st_blocks = (blkcnt_t)(di->nblocks * (DX_BLOCK_SIZE / 512));
+	}
+	st->st_atim = (struct timespec){di->atime.sec, di->atime.nsec};
+	st->st_mtim = (struct timespec){di->mtime.sec, di->mtime.nsec};
+	st->st_ctim = (struct timespec){di->ctime.sec, di->ctime.nsec};
+}

@@ -1,0 +1,112 @@
+/*
+ * inode.h -- in-core inodes: the table of inodes in use, their locks, and the
+ * persistent inode's life cycle (allocation, orphan list, reclaim).
+ */
+#ifndef DX_INODE_H
+#define DX_INODE_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "layout.h"
+#include "lock.h"
+
+struct daxfile_pool;
+struct dx_tx;
+struct dx_bmap;
+struct dx_maplist;
+
+struct dx_inode {
+	struct daxfile_pool *pool;
+	uint64_t ino;
+	struct dx_dinode *di;
+	struct dx_inode *hnext;		/* icache chain */
+	unsigned refcnt;		/* under the ICACHE lock */
+	bool isdir;
+	bool freed;			/* dinode already freed (unlink) */
+
+	/*
+	 * A directory's iolock is its DIR lock: it covers its entries and
+	 * every field of its dinode.  A regular file's dinode fields and
+	 * extent map are covered by ilock.
+	 */
+	struct dx_rwlock iolock;
+	struct dx_rwlock mmaplock;
+	struct dx_rwlock ilock;
+
+	/* regular files */
+	struct dx_bmap *bmap;		/* extent cache: under ilock */
+	unsigned nwriters;		/* open for writing: under ilock */
+	bool ts_seen;			/* timestamps read since last change */
+	struct dx_maplist *maps;	/* live mappings */
+};
+
+/* The table of in-core inodes, by inode number. */
+struct dx_icache {
+	struct dx_mutex lock;
+	struct dx_inode **tab;
+	uint64_t mask;
+	uint64_t count;
+};
+
+/* Lock flags for dx_ilock(): which of the inode's locks, in which mode. */
+#define DX_IOLOCK_EXCL		0x01u
+#define DX_IOLOCK_SHARED	0x02u
+#define DX_MMAPLOCK_EXCL	0x04u
+#define DX_MMAPLOCK_SHARED	0x08u
+#define DX_ILOCK_EXCL		0x10u
+#define DX_ILOCK_SHARED		0x20u
+
+/*
+ * dx_ilock -- take the named locks of 'ip' in hierarchy order (iolock ->
+ * mmaplock -> ilock).  'sub' is the lockdep subclass when two inodes are
+ * locked together (ancestor or lower inode number first).
+ */
+void dx_ilock_nested(struct dx_inode *ip, unsigned flags, unsigned sub);
+#define dx_ilock(ip, flags) dx_ilock_nested((ip), (flags), 0)
+void dx_iunlock(struct dx_inode *ip, unsigned flags);
+
+int dx_icache_init(struct daxfile_pool *pool);
+void dx_icache_fini(struct daxfile_pool *pool);
+
+/* dx_iget -- a counted reference to inode 'ino'; NULL with errno if damaged. */
+struct dx_inode *dx_iget(struct daxfile_pool *pool, uint64_t ino);
+/* dx_ihold -- one more reference to an inode already held. */
+void dx_ihold(struct dx_inode *ip);
+/* dx_iput -- drop a reference; the last one reclaims an unlinked inode. */
+void dx_iput(struct dx_inode *ip);
+/* dx_iref_sole -- is the caller's reference the only one?  (ICACHE lock) */
+bool dx_iref_sole(struct dx_inode *ip);
+
+/*
+ * dx_inode_alloc -- a new persistent inode of type 'mode' in 'tx'; its
+ * number, or 0.  Directories get their dirhdr in the same object.
+ */
+uint64_t dx_inode_alloc(struct dx_tx *tx, mode_t mode);
+
+/* dx_inode_touch -- set mtime and/or ctime to now, in 'tx'. */
+#define DX_TOUCH_MTIME 0x1u
+#define DX_TOUCH_CTIME 0x2u
+#define DX_TOUCH_ATIME 0x4u
+void dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what);
+
+/*
+ * dx_inode_unlinked -- the last link of 'ip' is gone in 'tx' (caller holds
+ * the parent's DIR lock and ip's ilock or DIR lock): free it in the same
+ * transaction when nobody else holds it, else put it on the orphan list
+ * for its last dx_iput().
+ */
+void dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip);
+
+/* dx_orphans_reclaim -- free the orphans a crash left (at pool open). */
+int dx_orphans_reclaim(struct daxfile_pool *pool);
+
+/* dx_inode_stat -- fill 'st' (caller holds the inode's attribute lock). */
+void dx_inode_stat(struct dx_inode *ip, struct stat *st);
+
+/* dx_inode_lock_attrs -- lock what covers the dinode fields, shared/excl. */
+void dx_inode_lock_attrs(struct dx_inode *ip, bool excl);
+void dx_inode_unlock_attrs(struct dx_inode *ip, bool excl);
+
+#endif /* DX_INODE_H */

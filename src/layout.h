@@ -1,0 +1,206 @@
+/*
+ * layout.h -- the on-media format: every structure libdaxfile keeps in the
+ * pool, with its magic and its place (doc/design.md draws them).
+ *
+ * A pool is one libpmemobj pool file with the layout name DX_LAYOUT_NAME.
+ * Objects refer to each other by pool offsets (uint64_t, 0 = none), which
+ * equal offsets in the pool file.  File data lives in data segments: large
+ * reservations made at creation, page-aligned and starting on a 2 MiB
+ * boundary of the pool file, handed out in 4 KiB blocks by the allocator.
+ * A block is named by its pool-file offset divided by the block size (its
+ * "pblk"), so a block can be mapped from the pool file at pblk * 4096.
+ *
+ * Everything here is little-endian x86-64 layout; sizes are asserted so that
+ * a compiler change cannot move a field silently.
+ */
+#ifndef DX_LAYOUT_H
+#define DX_LAYOUT_H 1
+
+#include <stdint.h>
+
+#define DX_LAYOUT_NAME "libdaxfile"
+#define DX_FORMAT_VERSION 1
+
+#define DX_BLOCK_SHIFT 12
+#define DX_BLOCK_SIZE (1u << DX_BLOCK_SHIFT)
+#define DX_HUGE_SHIFT 21
+#define DX_HUGE_SIZE (1u << DX_HUGE_SHIFT)
+#define DX_HUGE_BLOCKS (DX_HUGE_SIZE / DX_BLOCK_SIZE)
+
+/* Largest file size; offsets beyond it give EFBIG. */
+#define DX_MAX_FILE_SIZE ((uint64_t)1 << 53)
+
+#define DX_NAME_MAX 255
+#define DX_PATH_MAX 4096 /* including the terminating NUL */
+
+/* Magic numbers: 8 ASCII bytes each, readable in a hex dump. */
+#define DX_MAGIC(a, b, c, d, e, f, g, h) \
+	((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | \
+	 (uint64_t)(d) << 24 | (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | \
+	 (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
+#define DX_SUPER_MAGIC DX_MAGIC('D', 'A', 'X', 'F', 'I', 'L', 'E', '!')
+#define DX_INODE_MAGIC DX_MAGIC('D', 'X', 'I', 'N', 'O', 'D', 'E', 0)
+#define DX_DIRENT_MAGIC DX_MAGIC('D', 'X', 'D', 'E', 'N', 'T', 0, 0)
+#define DX_DIRSEG_MAGIC DX_MAGIC('D', 'X', 'D', 'S', 'E', 'G', 0, 0)
+#define DX_EXTCHUNK_MAGIC DX_MAGIC('D', 'X', 'E', 'X', 'T', 'S', 0, 0)
+#define DX_AG_MAGIC DX_MAGIC('D', 'X', 'A', 'G', 'H', 'D', 'R', 0)
+
+/* pmemobj type numbers of the pool's objects (pmempool info shows them). */
+enum dx_type_num {
+	DX_TYPE_ROOT = 1,
+	DX_TYPE_INODE = 2,
+	DX_TYPE_DIRENT = 3,
+	DX_TYPE_DIRSEG = 4,
+	DX_TYPE_EXTCHUNK = 5,
+	DX_TYPE_DATASEG = 6,
+	DX_TYPE_AG = 7,
+};
+
+/* Feature bits: none yet.  An unknown incompat bit refuses the open. */
+#define DX_FEATURE_INCOMPAT_SUPP 0ULL
+
+#define DX_MAX_SEGS 64	/* data segments (each below 16 GiB: one pmemobj zone) */
+#define DX_MAX_AGS 1024	/* allocation groups */
+
+/* A data segment: one pmemobj allocation holding 2 MiB-aligned blocks. */
+struct dx_dseg {
+	uint64_t obj_off;	/* the pmemobj allocation */
+	uint64_t start;		/* first block (pblk) */
+	uint64_t nblocks;
+};
+
+/*
+ * The superblock: written once at creation, then read-only.  The checksum
+ * covers every byte before it.
+ */
+struct dx_super {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t block_size;
+	uint64_t feature_compat;
+	uint64_t feature_incompat;
+	uint64_t pool_size;	/* bytes of the pool file at creation */
+	uint8_t uuid[16];
+	int64_t create_time;
+	uint64_t root_ino;	/* the root directory's inode */
+	uint64_t data_blocks;	/* blocks in all data segments */
+	uint32_t nsegs;
+	uint32_t nags;
+	struct dx_dseg segs[DX_MAX_SEGS];
+	uint64_t ag_off[DX_MAX_AGS];	/* each AG's header (struct dx_ag) */
+	uint64_t checksum;
+};
+
+/* The pmemobj root object. */
+struct dx_root {
+	struct dx_super sb;
+	/* mutable, changed in transactions under the ORPHAN lock */
+	uint64_t orphan_head;	/* unlinked inodes still open at a crash */
+	uint64_t pad[7];
+};
+
+struct dx_time {
+	int64_t sec;
+	int64_t nsec;
+};
+
+/* Inode flags. */
+#define DX_DIFLAG_PREALLOC 0x1	/* fallocate put blocks past EOF: keep them */
+
+/*
+ * An inode.  Its number (st_ino) is its pool offset.  A directory's inode
+ * object is followed by its struct dx_dirhdr in the same allocation.
+ */
+struct dx_dinode {
+	uint64_t magic;
+	uint32_t mode;
+	uint32_t nlink;
+	uint32_t uid;
+	uint32_t gid;
+	uint64_t size;
+	uint64_t nblocks;	/* blocks owned, including preallocation */
+	struct dx_time atime;
+	struct dx_time mtime;
+	struct dx_time ctime;
+	uint64_t generation;
+	uint64_t flags;		/* DX_DIFLAG_* */
+	uint64_t extents;	/* regular file: first struct dx_extchunk */
+	uint64_t orphan_next;	/* on the orphan list: the next inode */
+	uint64_t orphan_prev;
+	uint64_t pad[2];
+};
+
+/*
+ * A directory: a linear hash table of entry chains.  Bucket i lives in
+ * segment 0 (embedded here) for i < DX_DIR_B0, otherwise in segment
+ * k = log2(i / DX_DIR_B0) + 1, which holds DX_DIR_B0 << (k - 1) buckets.
+ * Buckets in use: (DX_DIR_B0 << level) + split.
+ */
+#define DX_DIR_B0 16
+#define DX_DIR_NSEGS 40
+
+struct dx_dirhdr {
+	uint64_t parent;	/* ".." */
+	uint64_t nentries;
+	uint64_t seed;		/* per-directory hash seed */
+	uint32_t level;
+	uint32_t pad;
+	uint64_t split;
+	uint64_t seg[DX_DIR_NSEGS];	/* seg[0] unused: bucket0 */
+	uint64_t bucket0[DX_DIR_B0];
+};
+
+struct dx_dirseg {
+	uint64_t magic;
+	uint64_t nbuckets;
+	uint64_t bucket[];
+};
+
+struct dx_dirent {
+	uint64_t magic;
+	uint64_t next;		/* next entry in the bucket chain */
+	uint64_t ino;
+	uint64_t hash;
+	uint16_t namelen;
+	uint8_t type;		/* DT_* */
+	uint8_t pad[5];
+	char name[];		/* namelen bytes, then a NUL */
+};
+
+/* An extent of a regular file. */
+#define DX_EXT_UNWRITTEN 0x1	/* allocated, reads as zeros */
+
+struct dx_extent {
+	uint64_t lblk;		/* first file block */
+	uint64_t pblk;		/* first pool block */
+	uint32_t len;		/* blocks; 0 marks a free slot */
+	uint32_t flags;		/* DX_EXT_* */
+};
+
+#define DX_EXT_PER_CHUNK 41
+
+/* Extent records of a file: an unordered list of chunks of slots. */
+struct dx_extchunk {
+	uint64_t magic;
+	uint64_t next;
+	uint64_t owner;		/* the inode */
+	struct dx_extent ext[DX_EXT_PER_CHUNK];
+};
+
+/* An allocation group: a run of blocks inside one data segment. */
+struct dx_ag {
+	uint64_t magic;
+	uint64_t agno;
+	uint64_t start;		/* first block (pblk) */
+	uint64_t nblocks;
+	uint64_t nfree;
+	uint64_t pad[3];
+	uint64_t bitmap[];	/* bit set: block in use */
+};
+
+_Static_assert(sizeof(struct dx_dinode) == 144, "dinode layout");
+_Static_assert(sizeof(struct dx_extent) == 24, "extent layout");
+_Static_assert(sizeof(struct dx_extchunk) == 1008, "extent chunk layout");
+_Static_assert(sizeof(struct dx_dirent) == 40, "dirent layout");
+
+#endif /* DX_LAYOUT_H */

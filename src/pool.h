@@ -1,0 +1,125 @@
+/*
+ * pool.h -- an open pool: the libpmemobj pool, its superblock, and the DRAM
+ * state the other modules hang off it.
+ */
+#ifndef DX_POOL_H
+#define DX_POOL_H 1
+
+#include <libpmemobj.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/statvfs.h>
+
+#include "alloc.h"
+#include "daxfile.h"
+#include "handle.h"
+#include "inode.h"
+#include "layout.h"
+#include "lock.h"
+#include "mem.h"
+
+/* errno for damaged metadata, as XFS's EFSCORRUPTED */
+#define EFSCORRUPTED EUCLEAN
+
+#define DX_POOL_MAGIC 0x6c6f6f7078616466ULL	/* "fdaxpool" */
+
+struct daxfile_pool {
+	struct dx_handle h;	/* DX_POOL_MAGIC while open */
+	PMEMobjpool *pop;
+	char *base;		/* == pop: pool offset 0 */
+	uint64_t size;		/* bytes mapped */
+	uint64_t uuid_lo;	/* for building PMEMoids from offsets */
+	struct dx_root *root;
+	const struct dx_super *sb;
+	int fd;			/* the pool file, to map blocks from */
+	char *path;
+	dx_arena arena;
+	bool is_pmem;		/* flush with CPU instructions, not msync */
+
+	struct dx_icache icache;
+	struct dx_alloc alloc;
+	struct dx_mutex rename_lock;
+	struct dx_mutex orphan_lock;
+
+	atomic_long nopen;	/* open files, directory streams, mappings */
+};
+
+/* dx_ptr -- the address of pool offset 'off'. */
+static inline void *
+dx_ptr(const struct daxfile_pool *pool, uint64_t off)
+{
+	return pool->base + off;
+}
+
+/* dx_off -- the pool offset of address 'p' inside the pool. */
+static inline uint64_t
+dx_off(const struct daxfile_pool *pool, const void *p)
+{
+	return (uint64_t)((const char *)p - pool->base);
+}
+
+/* dx_oid -- the PMEMoid of the object at pool offset 'off'. */
+static inline PMEMoid
+dx_oid(const struct daxfile_pool *pool, uint64_t off)
+{
+	PMEMoid oid = {pool->uuid_lo, off};
+
+	return oid;
+}
+
+/*
+ * dx_obj_ok -- may 'size' bytes at offset 'off' (read from the media) be
+ * dereferenced?  Guards every pointer a damaged pool could hold.
+ */
+static inline bool
+dx_obj_ok(const struct daxfile_pool *pool, uint64_t off, uint64_t size)
+{
+	return off >= 4096 && (off & 7) == 0 && off < pool->size &&
+		size <= pool->size - off;
+}
+
+/* dx_block_ptr -- the address of block 'pblk'. */
+static inline void *
+dx_block_ptr(const struct daxfile_pool *pool, uint64_t pblk)
+{
+	return pool->base + (pblk << DX_BLOCK_SHIFT);
+}
+
+/*
+ * dx_pool_attach -- open the pmemobj pool at 'path' into a new handle, with
+ * none of the checks or DRAM state of daxfile_pool_open (the checker's
+ * way in); dx_pool_detach undoes it.
+ */
+struct daxfile_pool *dx_pool_attach(const char *path);
+void dx_pool_detach(struct daxfile_pool *pool);
+
+/* dx_super_check -- is the superblock ours, of our version, intact? */
+int dx_super_check(struct daxfile_pool *pool);
+
+/* dx_pool_check_handle -- EINVAL for NULL or a closed pool handle. */
+int dx_pool_check_handle(const struct daxfile_pool *pool);
+
+/* dx_pool_inode_counts -- inodes in use plus an estimate of room for more. */
+void dx_pool_inode_counts(struct daxfile_pool *pool, fsfilcnt_t *files,
+	fsfilcnt_t *ffree);
+
+/* dx_persist -- make 'len' bytes at 'addr' durable (flush or msync). */
+void dx_persist(struct daxfile_pool *pool, const void *addr, size_t len);
+
+/* dx_corrupt -- report damaged metadata found at run time: EFSCORRUPTED. */
+int dx_corrupt(struct daxfile_pool *pool, const char *what, uint64_t off);
+
+/* dx_pool_busy_get/put -- count an open file, stream or mapping. */
+static inline void
+dx_pool_busy_get(struct daxfile_pool *pool)
+{
+	atomic_fetch_add(&pool->nopen, 1);
+}
+
+static inline void
+dx_pool_busy_put(struct daxfile_pool *pool)
+{
+	atomic_fetch_sub(&pool->nopen, 1);
+}
+
+#endif /* DX_POOL_H */

@@ -1,0 +1,156 @@
+/*
+ * tx.c -- transactions: libpmemobj's undo-log transactions with sticky errors,
+ * locks held to the end, and end callbacks.
+ *
+ * Why locks are held to the end: an undo log restores whole snapshotted
+ * ranges.  If another thread changed a range that this transaction
+ * snapshotted and this one then aborted (or the process crashed before the
+ * commit), the restore would wipe the other thread's committed change.  So
+ * every lock protecting a snapshotted range stays held until commit.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "crash.h"
+#include "out.h"
+#include "pool.h"
+#include "tx.h"
+
+int
+dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool)
+{
+	tx->pool = pool;
+	tx->err = 0;
+	tx->aops = NULL;
+	tx->nlocks = 0;
+	tx->ncb = 0;
+	if (pmemobj_tx_begin(pool->pop, NULL, TX_PARAM_NONE) != 0)
+		return dx_err(errno ? errno : ENOMEM,
+			"cannot begin a transaction");
+	pmemobj_tx_set_failure_behavior(POBJ_TX_FAILURE_RETURN);
+	return 0;
+}
+
+void
+dx_tx_fail(struct dx_tx *tx, int err)
+{
+	if (tx->err == 0)
+		tx->err = err;
+}
+
+int
+dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len)
+{
+	if (tx->err)
+		return -1;
+	if (pmemobj_tx_add_range_direct(ptr, len) != 0) {
+		dx_tx_fail(tx, errno == ENOMEM ? ENOSPC : (errno ? errno : EIO));
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t
+dx_tx_alloc(struct dx_tx *tx, size_t size, unsigned type, bool zero)
+{
+	PMEMoid oid;
+
+	if (tx->err)
+		return 0;
+	oid = pmemobj_tx_xalloc(size, type, zero ? POBJ_XALLOC_ZERO : 0);
+	if (OID_IS_NULL(oid)) {
+		dx_tx_fail(tx, ENOSPC);
+		return 0;
+	}
+	return oid.off;
+}
+
+void
+dx_tx_free(struct dx_tx *tx, uint64_t off)
+{
+	if (tx->err || off == 0)
+		return;
+	if (pmemobj_tx_free(dx_oid(tx->pool, off)) != 0)
+		dx_tx_fail(tx, errno ? errno : EIO);
+}
+
+bool
+dx_tx_holds(const struct dx_tx *tx, const struct dx_mutex *m)
+{
+	for (unsigned i = 0; i < tx->nlocks; i++)
+		if (tx->locks[i] == m)
+			return true;
+	return false;
+}
+
+void
+dx_tx_hold(struct dx_tx *tx, struct dx_mutex *m)
+{
+	if (dx_tx_holds(tx, m))
+		return;
+	VERIFY(tx->nlocks < DX_TX_MAX_LOCKS);
+	dx_mutex_lock(m);
+	tx->locks[tx->nlocks++] = m;
+}
+
+void
+dx_tx_hold_ordered(struct dx_tx *tx, struct dx_mutex *m, uint64_t key)
+{
+	if (dx_tx_holds(tx, m))
+		return;
+	VERIFY(tx->nlocks < DX_TX_MAX_LOCKS);
+	dx_mutex_lock_ordered(m, key);
+	tx->locks[tx->nlocks++] = m;
+}
+
+void
+dx_tx_on_end(struct dx_tx *tx, dx_tx_end_fn fn, void *arg)
+{
+	VERIFY(tx->ncb < DX_TX_MAX_CALLBACKS);
+	tx->cb[tx->ncb].fn = fn;
+	tx->cb[tx->ncb].arg = arg;
+	tx->ncb++;
+}
+
+static void
+tx_finish(struct dx_tx *tx, bool committed)
+{
+	pmemobj_tx_end();
+	/* release in reverse order of acquisition */
+	while (tx->nlocks > 0)
+		dx_mutex_unlock(tx->locks[--tx->nlocks]);
+	for (unsigned i = 0; i < tx->ncb; i++)
+		tx->cb[i].fn(tx->cb[i].arg, committed);
+	tx->ncb = 0;
+}
+
+int
+dx_tx_commit(struct dx_tx *tx)
+{
+	int err;
+
+	dx_alloc_precommit(tx);
+	if (tx->err)
+		return dx_tx_abort(tx, tx->err);
+	dx_crash_point("tx-commit");
+	pmemobj_tx_commit();
+	err = pmemobj_tx_errno();
+	if (err != 0) {
+		tx_finish(tx, false);
+		return dx_err(err, "transaction failed");
+	}
+	tx_finish(tx, true);
+	return 0;
+}
+
+int
+dx_tx_abort(struct dx_tx *tx, int err)
+{
+	pmemobj_tx_abort(err);
+	tx_finish(tx, false);
+	errno = err;
+	return -1;
+}

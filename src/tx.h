@@ -1,0 +1,76 @@
+/*
+ * tx.h -- libpmemobj transactions as the library uses them: every metadata
+ * change is one transaction; locks that protect snapshotted ranges are held
+ * until the transaction ends; DRAM state follows the outcome through end
+ * callbacks.
+ *
+ * Errors are sticky: after a failed step, later steps do nothing and
+ * dx_tx_commit() aborts and reports the first error.
+ */
+#ifndef DX_TX_H
+#define DX_TX_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lock.h"
+
+struct daxfile_pool;
+
+/* AGs one transaction may touch: mkfs keeps pools within it */
+#define DX_TX_MAX_AGS 32
+#define DX_TX_MAX_LOCKS (8 + DX_TX_MAX_AGS)
+#define DX_TX_MAX_CALLBACKS 8
+
+typedef void (*dx_tx_end_fn)(void *arg, bool committed);
+
+struct dx_alloc_ops;
+
+struct dx_tx {
+	struct daxfile_pool *pool;
+	int err;
+	struct dx_alloc_ops *aops;	/* block claims and frees (alloc.c) */
+	unsigned nlocks;
+	struct dx_mutex *locks[DX_TX_MAX_LOCKS];
+	unsigned ncb;
+	struct {
+		dx_tx_end_fn fn;
+		void *arg;
+	} cb[DX_TX_MAX_CALLBACKS];
+};
+
+/* dx_tx_begin -- start a transaction on 'pool'; -1 with errno on failure. */
+int dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool);
+
+/* dx_tx_add -- snapshot 'len' bytes at 'ptr' before changing them. */
+int dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len);
+#define DX_TX_ADD_FIELD(tx, obj, field) \
+	dx_tx_add((tx), &(obj)->field, sizeof((obj)->field))
+
+/* dx_tx_alloc -- a new object of 'size' bytes; its offset, or 0 (ENOSPC). */
+uint64_t dx_tx_alloc(struct dx_tx *tx, size_t size, unsigned type, bool zero);
+
+/* dx_tx_free -- free the object at 'off' when the transaction commits. */
+void dx_tx_free(struct dx_tx *tx, uint64_t off);
+
+/* dx_tx_hold -- lock 'm' now (if not yet) and release it when the tx ends. */
+void dx_tx_hold(struct dx_tx *tx, struct dx_mutex *m);
+/* dx_tx_hold_ordered -- dx_tx_hold for an ordered class (AG by number). */
+void dx_tx_hold_ordered(struct dx_tx *tx, struct dx_mutex *m, uint64_t key);
+/* dx_tx_holds -- is 'm' held by this transaction? */
+bool dx_tx_holds(const struct dx_tx *tx, const struct dx_mutex *m);
+
+/* dx_tx_on_end -- call fn(arg, committed) after the transaction ends. */
+void dx_tx_on_end(struct dx_tx *tx, dx_tx_end_fn fn, void *arg);
+
+/* dx_tx_fail -- record an error: the transaction will abort. */
+void dx_tx_fail(struct dx_tx *tx, int err);
+
+/* dx_tx_commit -- commit (or abort after an error); 0, or -1 with errno. */
+int dx_tx_commit(struct dx_tx *tx);
+
+/* dx_tx_abort -- abort with 'err'; always returns -1 with errno = err. */
+int dx_tx_abort(struct dx_tx *tx, int err);
+
+#endif /* DX_TX_H */

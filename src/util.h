@@ -1,0 +1,53 @@
+/*
+ * util.h -- small helpers shared by every module: assertions, arithmetic on
+ * block sizes, branch hints.
+ */
+#ifndef DX_UTIL_H
+#define DX_UTIL_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <time.h>
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define DX_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define DX_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define DX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define DX_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
+#define DX_ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define DX_IS_ALIGNED(x, a) (((x) & ((uint64_t)(a) - 1)) == 0)
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define DX_EXPORT __attribute__((visibility("default")))
+
+void dx_assert_fail(const char *expr, const char *file, int line,
+	const char *func) __attribute__((noreturn));
+
+/* ASSERT -- an invariant of the library itself; checked in debug builds. */
+#ifdef DX_DEBUG
+#define ASSERT(x) \
+	((x) ? (void)0 : dx_assert_fail(#x, __FILE__, __LINE__, __func__))
+#else
+#define ASSERT(x) ((void)0)
+#endif
+
+/* VERIFY -- an invariant whose violation must stop the process in any build. */
+#define VERIFY(x) \
+	((x) ? (void)0 : dx_assert_fail(#x, __FILE__, __LINE__, __func__))
+
+/* dx_now -- the current time for timestamps. */
+static inline struct timespec
+dx_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+#endif /* DX_UTIL_H */

@@ -1,0 +1,31 @@
+/*
+ * header_alone.c -- the public header compiles on its own, with no other
+ * include before it, and names every call of the API.
+ */
+#include "daxfile.h"
+
+int
+main(void)
+{
+	void *calls[] = {
+		(void *)daxfile_pool_create, (void *)daxfile_pool_open,
+		(void *)daxfile_pool_close, (void *)daxfile_pool_check,
+		(void *)daxfile_statvfs, (void *)daxfile_open,
+		(void *)daxfile_close, (void *)daxfile_mkdir,
+		(void *)daxfile_rmdir, (void *)daxfile_unlink,
+		(void *)daxfile_rename, (void *)daxfile_stat,
+		(void *)daxfile_fstat, (void *)daxfile_opendir,
+		(void *)daxfile_readdir, (void *)daxfile_closedir,
+		(void *)daxfile_errormsg, (void *)daxfile_read,
+		(void *)daxfile_write, (void *)daxfile_pread,
+		(void *)daxfile_pwrite, (void *)daxfile_preadv,
+		(void *)daxfile_pwritev, (void *)daxfile_lseek,
+		(void *)daxfile_ftruncate, (void *)daxfile_fallocate,
+		(void *)daxfile_fsync, (void *)daxfile_fdatasync,
+	};
+
+	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (calls[i] == 0)
+			return 1;
+	return 0;
+}
