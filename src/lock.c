@@ -201,10 +201,12 @@ ld_acquire(const void *lock, unsigned cls, unsigned sub, uint64_t key,
 					h, node, file, line);
 			continue;
 		}
+		/* the graph first: a cycle names the edge seen before */
+		if (h->node != node)
+			ld_add_edge(h, node, file, line);
 		if (h->node >= node)
 			ld_violation("lock order violation", h, node, file,
 				line);
-		ld_add_edge(h, node, file, line);
 	}
 	if (ld_depth == LD_MAX_HELD) {
 		fprintf(stderr, "libdaxfile lockdep: too many locks held\n");

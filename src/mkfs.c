@@ -29,11 +29,14 @@
 #define MKFS_AG_MIN_BLOCKS DX_HUGE_BLOCKS	/* 2 MiB */
 #define MKFS_AG_MAX_BLOCKS ((uint64_t)1 << 18)	/* 1 GiB */
 
-/* mkfs_meta_reserve -- heap bytes kept for metadata: 1/32, at least 4 MiB. */
+/*
+ * mkfs_meta_reserve -- heap bytes kept for metadata: 4 MiB (pmemobj gives
+ * each allocation class whole 256 KiB chunks) plus 1/16 of the pool.
+ */
 static uint64_t
 mkfs_meta_reserve(uint64_t size)
 {
-	return DX_MAX(MKFS_META_MIN, size / 32);
+	return MKFS_META_MIN + size / 16;
 }
 
 /*

@@ -1,0 +1,718 @@
+/*
+ * test_pool.c -- pools through the public API: the create/close/open round
+ * trip keeps the tree and the file contents; every bad input to create and
+ * open fails with its errno (an existing file, a size below the minimum, a
+ * missing file, a file of random bytes, a truncated pool, a pool whose
+ * superblock has a bad magic, another on-media version or a byte the
+ * checksum covers changed, a pool that is already open); close refuses while
+ * files or directory streams are open and the pool keeps working; a NULL or
+ * closed pool handle gives EINVAL everywhere; daxfile_pool_check tells a
+ * clean pool from a damaged one; statvfs counts blocks exactly; and
+ * daxfile_errormsg() names the cause of every failure.
+ *
+ * The superblock is found by its 8-byte magic "DAXFILE!" in the closed pool
+ * file; the version is the uint32 right after it and the pool size field
+ * lies 32 bytes after it, both covered by the superblock checksum.
+ */
+#define _GNU_SOURCE	/* memmem, open_memstream */
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "daxfile.h"
+#include "testpool.h"
+
+#define MIB ((size_t)1 << 20)
+
+#define SB_MAGIC "DAXFILE!"
+#define SB_VERSION_OFF 8	/* uint32 on-media version */
+#define SB_POOL_SIZE_OFF 32	/* uint64 pool size, checksummed */
+#define SB_UUID_OFF 40		/* 16 bytes of uuid, checksummed */
+
+/* FAILS -- TEST_FAILS, and the error message must name a cause. */
+#define FAILS(expr, fail, e) do { \
+	TEST_FAILS(expr, fail, e); \
+	cr_assert_not_null(daxfile_errormsg(), "%s: no error message", #expr); \
+	cr_assert_gt(strlen(daxfile_errormsg()), 0, \
+		"%s: empty error message", #expr); \
+} while (0)
+
+static uint64_t rng_state;
+
+/* rng_next -- splitmix64 from a fixed seed: failures replay exactly. */
+static uint64_t
+rng_next(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void
+fill_pattern(unsigned char *buf, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (unsigned char)((i * 131 + seed * 7 + i / 4096) & 0xff);
+}
+
+/* write_file -- create 'path' in the pool holding 'n' bytes of 'buf'. */
+static void
+write_file(daxfile_pool *pool, const char *path, const void *buf, size_t n)
+{
+	daxfile_file *f = daxfile_open(pool, path, O_CREAT | O_EXCL | O_WRONLY,
+		0644);
+
+	cr_assert_not_null(f, "open(%s): %s", path, daxfile_errormsg());
+	if (n > 0)
+		cr_assert_eq(daxfile_write(f, buf, n), (ssize_t)n,
+			"write(%s): %s", path, daxfile_errormsg());
+	TEST_OK(daxfile_close(f));
+}
+
+/* check_file -- 'path' holds exactly the 'n' bytes of 'want'. */
+static void
+check_file(daxfile_pool *pool, const char *path, const void *want, size_t n)
+{
+	unsigned char *buf = malloc(n + 1);
+	daxfile_file *f;
+	struct stat st;
+
+	cr_assert_not_null(buf);
+	TEST_OK(daxfile_stat(pool, path, &st));
+	cr_assert(S_ISREG(st.st_mode), "%s is not a regular file", path);
+	cr_assert_eq(st.st_size, (off_t)n, "%s: size %ld, expected %zu", path,
+		(long)st.st_size, n);
+	f = daxfile_open(pool, path, O_RDONLY);
+	cr_assert_not_null(f, "open(%s): %s", path, daxfile_errormsg());
+	cr_assert_eq(daxfile_pread(f, buf, n + 1, 0), (ssize_t)n,
+		"pread(%s): %s", path, daxfile_errormsg());
+	cr_assert(memcmp(buf, want, n) == 0, "%s: contents differ", path);
+	TEST_OK(daxfile_close(f));
+	free(buf);
+}
+
+/* file_bytes -- the size of a host file. */
+static off_t
+file_bytes(const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(stat(path, &st), 0, "stat(%s): %s", path, strerror(errno));
+	return st.st_size;
+}
+
+/*
+ * sb_offset -- the offset of the superblock in the closed pool file at
+ * 'path': where its magic is, which must appear exactly once.
+ */
+static off_t
+sb_offset(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	off_t size = file_bytes(path);
+	const char *map, *p, *end;
+	off_t found = -1;
+	int count = 0;
+
+	cr_assert_geq(fd, 0, "open(%s): %s", path, strerror(errno));
+	map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+	cr_assert_neq(map, MAP_FAILED, "mmap(%s): %s", path, strerror(errno));
+	end = map + size;
+	for (p = map; p < end; p++) {
+		p = memmem(p, (size_t)(end - p), SB_MAGIC, 8);
+		if (p == NULL)
+			break;
+		if (count++ == 0)
+			found = p - map;
+	}
+	munmap((void *)map, (size_t)size);
+	close(fd);
+	cr_assert_eq(count, 1, "the superblock magic appears %d times in %s",
+		count, path);
+	return found;
+}
+
+static void
+file_pread(const char *path, void *buf, size_t n, off_t off)
+{
+	int fd = open(path, O_RDONLY);
+
+	cr_assert_geq(fd, 0, "open(%s): %s", path, strerror(errno));
+	cr_assert_eq(pread(fd, buf, n, off), (ssize_t)n);
+	close(fd);
+}
+
+static void
+file_pwrite(const char *path, const void *buf, size_t n, off_t off)
+{
+	int fd = open(path, O_WRONLY);
+
+	cr_assert_geq(fd, 0, "open(%s): %s", path, strerror(errno));
+	cr_assert_eq(pwrite(fd, buf, n, off), (ssize_t)n);
+	cr_assert_eq(fsync(fd), 0);
+	close(fd);
+}
+
+/* damage -- XOR 'mask' into the byte at 'off'; returns the old byte. */
+static unsigned char
+damage(const char *path, off_t off, unsigned char mask)
+{
+	unsigned char old, b;
+
+	file_pread(path, &old, 1, off);
+	b = old ^ mask;
+	file_pwrite(path, &b, 1, off);
+	return old;
+}
+
+static void
+restore(const char *path, off_t off, unsigned char old)
+{
+	file_pwrite(path, &old, 1, off);
+}
+
+/* closed_pool -- a fresh pool holding one directory, closed. */
+static void
+closed_pool(struct test_pool *tp, const char *tag)
+{
+	test_pool_create(tp, tag, TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp->pool, "/kept", 0755));
+	TEST_OK(daxfile_pool_close(tp->pool));
+	tp->pool = NULL;
+}
+
+/* open_again -- open the closed pool of 'tp', which must work. */
+static void
+open_again(struct test_pool *tp)
+{
+	tp->pool = daxfile_pool_open(tp->path);
+	cr_assert_not_null(tp->pool, "open(%s): %s", tp->path,
+		daxfile_errormsg());
+}
+
+/* open_kept -- open the closed pool made by closed_pool: all is there. */
+static void
+open_kept(struct test_pool *tp)
+{
+	struct stat st;
+
+	open_again(tp);
+	TEST_OK(daxfile_stat(tp->pool, "/kept", &st));
+	cr_assert(S_ISDIR(st.st_mode));
+}
+
+/* --- the round trip --------------------------------------------------- */
+
+Test(pool, create_close_open_round_trip_keeps_the_tree_and_file_contents)
+{
+	struct test_pool tp;
+	size_t big_n = 3 * MIB + 12345;
+	unsigned char *big = malloc(big_n), small[1000];
+	daxfile_dir *d;
+	struct dirent *de;
+	struct stat st, st_a, st_big;
+	int seen = 0;
+
+	cr_assert_not_null(big);
+	fill_pattern(big, big_n, 1);
+	fill_pattern(small, sizeof(small), 2);
+	test_pool_create(&tp, "roundtrip", TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp.pool, "/a", 0750));
+	TEST_OK(daxfile_mkdir(tp.pool, "/a/b", 0700));
+	TEST_OK(daxfile_mkdir(tp.pool, "/empty", 0755));
+	write_file(tp.pool, "/a/big", big, big_n);
+	write_file(tp.pool, "/a/b/small", small, sizeof(small));
+	write_file(tp.pool, "/zero", NULL, 0);
+	TEST_OK(daxfile_stat(tp.pool, "/a", &st_a));
+	TEST_OK(daxfile_stat(tp.pool, "/a/big", &st_big));
+
+	/* twice: a reopened pool closes and opens again as well */
+	for (int round = 0; round < 2; round++) {
+		test_pool_reopen(&tp);
+		TEST_OK(daxfile_stat(tp.pool, "/a", &st));
+		cr_assert(S_ISDIR(st.st_mode));
+		cr_assert_eq(st.st_mode & 07777, 0750);
+		cr_assert_eq(st.st_ino, st_a.st_ino);
+		cr_assert_eq(st.st_nlink, 3);
+		cr_assert_eq(st.st_mtim.tv_sec, st_a.st_mtim.tv_sec);
+		cr_assert_eq(st.st_mtim.tv_nsec, st_a.st_mtim.tv_nsec);
+		TEST_OK(daxfile_stat(tp.pool, "/a/b", &st));
+		cr_assert(S_ISDIR(st.st_mode));
+		cr_assert_eq(st.st_mode & 07777, 0700);
+		TEST_OK(daxfile_stat(tp.pool, "/empty", &st));
+		cr_assert(S_ISDIR(st.st_mode));
+		TEST_OK(daxfile_stat(tp.pool, "/", &st));
+		cr_assert_eq(st.st_nlink, 4, "root has %lu links",
+			(unsigned long)st.st_nlink);
+		check_file(tp.pool, "/a/big", big, big_n);
+		check_file(tp.pool, "/a/b/small", small, sizeof(small));
+		check_file(tp.pool, "/zero", NULL, 0);
+		TEST_OK(daxfile_stat(tp.pool, "/a/big", &st));
+		cr_assert_eq(st.st_ino, st_big.st_ino);
+		cr_assert_eq(st.st_blocks, st_big.st_blocks);
+		cr_assert_eq(st.st_mode & 07777, 0644);
+
+		d = daxfile_opendir(tp.pool, "/a");
+		cr_assert_not_null(d, "opendir: %s", daxfile_errormsg());
+		seen = 0;
+		while ((de = daxfile_readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0)
+				seen |= 1;
+			else if (strcmp(de->d_name, "..") == 0)
+				seen |= 2;
+			else if (strcmp(de->d_name, "b") == 0)
+				seen |= 4;
+			else if (strcmp(de->d_name, "big") == 0)
+				seen |= 8;
+			else
+				cr_assert_fail("unexpected entry '%s'", de->d_name);
+		}
+		TEST_OK(daxfile_closedir(d));
+		cr_assert_eq(seen, 15, "entries seen: %#x", seen);
+	}
+
+	/* the reopened pool takes changes that last too */
+	TEST_OK(daxfile_unlink(tp.pool, "/a/big"));
+	TEST_OK(daxfile_rmdir(tp.pool, "/empty"));
+	test_pool_reopen(&tp);
+	FAILS(daxfile_stat(tp.pool, "/a/big", &st), -1, ENOENT);
+	FAILS(daxfile_stat(tp.pool, "/empty", &st), -1, ENOENT);
+	check_file(tp.pool, "/a/b/small", small, sizeof(small));
+	free(big);
+	test_pool_destroy(&tp);
+}
+
+Test(pool, the_minimum_size_is_accepted)
+{
+	struct test_pool tp;
+	struct statvfs sv;
+
+	test_pool_create(&tp, "minsize", DAXFILE_MIN_POOL_SIZE);
+	cr_assert_eq(file_bytes(tp.path), (off_t)DAXFILE_MIN_POOL_SIZE);
+	TEST_OK(daxfile_statvfs(tp.pool, &sv));
+	cr_assert_gt(sv.f_blocks, 0);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	test_pool_reopen(&tp);
+	test_pool_destroy(&tp);
+}
+
+/* --- bad input to create and open -------------------------------------- */
+
+Test(pool, create_over_an_existing_file_fails_with_eexist)
+{
+	struct test_pool tp;
+	char path[256];
+	struct stat st;
+	int fd;
+
+	/* a plain file */
+	test_pool_path(path, sizeof(path), "exist");
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "keep", 4), 4);
+	close(fd);
+	FAILS(daxfile_pool_create(path, TEST_POOL_SIZE, 0600), NULL, EEXIST);
+	cr_assert_eq(file_bytes(path), 4, "the existing file was changed");
+	unlink(path);
+
+	/* a pool, closed and then open */
+	test_pool_create(&tp, "exist", TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	FAILS(daxfile_pool_create(tp.path, TEST_POOL_SIZE, 0600), NULL, EEXIST);
+	TEST_OK(daxfile_stat(tp.pool, "/d", &st));
+	test_pool_reopen(&tp);
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	FAILS(daxfile_pool_create(tp.path, TEST_POOL_SIZE, 0600), NULL, EEXIST);
+	open_again(&tp);
+	TEST_OK(daxfile_stat(tp.pool, "/d", &st));
+	test_pool_destroy(&tp);
+}
+
+Test(pool, create_below_the_minimum_size_fails_with_einval)
+{
+	const uint64_t sizes[] = {0, 4096, DAXFILE_MIN_POOL_SIZE - 1};
+	char path[256];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		test_pool_path(path, sizeof(path), "small");
+		FAILS(daxfile_pool_create(path, sizes[i], 0600), NULL, EINVAL);
+		cr_assert_neq(stat(path, &st), 0,
+			"a failed create left a file of size %lu",
+			(unsigned long)sizes[i]);
+	}
+}
+
+Test(pool, open_of_a_missing_path_fails_with_enoent)
+{
+	char path[256];
+
+	test_pool_path(path, sizeof(path), "missing");
+	FAILS(daxfile_pool_open(path), NULL, ENOENT);
+	FAILS(daxfile_pool_check(path, NULL), -1, ENOENT);
+}
+
+Test(pool, open_of_a_file_of_random_bytes_fails_with_einval)
+{
+	size_t n = 16 * MIB;
+	uint64_t *buf = malloc(n), *again = malloc(n);
+	char path[256];
+	int fd;
+
+	cr_assert_not_null(buf);
+	cr_assert_not_null(again);
+	rng_state = 0x5eed;
+	for (size_t i = 0; i < n / 8; i++)
+		buf[i] = rng_next();
+	test_pool_path(path, sizeof(path), "random");
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, buf, n), (ssize_t)n);
+	close(fd);
+
+	FAILS(daxfile_pool_open(path), NULL, EINVAL);
+	/* the failed open left the file as it was */
+	file_pread(path, again, n, 0);
+	cr_assert(memcmp(buf, again, n) == 0, "open changed the file");
+	FAILS(daxfile_pool_create(path, TEST_POOL_SIZE, 0600), NULL, EEXIST);
+
+	/* an empty file is not a pool either */
+	cr_assert_eq(truncate(path, 0), 0);
+	FAILS(daxfile_pool_open(path), NULL, EINVAL);
+	unlink(path);
+	free(buf);
+	free(again);
+}
+
+Test(pool, open_of_a_pool_with_a_bad_magic_fails_with_einval)
+{
+	struct test_pool tp;
+	off_t sb;
+	unsigned char old;
+
+	closed_pool(&tp, "magic");
+	sb = sb_offset(tp.path);
+	for (int i = 0; i < 8; i += 7) {
+		old = damage(tp.path, sb + i, 0x20);
+		FAILS(daxfile_pool_open(tp.path), NULL, EINVAL);
+		restore(tp.path, sb + i, old);
+	}
+	open_kept(&tp);
+	test_pool_destroy(&tp);
+}
+
+Test(pool, open_of_a_pool_of_another_version_fails_with_eproto)
+{
+	struct test_pool tp;
+	uint32_t version, other;
+	off_t sb;
+
+	closed_pool(&tp, "version");
+	sb = sb_offset(tp.path);
+	file_pread(tp.path, &version, sizeof(version), sb + SB_VERSION_OFF);
+	cr_assert_gt(version, 0, "on-media version %u", version);
+	for (int i = 0; i < 2; i++) {
+		other = i == 0 ? version + 1 : 0;
+		file_pwrite(tp.path, &other, sizeof(other), sb + SB_VERSION_OFF);
+		FAILS(daxfile_pool_open(tp.path), NULL, EPROTO);
+	}
+	file_pwrite(tp.path, &version, sizeof(version), sb + SB_VERSION_OFF);
+	open_kept(&tp);
+	test_pool_destroy(&tp);
+}
+
+Test(pool, open_of_a_pool_with_a_damaged_superblock_fails_with_eproto)
+{
+	const off_t offs[] = {SB_POOL_SIZE_OFF, SB_POOL_SIZE_OFF + 7,
+		SB_UUID_OFF, SB_UUID_OFF + 15};
+	struct test_pool tp;
+	unsigned char old;
+	off_t sb;
+
+	closed_pool(&tp, "checksum");
+	sb = sb_offset(tp.path);
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		old = damage(tp.path, sb + offs[i], 0x01);
+		FAILS(daxfile_pool_open(tp.path), NULL, EPROTO);
+		restore(tp.path, sb + offs[i], old);
+	}
+	open_kept(&tp);
+	test_pool_destroy(&tp);
+}
+
+Test(pool, open_of_a_truncated_pool_fails_with_einval)
+{
+	struct test_pool tp;
+	off_t size;
+
+	closed_pool(&tp, "truncated");
+	size = file_bytes(tp.path);
+	cr_assert_eq(truncate(tp.path, size / 2), 0, "truncate: %s",
+		strerror(errno));
+	FAILS(daxfile_pool_open(tp.path), NULL, EINVAL);
+	FAILS(daxfile_pool_open(tp.path), NULL, EINVAL);
+	unlink(tp.path);
+}
+
+Test(pool, a_second_open_of_an_open_pool_fails_with_ebusy)
+{
+	struct test_pool tp;
+	struct stat st;
+
+	test_pool_create(&tp, "busy", TEST_POOL_SIZE);
+	FAILS(daxfile_pool_open(tp.path), NULL, EBUSY);
+	/* the first handle is unharmed */
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	test_pool_reopen(&tp);
+	FAILS(daxfile_pool_open(tp.path), NULL, EBUSY);
+	TEST_OK(daxfile_stat(tp.pool, "/d", &st));
+	/* the checker does not open a pool in use */
+	FAILS(daxfile_pool_check(tp.path, NULL), -1, EBUSY);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d/e", 0755));
+	test_pool_destroy(&tp);
+}
+
+Test(pool, close_with_an_open_file_fails_with_ebusy_and_the_pool_keeps_working)
+{
+	struct test_pool tp;
+	unsigned char buf[5000], back[5000];
+	daxfile_file *f;
+	struct stat st;
+
+	fill_pattern(buf, sizeof(buf), 3);
+	test_pool_create(&tp, "closebusy", TEST_POOL_SIZE);
+	f = daxfile_open(tp.pool, "/f", O_CREAT | O_RDWR, 0644);
+	cr_assert_not_null(f, "open: %s", daxfile_errormsg());
+	FAILS(daxfile_pool_close(tp.pool), -1, EBUSY);
+
+	/* the pool and the file still work */
+	cr_assert_eq(daxfile_write(f, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	TEST_OK(daxfile_stat(tp.pool, "/f", &st));
+	cr_assert_eq(st.st_size, (off_t)sizeof(buf));
+	cr_assert_eq(daxfile_pread(f, back, sizeof(back), 0),
+		(ssize_t)sizeof(back));
+	cr_assert(memcmp(buf, back, sizeof(buf)) == 0);
+	FAILS(daxfile_pool_close(tp.pool), -1, EBUSY);
+	TEST_OK(daxfile_close(f));
+
+	/* once the file is closed the pool closes, and kept everything */
+	test_pool_reopen(&tp);
+	check_file(tp.pool, "/f", buf, sizeof(buf));
+	TEST_OK(daxfile_stat(tp.pool, "/d", &st));
+	test_pool_destroy(&tp);
+}
+
+Test(pool, close_with_an_open_directory_stream_fails_with_ebusy)
+{
+	struct test_pool tp;
+	daxfile_dir *d;
+	daxfile_file *f1, *f2;
+	struct stat st;
+
+	test_pool_create(&tp, "closedir", TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	d = daxfile_opendir(tp.pool, "/d");
+	cr_assert_not_null(d, "opendir: %s", daxfile_errormsg());
+	FAILS(daxfile_pool_close(tp.pool), -1, EBUSY);
+	cr_assert_not_null(daxfile_readdir(d), "readdir: %s",
+		daxfile_errormsg());
+	TEST_OK(daxfile_mkdir(tp.pool, "/d/e", 0755));
+	TEST_OK(daxfile_closedir(d));
+
+	/* two handles of one file and a directory handle: all must go */
+	f1 = daxfile_open(tp.pool, "/g", O_CREAT | O_WRONLY, 0644);
+	cr_assert_not_null(f1);
+	f2 = daxfile_open(tp.pool, "/g", O_RDONLY);
+	cr_assert_not_null(f2);
+	TEST_OK(daxfile_close(f1));
+	FAILS(daxfile_pool_close(tp.pool), -1, EBUSY);
+	TEST_OK(daxfile_close(f2));
+	f1 = daxfile_open(tp.pool, "/d", O_RDONLY | O_DIRECTORY);
+	cr_assert_not_null(f1, "open of a directory: %s", daxfile_errormsg());
+	FAILS(daxfile_pool_close(tp.pool), -1, EBUSY);
+	TEST_OK(daxfile_close(f1));
+
+	test_pool_reopen(&tp);
+	TEST_OK(daxfile_stat(tp.pool, "/d/e", &st));
+	test_pool_destroy(&tp);
+}
+
+Test(pool, a_null_or_closed_pool_handle_fails_with_einval_everywhere)
+{
+	struct test_pool tp;
+	daxfile_pool *handles[2];
+	struct statvfs sv;
+	struct stat st;
+
+	test_pool_create(&tp, "nullpool", TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	handles[0] = NULL;
+	handles[1] = tp.pool;	/* a handle that was open once */
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	for (int i = 0; i < 2; i++) {
+		daxfile_pool *p = handles[i];
+
+		FAILS(daxfile_pool_close(p), -1, EINVAL);
+		FAILS(daxfile_statvfs(p, &sv), -1, EINVAL);
+		FAILS(daxfile_open(p, "/d", O_RDONLY), NULL, EINVAL);
+		FAILS(daxfile_open(p, "/f", O_CREAT | O_RDWR, 0644), NULL, EINVAL);
+		FAILS(daxfile_mkdir(p, "/x", 0755), -1, EINVAL);
+		FAILS(daxfile_rmdir(p, "/d"), -1, EINVAL);
+		FAILS(daxfile_unlink(p, "/f"), -1, EINVAL);
+		FAILS(daxfile_rename(p, "/d", "/e"), -1, EINVAL);
+		FAILS(daxfile_stat(p, "/", &st), -1, EINVAL);
+		FAILS(daxfile_opendir(p, "/"), NULL, EINVAL);
+	}
+
+	/* nothing reached the closed pool */
+	tp.pool = daxfile_pool_open(tp.path);
+	cr_assert_not_null(tp.pool, "open: %s", daxfile_errormsg());
+	TEST_OK(daxfile_stat(tp.pool, "/d", &st));
+	FAILS(daxfile_stat(tp.pool, "/x", &st), -1, ENOENT);
+	FAILS(daxfile_stat(tp.pool, "/e", &st), -1, ENOENT);
+	FAILS(daxfile_stat(tp.pool, "/f", &st), -1, ENOENT);
+	test_pool_destroy(&tp);
+}
+
+Test(pool, error_messages_name_each_failure)
+{
+	char path[256], first[512];
+
+	test_pool_path(path, sizeof(path), "errmsg");
+	FAILS(daxfile_pool_create(path, 4096, 0600), NULL, EINVAL);
+	snprintf(first, sizeof(first), "%s", daxfile_errormsg());
+	FAILS(daxfile_pool_open(path), NULL, ENOENT);
+	cr_assert_str_neq(daxfile_errormsg(), first,
+		"the message of an earlier failure was kept: '%s'", first);
+}
+
+/* --- the checker ------------------------------------------------------- */
+
+Test(pool, check_is_clean_on_a_fresh_and_on_a_used_pool)
+{
+	struct test_pool tp;
+	unsigned char buf[70000];
+	char *report = NULL;
+	size_t report_len = 0;
+	FILE *out;
+
+	fill_pattern(buf, sizeof(buf), 4);
+	test_pool_create(&tp, "checkclean", TEST_POOL_SIZE);
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	out = open_memstream(&report, &report_len);
+	cr_assert_not_null(out);
+	cr_assert_eq(daxfile_pool_check(tp.path, out), 0, "fresh pool: %s",
+		daxfile_errormsg());
+	fclose(out);
+	cr_assert_eq(report_len, 0, "report of a clean pool: %s", report);
+	free(report);
+
+	tp.pool = daxfile_pool_open(tp.path);
+	cr_assert_not_null(tp.pool);
+	TEST_OK(daxfile_mkdir(tp.pool, "/a", 0755));
+	TEST_OK(daxfile_mkdir(tp.pool, "/a/b", 0755));
+	write_file(tp.pool, "/a/b/f", buf, sizeof(buf));
+	write_file(tp.pool, "/g", buf, 100);
+	TEST_OK(daxfile_rename(tp.pool, "/a/b", "/b"));
+	TEST_OK(daxfile_unlink(tp.pool, "/g"));
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
+	cr_assert_eq(daxfile_pool_check(tp.path, NULL), 0);
+	/* checking changes nothing: the pool opens and is the same */
+	tp.pool = daxfile_pool_open(tp.path);
+	cr_assert_not_null(tp.pool);
+	check_file(tp.pool, "/b/f", buf, sizeof(buf));
+	test_pool_destroy(&tp);
+}
+
+Test(pool, check_reports_a_damaged_superblock)
+{
+	const off_t offs[] = {SB_UUID_OFF, SB_VERSION_OFF, 0};
+	struct test_pool tp;
+	unsigned char old;
+	off_t sb;
+
+	closed_pool(&tp, "checkbad");
+	sb = sb_offset(tp.path);
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		char *report = NULL;
+		size_t report_len = 0;
+		FILE *out = open_memstream(&report, &report_len);
+
+		cr_assert_not_null(out);
+		old = damage(tp.path, sb + offs[i], 0x04);
+		cr_assert_eq(daxfile_pool_check(tp.path, out), 1,
+			"damage at superblock offset %ld not found",
+			(long)offs[i]);
+		fclose(out);
+		cr_assert_gt(report_len, 0, "no report line");
+		free(report);
+		cr_assert_eq(daxfile_pool_check(tp.path, NULL), 1);
+		restore(tp.path, sb + offs[i], old);
+		cr_assert_eq(daxfile_pool_check(tp.path, NULL), 0);
+	}
+	open_kept(&tp);
+	test_pool_destroy(&tp);
+}
+
+/* --- statvfs ----------------------------------------------------------- */
+
+Test(pool, statvfs_counts_blocks_exactly)
+{
+	struct test_pool tp;
+	size_t n = MIB;
+	unsigned char *buf = malloc(n);
+	struct statvfs fresh, sv;
+
+	cr_assert_not_null(buf);
+	fill_pattern(buf, n, 5);
+	test_pool_create(&tp, "statvfs", TEST_POOL_SIZE);
+	TEST_OK(daxfile_statvfs(tp.pool, &fresh));
+	cr_assert_eq(fresh.f_bsize, 4096);
+	cr_assert_gt(fresh.f_blocks, 0);
+	cr_assert_lt((uint64_t)fresh.f_blocks * 4096, TEST_POOL_SIZE,
+		"%lu blocks do not fit the pool", (unsigned long)fresh.f_blocks);
+	cr_assert_eq(fresh.f_bfree, fresh.f_blocks,
+		"a fresh pool has %lu of %lu blocks free",
+		(unsigned long)fresh.f_bfree, (unsigned long)fresh.f_blocks);
+
+	/* directories and empty files take no data blocks */
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	write_file(tp.pool, "/d/empty", NULL, 0);
+	TEST_OK(daxfile_statvfs(tp.pool, &sv));
+	cr_assert_eq(sv.f_bfree, fresh.f_bfree);
+
+	write_file(tp.pool, "/d/f", buf, n);
+	TEST_OK(daxfile_statvfs(tp.pool, &sv));
+	cr_assert_eq(sv.f_bsize, 4096);
+	cr_assert_eq(sv.f_blocks, fresh.f_blocks);
+	cr_assert_eq(sv.f_bfree, fresh.f_bfree - 256,
+		"after a 1 MiB file: %lu free, expected %lu",
+		(unsigned long)sv.f_bfree, (unsigned long)(fresh.f_bfree - 256));
+
+	/* the count lasts across a reopen */
+	test_pool_reopen(&tp);
+	TEST_OK(daxfile_statvfs(tp.pool, &sv));
+	cr_assert_eq(sv.f_blocks, fresh.f_blocks);
+	cr_assert_eq(sv.f_bfree, fresh.f_bfree - 256);
+
+	TEST_OK(daxfile_unlink(tp.pool, "/d/f"));
+	TEST_OK(daxfile_statvfs(tp.pool, &sv));
+	cr_assert_eq(sv.f_bfree, fresh.f_bfree,
+		"after unlink: %lu free, expected %lu",
+		(unsigned long)sv.f_bfree, (unsigned long)fresh.f_bfree);
+	free(buf);
+	test_pool_destroy(&tp);
+}

@@ -1,0 +1,205 @@
+/*
+ * test_alloc.c -- the block allocator: reservations, claims and frees in
+ * transactions (commit and abort), placement (goal, 2 MiB alignment, AG
+ * spread), and the fragmentation of files appended to in turn.
+ */
+#include <fcntl.h>
+
+#include "alloc.h"
+#include "bmap.h"
+#include "file.h"
+#include "pool.h"
+#include "testpool.h"
+#include "tx.h"
+
+static uint64_t
+avail(struct daxfile_pool *pool)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < pool->alloc.nags; i++)
+		n += pool->alloc.ags[i].avail;
+	return n;
+}
+
+static bool
+marked(struct daxfile_pool *pool, uint64_t pblk)
+{
+	return dx_alloc_bitmap_test(
+		pool->alloc.ags[dx_alloc_agno(pool, pblk)].ag, pblk);
+}
+
+Test(alloc, a_reservation_changes_dram_only_and_comes_back)
+{
+	struct test_pool tp;
+	struct dx_resv r;
+	uint64_t before, ondisk;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	before = avail(tp.pool);
+	ondisk = dx_alloc_free_blocks(tp.pool);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 100, 100, false, &r));
+	cr_assert_eq(r.len, 100);
+	cr_assert_eq(avail(tp.pool), before - 100);
+	cr_assert_eq(dx_alloc_free_blocks(tp.pool), ondisk);
+	cr_assert(!marked(tp.pool, r.pblk));
+	dx_alloc_unreserve(tp.pool, &r);
+	cr_assert_eq(avail(tp.pool), before);
+	test_pool_destroy(&tp);
+}
+
+Test(alloc, a_committed_claim_marks_the_bitmap_and_a_free_returns_it)
+{
+	struct test_pool tp;
+	struct dx_resv r;
+	struct dx_tx tx;
+	uint64_t ondisk;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	ondisk = dx_alloc_free_blocks(tp.pool);
+	TEST_OK(dx_alloc_reserve(tp.pool, 1, 0, 37, 37, false, &r));
+	TEST_OK(dx_tx_begin(&tx, tp.pool));
+	dx_alloc_claim(&tx, &r);
+	TEST_OK(dx_tx_commit(&tx));
+	cr_assert_eq(dx_alloc_free_blocks(tp.pool), ondisk - 37);
+	for (uint64_t b = r.pblk; b < r.pblk + r.len; b++)
+		cr_assert(marked(tp.pool, b));
+	TEST_OK(dx_tx_begin(&tx, tp.pool));
+	dx_alloc_free(&tx, r.pblk, r.len);
+	TEST_OK(dx_tx_commit(&tx));
+	cr_assert_eq(dx_alloc_free_blocks(tp.pool), ondisk);
+	cr_assert(!marked(tp.pool, r.pblk));
+	/* blocks the pool leaves marked would make the check fail */
+	test_pool_destroy(&tp);
+}
+
+Test(alloc, an_aborted_claim_leaves_nothing_behind)
+{
+	struct test_pool tp;
+	struct dx_resv r;
+	struct dx_tx tx;
+	uint64_t before, ondisk;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	before = avail(tp.pool);
+	ondisk = dx_alloc_free_blocks(tp.pool);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 512, 1, false, &r));
+	TEST_OK(dx_tx_begin(&tx, tp.pool));
+	dx_alloc_claim(&tx, &r);
+	cr_assert_eq(dx_tx_abort(&tx, ENOSPC), -1);
+	cr_assert_eq(dx_alloc_free_blocks(tp.pool), ondisk);
+	cr_assert_eq(avail(tp.pool), before);
+	cr_assert(!marked(tp.pool, r.pblk));
+	test_pool_destroy(&tp);
+}
+
+Test(alloc, freed_blocks_are_not_reused_before_the_free_commits)
+{
+	struct test_pool tp;
+	struct dx_resv r, r2;
+	struct dx_tx tx;
+
+	test_pool_create(&tp, "alloc", 16 << 20);
+	/* take every free block, in pieces */
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 64, 64, false, &r));
+	TEST_OK(dx_tx_begin(&tx, tp.pool));
+	dx_alloc_claim(&tx, &r);
+	TEST_OK(dx_tx_commit(&tx));
+	while (dx_alloc_reserve(tp.pool, 0, 0, 1 << 20, 1, false, &r2) == 0)
+		;
+	cr_assert_eq(errno, ENOSPC);
+	TEST_OK(dx_tx_begin(&tx, tp.pool));
+	dx_alloc_free(&tx, r.pblk, r.len);
+	/* inside the freeing transaction the blocks are still taken */
+	cr_assert_eq(dx_alloc_reserve(tp.pool, 0, 0, 1, 1, false, &r2), -1);
+	TEST_OK(dx_tx_commit(&tx));
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 64, 64, false, &r2));
+	cr_assert_eq(r2.pblk, r.pblk);
+	/* a never-claimed reservation vanishes with the pool: close without it */
+	daxfile_pool_close(tp.pool);
+	tp.pool = NULL;
+	test_pool_destroy(&tp);
+}
+
+Test(alloc, a_goal_that_is_free_is_honoured)
+{
+	struct test_pool tp;
+	struct dx_resv a, b;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	TEST_OK(dx_alloc_reserve(tp.pool, 2, 0, 10, 10, false, &a));
+	dx_alloc_unreserve(tp.pool, &a);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, a.pblk + 5, 3, 3, false, &b));
+	cr_assert_eq(b.pblk, a.pblk + 5);
+	dx_alloc_unreserve(tp.pool, &b);
+	test_pool_destroy(&tp);
+}
+
+Test(alloc, huge_reservations_start_on_a_2MiB_boundary)
+{
+	struct test_pool tp;
+	struct dx_resv small, r;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	/* misalign the free space first */
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 3, 3, false, &small));
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, DX_HUGE_BLOCKS, DX_HUGE_BLOCKS,
+		true, &r));
+	cr_assert_eq(r.pblk % DX_HUGE_BLOCKS, 0, "pblk %#lx", (unsigned long)r.pblk);
+	cr_assert_eq(r.len, DX_HUGE_BLOCKS);
+	dx_alloc_unreserve(tp.pool, &r);
+	dx_alloc_unreserve(tp.pool, &small);
+	test_pool_destroy(&tp);
+}
+
+Test(alloc, new_files_start_in_different_allocation_groups)
+{
+	struct test_pool tp;
+	uint32_t a, b;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	cr_assert_geq(tp.pool->alloc.nags, 2);
+	a = dx_alloc_pick_ag(tp.pool);
+	b = dx_alloc_pick_ag(tp.pool);
+	cr_assert_neq(a, b);
+	test_pool_destroy(&tp);
+}
+
+/*
+ * Appending to four files in turn, 4 KiB at a time, must not shred them:
+ * preallocation ahead of each file's end keeps every file in a few
+ * extents.  Measured: extents per file.
+ */
+Test(alloc, interleaved_appends_keep_files_in_few_extents)
+{
+	struct test_pool tp;
+	daxfile_file *f[4];
+	char buf[4096], name[32];
+	uint64_t total = 0;
+
+	test_pool_create(&tp, "alloc", 128 << 20);
+	memset(buf, 'x', sizeof(buf));
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "/f%d", i);
+		f[i] = daxfile_open(tp.pool, name, O_CREAT | O_WRONLY | O_APPEND, 0644);
+		cr_assert_not_null(f[i]);
+	}
+	for (int n = 0; n < 2048; n++) /* 8 MiB each */
+		for (int i = 0; i < 4; i++)
+			cr_assert_eq(daxfile_write(f[i], buf, sizeof(buf)), 4096);
+	for (int i = 0; i < 4; i++) {
+		struct dx_inode *ip = f[i]->ip;
+		uint64_t n;
+
+		dx_ilock(ip, DX_ILOCK_SHARED);
+		n = dx_bmap_count(ip);
+		dx_iunlock(ip, DX_ILOCK_SHARED);
+		cr_log_info("file %d: %lu extents for 8 MiB", i, (unsigned long)n);
+		total += n;
+		cr_assert_leq(n, 12, "file %d has %lu extents", i, (unsigned long)n);
+		TEST_OK(daxfile_close(f[i]));
+	}
+	cr_log_info("interleaved appends: %lu extents for 4 files of 8 MiB",
+		(unsigned long)total);
+	test_pool_destroy(&tp);
+}
