@@ -32,6 +32,7 @@
 #include "crash.h"
 #include "data.h"
 #include "file.h"
+#include "map.h"
 #include "out.h"
 #include "pool.h"
 #include "tx.h"
@@ -213,6 +214,52 @@ data_link(struct dx_inode *ip, uint64_t lblk, const struct dx_resv *r,
 	return dx_tx_commit(&tx);
 }
 
+int
+dx_data_make_written(struct dx_inode *ip, uint64_t lblk, uint64_t len)
+{
+	struct daxfile_pool *pool = ip->pool;
+	uint64_t end = lblk + len;
+
+	dx_assert_held_excl(&ip->ilock);
+	while (lblk < end) {
+		struct dx_map m;
+		struct dx_resv r;
+		struct dx_tx tx;
+		int ret;
+
+		dx_bmap_lookup(ip, lblk, end - lblk, &m);
+		if (m.pblk != 0 && !m.unwritten) {
+			lblk += m.len;
+			continue;
+		}
+		if (m.pblk == 0) {
+			if (data_reserve(ip, lblk, m.len, &r) != 0)
+				return -1;
+			zero_in(pool, dx_block_ptr(pool, r.pblk),
+				r.len << DX_BLOCK_SHIFT);
+			dx_data_persist(pool, dx_block_ptr(pool, r.pblk),
+				r.len << DX_BLOCK_SHIFT);
+			ret = data_link(ip, lblk, &r, false);
+			if (ret != 0) {
+				dx_alloc_unreserve(pool, &r);
+				return -1; /* the ilock is held: no race */
+			}
+			lblk += r.len;
+			continue;
+		}
+		zero_in(pool, dx_block_ptr(pool, m.pblk), m.len << DX_BLOCK_SHIFT);
+		dx_data_persist(pool, dx_block_ptr(pool, m.pblk),
+			m.len << DX_BLOCK_SHIFT);
+		if (dx_tx_begin(&tx, pool) != 0)
+			return -1;
+		dx_bmap_convert(&tx, ip, lblk, m.len, false);
+		if (dx_tx_commit(&tx) != 0)
+			return -1;
+		lblk += m.len;
+	}
+	return 0;
+}
+
 /*
  * prealloc_blocks -- how far past a growing file's end to allocate ahead:
  * as much as the file already has, between 64 KiB and 16 MiB, as XFS does,
@@ -355,6 +402,26 @@ write_over(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
  * write_locked -- the write proper (caller holds iolock excl): zero any gap
  * past the old EOF, copy extent by extent, then publish the size.
  */
+/*
+ * write_mapped -- after a write to a mapped file: zero pages that mappings
+ * show for blocks the write allocated must go (as the kernel tears down
+ * DAX hole pages), and pages the write brought below EOF lose their SIGBUS
+ * markers.  The mmaplock is taken after the copy, never across it.
+ */
+static void
+write_mapped(struct dx_inode *ip, uint64_t alo, uint64_t ahi, uint64_t old,
+	uint64_t new)
+{
+	if (__atomic_load_n(&ip->nmaps, __ATOMIC_SEQ_CST) == 0)
+		return;
+	dx_ilock(ip, DX_MMAPLOCK_EXCL);
+	if (ahi > alo)
+		dx_map_invalidate(ip, alo, ahi);
+	if (new > old)
+		dx_map_extended(ip, old, new);
+	dx_iunlock(ip, DX_MMAPLOCK_EXCL);
+}
+
 static ssize_t
 write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 	uint64_t off, uint64_t count)
@@ -362,6 +429,7 @@ write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 	struct daxfile_pool *pool = ip->pool;
 	struct wsrc src = {iov, iovcnt, 0, 0};
 	uint64_t done = 0, size = ip->di->size;
+	uint64_t alo = UINT64_MAX, ahi = 0;
 
 	if (off > size)
 		dx_data_zero(ip, size, off - size);
@@ -383,6 +451,10 @@ write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 			w = write_over(ip, &src, pos, n, &m);
 		if (w < 0)
 			break;
+		if (w > 0 && (m.pblk == 0 || m.unwritten)) {
+			alo = DX_MIN(alo, pos);
+			ahi = DX_MAX(ahi, pos + (uint64_t)w);
+		}
 		if (w == 0)
 			src = saved;
 		done += (uint64_t)w;
@@ -391,10 +463,11 @@ write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 		pmem_drain();
 	if (done > 0) {
 		dx_ilock(ip, DX_ILOCK_EXCL);
-		if (off + done > ip->di->size)
+		if (off + done > size)
 			size_set(ip, off + done);
 		data_touch(ip);
 		dx_iunlock(ip, DX_ILOCK_EXCL);
+		write_mapped(ip, alo, ahi, size, DX_MAX(size, off + done));
 		return (ssize_t)done;
 	}
 	return -1;

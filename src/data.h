@@ -36,6 +36,13 @@ void dx_data_zero(struct dx_inode *ip, uint64_t off, uint64_t len);
 /* dx_data_persist -- make stores to pool memory durable (flush or msync). */
 void dx_data_persist(struct daxfile_pool *pool, const void *addr, size_t len);
 
+/*
+ * dx_data_make_written -- give [lblk, lblk+len) written blocks: holes get
+ * new zeroed blocks, unwritten extents are zeroed and converted, all
+ * durable before the transaction that links them.  Caller holds ilock excl.
+ */
+int dx_data_make_written(struct dx_inode *ip, uint64_t lblk, uint64_t len);
+
 /* dx_truncate -- set the size (iolock and mmaplock taken inside). */
 int dx_truncate(struct dx_inode *ip, uint64_t size);
 

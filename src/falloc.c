@@ -20,6 +20,7 @@
 #include "bmap.h"
 #include "data.h"
 #include "file.h"
+#include "map.h"
 #include "out.h"
 #include "pool.h"
 #include "tx.h"
@@ -121,6 +122,8 @@ truncate_locked(struct dx_inode *ip, uint64_t size)
 
 	if (size > old)
 		dx_data_zero(ip, old, size - old);
+	else if (size < old)
+		dx_map_invalidate(ip, size, UINT64_MAX);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
@@ -136,6 +139,8 @@ truncate_locked(struct dx_inode *ip, uint64_t size)
 	/* the page holding EOF reads zeros past it */
 	if (ret == 0 && size < old && (size & (DX_BLOCK_SIZE - 1)))
 		dx_data_zero(ip, size, (eof_blk << DX_BLOCK_SHIFT) - size);
+	if (ret == 0 && size > old)
+		dx_map_extended(ip, old, size);
 	return ret;
 }
 
@@ -173,6 +178,7 @@ falloc_punch(struct dx_inode *ip, uint64_t off, uint64_t len)
 	struct dx_tx tx;
 	int ret;
 
+	dx_map_invalidate(ip, off, off + len);
 	zero_partial(ip, off, len, &fb, &eb);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
@@ -215,6 +221,8 @@ falloc_alloc(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 			dx_err_keep("cannot preallocate");
 	}
 	dx_iunlock(ip, DX_ILOCK_EXCL);
+	if (ret == 0 && grow)
+		dx_map_extended(ip, old, end);
 	return ret;
 }
 
@@ -231,6 +239,7 @@ falloc_zero(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 	struct dx_tx tx;
 	int ret;
 
+	dx_map_invalidate(ip, off, end);
 	if (grow && off > old)
 		dx_data_zero(ip, old, off - old);
 	zero_partial(ip, off, len, &fb, &eb);
@@ -250,6 +259,8 @@ falloc_zero(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 			dx_err_keep("cannot zero range");
 	}
 	dx_iunlock(ip, DX_ILOCK_EXCL);
+	if (ret == 0 && grow)
+		dx_map_extended(ip, old, end);
 	return ret;
 }
 
@@ -264,6 +275,7 @@ falloc_collapse(struct dx_inode *ip, uint64_t off, uint64_t len)
 
 	if (off + len >= size)
 		return dx_err(EINVAL, "collapse range reaches EOF");
+	dx_map_invalidate(ip, off, UINT64_MAX);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
@@ -290,6 +302,7 @@ falloc_insert(struct dx_inode *ip, uint64_t off, uint64_t len)
 		return dx_err(EINVAL, "insert range at or past EOF");
 	if (len > DX_MAX_FILE_SIZE - size)
 		return dx_err(EFBIG, "insert range beyond the maximum file size");
+	dx_map_invalidate(ip, off, UINT64_MAX);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {

@@ -136,6 +136,7 @@ inode_new(struct daxfile_pool *pool, uint64_t ino)
 	dx_rwlock_init(&ip->iolock, ip->isdir ? DX_LC_DIR : DX_LC_IOLOCK);
 	dx_rwlock_init(&ip->mmaplock, DX_LC_MMAPLOCK);
 	dx_rwlock_init(&ip->ilock, DX_LC_ILOCK);
+	dx_mutex_init(&ip->maplist_lock, DX_LC_MAPLIST);
 	return ip;
 }
 
@@ -148,6 +149,7 @@ inode_destroy(struct dx_inode *ip)
 	dx_rwlock_destroy(&ip->iolock);
 	dx_rwlock_destroy(&ip->mmaplock);
 	dx_rwlock_destroy(&ip->ilock);
+	dx_mutex_destroy(&ip->maplist_lock);
 	dx_free(pool->arena, ip);
 }
 

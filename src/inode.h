@@ -15,7 +15,15 @@
 struct daxfile_pool;
 struct dx_tx;
 struct dx_bmap;
-struct dx_maplist;
+struct dx_mapping;
+struct dx_fault_job;
+
+/* Where a file stands in the fault service (uffd.c). */
+enum dx_fq_state {
+	DX_FQ_IDLE,	/* no queued faults */
+	DX_FQ_READY,	/* queued, waiting for a worker */
+	DX_FQ_ACTIVE,	/* a worker is resolving its faults */
+};
 
 struct dx_inode {
 	struct daxfile_pool *pool;
@@ -39,7 +47,16 @@ struct dx_inode {
 	struct dx_bmap *bmap;		/* extent cache: under ilock */
 	unsigned nwriters;		/* open for writing: under ilock */
 	bool ts_seen;			/* timestamps read since last change */
-	struct dx_maplist *maps;	/* live mappings */
+
+	/* mappings (map.c) */
+	struct dx_mutex maplist_lock;	/* MAPLIST */
+	struct dx_mapping *maps;	/* live mappings: under maplist_lock */
+	unsigned nmaps;			/* atomic: mappings, for the write path */
+
+	/* queued faults (uffd.c): under the fault service's lock */
+	struct dx_fault_job *fq_head, *fq_tail;
+	struct dx_inode *fq_ready_next;
+	enum dx_fq_state fq_state;
 };
 
 /* The table of in-core inodes, by inode number. */

@@ -387,6 +387,16 @@ dx_rwlock_wrlock_(struct dx_rwlock *l, unsigned sub DX_LOCK_SITE_ARGS)
 	VERIFY(pthread_rwlock_wrlock(&l->rw) == 0);
 }
 
+bool
+dx_rwlock_tryrdlock_(struct dx_rwlock *l DX_LOCK_SITE_ARGS)
+{
+	if (pthread_rwlock_tryrdlock(&l->rw) != 0)
+		return false;
+	/* checked like a blocking acquisition: it is followed by one */
+	LD_ACQUIRE(l, 0, false, false);
+	return true;
+}
+
 void
 dx_rwlock_unlock(struct dx_rwlock *l)
 {

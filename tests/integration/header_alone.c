@@ -22,6 +22,8 @@ main(void)
 		(void *)daxfile_pwritev, (void *)daxfile_lseek,
 		(void *)daxfile_ftruncate, (void *)daxfile_fallocate,
 		(void *)daxfile_fsync, (void *)daxfile_fdatasync,
+		(void *)daxfile_mmap, (void *)daxfile_munmap,
+		(void *)daxfile_msync,
 	};
 
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)

@@ -1,0 +1,216 @@
+/*
+ * fault.c -- resolving a fault on a mapping: from the kernel's message to
+ * the pool's pages installed in place.
+ *
+ * A fault resolves its whole window (2 MiB of address space, aligned),
+ * clipped to the mapping and to the page holding EOF, run by run: written
+ * extents are mapped from the pool file (MAP_SHARED) or copied (MAP_PRIVATE);
+ * holes and unwritten extents get zero pages, write-protected in writable
+ * shared mappings so that a store faults again; pages past EOF get SIGBUS
+ * markers.  A store to a hole or an unwritten extent first gets its blocks
+ * (zeroed, linked in a transaction: durable before the store proceeds, which
+ * is what MAP_SYNC promises).
+ *
+ * Locks: the file's mmaplock shared for the whole resolution (no truncate or
+ * punch can change blocks meanwhile), the ilock shared to read the extent
+ * map, exclusive to allocate.  The worker of one file resolves its faults in
+ * order, so window states are never written by two threads at once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libpmem.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bmap.h"
+#include "data.h"
+#include "map.h"
+#include "out.h"
+#include "pool.h"
+#include "uffd.h"
+
+/* A window being resolved: the part of it the mapping covers, and EOF. */
+struct fwin {
+	struct dx_mapping *m;
+	uint64_t w;		/* window number */
+	uintptr_t start, end;	/* the window inside the mapping */
+	uintptr_t eof;		/* addresses from here are past EOF */
+};
+
+static void
+fwin_init(struct fwin *fw, struct dx_mapping *m, uint64_t addr)
+{
+	uint64_t size = __atomic_load_n(&m->ip->di->size, __ATOMIC_ACQUIRE);
+	uint64_t eof_page = DX_ALIGN_UP(size, 4096);
+
+	fw->m = m;
+	fw->w = addr >> DX_WIN_SHIFT;
+	fw->start = DX_MAX(m->addr, fw->w << DX_WIN_SHIFT);
+	fw->end = DX_MIN(m->addr + m->len, (fw->w + 1) << DX_WIN_SHIFT);
+	if (eof_page <= m->off)
+		fw->eof = m->addr;
+	else if (eof_page - m->off >= m->len)
+		fw->eof = m->addr + m->len;
+	else
+		fw->eof = m->addr + (eof_page - m->off);
+	fw->eof = DX_MIN(DX_MAX(fw->eof, fw->start), fw->end);
+}
+
+/* install_file -- map pool blocks at 'a' (shared) or copy them (private). */
+static int
+install_file(struct dx_mapping *m, uintptr_t a, size_t n, uint64_t pblk)
+{
+	struct daxfile_pool *pool = m->pool;
+	int ret = 0;
+
+	if (!m->shared)
+		return dx_uffd_copy((void *)a, dx_block_ptr(pool, pblk), n, false);
+	dx_map_install_begin();
+	if (mmap((void *)a, n, m->prot, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
+		pool->fd, (off_t)(pblk << DX_BLOCK_SHIFT)) == MAP_FAILED)
+		ret = dx_err_keep("cannot install pool pages");
+	else if (madvise((void *)a, n, MADV_DONTFORK) != 0)
+		ret = dx_err_keep("cannot keep pool pages from forks");
+	dx_map_install_end();
+	return ret;
+}
+
+/*
+ * fwin_install -- resolve every page of the window below EOF from the
+ * extent map (caller holds the ilock shared), and mark the rest SIGBUS.
+ */
+static int
+fwin_install(struct fwin *fw)
+{
+	struct dx_mapping *m = fw->m;
+	bool wp = m->shared && (m->prot & PROT_WRITE);
+
+	for (uintptr_t a = fw->start; a < fw->eof;) {
+		uint64_t lblk = dx_mapping_foff(m, a) >> DX_BLOCK_SHIFT;
+		struct dx_map mp;
+		size_t n;
+		int ret;
+
+		dx_bmap_lookup(m->ip, lblk, (fw->eof - a) >> DX_BLOCK_SHIFT, &mp);
+		n = mp.len << DX_BLOCK_SHIFT;
+		if (mp.pblk != 0 && !mp.unwritten)
+			ret = install_file(m, a, n, mp.pblk);
+		else
+			ret = dx_uffd_copy((void *)a, NULL, n, wp);
+		if (ret != 0)
+			return -1;
+		a += n;
+	}
+	if (fw->eof < fw->end && dx_uffd_has_poison())
+		return dx_uffd_poison((void *)fw->eof, fw->end - fw->eof);
+	if (fw->eof < fw->end)
+		return dx_map_sigbus((void *)fw->eof, fw->end - fw->eof, m->prot);
+	return 0;
+}
+
+/*
+ * fwin_alloc -- a store at 'addr' of a shared mapping: give the hole or
+ * unwritten run around it (inside the window, below EOF) written, zeroed
+ * blocks, as page_mkwrite does for the kernel.
+ */
+static int
+fwin_alloc(struct fwin *fw, uintptr_t addr)
+{
+	struct dx_mapping *m = fw->m;
+	struct dx_inode *ip = m->ip;
+	uint64_t first = dx_mapping_foff(m, fw->start) >> DX_BLOCK_SHIFT;
+	uint64_t end = dx_mapping_foff(m, fw->eof) >> DX_BLOCK_SHIFT;
+	uint64_t lblk = dx_mapping_foff(m, addr) >> DX_BLOCK_SHIFT;
+	uint64_t s = first, e;
+	int ret;
+
+	dx_ilock(ip, DX_ILOCK_EXCL);
+	/* the run holding lblk: walk from the window start */
+	for (;;) {
+		struct dx_map mp;
+
+		dx_bmap_lookup(ip, s, end - s, &mp);
+		if (lblk < s + mp.len) {
+			e = s + mp.len;
+			if (mp.pblk != 0 && !mp.unwritten) {
+				dx_iunlock(ip, DX_ILOCK_EXCL);
+				return 0; /* already written */
+			}
+			break;
+		}
+		s += mp.len;
+	}
+	ret = dx_data_make_written(ip, s, e - s);
+	dx_iunlock(ip, DX_ILOCK_EXCL);
+	return ret;
+}
+
+/* fault_window -- resolve the window of 'addr' (mmaplock shared held). */
+static int
+fault_window(struct dx_mapping *m, uint64_t addr, unsigned flags)
+{
+	uint8_t *state = &m->win[(addr >> DX_WIN_SHIFT) - m->win0];
+	struct fwin fw;
+	int ret;
+
+	fwin_init(&fw, m, addr);
+	if (!(flags & DX_FAULT_WP) && *state == DX_WIN_INSTALLED)
+		return 0; /* resolved while this fault waited in the queue */
+	if (addr < fw.eof && (flags & DX_FAULT_WRITE) && m->shared &&
+	    fwin_alloc(&fw, addr) != 0)
+		return -1;
+	dx_ilock(m->ip, DX_ILOCK_SHARED);
+	ret = fwin_install(&fw);
+	dx_iunlock(m->ip, DX_ILOCK_SHARED);
+	if (ret == 0) {
+		*state = DX_WIN_INSTALLED;
+		m->stamp[fw.w - m->win0] = dx_map_stamp();
+	}
+	return ret;
+}
+
+/*
+ * fault_fail -- a fault that cannot be served (no space for the store, the
+ * pool damaged): the faulting thread gets SIGBUS, as the kernel gives when a
+ * DAX fault cannot allocate.
+ */
+static void
+fault_fail(struct dx_mapping *m, uint64_t addr)
+{
+	fprintf(stderr, "libdaxfile: cannot serve a fault at %#lx: %s\n",
+		(unsigned long)addr, daxfile_errormsg());
+	if (dx_uffd_has_poison())
+		dx_uffd_poison((void *)addr, 4096);
+	else
+		dx_map_sigbus((void *)addr, 4096, m->prot);
+}
+
+void
+dx_fault_resolve(struct dx_mapping *m, uint64_t addr, unsigned flags)
+{
+	struct dx_inode *ip = m->ip;
+	uintptr_t ws = addr & ~(DX_WIN_SIZE - 1);
+	int ret = 0;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!dx_rwlock_tryrdlock(&ip->mmaplock)) {
+			dx_fault_blocking();
+			dx_rwlock_rdlock(&ip->mmaplock);
+			dx_fault_unblocked();
+		}
+		ret = m->dead ? 0 : fault_window(m, addr, flags);
+		if (ret != 0 && attempt == 0 && errno == ENOMEM) {
+			/* out of VMAs: give some back with no lock held, retry */
+			dx_rwlock_unlock(&ip->mmaplock);
+			dx_map_reclaim(64);
+			continue;
+		}
+		if (ret != 0)
+			fault_fail(m, addr);
+		dx_rwlock_unlock(&ip->mmaplock);
+		break;
+	}
+	dx_uffd_wake((void *)DX_MAX(ws, m->addr),
+		DX_MIN(ws + DX_WIN_SIZE, m->addr + m->len) - DX_MAX(ws, m->addr));
+}

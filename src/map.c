@@ -1,0 +1,702 @@
+/*
+ * map.c -- DAX-style mappings: daxfile_mmap, munmap and msync, the process
+ * table of mappings, and the replacement of mapped pages when a file's
+ * layout changes.
+ *
+ * A mapping starts as anonymous memory registered with userfaultfd (MISSING,
+ * and WP for writable shared mappings, whose zero pages must fault when
+ * written).  Faults (fault.c) install the pool file's own pages over it, a
+ * window at a time.  To take pages away again (truncate, punch, zero,
+ * collapse, insert) a fresh registered reserve is mremapped over them: the
+ * swap is atomic, so no access ever reaches unregistered memory, and the
+ * next access faults and sees the new layout.
+ *
+ * Every VMA the library creates is MADV_DONTFORK: a child process has no
+ * mapping there and faults with SIGSEGV instead of sharing pool pages
+ * without the parent's locks.  Installs hold the install lock shared, and
+ * fork (pthread_atfork) takes it exclusive, so no window is between its
+ * mmap and its MADV_DONTFORK when the address space is copied.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libpmem.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bmap.h"
+#include "data.h"
+#include "file.h"
+#include "map.h"
+#include "mem.h"
+#include "out.h"
+#include "pool.h"
+#include "uffd.h"
+
+static struct {
+	pthread_once_t once;
+	struct dx_rwlock table_lock;	/* MAPTABLE */
+	struct dx_rb_root table;	/* mappings by address */
+	struct dx_rwlock install_lock;	/* WINDOW: installs against fork */
+	uint64_t clock;			/* window install stamps */
+} mt = {.once = PTHREAD_ONCE_INIT};
+
+static void
+atfork_prepare(void)
+{
+	dx_rwlock_wrlock(&mt.install_lock);
+}
+
+static void
+atfork_release(void)
+{
+	dx_rwlock_unlock(&mt.install_lock);
+}
+
+static void
+map_init(void)
+{
+	dx_rwlock_init(&mt.table_lock, DX_LC_MAPTABLE);
+	dx_rwlock_init(&mt.install_lock, DX_LC_WINDOW);
+	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+}
+
+void
+dx_map_install_begin(void)
+{
+	dx_rwlock_rdlock(&mt.install_lock);
+}
+
+void
+dx_map_install_end(void)
+{
+	dx_rwlock_unlock(&mt.install_lock);
+}
+
+/* --- the table ----------------------------------------------------------- */
+
+static struct dx_mapping *
+tnode_map(struct dx_rb_node *n)
+{
+	return n ? dx_rb_entry(n, struct dx_mapping, tnode) : NULL;
+}
+
+static void
+table_insert(struct dx_mapping *m)
+{
+	struct dx_rb_node **link = &mt.table.node, *parent = NULL;
+
+	while (*link != NULL) {
+		parent = *link;
+		link = m->addr < tnode_map(parent)->addr ? &parent->left :
+			&parent->right;
+	}
+	dx_rb_link(&m->tnode, parent, link);
+	dx_rb_insert_color(&m->tnode, &mt.table);
+}
+
+/* table_floor -- the mapping with the greatest address <= addr. */
+static struct dx_mapping *
+table_floor(uintptr_t addr)
+{
+	struct dx_rb_node *n = mt.table.node;
+	struct dx_mapping *best = NULL;
+
+	while (n != NULL) {
+		struct dx_mapping *m = tnode_map(n);
+
+		if (m->addr <= addr) {
+			best = m;
+			n = n->right;
+		} else {
+			n = n->left;
+		}
+	}
+	return best;
+}
+
+/* table_overlap -- a mapping overlapping [a, a+len), referenced, or NULL. */
+static struct dx_mapping *
+table_overlap(uintptr_t a, size_t len)
+{
+	struct dx_mapping *m;
+
+	dx_rwlock_rdlock(&mt.table_lock);
+	m = table_floor(a);
+	if (m == NULL || m->addr + m->len <= a)
+		m = tnode_map(m ? dx_rb_next(&m->tnode) : dx_rb_first(&mt.table));
+	if (m != NULL && m->addr >= a + len)
+		m = NULL;
+	if (m != NULL)
+		__atomic_add_fetch(&m->refcnt, 1, __ATOMIC_RELAXED);
+	dx_rwlock_unlock(&mt.table_lock);
+	return m;
+}
+
+struct dx_mapping *
+dx_mapping_find(uint64_t addr)
+{
+	return table_overlap((uintptr_t)addr, 1);
+}
+
+struct dx_inode *
+dx_mapping_inode(const struct dx_mapping *m)
+{
+	return m->ip;
+}
+
+static void
+mapping_free(struct dx_mapping *m)
+{
+	struct daxfile_pool *pool = m->pool;
+
+	dx_free(DX_ARENA_GLOBAL, m->win);
+	dx_free(DX_ARENA_GLOBAL, m->stamp);
+	dx_iput(m->ip);
+	dx_free(DX_ARENA_GLOBAL, m);
+	dx_pool_busy_put(pool);
+}
+
+void
+dx_mapping_put(struct dx_mapping *m)
+{
+	if (__atomic_sub_fetch(&m->refcnt, 1, __ATOMIC_ACQ_REL) == 0)
+		mapping_free(m);
+}
+
+/*
+ * mapping_new -- the structure of a mapping of [addr, addr+len) at file
+ * offset 'off', holding a reference to the file, with one reference.
+ */
+static struct dx_mapping *
+mapping_new(struct dx_inode *ip, uintptr_t addr, size_t len, uint64_t off,
+	int prot, bool shared, bool sync)
+{
+	struct dx_mapping *m = dx_zalloc(DX_ARENA_GLOBAL, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->win0 = addr >> DX_WIN_SHIFT;
+	m->nwin = ((addr + len - 1) >> DX_WIN_SHIFT) - m->win0 + 1;
+	m->win = dx_zalloc(DX_ARENA_GLOBAL, m->nwin);
+	m->stamp = dx_zalloc(DX_ARENA_GLOBAL, m->nwin * sizeof(*m->stamp));
+	if (m->win == NULL || m->stamp == NULL) {
+		dx_free(DX_ARENA_GLOBAL, m->win);
+		dx_free(DX_ARENA_GLOBAL, m->stamp);
+		dx_free(DX_ARENA_GLOBAL, m);
+		return NULL;
+	}
+	m->pool = ip->pool;
+	m->ip = ip;
+	m->addr = addr;
+	m->len = len;
+	m->off = off;
+	m->prot = prot;
+	m->shared = shared;
+	m->sync = sync;
+	m->refcnt = 1;
+	dx_ihold(ip);
+	dx_pool_busy_get(ip->pool);
+	return m;
+}
+
+/* mapping_link -- make a mapping findable (caller holds the mmaplock). */
+static void
+mapping_link(struct dx_mapping *m)
+{
+	struct dx_inode *ip = m->ip;
+
+	dx_mutex_lock(&ip->maplist_lock);
+	m->fnext = ip->maps;
+	ip->maps = m;
+	__atomic_add_fetch(&ip->nmaps, 1, __ATOMIC_SEQ_CST);
+	dx_mutex_unlock(&ip->maplist_lock);
+	dx_rwlock_wrlock(&mt.table_lock);
+	table_insert(m);
+	dx_rwlock_unlock(&mt.table_lock);
+}
+
+/* mapping_unlink -- no fault can find it any more (mmaplock excl held). */
+static void
+mapping_unlink(struct dx_mapping *m)
+{
+	struct dx_inode *ip = m->ip;
+	struct dx_mapping **pp;
+
+	m->dead = true;
+	dx_mutex_lock(&ip->maplist_lock);
+	for (pp = &ip->maps; *pp != m; pp = &(*pp)->fnext)
+		;
+	*pp = m->fnext;
+	__atomic_sub_fetch(&ip->nmaps, 1, __ATOMIC_SEQ_CST);
+	dx_mutex_unlock(&ip->maplist_lock);
+	dx_rwlock_wrlock(&mt.table_lock);
+	dx_rb_erase(&m->tnode, &mt.table);
+	dx_rwlock_unlock(&mt.table_lock);
+}
+
+/* --- reserves ------------------------------------------------------------ */
+
+static bool
+mapping_wp(const struct dx_mapping *m)
+{
+	return m->shared && (m->prot & PROT_WRITE);
+}
+
+/* reserve_new -- registered anonymous memory, not inherited by fork. */
+static void *
+reserve_new(void *at, size_t len, int prot, int extra, bool wp)
+{
+	void *r = mmap(at, len, prot, MAP_PRIVATE | MAP_ANONYMOUS |
+		MAP_NORESERVE | extra, -1, 0);
+
+	if (r == MAP_FAILED) {
+		dx_err_keep("cannot reserve %zu bytes of address space", len);
+		return MAP_FAILED;
+	}
+	if (madvise(r, len, MADV_DONTFORK) != 0 ||
+	    (prot != PROT_NONE && dx_uffd_register(r, len, wp) != 0)) {
+		int err = errno;
+
+		munmap(r, len);
+		errno = err;
+		return MAP_FAILED;
+	}
+	return r;
+}
+
+int
+dx_map_replace(struct dx_mapping *m, uintptr_t addr, size_t len)
+{
+	void *r = reserve_new(NULL, len, m->prot, 0, mapping_wp(m));
+
+	if (r == MAP_FAILED)
+		return -1;
+	if (mremap(r, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+		(void *)addr) == MAP_FAILED) {
+		int err = errno;
+
+		munmap(r, len);
+		return dx_err(err, "cannot replace mapped pages");
+	}
+	return 0;
+}
+
+/*
+ * replace_or_revoke -- replace, and if the kernel refuses (out of VMAs),
+ * give some back and retry; as a last resort make the range inaccessible:
+ * an access then faults with SIGSEGV, but never reaches a block the file
+ * no longer owns.
+ */
+static void
+replace_or_revoke(struct dx_mapping *m, uintptr_t addr, size_t len)
+{
+	if (dx_map_replace(m, addr, len) == 0)
+		return;
+	if (errno == ENOMEM) {
+		dx_map_reclaim(64);
+		if (dx_map_replace(m, addr, len) == 0)
+			return;
+	}
+	fprintf(stderr, "libdaxfile: cannot replace mapped pages (%s); revoking access to %#lx+%zu\n",
+		strerror(errno), (unsigned long)addr, len);
+	VERIFY(mmap((void *)addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED);
+}
+
+/*
+ * map_windows -- for each run of installed windows of 'm' that overlaps
+ * file bytes [start, end), call fn on the overlap and mark the windows
+ * unresolved (caller holds the mmaplock exclusive).
+ */
+static void
+map_windows(struct dx_mapping *m, uint64_t start, uint64_t end,
+	void (*fn)(struct dx_mapping *, uintptr_t, size_t))
+{
+	uint64_t fs = DX_MAX(DX_ALIGN_DOWN(start, 4096), m->off);
+	uint64_t fe = DX_MIN(end == UINT64_MAX ? end : DX_ALIGN_UP(end, 4096),
+		m->off + m->len);
+	uintptr_t a0, a1;
+
+	if (fs >= fe)
+		return;
+	a0 = m->addr + (fs - m->off);
+	a1 = m->addr + (fe - m->off);
+	for (uint64_t w = a0 >> DX_WIN_SHIFT; w <= (a1 - 1) >> DX_WIN_SHIFT;) {
+		uint64_t w1 = w;
+		uintptr_t s, e;
+
+		if (m->win[w - m->win0] != DX_WIN_INSTALLED) {
+			w++;
+			continue;
+		}
+		while (w1 + 1 <= (a1 - 1) >> DX_WIN_SHIFT &&
+		       m->win[w1 + 1 - m->win0] == DX_WIN_INSTALLED)
+			w1++;
+		s = DX_MAX(a0, w << DX_WIN_SHIFT);
+		e = DX_MIN(a1, (w1 + 1) << DX_WIN_SHIFT);
+		fn(m, s, e - s);
+		for (uint64_t i = w; i <= w1; i++)
+			m->win[i - m->win0] = DX_WIN_NONE;
+		w = w1 + 1;
+	}
+}
+
+void
+dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end)
+{
+	dx_assert_held_excl(&ip->mmaplock);
+	if (__atomic_load_n(&ip->nmaps, __ATOMIC_SEQ_CST) == 0)
+		return;
+	dx_mutex_lock(&ip->maplist_lock);
+	for (struct dx_mapping *m = ip->maps; m != NULL; m = m->fnext)
+		map_windows(m, start, end, replace_or_revoke);
+	dx_mutex_unlock(&ip->maplist_lock);
+}
+
+/* unpoison -- drop SIGBUS markers (and zero pages) so the range faults again. */
+static void
+unpoison(struct dx_mapping *m, uintptr_t addr, size_t len)
+{
+	if (dx_uffd_has_poison())
+		VERIFY(madvise((void *)addr, len, MADV_DONTNEED) == 0);
+	else
+		replace_or_revoke(m, addr, len);
+}
+
+void
+dx_map_extended(struct dx_inode *ip, uint64_t old, uint64_t new)
+{
+	dx_assert_held_excl(&ip->mmaplock);
+	if (__atomic_load_n(&ip->nmaps, __ATOMIC_SEQ_CST) == 0)
+		return;
+	dx_mutex_lock(&ip->maplist_lock);
+	for (struct dx_mapping *m = ip->maps; m != NULL; m = m->fnext)
+		map_windows(m, DX_ALIGN_UP(old, 4096), DX_ALIGN_UP(new, 4096),
+			unpoison);
+	dx_mutex_unlock(&ip->maplist_lock);
+}
+
+/*
+ * dx_map_reclaim -- out of VMAs (vm.max_map_count): replace the least
+ * recently installed windows; they fault back in when touched.  Called
+ * with no lock held.
+ */
+void
+dx_map_reclaim(unsigned nwindows)
+{
+	for (unsigned i = 0; i < nwindows; i++) {
+		struct dx_mapping *victim = NULL;
+		uint64_t oldest = UINT64_MAX, vw = 0;
+
+		dx_rwlock_rdlock(&mt.table_lock);
+		for (struct dx_rb_node *n = dx_rb_first(&mt.table); n != NULL;
+		    n = dx_rb_next(n)) {
+			struct dx_mapping *m = tnode_map(n);
+
+			for (uint64_t w = 0; w < m->nwin; w++)
+				if (m->win[w] == DX_WIN_INSTALLED &&
+				    m->stamp[w] < oldest) {
+					oldest = m->stamp[w];
+					victim = m;
+					vw = w;
+				}
+		}
+		if (victim != NULL)
+			__atomic_add_fetch(&victim->refcnt, 1, __ATOMIC_RELAXED);
+		dx_rwlock_unlock(&mt.table_lock);
+		if (victim == NULL)
+			return;
+		dx_ilock(victim->ip, DX_MMAPLOCK_EXCL);
+		if (!victim->dead && victim->win[vw] == DX_WIN_INSTALLED) {
+			uintptr_t s = DX_MAX(victim->addr,
+				(victim->win0 + vw) << DX_WIN_SHIFT);
+			uintptr_t e = DX_MIN(victim->addr + victim->len,
+				(victim->win0 + vw + 1) << DX_WIN_SHIFT);
+
+			if (dx_map_replace(victim, s, e - s) == 0)
+				victim->win[vw] = DX_WIN_NONE;
+		}
+		dx_iunlock(victim->ip, DX_MMAPLOCK_EXCL);
+		dx_mapping_put(victim);
+	}
+}
+
+uint64_t
+dx_map_stamp(void)
+{
+	return __atomic_add_fetch(&mt.clock, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * dx_map_sigbus -- without UFFDIO_POISON: map an empty memfd over the
+ * range, which gives SIGBUS (BUS_ADRERR) on access as a mapping past EOF
+ * does; dx_map_extended replaces it when the file grows.
+ */
+static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
+static int sigbus_memfd = -1;
+
+static void
+sigbus_init(void)
+{
+	sigbus_memfd = memfd_create("daxfile-past-eof", MFD_CLOEXEC);
+}
+
+int
+dx_map_sigbus(void *addr, size_t len, int prot)
+{
+	int ret = 0;
+
+	pthread_once(&sigbus_once, sigbus_init);
+	if (sigbus_memfd < 0)
+		return dx_err_keep("cannot create the past-EOF memfd");
+	dx_map_install_begin();
+	if (mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, sigbus_memfd, 0) == MAP_FAILED ||
+	    madvise(addr, len, MADV_DONTFORK) != 0)
+		ret = dx_err_keep("cannot mark pages past EOF");
+	dx_map_install_end();
+	return ret;
+}
+
+/* --- mmap ---------------------------------------------------------------- */
+
+#define LEGACY_MAP_FLAGS (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | \
+	MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_GROWSDOWN | \
+	MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | \
+	MAP_HUGETLB | MAP_FIXED_NOREPLACE)
+
+/* mmap_check -- mmap(2)'s argument errors. */
+static int
+mmap_check(void *addr, size_t length, int prot, int flags, daxfile_file *file,
+	off_t offset)
+{
+	int type = flags & MAP_TYPE;
+
+	if (dx_file_check(file) != 0)
+		return -1;
+	if (length == 0)
+		return dx_err(EINVAL, "length is zero");
+	if (offset < 0 || (offset & 4095))
+		return dx_err(EINVAL, "offset %ld is negative or not page aligned",
+			(long)offset);
+	if (type != MAP_SHARED && type != MAP_PRIVATE &&
+	    type != MAP_SHARED_VALIDATE)
+		return dx_err(EINVAL, "flags need MAP_SHARED, MAP_SHARED_VALIDATE or MAP_PRIVATE");
+	if (type == MAP_SHARED_VALIDATE && (flags & ~(LEGACY_MAP_FLAGS | MAP_SYNC)))
+		return dx_err(EOPNOTSUPP, "unknown flags %#x with MAP_SHARED_VALIDATE",
+			flags & ~(LEGACY_MAP_FLAGS | MAP_SYNC));
+	if (flags & MAP_ANONYMOUS)
+		return dx_err(EINVAL, "MAP_ANONYMOUS with a file");
+	if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && ((uintptr_t)addr & 4095))
+		return dx_err(EINVAL, "fixed address not page aligned");
+	if (length > SIZE_MAX - DX_WIN_SIZE - 4096)
+		return dx_err(ENOMEM, "length too large");
+	if ((uint64_t)offset + DX_ALIGN_UP(length, 4096) < (uint64_t)offset ||
+	    (uint64_t)offset + length > (uint64_t)INT64_MAX)
+		return dx_err(EOVERFLOW, "offset + length overflows");
+	if (file->ip->isdir)
+		return dx_err(ENODEV, "cannot map a directory");
+	if ((file->flags & O_ACCMODE) == O_WRONLY)
+		return dx_err(EACCES, "file is not open for reading");
+	if (type != MAP_PRIVATE && (prot & PROT_WRITE) &&
+	    (file->flags & O_ACCMODE) != O_RDWR)
+		return dx_err(EACCES, "shared writable mapping of a file not open for writing");
+	return 0;
+}
+
+/*
+ * mmap_place -- reserve where the mapping goes: fixed, or chosen so that
+ * the address and the file offset agree modulo 2 MiB (whole windows then
+ * cover whole 2 MiB extents).
+ */
+static void *
+mmap_place(void *addr, size_t len, int prot, int flags, uint64_t off, bool wp)
+{
+	size_t span = len + DX_WIN_SIZE;
+	uintptr_t base, a;
+	char *r;
+
+	if (flags & MAP_FIXED)
+		return reserve_new(addr, len, prot, MAP_FIXED, wp);
+	if (flags & MAP_FIXED_NOREPLACE)
+		return reserve_new(addr, len, prot, MAP_FIXED_NOREPLACE, wp);
+	r = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED) {
+		dx_err(ENOMEM, "no address space for %zu bytes", len);
+		return MAP_FAILED;
+	}
+	base = (uintptr_t)r;
+	a = DX_ALIGN_DOWN(base, DX_WIN_SIZE) + (off & (DX_WIN_SIZE - 1));
+	if (a < base)
+		a += DX_WIN_SIZE;
+	if (a > base)
+		munmap(r, a - base);
+	if (a + len < base + span)
+		munmap((void *)(a + len), base + span - (a + len));
+	return reserve_new((void *)a, len, prot, MAP_FIXED, wp);
+}
+
+static void unmap_range(uintptr_t a, size_t len);
+
+DX_EXPORT void *
+daxfile_mmap(void *addr, size_t length, int prot, int flags,
+	daxfile_file *file, off_t offset)
+{
+	struct dx_mapping *m;
+	struct dx_inode *ip;
+	size_t len;
+	bool shared;
+	void *r;
+
+	if (mmap_check(addr, length, prot, flags, file, offset) != 0)
+		return MAP_FAILED;
+	pthread_once(&mt.once, map_init);
+	if (dx_uffd_start() != 0)
+		return MAP_FAILED;
+	ip = file->ip;
+	len = DX_ALIGN_UP(length, 4096);
+	shared = (flags & MAP_TYPE) != MAP_PRIVATE;
+	if (flags & MAP_FIXED)
+		unmap_range((uintptr_t)addr, len);
+	dx_map_install_begin();
+	r = mmap_place(addr, len, prot, flags, (uint64_t)offset,
+		shared && (prot & PROT_WRITE));
+	dx_map_install_end();
+	if (r == MAP_FAILED)
+		return MAP_FAILED;
+	m = mapping_new(ip, (uintptr_t)r, len, (uint64_t)offset, prot, shared,
+		(flags & MAP_TYPE) == MAP_SHARED_VALIDATE && (flags & MAP_SYNC));
+	if (m == NULL) {
+		munmap(r, len);
+		dx_err(ENOMEM, "cannot allocate a mapping");
+		return MAP_FAILED;
+	}
+	dx_ilock(ip, DX_MMAPLOCK_EXCL);
+	mapping_link(m);
+	dx_iunlock(ip, DX_MMAPLOCK_EXCL);
+	return r;
+}
+
+/* --- munmap -------------------------------------------------------------- */
+
+/* mapping_part -- a new mapping for [a, a+len) of m, with m's window states. */
+static struct dx_mapping *
+mapping_part(struct dx_mapping *m, uintptr_t a, size_t len)
+{
+	struct dx_mapping *p = mapping_new(m->ip, a, len,
+		dx_mapping_foff(m, a), m->prot, m->shared, m->sync);
+
+	if (p == NULL)
+		return NULL;
+	for (uint64_t w = 0; w < p->nwin; w++) {
+		p->win[w] = m->win[p->win0 + w - m->win0];
+		p->stamp[w] = m->stamp[p->win0 + w - m->win0];
+	}
+	return p;
+}
+
+/*
+ * unmap_one -- take [a, a+len) out of mapping m (caller holds a reference
+ * and m's file's mmaplock exclusive): what remains of m on either side
+ * becomes mappings of its own.
+ */
+static void
+unmap_one(struct dx_mapping *m, uintptr_t a, size_t len)
+{
+	uintptr_t s = DX_MAX(a, m->addr);
+	uintptr_t e = DX_MIN(a + len, m->addr + m->len);
+	struct dx_mapping *left = NULL, *right = NULL;
+
+	if (s > m->addr)
+		left = mapping_part(m, m->addr, s - m->addr);
+	if (e < m->addr + m->len)
+		right = mapping_part(m, e, m->addr + m->len - e);
+	VERIFY((s == m->addr || left) && (e == m->addr + m->len || right));
+	mapping_unlink(m);
+	if (left != NULL)
+		mapping_link(left);
+	if (right != NULL)
+		mapping_link(right);
+	VERIFY(munmap((void *)s, e - s) == 0);
+	dx_uffd_wake((void *)s, e - s);
+	dx_mapping_put(m); /* the table's reference */
+}
+
+/* unmap_range -- remove every mapping part inside [a, a+len). */
+static void
+unmap_range(uintptr_t a, size_t len)
+{
+	struct dx_mapping *m;
+
+	while ((m = table_overlap(a, len)) != NULL) {
+		struct dx_inode *ip = m->ip;
+
+		dx_ilock(ip, DX_MMAPLOCK_EXCL);
+		if (!m->dead)
+			unmap_one(m, a, len);
+		dx_iunlock(ip, DX_MMAPLOCK_EXCL);
+		dx_mapping_put(m);
+	}
+}
+
+DX_EXPORT int
+daxfile_munmap(void *addr, size_t length)
+{
+	if (((uintptr_t)addr & 4095) || length == 0)
+		return dx_err(EINVAL, "address not page aligned or length zero");
+	if ((uintptr_t)addr + length < (uintptr_t)addr)
+		return dx_err(EINVAL, "range wraps around");
+	pthread_once(&mt.once, map_init);
+	unmap_range((uintptr_t)addr, DX_ALIGN_UP(length, 4096));
+	return 0;
+}
+
+/* --- msync --------------------------------------------------------------- */
+
+/* msync_extents -- flush the written blocks behind file bytes [s, e). */
+static void
+msync_extents(struct dx_inode *ip, uint64_t s, uint64_t e)
+{
+	uint64_t lblk = dx_blk(s), end = dx_blk_up(e);
+
+	dx_ilock(ip, DX_ILOCK_SHARED);
+	while (lblk < end) {
+		struct dx_map mp;
+
+		dx_bmap_lookup(ip, lblk, end - lblk, &mp);
+		if (mp.pblk != 0 && !mp.unwritten)
+			dx_data_persist(ip->pool, dx_block_ptr(ip->pool, mp.pblk),
+				mp.len << DX_BLOCK_SHIFT);
+		lblk += mp.len;
+	}
+	dx_iunlock(ip, DX_ILOCK_SHARED);
+}
+
+DX_EXPORT int
+daxfile_msync(void *addr, size_t length, int flags)
+{
+	uintptr_t a = (uintptr_t)addr, end;
+
+	if ((a & 4095) || (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) ||
+	    ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+		return dx_err(EINVAL, "bad address alignment or flags");
+	pthread_once(&mt.once, map_init);
+	end = a + DX_ALIGN_UP(length, 4096);
+	while (a < end) {
+		struct dx_mapping *m = table_overlap(a, 1);
+		uintptr_t e;
+
+		if (m == NULL)
+			return dx_err(ENOMEM, "%#lx is not in a daxfile mapping",
+				(unsigned long)a);
+		e = DX_MIN(end, m->addr + m->len);
+		if (m->shared)
+			msync_extents(m->ip, dx_mapping_foff(m, a),
+				dx_mapping_foff(m, e));
+		dx_mapping_put(m);
+		a = e;
+	}
+	return 0;
+}

@@ -1,0 +1,429 @@
+/*
+ * uffd.c -- the userfaultfd service.
+ *
+ * One descriptor serves every mapping of the process.  A reader thread reads
+ * the kernel's messages and never waits for a file lock: the kernel makes a
+ * thread that mremaps a registered range wait until the REMAP event is read,
+ * and invalidation mremaps while it holds a file's mmaplock.  Page faults go
+ * into a queue per file; worker threads take one file at a time and resolve
+ * its faults in order, so a fault held up behind a truncate of one file
+ * never stalls faults on other files: a worker about to wait for a lock
+ * makes sure another worker is free, starting one if needed.
+ *
+ * The ABI constants of UFFDIO_POISON and the newer feature bits are fixed
+ * by the kernel; they are defined here when the installed header is older.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "inode.h"
+#include "map.h"
+#include "mem.h"
+#include "out.h"
+#include "uffd.h"
+
+#ifndef UFFD_FEATURE_POISON
+#define UFFD_FEATURE_POISON (1 << 14)
+#endif
+#ifndef _UFFDIO_POISON
+#define _UFFDIO_POISON (0x08)
+struct uffdio_poison {
+	struct uffdio_range range;
+#define UFFDIO_POISON_MODE_DONTWAKE ((__u64)1 << 0)
+	__u64 mode;
+	__s64 updated;
+};
+#define UFFDIO_POISON _IOWR(UFFDIO, _UFFDIO_POISON, struct uffdio_poison)
+#endif
+
+#define UFFD_MAX_WORKERS 64
+#define UFFD_MSG_BATCH 64
+#define DX_HUGE_COPY (2u << 20)
+
+struct dx_fault_job {
+	struct dx_fault_job *next;
+	struct dx_mapping *m;
+	uint64_t addr;
+	unsigned flags;
+};
+
+static struct {
+	pthread_once_t once;
+	int err;		/* why the start failed, or 0 */
+	int fd;
+	uint64_t features;
+	bool kernel_faults;
+	bool poison;
+
+	struct dx_mutex lock;	/* LEAF: the queues and worker counts */
+	pthread_cond_t cond;
+	struct dx_inode *ready, *ready_tail;	/* files with queued faults */
+	unsigned workers, idle, blocked;
+} uf = {.once = PTHREAD_ONCE_INIT, .fd = -1};
+
+/* --- the descriptor ------------------------------------------------------ */
+
+static int
+uffd_open(int flags)
+{
+	return (int)syscall(SYS_userfaultfd, O_CLOEXEC | flags);
+}
+
+/*
+ * uffd_create -- a descriptor that also serves faults the kernel takes on
+ * behalf of a system call, where this process may have one (root, or
+ * /dev/userfaultfd); else a user-mode-only one.
+ */
+static int
+uffd_create(void)
+{
+	struct uffdio_api api = {.api = UFFD_API};
+	int fd = uffd_open(0);
+
+	uf.kernel_faults = fd >= 0;
+	if (fd < 0)
+		fd = uffd_open(UFFD_USER_MODE_ONLY);
+	if (fd < 0)
+		return dx_err_keep("userfaultfd is not available");
+	/* ask what the kernel has, then open again asking for what we use */
+	if (ioctl(fd, UFFDIO_API, &api) != 0) {
+		close(fd);
+		return dx_err_keep("UFFDIO_API failed");
+	}
+	close(fd);
+	fd = uffd_open(uf.kernel_faults ? 0 : UFFD_USER_MODE_ONLY);
+	if (fd < 0)
+		return dx_err_keep("userfaultfd is not available");
+	uf.features = api.features & (UFFD_FEATURE_EVENT_REMAP |
+		UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_POISON);
+	if (getenv("DAXFILE_NO_UFFD_POISON") != NULL)
+		uf.features &= ~(uint64_t)UFFD_FEATURE_POISON;
+	api = (struct uffdio_api){.api = UFFD_API, .features = uf.features};
+	if (ioctl(fd, UFFDIO_API, &api) != 0) {
+		close(fd);
+		return dx_err_keep("UFFDIO_API failed");
+	}
+	if (!(uf.features & UFFD_FEATURE_EVENT_REMAP)) {
+		close(fd);
+		return dx_err(EOPNOTSUPP,
+			"userfaultfd lacks UFFD_FEATURE_EVENT_REMAP (Linux 4.11+)");
+	}
+	uf.poison = uf.features & UFFD_FEATURE_POISON;
+	return fd;
+}
+
+bool
+dx_uffd_kernel_faults(void)
+{
+	return uf.kernel_faults;
+}
+
+bool
+dx_uffd_has_poison(void)
+{
+	return uf.poison;
+}
+
+int
+dx_uffd_register(void *addr, size_t len, bool wp)
+{
+	struct uffdio_register reg = {
+		.range = {(uintptr_t)addr, len},
+		.mode = UFFDIO_REGISTER_MODE_MISSING |
+			(wp ? UFFDIO_REGISTER_MODE_WP : 0),
+	};
+
+	if (ioctl(uf.fd, UFFDIO_REGISTER, &reg) != 0)
+		return dx_err_keep("cannot register a mapping with userfaultfd");
+	return 0;
+}
+
+void
+dx_uffd_wake(void *addr, size_t len)
+{
+	struct uffdio_range r = {(uintptr_t)addr, len};
+
+	/* ENOENT-like failures mean nobody waits there any more */
+	(void)ioctl(uf.fd, UFFDIO_WAKE, &r);
+}
+
+int
+dx_uffd_copy(void *dst, const void *src, size_t len, bool wp)
+{
+	static char zeros[DX_HUGE_COPY] __attribute__((aligned(4096)));
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n = DX_MIN(len - done, (size_t)DX_HUGE_COPY);
+		struct uffdio_copy c = {
+			.dst = (uintptr_t)dst + done,
+			.src = src ? (uintptr_t)src + done : (uintptr_t)zeros,
+			.len = n,
+			.mode = UFFDIO_COPY_MODE_DONTWAKE |
+				(wp ? UFFDIO_COPY_MODE_WP : 0),
+		};
+
+		if (ioctl(uf.fd, UFFDIO_COPY, &c) == 0) {
+			done += n;
+			continue;
+		}
+		if (errno == EAGAIN && c.copy > 0) {
+			done += (size_t)c.copy;
+			continue;
+		}
+		if (errno == EEXIST) {
+			/* a page already present: skip past it */
+			done += (c.copy > 0 ? (size_t)c.copy : 0) + 4096;
+			continue;
+		}
+		return dx_err_keep("UFFDIO_COPY failed");
+	}
+	return 0;
+}
+
+int
+dx_uffd_poison(void *addr, size_t len)
+{
+	struct uffdio_poison p = {
+		.range = {(uintptr_t)addr, len},
+		.mode = UFFDIO_POISON_MODE_DONTWAKE,
+	};
+
+	for (;;) {
+		if (ioctl(uf.fd, UFFDIO_POISON, &p) == 0)
+			return 0;
+		if (errno == EAGAIN && p.updated > 0) {
+			p.range.start += (uint64_t)p.updated;
+			p.range.len -= (uint64_t)p.updated;
+			continue;
+		}
+		if (errno == EEXIST) {
+			uint64_t skip = (p.updated > 0 ? (uint64_t)p.updated : 0) + 4096;
+
+			if (skip >= p.range.len)
+				return 0;
+			p.range.start += skip;
+			p.range.len -= skip;
+			continue;
+		}
+		return dx_err_keep("UFFDIO_POISON failed");
+	}
+}
+
+/* --- workers ------------------------------------------------------------- */
+
+static void *worker_main(void *arg);
+
+/* worker_spawn -- one more worker (caller holds uf.lock). */
+static void
+worker_spawn(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (uf.workers >= UFFD_MAX_WORKERS)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, worker_main, NULL) == 0)
+		uf.workers++;
+	pthread_attr_destroy(&attr);
+}
+
+void
+dx_fault_blocking(void)
+{
+	dx_mutex_lock(&uf.lock);
+	uf.blocked++;
+	if (uf.ready != NULL && uf.idle == 0 && uf.blocked >= uf.workers)
+		worker_spawn();
+	dx_mutex_unlock(&uf.lock);
+}
+
+void
+dx_fault_unblocked(void)
+{
+	dx_mutex_lock(&uf.lock);
+	uf.blocked--;
+	dx_mutex_unlock(&uf.lock);
+}
+
+/* ready_push -- queue a file with work (caller holds uf.lock). */
+static void
+ready_push(struct dx_inode *ip)
+{
+	ip->fq_ready_next = NULL;
+	if (uf.ready_tail != NULL)
+		uf.ready_tail->fq_ready_next = ip;
+	else
+		uf.ready = ip;
+	uf.ready_tail = ip;
+	ip->fq_state = DX_FQ_READY;
+}
+
+static void
+job_run(struct dx_fault_job *j)
+{
+	dx_fault_resolve(j->m, j->addr, j->flags);
+	dx_mapping_put(j->m);
+	dx_free(DX_ARENA_GLOBAL, j);
+}
+
+static void *
+worker_main(void *arg)
+{
+	(void)arg;
+	dx_mutex_lock(&uf.lock);
+	for (;;) {
+		struct dx_inode *ip;
+		struct dx_fault_job *jobs;
+
+		while (uf.ready == NULL) {
+			uf.idle++;
+			pthread_cond_wait(&uf.cond, &uf.lock.m);
+			uf.idle--;
+		}
+		ip = uf.ready;
+		uf.ready = ip->fq_ready_next;
+		if (uf.ready == NULL)
+			uf.ready_tail = NULL;
+		ip->fq_state = DX_FQ_ACTIVE;
+		jobs = ip->fq_head;
+		ip->fq_head = ip->fq_tail = NULL;
+		dx_mutex_unlock(&uf.lock);
+		while (jobs != NULL) {
+			struct dx_fault_job *next = jobs->next;
+
+			job_run(jobs);
+			jobs = next;
+		}
+		dx_mutex_lock(&uf.lock);
+		if (ip->fq_head != NULL)
+			ready_push(ip);
+		else
+			ip->fq_state = DX_FQ_IDLE;
+	}
+	return NULL;
+}
+
+/* fault_queue -- hand a fault to the workers, in its file's queue. */
+static void
+fault_queue(struct dx_mapping *m, uint64_t addr, unsigned flags)
+{
+	struct dx_fault_job *j = dx_malloc(DX_ARENA_GLOBAL, sizeof(*j));
+	struct dx_inode *ip = dx_mapping_inode(m);
+
+	if (j == NULL) {
+		/* cannot queue: resolve here, the reader waits meanwhile */
+		dx_fault_resolve(m, addr, flags);
+		dx_mapping_put(m);
+		return;
+	}
+	*j = (struct dx_fault_job){NULL, m, addr, flags};
+	dx_mutex_lock(&uf.lock);
+	if (ip->fq_tail != NULL)
+		ip->fq_tail->next = j;
+	else
+		ip->fq_head = j;
+	ip->fq_tail = j;
+	if (ip->fq_state == DX_FQ_IDLE) {
+		ready_push(ip);
+		if (uf.idle > 0)
+			pthread_cond_signal(&uf.cond);
+		else if (uf.blocked >= uf.workers)
+			worker_spawn();
+	}
+	dx_mutex_unlock(&uf.lock);
+}
+
+/* --- the reader ---------------------------------------------------------- */
+
+static void
+reader_pagefault(const struct uffd_msg *msg)
+{
+	uint64_t addr = msg->arg.pagefault.address & ~(uint64_t)4095;
+	unsigned flags = 0;
+	struct dx_mapping *m;
+
+	if (msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE)
+		flags |= DX_FAULT_WRITE;
+	if (msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP)
+		flags |= DX_FAULT_WP | DX_FAULT_WRITE;
+	m = dx_mapping_find(addr);
+	if (m == NULL) {
+		/* unmapped meanwhile: let the thread retry (and fault) */
+		dx_uffd_wake((void *)addr, 4096);
+		return;
+	}
+	fault_queue(m, addr, flags);
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct uffd_msg msgs[UFFD_MSG_BATCH];
+
+	(void)arg;
+	for (;;) {
+		ssize_t n = read(uf.fd, msgs, sizeof(msgs));
+
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			fprintf(stderr, "libdaxfile: reading userfaultfd: %s\n",
+				strerror(errno));
+			abort();
+		}
+		for (size_t i = 0; i < (size_t)n / sizeof(msgs[0]); i++)
+			if (msgs[i].event == UFFD_EVENT_PAGEFAULT)
+				reader_pagefault(&msgs[i]);
+		/* UFFD_EVENT_REMAP: reading it was all that was needed */
+	}
+	return NULL;
+}
+
+static void
+uffd_init(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	uf.fd = uffd_create();
+	if (uf.fd < 0) {
+		uf.err = errno;
+		return;
+	}
+	dx_mutex_init(&uf.lock, DX_LC_LEAF);
+	pthread_cond_init(&uf.cond, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, reader_main, NULL) != 0) {
+		uf.err = EAGAIN;
+		pthread_attr_destroy(&attr);
+		return;
+	}
+	pthread_attr_destroy(&attr);
+	dx_mutex_lock(&uf.lock);
+	worker_spawn();
+	worker_spawn();
+	dx_mutex_unlock(&uf.lock);
+}
+
+int
+dx_uffd_start(void)
+{
+	pthread_once(&uf.once, uffd_init);
+	if (uf.err != 0)
+		return dx_err(uf.err, "the userfaultfd service could not start");
+	return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * uffd.h -- the userfaultfd service: one descriptor for the process, a
+ * reader thread that only reads the kernel's messages, and worker threads
+ * that resolve faults, one file at a time per worker.
+ */
+#ifndef DX_UFFD_H
+#define DX_UFFD_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dx_mapping;
+
+/* Fault flags passed to the resolver. */
+#define DX_FAULT_WRITE 0x1u	/* a store */
+#define DX_FAULT_WP 0x2u	/* a store to a write-protected zero page */
+
+/* dx_uffd_start -- open the descriptor and start the threads (once). */
+int dx_uffd_start(void);
+
+/* dx_uffd_kernel_faults -- are faults taken by the kernel itself served? */
+bool dx_uffd_kernel_faults(void);
+
+/* dx_uffd_has_poison -- does the kernel have UFFDIO_POISON? */
+bool dx_uffd_has_poison(void);
+
+/* dx_uffd_register -- register [addr, addr+len) for missing (and wp) faults. */
+int dx_uffd_register(void *addr, size_t len, bool wp);
+
+/* dx_uffd_wake -- wake threads waiting on faults in the range. */
+void dx_uffd_wake(void *addr, size_t len);
+
+/*
+ * dx_uffd_copy -- fill missing pages with 'src' (NULL: zeros), write-
+ * protected if 'wp'; pages already present are skipped.  0 or -1.
+ */
+int dx_uffd_copy(void *dst, const void *src, size_t len, bool wp);
+
+/* dx_uffd_poison -- make accesses to the range get SIGBUS. */
+int dx_uffd_poison(void *addr, size_t len);
+
+/*
+ * dx_fault_blocking -- a worker is about to wait for a file lock: make
+ * sure faults on other files still have a worker.
+ */
+void dx_fault_blocking(void);
+void dx_fault_unblocked(void);
+
+#endif /* DX_UFFD_H */
