@@ -15,9 +15,11 @@
  * their data (or zeros) durably before the transaction that links them
  * commits, and bytes below a new size are durable before the size is.
  *
- * Bytes past EOF in the file's blocks are undefined (speculative
- * preallocation hands out blocks whose old contents are not cleared):
- * everything that raises the size without writing the bytes zeroes them.
+ * Past EOF: the rest of the block holding EOF reads zero (a mapped page
+ * holding EOF shows zeros past it); whole blocks past EOF, which speculative
+ * preallocation hands out uncleared, are undefined.  Everything that raises
+ * the size without writing the bytes (truncate up, fallocate, the gap of a
+ * write past EOF) first turns those blocks unwritten (dx_data_expose).
  */
 #include "config.h"
 
@@ -149,6 +151,32 @@ dx_data_zero(struct dx_inode *ip, uint64_t off, uint64_t len)
 	}
 	if (pool->is_pmem)
 		pmem_drain();
+}
+
+void
+dx_data_expose(struct dx_tx *tx, struct dx_inode *ip, uint64_t old,
+	uint64_t new)
+{
+	uint64_t fb = dx_blk_up(old), eb = dx_blk_up(new);
+
+	dx_assert_held_excl(&ip->ilock);
+	if (new <= old)
+		return;
+	if (old & (DX_BLOCK_SIZE - 1)) {
+		struct dx_map m;
+
+		dx_bmap_lookup(ip, dx_blk(old), 1, &m);
+		if (m.pblk != 0 && !m.unwritten) {
+			char *p = (char *)dx_block_ptr(ip->pool, m.pblk) +
+				(old & (DX_BLOCK_SIZE - 1));
+			uint64_t n = DX_MIN(new, fb << DX_BLOCK_SHIFT) - old;
+
+			zero_in(ip->pool, p, n);
+			dx_data_persist(ip->pool, p, n);
+		}
+	}
+	if (eb > fb)
+		dx_bmap_convert(tx, ip, fb, eb - fb, true);
 }
 
 /* --- allocation ----------------------------------------------------------- */
@@ -321,8 +349,12 @@ write_new(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
 	int ret;
 
 	dx_ilock(ip, DX_ILOCK_SHARED);
-	/* nothing is mapped after this hole: the file grows, allocate ahead */
-	if (hole->lblk + hole->len == DX_MAX_FILE_BLOCKS)
+	/*
+	 * An append (the write reaches EOF and nothing is mapped after it):
+	 * allocate ahead.  The extra blocks lie past the new EOF.
+	 */
+	if (hole->lblk + hole->len == DX_MAX_FILE_BLOCKS &&
+	    off + n >= ip->di->size)
 		want += prealloc_blocks(ip);
 	want = DX_MIN(want, hole->len);
 	ret = data_reserve(ip, lblk, want, &r);
@@ -422,6 +454,47 @@ write_mapped(struct dx_inode *ip, uint64_t alo, uint64_t ahi, uint64_t old,
 	dx_iunlock(ip, DX_MMAPLOCK_EXCL);
 }
 
+/*
+ * write_gap -- a write past EOF: the bytes between the old EOF and the
+ * write read zero (dx_data_expose), in a transaction of their own.
+ */
+static int
+write_gap(struct dx_inode *ip, uint64_t size, uint64_t off)
+{
+	struct dx_tx tx;
+	int ret;
+
+	dx_ilock(ip, DX_ILOCK_EXCL);
+	ret = dx_tx_begin(&tx, ip->pool);
+	if (ret == 0) {
+		dx_data_expose(&tx, ip, size, off);
+		ret = dx_tx_commit(&tx);
+	}
+	dx_iunlock(ip, DX_ILOCK_EXCL);
+	return ret;
+}
+
+/*
+ * eof_tail_zero -- the write moved EOF into the middle of a block, which
+ * may be preallocated: zero the rest of it (caller holds ilock excl).
+ */
+static void
+eof_tail_zero(struct dx_inode *ip, uint64_t eof)
+{
+	uint64_t boff = eof & (DX_BLOCK_SIZE - 1);
+	struct dx_map m;
+	char *p;
+
+	if (boff == 0)
+		return;
+	dx_bmap_lookup(ip, dx_blk(eof), 1, &m);
+	if (m.pblk == 0 || m.unwritten)
+		return;
+	p = (char *)dx_block_ptr(ip->pool, m.pblk) + boff;
+	zero_in(ip->pool, p, DX_BLOCK_SIZE - boff);
+	dx_data_persist(ip->pool, p, DX_BLOCK_SIZE - boff);
+}
+
 static ssize_t
 write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 	uint64_t off, uint64_t count)
@@ -431,8 +504,8 @@ write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 	uint64_t done = 0, size = ip->di->size;
 	uint64_t alo = UINT64_MAX, ahi = 0;
 
-	if (off > size)
-		dx_data_zero(ip, size, off - size);
+	if (off > size && write_gap(ip, size, off) != 0)
+		return -1;
 	while (done < count) {
 		uint64_t pos = off + done, n = count - done;
 		struct wsrc saved = src;
@@ -463,8 +536,10 @@ write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 		pmem_drain();
 	if (done > 0) {
 		dx_ilock(ip, DX_ILOCK_EXCL);
-		if (off + done > size)
+		if (off + done > size) {
+			eof_tail_zero(ip, off + done);
 			size_set(ip, off + done);
+		}
 		data_touch(ip);
 		dx_iunlock(ip, DX_ILOCK_EXCL);
 		write_mapped(ip, alo, ahi, size, DX_MAX(size, off + done));

@@ -12,6 +12,7 @@
 
 struct daxfile_pool;
 struct dx_inode;
+struct dx_tx;
 
 /* dx_blk -- the block holding byte 'off'; dx_blk_up -- blocks to cover it. */
 static inline uint64_t
@@ -32,6 +33,16 @@ dx_blk_up(uint64_t off)
  * Caller holds iolock exclusive (so no block it sees is freed meanwhile).
  */
 void dx_data_zero(struct dx_inode *ip, uint64_t off, uint64_t len);
+
+/*
+ * dx_data_expose -- in 'tx', before bytes [old, new) come below EOF
+ * without being written: the rest of the block holding old EOF is zeroed,
+ * and whole blocks past it (preallocation, whose contents are undefined)
+ * become unwritten, so they read zero and SEEK_DATA sees holes.  Caller
+ * holds the iolock and the ilock exclusive.
+ */
+void dx_data_expose(struct dx_tx *tx, struct dx_inode *ip, uint64_t old,
+	uint64_t new);
 
 /* dx_data_persist -- make stores to pool memory durable (flush or msync). */
 void dx_data_persist(struct daxfile_pool *pool, const void *addr, size_t len);

@@ -120,9 +120,7 @@ truncate_locked(struct dx_inode *ip, uint64_t size)
 	struct dx_tx tx;
 	int ret;
 
-	if (size > old)
-		dx_data_zero(ip, old, size - old);
-	else if (size < old)
+	if (size < old)
 		dx_map_invalidate(ip, size, UINT64_MAX);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
@@ -131,6 +129,7 @@ truncate_locked(struct dx_inode *ip, uint64_t size)
 			dx_bmap_punch(&tx, ip, eof_blk, DX_MAX_FILE_BLOCKS - eof_blk);
 			set_flags(&tx, ip, ip->di->flags & ~DX_DIFLAG_PREALLOC);
 		}
+		dx_data_expose(&tx, ip, old, size);
 		set_size(&tx, ip, size);
 		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
@@ -204,11 +203,11 @@ falloc_alloc(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 	struct dx_tx tx;
 	int ret;
 
-	if (grow)
-		dx_data_zero(ip, old, end - old);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
+		if (grow)
+			dx_data_expose(&tx, ip, old, end);
 		alloc_holes(&tx, ip, dx_blk(off), dx_blk_up(end));
 		if (grow) {
 			set_size(&tx, ip, end);
@@ -240,12 +239,12 @@ falloc_zero(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 	int ret;
 
 	dx_map_invalidate(ip, off, end);
-	if (grow && off > old)
-		dx_data_zero(ip, old, off - old);
 	zero_partial(ip, off, len, &fb, &eb);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
+		if (grow)
+			dx_data_expose(&tx, ip, old, end);
 		if (eb > fb)
 			dx_bmap_convert(&tx, ip, fb, eb - fb, true);
 		alloc_holes(&tx, ip, dx_blk(off), dx_blk_up(end));

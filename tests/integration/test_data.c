@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 
 #include "daxfile.h"
@@ -25,7 +26,7 @@
 #define BLK ((uint64_t)4096)
 #define MAX_FILE_SIZE ((uint64_t)1 << 53)
 
-/* --- helpers --------------------------------------------------------------- */
+/* --- helpers -------------------------------------------------------------- */
 
 /* pat -- the byte a patterned file holds at 'pos' (depends on the seed). */
 static unsigned char
@@ -146,7 +147,7 @@ assert_errormsg(void)
 		"daxfile_errormsg() is empty after a failure");
 }
 
-/* --- round trips ----------------------------------------------------------- */
+/* --- round trips ---------------------------------------------------------- */
 
 static const size_t rt_sizes[] = {0, 1, 4095, 4096, 4097, MIB + 3};
 static const uint64_t rt_offs[] = {0, 1, 4095, 4097, 12345, 3 * MIB + 7};
@@ -266,7 +267,7 @@ Test(data, overwrites_in_place_replace_exactly_the_bytes_written)
 	test_pool_destroy(&tp);
 }
 
-/* --- holes and EOF --------------------------------------------------------- */
+/* --- holes and EOF -------------------------------------------------------- */
 
 Test(data, a_write_far_past_the_end_of_an_empty_file_leaves_a_hole_reading_zero)
 {
@@ -312,6 +313,55 @@ Test(data, a_write_past_eof_of_a_non_empty_file_zeroes_the_gap)
 	check_pat(f, 0, 5000, 3);
 	check_byte(f, 5000, 100000 - 5000, 0);
 	check_pat(f, 100000, 3000, 3);
+	TEST_OK(daxfile_close(f));
+	test_pool_destroy(&tp);
+}
+
+/*
+ * dirty_free_blocks -- fill every free block of the pool with 0xEE and
+ * free them again, so that bytes a call forgets to zero show up.
+ */
+static void
+dirty_free_blocks(daxfile_pool *pool)
+{
+	daxfile_file *f = xopen(pool, "/dirt", O_WRONLY | O_CREAT | O_EXCL);
+	unsigned char *buf = xmalloc(MIB);
+	struct statvfs sv;
+	ssize_t w;
+
+	memset(buf, 0xEE, MIB);
+	do {
+		w = daxfile_write(f, buf, MIB);
+	} while (w == (ssize_t)MIB);
+	cr_assert(w >= 0 || errno == ENOSPC, "filling the pool: %s (%s)",
+		strerror(errno), daxfile_errormsg());
+	TEST_OK(daxfile_close(f));
+	TEST_OK(daxfile_unlink(pool, "/dirt"));
+	TEST_OK(daxfile_statvfs(pool, &sv));
+	cr_assert_eq(sv.f_bfree, sv.f_blocks);
+	free(buf);
+}
+
+Test(data, a_write_inside_the_hole_at_the_end_of_a_file_leaves_the_rest_reading_zero)
+{
+	struct test_pool tp;
+	daxfile_file *f;
+
+	test_pool_create(&tp, "data", TEST_POOL_SIZE);
+	/* free blocks hold old bytes, as in any pool in use */
+	dirty_free_blocks(tp.pool);
+	f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	pwrite_pat(f, 0, BLK, 1);
+	TEST_OK(daxfile_close(f));
+	f = xopen(tp.pool, "/f", O_RDWR);
+	/* the file ends in a hole; a small write lands inside it */
+	TEST_OK(daxfile_ftruncate(f, (off_t)MIB));
+	pwrite_pat(f, 100000, 10, 2);
+	cr_assert_eq(xfstat(f).st_size, (off_t)MIB);
+	check_pat(f, 0, BLK, 1);
+	check_byte(f, BLK, 100000 - BLK, 0);
+	check_pat(f, 100000, 10, 2);
+	check_byte(f, 100010, MIB - 100010, 0);
 	TEST_OK(daxfile_close(f));
 	test_pool_destroy(&tp);
 }
@@ -387,7 +437,7 @@ Test(data, a_zero_length_read_or_write_returns_zero_and_changes_nothing)
 	test_pool_destroy(&tp);
 }
 
-/* --- O_APPEND -------------------------------------------------------------- */
+/* --- O_APPEND ------------------------------------------------------------- */
 
 #define APPEND_RECORDS 2000
 #define APPEND_RECLEN 4096
@@ -509,7 +559,7 @@ Test(data, o_append_writes_at_eof_whatever_the_file_offset)
 	test_pool_destroy(&tp);
 }
 
-/* --- the file offset and lseek --------------------------------------------- */
+/* --- the file offset and lseek -------------------------------------------- */
 
 Test(data, read_and_write_advance_the_file_offset)
 {
@@ -725,7 +775,7 @@ Test(data, seek_data_and_seek_hole_on_an_empty_file_give_enxio)
 	test_pool_destroy(&tp);
 }
 
-/* --- ftruncate ------------------------------------------------------------- */
+/* --- ftruncate ------------------------------------------------------------ */
 
 Test(data, ftruncate_down_then_up_reads_zero_in_the_re_extended_range)
 {
@@ -809,9 +859,13 @@ Test(data, ftruncate_up_creates_a_hole)
 	seek_expect(f, 0, SEEK_HOLE, 2 * b);
 	seek_expect(f, 2 * b, SEEK_DATA, -1);
 	TEST_OK(daxfile_close(f));
+	test_pool_reopen(&tp);
 	f = xopen(tp.pool, "/f", O_RDONLY);
-	cr_assert_eq(xfstat(f).st_blocks, 16);
+	cr_assert_eq(xfstat(f).st_size, 4 * (off_t)MIB);
+	check_pat(f, 0, 2 * BLK, 4);
+	check_byte(f, 2 * BLK, 4 * MIB - 2 * BLK, 0);
 	seek_expect(f, 0, SEEK_HOLE, 2 * b);
+	seek_expect(f, 2 * b, SEEK_DATA, -1);
 	TEST_OK(daxfile_close(f));
 	test_pool_destroy(&tp);
 }
@@ -831,7 +885,7 @@ Test(data, ftruncate_to_the_same_size_changes_no_data)
 	test_pool_destroy(&tp);
 }
 
-/* --- errors ---------------------------------------------------------------- */
+/* --- errors --------------------------------------------------------------- */
 
 Test(data, the_wrong_access_mode_gives_ebadf)
 {
@@ -991,7 +1045,7 @@ Test(data, writes_and_truncates_beyond_the_maximum_file_size_give_efbig)
 	test_pool_destroy(&tp);
 }
 
-/* --- a full pool ----------------------------------------------------------- */
+/* --- a full pool ---------------------------------------------------------- */
 
 Test(data, a_full_pool_gives_enospc_keeps_the_data_and_recovers_after_unlink)
 {
@@ -1062,7 +1116,7 @@ Test(data, a_full_pool_gives_enospc_keeps_the_data_and_recovers_after_unlink)
 	test_pool_destroy(&tp);
 }
 
-/* --- vectored I/O ---------------------------------------------------------- */
+/* --- vectored I/O --------------------------------------------------------- */
 
 Test(data, preadv_and_pwritev_with_several_odd_iovecs_round_trip)
 {
@@ -1150,7 +1204,7 @@ Test(data, preadv_and_pwritev_with_several_odd_iovecs_round_trip)
 	test_pool_destroy(&tp);
 }
 
-/* --- sync ------------------------------------------------------------------ */
+/* --- sync ----------------------------------------------------------------- */
 
 Test(data, fsync_and_fdatasync_return_zero_and_the_data_stays)
 {
@@ -1180,7 +1234,7 @@ Test(data, fsync_and_fdatasync_return_zero_and_the_data_stays)
 	test_pool_destroy(&tp);
 }
 
-/* --- large files and st_blocks --------------------------------------------- */
+/* --- large files and st_blocks -------------------------------------------- */
 
 Test(data, a_64_mib_file_written_in_1_mib_writes_reads_back_whole)
 {
