@@ -343,7 +343,7 @@ ck_tree(struct ck *ck)
 		w.dir = dir;
 		w.dirinfo = ck_find(ck, dir);
 		w.dirinfo->visited = true;
-		if (hdr->level >= DX_DIR_NSEGS - 1 ||
+		if (hdr->level >= 40 ||
 		    hdr->split >= ((uint64_t)DX_DIR_B0 << hdr->level)) {
 			ck_problem(ck, "directory %#lx: damaged hash table header",
 				(unsigned long)dir);
@@ -434,6 +434,7 @@ daxfile_pool_check(const char *path, FILE *report)
 	uint64_t used = 0, total = 0;
 	int ret = -1;
 
+	dx_err_begin();
 	ck.pool = dx_pool_attach(path);
 	if (ck.pool == NULL)
 		return -1;

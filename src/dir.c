@@ -6,8 +6,10 @@
  * the entries outnumber DIR_LOAD per bucket, the bucket 'split' is divided
  * between itself and a new bucket at split + (B0 << level).  So an insert
  * changes O(1) objects in its transaction however large the directory is,
- * and a lookup reads one short chain.  Buckets live in segments that double
- * in size and never move.
+ * and a lookup reads one short chain.  Buckets live in 4 KiB blocks under a
+ * two-level radix: the table grows a block at a time and never needs a
+ * large allocation, which pmemobj's heap may not have when it is full of
+ * small objects.
  */
 #include "config.h"
 
@@ -35,47 +37,63 @@ dir_nbuckets(const struct dx_dirhdr *hdr)
 	return ((uint64_t)DX_DIR_B0 << hdr->level) + hdr->split;
 }
 
-/* dir_seg_of -- the segment holding bucket i, and i's index in it. */
-static inline unsigned
-dir_seg_of(uint64_t i, uint64_t *idx)
-{
-	unsigned k;
+#define DIR_MAX_BUCKETS (DX_DIR_B0 + \
+	(uint64_t)DX_DIRBLK_SLOTS * DX_DIRBLK_SLOTS * DX_DIRBLK_SLOTS)
 
-	if (i < DX_DIR_B0) {
-		*idx = i;
-		return 0;
-	}
-	k = 64 - (unsigned)__builtin_clzll(i / DX_DIR_B0);
-	*idx = i - ((uint64_t)DX_DIR_B0 << (k - 1));
-	return k;
+static struct dx_dirblk *
+dir_block(struct daxfile_pool *pool, uint64_t off)
+{
+	struct dx_dirblk *b;
+
+	if (!dx_obj_ok(pool, off, sizeof(*b)))
+		return NULL;
+	b = dx_ptr(pool, off);
+	return b->magic == DX_DIRBLK_MAGIC ? b : NULL;
 }
 
-static inline uint64_t
-dir_seg_size(unsigned k)
-{
-	return (uint64_t)DX_DIR_B0 << (k - 1);
-}
-
-/* dir_bucket -- the head slot of bucket i; NULL if its segment is damaged. */
+/*
+ * dir_bucket -- the head slot of bucket i, or NULL with EFSCORRUPTED if a
+ * block on the way is damaged or missing.  With a transaction, missing
+ * blocks are allocated (zeroed: empty buckets) on the way.
+ */
 static uint64_t *
-dir_bucket(struct daxfile_pool *pool, const struct dx_dirhdr *hdr, uint64_t i)
+dir_bucket(struct daxfile_pool *pool, struct dx_tx *tx, struct dx_dirhdr *hdr,
+	uint64_t i)
 {
-	uint64_t idx;
-	unsigned k = dir_seg_of(i, &idx);
-	struct dx_dirseg *seg;
-	uint64_t n;
+	uint64_t j, idx[3], *link = &hdr->radix;
 
-	if (k == 0)
-		return (uint64_t *)&hdr->bucket0[idx];
-	if (k >= DX_DIR_NSEGS)
+	if (i < DX_DIR_B0)
+		return &hdr->bucket0[i];
+	if (i >= DIR_MAX_BUCKETS) {
+		dx_corrupt(pool, "directory bucket out of range", i);
 		return NULL;
-	n = dir_seg_size(k);
-	if (!dx_obj_ok(pool, hdr->seg[k], sizeof(*seg) + n * sizeof(uint64_t)))
-		return NULL;
-	seg = dx_ptr(pool, hdr->seg[k]);
-	if (seg->magic != DX_DIRSEG_MAGIC || seg->nbuckets != n)
-		return NULL;
-	return &seg->bucket[idx];
+	}
+	j = i - DX_DIR_B0;
+	idx[2] = j % DX_DIRBLK_SLOTS;
+	j /= DX_DIRBLK_SLOTS;
+	idx[1] = j % DX_DIRBLK_SLOTS;
+	idx[0] = j / DX_DIRBLK_SLOTS;
+	for (int level = 0; level < 3; level++) {
+		struct dx_dirblk *b;
+
+		if (*link == 0 && tx != NULL) {
+			uint64_t off = dx_tx_alloc(tx, sizeof(*b), DX_TYPE_DIRBLK,
+				true);
+
+			if (off == 0 || dx_tx_add(tx, link, sizeof(*link)) != 0)
+				return NULL;
+			((struct dx_dirblk *)dx_ptr(pool, off))->magic =
+				DX_DIRBLK_MAGIC;
+			*link = off;
+		}
+		b = dir_block(pool, *link);
+		if (b == NULL) {
+			dx_corrupt(pool, "damaged directory block", *link);
+			return NULL;
+		}
+		link = &b->slot[idx[level]];
+	}
+	return link;
 }
 
 static inline uint64_t
@@ -126,13 +144,11 @@ dir_find(struct dx_inode *dp, const char *name, size_t len,
 	struct daxfile_pool *pool = dp->pool;
 	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
 	uint64_t hash = dx_name_hash(hdr->seed, name, len);
-	uint64_t *link = dir_bucket(pool, hdr, dir_bucket_index(hdr, hash));
+	uint64_t *link = dir_bucket(pool, NULL, hdr, dir_bucket_index(hdr, hash));
 	uint64_t limit = hdr->nentries + 1;
 
-	if (link == NULL) {
-		dx_corrupt(pool, "damaged directory segment", dp->ino);
+	if (link == NULL)
 		return NULL;
-	}
 	while (*link != 0) {
 		struct dx_dirent *de = dir_entry(pool, *link);
 
@@ -163,26 +179,6 @@ dx_dir_lookup(struct dx_inode *dp, const char *name, size_t len,
 	return de->ino;
 }
 
-/* dir_seg_new -- allocate segment k (zeroed) when the table grows into it. */
-static int
-dir_seg_new(struct dx_tx *tx, struct dx_dirhdr *hdr, unsigned k)
-{
-	uint64_t n = dir_seg_size(k);
-	uint64_t off = dx_tx_alloc(tx, sizeof(struct dx_dirseg) +
-		n * sizeof(uint64_t), DX_TYPE_DIRSEG, true);
-	struct dx_dirseg *seg;
-
-	if (off == 0)
-		return -1;
-	seg = dx_ptr(tx->pool, off);
-	seg->magic = DX_DIRSEG_MAGIC;
-	seg->nbuckets = n;
-	if (DX_TX_ADD_FIELD(tx, hdr, seg[k]) != 0)
-		return -1;
-	hdr->seg[k] = off;
-	return 0;
-}
-
 /*
  * dir_split -- divide bucket 'split' between itself and its image bucket
  * split + (B0 << level), by the next bit of the hash.
@@ -193,17 +189,15 @@ dir_split(struct dx_tx *tx, struct dx_dirhdr *hdr)
 	struct daxfile_pool *pool = tx->pool;
 	uint64_t n = (uint64_t)DX_DIR_B0 << hdr->level;
 	uint64_t from = hdr->split, to = from + n;
-	uint64_t idx;
-	unsigned k = dir_seg_of(to, &idx);
 	uint64_t *src, *dst, off;
 	uint64_t keep = 0, move = 0, *keep_tail = &keep, *move_tail = &move;
 
-	if (idx == 0 && dir_seg_new(tx, hdr, k) != 0)
-		return -1;
-	src = dir_bucket(pool, hdr, from);
-	dst = dir_bucket(pool, hdr, to);
+	if (to >= DIR_MAX_BUCKETS)
+		return 0; /* as large as it gets: chains grow instead */
+	dst = dir_bucket(pool, tx, hdr, to);
+	src = dir_bucket(pool, NULL, hdr, from);
 	if (src == NULL || dst == NULL)
-		return dx_corrupt(pool, "damaged directory segment", 0);
+		return -1;
 	if (dx_tx_add(tx, src, sizeof(*src)) != 0 ||
 	    dx_tx_add(tx, dst, sizeof(*dst)) != 0)
 		return -1;
@@ -253,9 +247,9 @@ dx_dir_add(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 	off = dx_tx_alloc(tx, sizeof(*de) + len + 1, DX_TYPE_DIRENT, false);
 	if (off == 0)
 		return -1;
-	head = dir_bucket(pool, hdr, dir_bucket_index(hdr, hash));
+	head = dir_bucket(pool, NULL, hdr, dir_bucket_index(hdr, hash));
 	if (head == NULL)
-		return dx_corrupt(pool, "damaged directory segment", dp->ino);
+		return -1;
 	de = dx_ptr(pool, off);
 	de->magic = DX_DIRENT_MAGIC;
 	de->next = *head;
@@ -347,10 +341,10 @@ dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
 	uint64_t limit = hdr->nentries;
 
 	for (uint64_t b = 0; b < nb; b++) {
-		uint64_t *head = dir_bucket(pool, hdr, b);
+		uint64_t *head = dir_bucket(pool, NULL, (struct dx_dirhdr *)hdr, b);
 
 		if (head == NULL)
-			return dx_corrupt(pool, "damaged directory segment", 0);
+			return -1;
 		for (uint64_t off = *head; off != 0;) {
 			struct dx_dirent *de = dir_entry(pool, off);
 			int ret;
@@ -367,12 +361,26 @@ dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
 	return 0;
 }
 
+/* dir_free_blocks -- free a radix block and what hangs below it. */
+static void
+dir_free_blocks(struct dx_tx *tx, uint64_t off, int level)
+{
+	struct dx_dirblk *b = dir_block(tx->pool, off);
+
+	if (b == NULL)
+		return;
+	if (level < 2)
+		for (unsigned i = 0; i < DX_DIRBLK_SLOTS; i++)
+			if (b->slot[i] != 0)
+				dir_free_blocks(tx, b->slot[i], level + 1);
+	dx_tx_free(tx, off);
+}
+
 void
 dx_dir_destroy(struct dx_tx *tx, struct dx_inode *dp)
 {
 	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
 
-	for (unsigned k = 1; k < DX_DIR_NSEGS; k++)
-		if (hdr->seg[k] != 0)
-			dx_tx_free(tx, hdr->seg[k]);
+	if (hdr->radix != 0)
+		dir_free_blocks(tx, hdr->radix, 0);
 }

@@ -22,6 +22,7 @@ static struct dx_handle_cache file_cache = DX_HANDLE_CACHE_INIT(daxfile_file);
 int
 dx_file_check(const daxfile_file *file)
 {
+	dx_err_begin();
 	if (file == NULL)
 		return dx_err(EBADF, "file handle is NULL");
 	if (!dx_handle_is(file, DX_FILE_MAGIC))

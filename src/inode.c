@@ -116,8 +116,13 @@ inode_valid(struct daxfile_pool *pool, uint64_t ino)
 	di = dx_ptr(pool, ino);
 	if (di->magic != DX_INODE_MAGIC)
 		return false;
-	if (S_ISDIR(di->mode))
-		return dx_obj_ok(pool, ino, size + sizeof(struct dx_dirhdr));
+	if (S_ISDIR(di->mode)) {
+		const struct dx_dirhdr *hdr = (const void *)(di + 1);
+
+		return dx_obj_ok(pool, ino, size + sizeof(*hdr)) &&
+			hdr->level < 40 &&
+			hdr->split < ((uint64_t)DX_DIR_B0 << hdr->level);
+	}
 	return S_ISREG(di->mode);
 }
 

@@ -41,7 +41,7 @@
 #define DX_SUPER_MAGIC DX_MAGIC('D', 'A', 'X', 'F', 'I', 'L', 'E', '!')
 #define DX_INODE_MAGIC DX_MAGIC('D', 'X', 'I', 'N', 'O', 'D', 'E', 0)
 #define DX_DIRENT_MAGIC DX_MAGIC('D', 'X', 'D', 'E', 'N', 'T', 0, 0)
-#define DX_DIRSEG_MAGIC DX_MAGIC('D', 'X', 'D', 'S', 'E', 'G', 0, 0)
+#define DX_DIRBLK_MAGIC DX_MAGIC('D', 'X', 'D', 'B', 'L', 'K', 0, 0)
 #define DX_EXTCHUNK_MAGIC DX_MAGIC('D', 'X', 'E', 'X', 'T', 'S', 0, 0)
 #define DX_AG_MAGIC DX_MAGIC('D', 'X', 'A', 'G', 'H', 'D', 'R', 0)
 
@@ -50,7 +50,7 @@ enum dx_type_num {
 	DX_TYPE_ROOT = 1,
 	DX_TYPE_INODE = 2,
 	DX_TYPE_DIRENT = 3,
-	DX_TYPE_DIRSEG = 4,
+	DX_TYPE_DIRBLK = 4,
 	DX_TYPE_EXTCHUNK = 5,
 	DX_TYPE_DATASEG = 6,
 	DX_TYPE_AG = 7,
@@ -131,13 +131,14 @@ struct dx_dinode {
 };
 
 /*
- * A directory: a linear hash table of entry chains.  Bucket i lives in
- * segment 0 (embedded here) for i < DX_DIR_B0, otherwise in segment
- * k = log2(i / DX_DIR_B0) + 1, which holds DX_DIR_B0 << (k - 1) buckets.
- * Buckets in use: (DX_DIR_B0 << level) + split.
+ * A directory: a linear hash table of entry chains.  Buckets in use:
+ * (DX_DIR_B0 << level) + split.  Bucket i < DX_DIR_B0 is embedded here;
+ * bucket DX_DIR_B0 + j lives in leaf block j / DX_DIRBLK_SLOTS, reached
+ * through a two-level radix of blocks (radix -> index block -> leaf), so
+ * that the table grows by 4 KiB blocks and never needs a large allocation.
  */
 #define DX_DIR_B0 16
-#define DX_DIR_NSEGS 40
+#define DX_DIRBLK_SLOTS 511
 
 struct dx_dirhdr {
 	uint64_t parent;	/* ".." */
@@ -146,14 +147,14 @@ struct dx_dirhdr {
 	uint32_t level;
 	uint32_t pad;
 	uint64_t split;
-	uint64_t seg[DX_DIR_NSEGS];	/* seg[0] unused: bucket0 */
+	uint64_t radix;		/* top index block, 0 while only bucket0 is used */
 	uint64_t bucket0[DX_DIR_B0];
 };
 
-struct dx_dirseg {
+/* A 4 KiB directory block: index slots or bucket heads. */
+struct dx_dirblk {
 	uint64_t magic;
-	uint64_t nbuckets;
-	uint64_t bucket[];
+	uint64_t slot[DX_DIRBLK_SLOTS];
 };
 
 struct dx_dirent {
@@ -202,5 +203,6 @@ _Static_assert(sizeof(struct dx_dinode) == 144, "dinode layout");
 _Static_assert(sizeof(struct dx_extent) == 24, "extent layout");
 _Static_assert(sizeof(struct dx_extchunk) == 1008, "extent chunk layout");
 _Static_assert(sizeof(struct dx_dirent) == 40, "dirent layout");
+_Static_assert(sizeof(struct dx_dirblk) == 4096, "directory block layout");
 
 #endif /* DX_LAYOUT_H */

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libpmem.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -306,9 +307,10 @@ replace_or_revoke(struct dx_mapping *m, uintptr_t addr, size_t len)
 }
 
 /*
- * map_windows -- for each run of installed windows of 'm' that overlaps
- * file bytes [start, end), call fn on the overlap and mark the windows
- * unresolved (caller holds the mmaplock exclusive).
+ * map_windows -- for each run of windows of 'm' with pages in place that
+ * overlaps file bytes [start, end), call fn on the overlap; a window whose
+ * whole part inside the mapping was covered becomes NONE, one covered in
+ * part PARTIAL (caller holds the mmaplock exclusive).
  */
 static void
 map_windows(struct dx_mapping *m, uint64_t start, uint64_t end,
@@ -327,18 +329,24 @@ map_windows(struct dx_mapping *m, uint64_t start, uint64_t end,
 		uint64_t w1 = w;
 		uintptr_t s, e;
 
-		if (m->win[w - m->win0] != DX_WIN_INSTALLED) {
+		if (m->win[w - m->win0] == DX_WIN_NONE) {
 			w++;
 			continue;
 		}
 		while (w1 + 1 <= (a1 - 1) >> DX_WIN_SHIFT &&
-		       m->win[w1 + 1 - m->win0] == DX_WIN_INSTALLED)
+		       m->win[w1 + 1 - m->win0] != DX_WIN_NONE)
 			w1++;
 		s = DX_MAX(a0, w << DX_WIN_SHIFT);
 		e = DX_MIN(a1, (w1 + 1) << DX_WIN_SHIFT);
 		fn(m, s, e - s);
-		for (uint64_t i = w; i <= w1; i++)
-			m->win[i - m->win0] = DX_WIN_NONE;
+		for (uint64_t i = w; i <= w1; i++) {
+			uintptr_t ws = DX_MAX(m->addr, i << DX_WIN_SHIFT);
+			uintptr_t we = DX_MIN(m->addr + m->len,
+				(i + 1) << DX_WIN_SHIFT);
+
+			m->win[i - m->win0] = (s <= ws && e >= we) ?
+				DX_WIN_NONE : DX_WIN_PARTIAL;
+		}
 		w = w1 + 1;
 	}
 }
@@ -396,7 +404,7 @@ dx_map_reclaim(unsigned nwindows)
 			struct dx_mapping *m = tnode_map(n);
 
 			for (uint64_t w = 0; w < m->nwin; w++)
-				if (m->win[w] == DX_WIN_INSTALLED &&
+				if (m->win[w] != DX_WIN_NONE &&
 				    m->stamp[w] < oldest) {
 					oldest = m->stamp[w];
 					victim = m;
@@ -409,7 +417,7 @@ dx_map_reclaim(unsigned nwindows)
 		if (victim == NULL)
 			return;
 		dx_ilock(victim->ip, DX_MMAPLOCK_EXCL);
-		if (!victim->dead && victim->win[vw] == DX_WIN_INSTALLED) {
+		if (!victim->dead && victim->win[vw] != DX_WIN_NONE) {
 			uintptr_t s = DX_MAX(victim->addr,
 				(victim->win0 + vw) << DX_WIN_SHIFT);
 			uintptr_t e = DX_MIN(victim->addr + victim->len,
@@ -624,26 +632,57 @@ unmap_one(struct dx_mapping *m, uintptr_t a, size_t len)
 	dx_mapping_put(m); /* the table's reference */
 }
 
-/* unmap_range -- remove every mapping part inside [a, a+len). */
+/*
+ * unmap_range -- remove the parts inside [a, a+len) of the mappings there
+ * now (not of mappings another thread creates meanwhile in the addresses
+ * this frees).  Returns when no queued fault holds a removed mapping any
+ * more, so that the file and pool it references may be closed at once.
+ */
 static void
 unmap_range(uintptr_t a, size_t len)
 {
+	struct dx_mapping **found = NULL;
+	size_t n = 0, cap = 0;
 	struct dx_mapping *m;
 
-	while ((m = table_overlap(a, len)) != NULL) {
-		struct dx_inode *ip = m->ip;
+	dx_rwlock_rdlock(&mt.table_lock);
+	m = table_floor(a);
+	if (m == NULL || m->addr + m->len <= a)
+		m = tnode_map(m ? dx_rb_next(&m->tnode) : dx_rb_first(&mt.table));
+	for (; m != NULL && m->addr < a + len; m = tnode_map(dx_rb_next(&m->tnode))) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 8;
+			found = dx_realloc(DX_ARENA_GLOBAL, found, cap * sizeof(*found));
+			VERIFY(found != NULL);
+		}
+		__atomic_add_fetch(&m->refcnt, 1, __ATOMIC_RELAXED);
+		found[n++] = m;
+	}
+	dx_rwlock_unlock(&mt.table_lock);
+	for (size_t i = 0; i < n; i++) {
+		struct dx_inode *ip;
+		bool mine = false;
 
+		m = found[i];
+		ip = m->ip;
 		dx_ilock(ip, DX_MMAPLOCK_EXCL);
-		if (!m->dead)
+		if (!m->dead) {
 			unmap_one(m, a, len);
+			mine = true;
+		}
 		dx_iunlock(ip, DX_MMAPLOCK_EXCL);
+		/* stale faults of m finish quickly: m is dead */
+		while (mine && __atomic_load_n(&m->refcnt, __ATOMIC_ACQUIRE) > 1)
+			sched_yield();
 		dx_mapping_put(m);
 	}
+	dx_free(DX_ARENA_GLOBAL, found);
 }
 
 DX_EXPORT int
 daxfile_munmap(void *addr, size_t length)
 {
+	dx_err_begin();
 	if (((uintptr_t)addr & 4095) || length == 0)
 		return dx_err(EINVAL, "address not page aligned or length zero");
 	if ((uintptr_t)addr + length < (uintptr_t)addr)
@@ -679,6 +718,7 @@ daxfile_msync(void *addr, size_t length, int flags)
 {
 	uintptr_t a = (uintptr_t)addr, end;
 
+	dx_err_begin();
 	if ((a & 4095) || (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) ||
 	    ((flags & MS_ASYNC) && (flags & MS_SYNC)))
 		return dx_err(EINVAL, "bad address alignment or flags");

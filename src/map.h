@@ -18,9 +18,13 @@ struct dx_inode;
 #define DX_WIN_SHIFT 21		/* a window: 2 MiB of address space */
 #define DX_WIN_SIZE ((uintptr_t)1 << DX_WIN_SHIFT)
 
-/* Window states. */
-#define DX_WIN_NONE 0		/* nothing resolved: the next fault resolves it */
-#define DX_WIN_INSTALLED 1	/* pages, zero pages or SIGBUS markers in place */
+/*
+ * Window states.  Invalidation must visit every window that still has a
+ * page in place, so a window emptied only in part is PARTIAL, not NONE.
+ */
+#define DX_WIN_NONE 0		/* nothing in place: the next fault resolves it */
+#define DX_WIN_INSTALLED 1	/* every page resolved (pages, zeros, SIGBUS) */
+#define DX_WIN_PARTIAL 2	/* some pages in place: a fault resolves it again */
 
 struct dx_mapping {
 	struct dx_rb_node tnode;	/* the process table: MAPTABLE */

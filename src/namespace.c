@@ -217,12 +217,15 @@ daxfile_stat(daxfile_pool *pool, const char *path, struct stat *st)
 /* --- rename ------------------------------------------------------------ */
 
 /*
- * is_ancestor -- is directory 'a' an ancestor of (or equal to) 'b'?  Caller
- * holds the pool's RENAME lock, so no directory moves meanwhile; each step
- * up is taken under the child's DIR lock, so no step lands on a freed inode.
+ * rename_trap -- is directory 'a' a proper ancestor of 'b'?  If so, '*trap'
+ * gets the child of 'a' on the path down to 'b' (as the kernel's
+ * lock_rename returns it).  Caller holds the pool's RENAME lock, so no
+ * directory moves meanwhile; each step up is taken under the child's DIR
+ * lock (shared, alone), so no step lands on a freed inode.  Runs before
+ * any other directory lock is taken.
  */
 static int
-is_ancestor(struct dx_inode *a, struct dx_inode *b)
+rename_trap(struct dx_inode *a, struct dx_inode *b, uint64_t *trap)
 {
 	struct daxfile_pool *pool = a->pool;
 	struct dx_inode *cur = b;
@@ -233,14 +236,13 @@ is_ancestor(struct dx_inode *a, struct dx_inode *b)
 		struct dx_inode *up;
 		uint64_t parent;
 
-		if (cur == a) {
+		if (cur->ino == pool->sb->root_ino) {
 			dx_iput(cur);
-			return 1;
+			return 0;
 		}
-		if (cur->ino == pool->sb->root_ino || limit-- == 0) {
+		if (limit-- == 0) {
 			dx_iput(cur);
-			return limit == (uint64_t)-1 ?
-				dx_corrupt(pool, "directory cycle", cur->ino) : 0;
+			return dx_corrupt(pool, "directory cycle", cur->ino);
 		}
 		dx_ilock(cur, DX_IOLOCK_SHARED);
 		parent = dx_dir_hdr(cur)->parent;
@@ -248,6 +250,12 @@ is_ancestor(struct dx_inode *a, struct dx_inode *b)
 		if (cur->di->nlink == 0)
 			dx_err(ENOENT, "directory was removed");
 		dx_iunlock(cur, DX_IOLOCK_SHARED);
+		if (up == a) {
+			*trap = cur->ino;
+			dx_iput(up);
+			dx_iput(cur);
+			return 1;
+		}
 		dx_iput(cur);
 		if (up == NULL)
 			return -1;
@@ -262,13 +270,19 @@ struct rename_ctx {
 	struct dx_inode *src, *tgt;
 	unsigned src_locks, tgt_locks;
 	bool cross;
+	uint64_t src_trap;	/* a source here moves below itself */
+	uint64_t tgt_trap;	/* a target here is an ancestor of the source */
 };
 
-/* rename_lock_parents -- lock both parents: ancestor first, else by ino. */
+/*
+ * rename_lock_parents -- lock both parents: an ancestor first, otherwise
+ * the lower inode number first; remember the traps on the way.
+ */
 static int
 rename_lock_parents(struct rename_ctx *rc)
 {
 	struct dx_inode *a = rc->from.dir, *b = rc->to.dir;
+	uint64_t trap = 0;
 	int anc;
 
 	if (a == b) {
@@ -278,13 +292,18 @@ rename_lock_parents(struct rename_ctx *rc)
 	}
 	rc->cross = true;
 	dx_mutex_lock(&rc->pool->rename_lock);
-	anc = is_ancestor(a, b);
-	if (anc == 0)
-		anc = is_ancestor(b, a) == 1 ? 2 : 0;
-	if (anc < 0) {
-		dx_mutex_unlock(&rc->pool->rename_lock);
-		return -1;
+	anc = rename_trap(a, b, &trap);
+	if (anc == 1) {
+		rc->src_trap = trap;
+	} else if (anc == 0) {
+		anc = rename_trap(b, a, &trap);
+		if (anc == 1) {
+			rc->tgt_trap = trap;
+			anc = 2;
+		}
 	}
+	if (anc < 0)
+		return -1;
 	if (anc == 1 || (anc == 0 && a->ino < b->ino)) {
 		rc->first = a;
 		rc->second = b;
@@ -341,52 +360,36 @@ rename_lock_children(struct rename_ctx *rc)
 }
 
 /*
- * rename_check_trap -- before the children are locked: a directory may not
- * move below itself (EINVAL), and a target that is an ancestor of the source
- * is not empty (ENOTEMPTY).  Either would also lock a directory after its
- * descendant.
+ * rename_check -- the errors POSIX gives before anything changes, checked
+ * before the children are locked: a directory moved below itself (EINVAL),
+ * a target that is an ancestor of the source (ENOTEMPTY), and a kind
+ * mismatch (which never changes, so it needs no lock).  Locking the
+ * children in any of these cases would break the lock order.
  */
-static int
-rename_check_trap(struct rename_ctx *rc)
-{
-	int r;
-
-	if (!rc->cross)
-		return 0;
-	if (rc->src->isdir) {
-		r = is_ancestor(rc->src, rc->to.dir);
-		if (r < 0)
-			return -1;
-		if (r == 1)
-			return dx_err(EINVAL, "cannot move a directory into itself");
-	}
-	if (rc->tgt != NULL && rc->tgt->isdir) {
-		r = is_ancestor(rc->tgt, rc->from.dir);
-		if (r < 0)
-			return -1;
-		if (r == 1)
-			return dx_err(ENOTEMPTY, "target directory is not empty");
-	}
-	return 0;
-}
-
-/* rename_check -- the errors POSIX gives before anything changes. */
 static int
 rename_check(struct rename_ctx *rc)
 {
 	struct dx_inode *src = rc->src, *tgt = rc->tgt;
 
-	if (src->isdir) {
-		if (tgt != NULL && !tgt->isdir)
-			return dx_err(ENOTDIR, "target is not a directory");
-		if (tgt != NULL && !dx_dir_is_empty(tgt))
-			return dx_err(ENOTEMPTY, "target directory is not empty");
-	} else {
-		if (tgt != NULL && tgt->isdir)
-			return dx_err(EISDIR, "target is a directory");
-		if (rc->to.trailing_slash)
-			return dx_err(ENOTDIR, "source is not a directory");
-	}
+	if (src->ino == rc->src_trap)
+		return dx_err(EINVAL, "cannot move a directory into itself");
+	if (tgt != NULL && tgt->ino == rc->tgt_trap)
+		return dx_err(ENOTEMPTY, "target directory is not empty");
+	if (src->isdir && tgt != NULL && !tgt->isdir)
+		return dx_err(ENOTDIR, "target is not a directory");
+	if (!src->isdir && tgt != NULL && tgt->isdir)
+		return dx_err(EISDIR, "target is a directory");
+	if (!src->isdir && rc->to.trailing_slash)
+		return dx_err(ENOTDIR, "source is not a directory");
+	return 0;
+}
+
+/* rename_check_empty -- a directory target must be empty (its lock held). */
+static int
+rename_check_empty(struct rename_ctx *rc)
+{
+	if (rc->tgt != NULL && rc->tgt->isdir && !dx_dir_is_empty(rc->tgt))
+		return dx_err(ENOTEMPTY, "target directory is not empty");
 	return 0;
 }
 
@@ -466,10 +469,10 @@ daxfile_rename(daxfile_pool *pool, const char *from, const char *to)
 		ret = 0; /* the same file: nothing to do */
 		goto out;
 	}
-	if (rename_check_trap(&rc) != 0)
+	if (rename_check(&rc) != 0)
 		goto out;
 	rename_lock_children(&rc);
-	if (rename_check(&rc) != 0)
+	if (rename_check_empty(&rc) != 0)
 		goto out;
 	ret = rename_commit(&rc);
 	if (ret != 0)

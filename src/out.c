@@ -3,6 +3,7 @@
  * the failure paths of assertions.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "daxfile.h"
@@ -13,6 +14,13 @@
 
 static __thread char errmsg[DX_ERRMSG_MAX];
 static __thread int errmsg_errno;	/* the errno the message explains */
+static __thread bool errmsg_fresh;	/* set during the current call */
+
+void
+dx_err_begin(void)
+{
+	errmsg_fresh = false;
+}
 
 int
 dx_err(int err, const char *fmt, ...)
@@ -23,6 +31,7 @@ dx_err(int err, const char *fmt, ...)
 	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
 	va_end(ap);
 	errmsg_errno = err;
+	errmsg_fresh = true;
 	errno = err;
 	return -1;
 }
@@ -39,7 +48,7 @@ dx_err_keep(const char *fmt, ...)
 	int n;
 	va_list ap;
 
-	if (errmsg_errno == err && errmsg[0] != '\0')
+	if (errmsg_fresh && errmsg_errno == err && errmsg[0] != '\0')
 		snprintf(cause, sizeof(cause), "%s", errmsg);
 	else
 		snprintf(cause, sizeof(cause), "%s", strerror(err));
@@ -55,6 +64,7 @@ dx_err_keep(const char *fmt, ...)
 		errmsg[n + 2 + len] = '\0';
 	}
 	errmsg_errno = err;
+	errmsg_fresh = true;
 	errno = err;
 	return -1;
 }

@@ -13,4 +13,10 @@ int dx_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* dx_err_keep -- add context to the cause of errno (from a failed call). */
 int dx_err_keep(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * dx_err_begin -- a public call starts: an earlier call's message no longer
+ * explains anything (called by the handle checks every call makes).
+ */
+void dx_err_begin(void);
+
 #endif /* DX_OUT_H */

@@ -109,6 +109,7 @@ daxfile_pool_create(const char *path, uint64_t size, mode_t mode)
 	PMEMobjpool *pop;
 	struct stat st;
 
+	dx_err_begin();
 	if (path == NULL) {
 		dx_err(EFAULT, "path is NULL");
 		return NULL;
@@ -195,6 +196,23 @@ dx_super_check(struct daxfile_pool *pool)
 	return 0;
 }
 
+/*
+ * pmemobj_cause -- libpmemobj's message, printable: it may quote bytes of a
+ * file that is not a pool.
+ */
+static const char *
+pmemobj_cause(void)
+{
+	static __thread char buf[256];
+	const char *m = pmemobj_errormsg();
+	size_t i;
+
+	for (i = 0; m[i] != '\0' && i < sizeof(buf) - 1; i++)
+		buf[i] = (m[i] >= 0x20 && m[i] < 0x7f) ? m[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
 /* pool_open_pmemobj -- pmemobj_open, with errno turned into our causes. */
 static PMEMobjpool *
 pool_open_pmemobj(const char *path, uint64_t *size)
@@ -223,10 +241,10 @@ pool_open_pmemobj(const char *path, uint64_t *size)
 			dx_err(EBUSY, "pool '%s' is already open", path);
 		else if (err == EINVAL)
 			dx_err(EINVAL, "'%s' is not a libdaxfile pool (%s)",
-				path, pmemobj_errormsg());
+				path, pmemobj_cause());
 		else
 			dx_err(err, "cannot open pool '%s' (%s)", path,
-				pmemobj_errormsg());
+				pmemobj_cause());
 		return NULL;
 	}
 	*size = (uint64_t)st.st_size;
@@ -240,6 +258,7 @@ dx_pool_attach(const char *path)
 	PMEMobjpool *pop;
 	uint64_t size;
 
+	dx_err_begin();
 	if (path == NULL) {
 		dx_err(EFAULT, "path is NULL");
 		return NULL;
@@ -295,6 +314,7 @@ daxfile_pool_open(const char *path)
 int
 dx_pool_check_handle(const struct daxfile_pool *pool)
 {
+	dx_err_begin();
 	if (pool == NULL)
 		return dx_err(EINVAL, "pool is NULL");
 	if (!dx_handle_is(pool, DX_POOL_MAGIC))
@@ -325,10 +345,15 @@ void
 dx_pool_inode_counts(struct daxfile_pool *pool, fsfilcnt_t *files,
 	fsfilcnt_t *ffree)
 {
-	/* an inode with its entry and first extent records: about 512 bytes */
-	const uint64_t per_inode = 512;
+	/*
+	 * An inode with its entry, in pmemobj's allocation classes, takes about
+	 * 640 bytes of the metadata heap, of which pmemobj's own header and
+	 * lanes take 4 MiB.  An estimate: extent records and directory blocks
+	 * share the same heap.
+	 */
+	const uint64_t per_inode = 640, fixed = 4 << 20;
 	uint64_t data = pool->sb->data_blocks << DX_BLOCK_SHIFT;
-	uint64_t meta = pool->size > data ? pool->size - data : 0;
+	uint64_t meta = pool->size > data + fixed ? pool->size - data - fixed : 0;
 	uint64_t used = 0;
 
 	for (PMEMoid oid = POBJ_FIRST_TYPE_NUM(pool->pop, DX_TYPE_INODE);

@@ -145,6 +145,7 @@ daxfile_readdir(daxfile_dir *d)
 	const char *name;
 	struct dirent *de;
 
+	dx_err_begin();
 	if (!dx_handle_is(d, DX_DIR_STREAM_MAGIC)) {
 		dx_err(EBADF, "directory stream is NULL or closed");
 		return NULL;
@@ -173,6 +174,7 @@ daxfile_closedir(daxfile_dir *d)
 	struct daxfile_pool *pool;
 	struct dx_inode *ip;
 
+	dx_err_begin();
 	if (!dx_handle_is(d, DX_DIR_STREAM_MAGIC))
 		return dx_err(EBADF, "directory stream is NULL or closed");
 	pool = d->pool;

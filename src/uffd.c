@@ -20,6 +20,7 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -177,8 +178,15 @@ dx_uffd_copy(void *dst, const void *src, size_t len, bool wp)
 			done += n;
 			continue;
 		}
-		if (errno == EAGAIN && c.copy > 0) {
-			done += (size_t)c.copy;
+		if (errno == EAGAIN) {
+			/*
+			 * The address space is changing (an mremap waits for
+			 * its REMAP event to be read): retry once it settled.
+			 */
+			if (c.copy > 0)
+				done += (size_t)c.copy;
+			else
+				sched_yield();
 			continue;
 		}
 		if (errno == EEXIST) {
@@ -202,9 +210,14 @@ dx_uffd_poison(void *addr, size_t len)
 	for (;;) {
 		if (ioctl(uf.fd, UFFDIO_POISON, &p) == 0)
 			return 0;
-		if (errno == EAGAIN && p.updated > 0) {
-			p.range.start += (uint64_t)p.updated;
-			p.range.len -= (uint64_t)p.updated;
+		if (errno == EAGAIN) {
+			/* the address space is changing: as in dx_uffd_copy */
+			if (p.updated > 0) {
+				p.range.start += (uint64_t)p.updated;
+				p.range.len -= (uint64_t)p.updated;
+			} else {
+				sched_yield();
+			}
 			continue;
 		}
 		if (errno == EEXIST) {

@@ -17,6 +17,17 @@
 
 #define TEST_POOL_SIZE ((uint64_t)64 << 20)
 
+/* Pool files of this process, removed at exit even when a test fails. */
+static char test_pool_paths[16][256];
+static unsigned test_pool_npaths;
+
+static void
+test_pool_cleanup(void)
+{
+	for (unsigned i = 0; i < test_pool_npaths; i++)
+		unlink(test_pool_paths[i]);
+}
+
 /* test_pool_path -- a fresh pool path, unique per process and call. */
 static inline void
 test_pool_path(char *buf, size_t n, const char *tag)
@@ -27,6 +38,10 @@ test_pool_path(char *buf, size_t n, const char *tag)
 	snprintf(buf, n, "%s/daxfile-test-%s-%d-%u.pool", dir ? dir : "/dev/shm",
 		tag, (int)getpid(), seq++);
 	unlink(buf);
+	if (test_pool_npaths == 0)
+		atexit(test_pool_cleanup);
+	if (test_pool_npaths < 16)
+		snprintf(test_pool_paths[test_pool_npaths++], 256, "%s", buf);
 }
 
 /* A pool made for one test, removed by test_pool_destroy. */

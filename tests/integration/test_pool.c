@@ -8,7 +8,8 @@
  * files or directory streams are open and the pool keeps working; a NULL or
  * closed pool handle gives EINVAL everywhere; daxfile_pool_check tells a
  * clean pool from a damaged one; statvfs counts blocks exactly; and
- * daxfile_errormsg() names the cause of every failure.
+ * daxfile_errormsg() names the cause of every failure, and of that failure
+ * only.
  *
  * The superblock is found by its 8-byte magic "DAXFILE!" in the closed pool
  * file; the version is the uint32 right after it and the pool size field
@@ -208,7 +209,7 @@ open_kept(struct test_pool *tp)
 	cr_assert(S_ISDIR(st.st_mode));
 }
 
-/* --- the round trip --------------------------------------------------- */
+/* --- the round trip ------------------------------------------------------- */
 
 Test(pool, create_close_open_round_trip_keeps_the_tree_and_file_contents)
 {
@@ -303,7 +304,7 @@ Test(pool, the_minimum_size_is_accepted)
 	test_pool_destroy(&tp);
 }
 
-/* --- bad input to create and open -------------------------------------- */
+/* --- bad input to create and open ----------------------------------------- */
 
 Test(pool, create_over_an_existing_file_fails_with_eexist)
 {
@@ -596,7 +597,33 @@ Test(pool, error_messages_name_each_failure)
 		"the message of an earlier failure was kept: '%s'", first);
 }
 
-/* --- the checker ------------------------------------------------------- */
+Test(pool, an_error_message_names_only_its_own_failure)
+{
+	char first[256], second[256], nodir[256];
+
+	test_pool_path(first, sizeof(first), "errfirst");
+	test_pool_path(second, sizeof(second), "errsecond");
+	test_pool_path(nodir, sizeof(nodir), "errnodir");
+	strcat(nodir, ".d/pool");
+	/* three failures with one errno, each about another path */
+	FAILS(daxfile_pool_open(first), NULL, ENOENT);
+	cr_assert(strstr(daxfile_errormsg(), first) != NULL,
+		"'%s' does not name %s", daxfile_errormsg(), first);
+	FAILS(daxfile_pool_open(second), NULL, ENOENT);
+	cr_assert(strstr(daxfile_errormsg(), first) == NULL,
+		"the message of a later failure names the earlier one: '%s'",
+		daxfile_errormsg());
+	FAILS(daxfile_pool_create(nodir, TEST_POOL_SIZE, 0600), NULL, ENOENT);
+	cr_assert(strstr(daxfile_errormsg(), second) == NULL,
+		"the message of a later failure names the earlier one: '%s'",
+		daxfile_errormsg());
+	FAILS(daxfile_pool_open(second), NULL, ENOENT);
+	cr_assert(strstr(daxfile_errormsg(), nodir) == NULL,
+		"the message of a later failure names the earlier one: '%s'",
+		daxfile_errormsg());
+}
+
+/* --- the checker ---------------------------------------------------------- */
 
 Test(pool, check_is_clean_on_a_fresh_and_on_a_used_pool)
 {
@@ -667,7 +694,7 @@ Test(pool, check_reports_a_damaged_superblock)
 	test_pool_destroy(&tp);
 }
 
-/* --- statvfs ----------------------------------------------------------- */
+/* --- statvfs -------------------------------------------------------------- */
 
 Test(pool, statvfs_counts_blocks_exactly)
 {
