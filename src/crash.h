@@ -5,7 +5,8 @@
  * process kill itself with SIGKILL at the Nth persistence point (before a
  * transaction commits, after data is flushed); DAXFILE_CRASH_COUNT=FILE
  * writes the number of points passed to FILE at exit, so a harness can
- * enumerate them.  In other builds the hooks compile to nothing.
+ * enumerate them.  A forked child counts from zero and reads its own
+ * environment.  In other builds the hooks compile to nothing.
  */
 #ifndef DX_CRASH_H
 #define DX_CRASH_H 1

@@ -125,32 +125,28 @@ size_set(struct dx_inode *ip, uint64_t size)
 /* --- zeroing -------------------------------------------------------------- */
 
 void
-dx_data_zero(struct dx_inode *ip, uint64_t off, uint64_t len)
+dx_data_zero_tx(struct dx_tx *tx, struct dx_inode *ip, uint64_t off,
+	uint64_t len)
 {
-	struct daxfile_pool *pool = ip->pool;
 	uint64_t end = off + len;
 
-	while (off < end) {
-		uint64_t lblk = dx_blk(off);
+	dx_assert_held_excl(&ip->ilock);
+	while (off < end && !tx->err) {
 		uint64_t boff = off & (DX_BLOCK_SIZE - 1);
 		struct dx_map m;
 		uint64_t n;
 
-		dx_ilock(ip, DX_ILOCK_SHARED);
-		dx_bmap_lookup(ip, lblk, dx_blk_up(end) - lblk, &m);
-		dx_iunlock(ip, DX_ILOCK_SHARED);
+		dx_bmap_lookup(ip, dx_blk(off), dx_blk_up(end) - dx_blk(off), &m);
 		n = DX_MIN((m.len << DX_BLOCK_SHIFT) - boff, end - off);
 		if (m.pblk != 0 && !m.unwritten) {
-			char *p = (char *)dx_block_ptr(pool, m.pblk) + boff;
+			char *p = (char *)dx_block_ptr(ip->pool, m.pblk) + boff;
 
-			zero_in(pool, p, n);
-			if (!pool->is_pmem)
-				pmem_msync(p, n);
+			/* pmemobj persists added ranges at commit */
+			if (dx_tx_add(tx, p, n) == 0)
+				memset(p, 0, n);
 		}
 		off += n;
 	}
-	if (pool->is_pmem)
-		pmem_drain();
 }
 
 void
@@ -162,19 +158,8 @@ dx_data_expose(struct dx_tx *tx, struct dx_inode *ip, uint64_t old,
 	dx_assert_held_excl(&ip->ilock);
 	if (new <= old)
 		return;
-	if (old & (DX_BLOCK_SIZE - 1)) {
-		struct dx_map m;
-
-		dx_bmap_lookup(ip, dx_blk(old), 1, &m);
-		if (m.pblk != 0 && !m.unwritten) {
-			char *p = (char *)dx_block_ptr(ip->pool, m.pblk) +
-				(old & (DX_BLOCK_SIZE - 1));
-			uint64_t n = DX_MIN(new, fb << DX_BLOCK_SHIFT) - old;
-
-			zero_in(ip->pool, p, n);
-			dx_data_persist(ip->pool, p, n);
-		}
-	}
+	if (old & (DX_BLOCK_SIZE - 1))
+		dx_data_zero_tx(tx, ip, old, DX_MIN(new, fb << DX_BLOCK_SHIFT) - old);
 	if (eb > fb)
 		dx_bmap_convert(tx, ip, fb, eb - fb, true);
 }
@@ -427,6 +412,7 @@ write_over(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
 
 	wsrc_copy(ip->pool, src, (char *)dx_block_ptr(ip->pool, m->pblk) + boff,
 		dlen);
+	dx_crash_point("data-overwrite");
 	return (ssize_t)dlen;
 }
 

@@ -28,13 +28,6 @@ dx_blk_up(uint64_t off)
 }
 
 /*
- * dx_data_zero -- write zeros over the written blocks of [off, off+len)
- * (holes and unwritten extents already read as zeros); persistent on return.
- * Caller holds iolock exclusive (so no block it sees is freed meanwhile).
- */
-void dx_data_zero(struct dx_inode *ip, uint64_t off, uint64_t len);
-
-/*
  * dx_data_expose -- in 'tx', before bytes [old, new) come below EOF
  * without being written: the rest of the block holding old EOF is zeroed,
  * and whole blocks past it (preallocation, whose contents are undefined)
@@ -43,6 +36,15 @@ void dx_data_zero(struct dx_inode *ip, uint64_t off, uint64_t len);
  */
 void dx_data_expose(struct dx_tx *tx, struct dx_inode *ip, uint64_t old,
 	uint64_t new);
+
+/*
+ * dx_data_zero_tx -- zero the written blocks of [off, off+len) inside 'tx':
+ * the bytes are snapshotted first, so an abort or a crash before the
+ * commit leaves them as they were (punch, zero range and truncate stay
+ * all-or-nothing).  Caller holds the ilock exclusive; keep 'len' small.
+ */
+void dx_data_zero_tx(struct dx_tx *tx, struct dx_inode *ip, uint64_t off,
+	uint64_t len);
 
 /* dx_data_persist -- make stores to pool memory durable (flush or msync). */
 void dx_data_persist(struct daxfile_pool *pool, const void *addr, size_t len);

@@ -5,9 +5,9 @@
  * Each takes the iolock (no read or write runs) and the mmaplock (no fault
  * runs) exclusively, replaces the mapped pages of the range it changes in
  * every mapping of the file, and then changes the extent map in one
- * transaction, so a crash leaves the call done or not done.  Zeroing of
- * partial blocks happens before the transaction (the bytes belong to the
- * file either way) and freed blocks become reusable only after it commits.
+ * transaction, so a crash leaves the call done or not done: even the
+ * zeroing of partial blocks is in it (snapshotted bytes), and freed blocks
+ * become reusable only after it commits.
  */
 #include "config.h"
 
@@ -43,12 +43,13 @@ set_flags(struct dx_tx *tx, struct dx_inode *ip, uint64_t flags)
 }
 
 /*
- * zero_partial -- zero the parts of [off, off+len) that do not fill whole
- * blocks; returns the whole blocks [*fb, *eb) in between (may be empty).
+ * zero_partial -- zero, in tx, the parts of [off, off+len) that do not fill
+ * whole blocks; returns the whole blocks [*fb, *eb) in between (may be
+ * empty).  Caller holds the ilock exclusive.
  */
 static void
-zero_partial(struct dx_inode *ip, uint64_t off, uint64_t len, uint64_t *fb,
-	uint64_t *eb)
+zero_partial(struct dx_tx *tx, struct dx_inode *ip, uint64_t off,
+	uint64_t len, uint64_t *fb, uint64_t *eb)
 {
 	uint64_t end = off + len;
 
@@ -56,14 +57,15 @@ zero_partial(struct dx_inode *ip, uint64_t off, uint64_t len, uint64_t *fb,
 	*eb = dx_blk(end);
 	if (*fb > *eb) {
 		/* inside one block */
-		dx_data_zero(ip, off, len);
+		dx_data_zero_tx(tx, ip, off, len);
 		*eb = *fb;
 		return;
 	}
 	if (off < (*fb << DX_BLOCK_SHIFT))
-		dx_data_zero(ip, off, (*fb << DX_BLOCK_SHIFT) - off);
+		dx_data_zero_tx(tx, ip, off, (*fb << DX_BLOCK_SHIFT) - off);
 	if ((*eb << DX_BLOCK_SHIFT) < end)
-		dx_data_zero(ip, *eb << DX_BLOCK_SHIFT, end - (*eb << DX_BLOCK_SHIFT));
+		dx_data_zero_tx(tx, ip, *eb << DX_BLOCK_SHIFT,
+			end - (*eb << DX_BLOCK_SHIFT));
 }
 
 /*
@@ -126,6 +128,10 @@ truncate_locked(struct dx_inode *ip, uint64_t size)
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
 		if (size < old) {
+			/* the page holding EOF reads zeros past it */
+			if (size & (DX_BLOCK_SIZE - 1))
+				dx_data_zero_tx(&tx, ip, size,
+					(eof_blk << DX_BLOCK_SHIFT) - size);
 			dx_bmap_punch(&tx, ip, eof_blk, DX_MAX_FILE_BLOCKS - eof_blk);
 			set_flags(&tx, ip, ip->di->flags & ~DX_DIFLAG_PREALLOC);
 		}
@@ -135,9 +141,6 @@ truncate_locked(struct dx_inode *ip, uint64_t size)
 		ret = dx_tx_commit(&tx);
 	}
 	dx_iunlock(ip, DX_ILOCK_EXCL);
-	/* the page holding EOF reads zeros past it */
-	if (ret == 0 && size < old && (size & (DX_BLOCK_SIZE - 1)))
-		dx_data_zero(ip, size, (eof_blk << DX_BLOCK_SHIFT) - size);
 	if (ret == 0 && size > old)
 		dx_map_extended(ip, old, size);
 	return ret;
@@ -178,10 +181,10 @@ falloc_punch(struct dx_inode *ip, uint64_t off, uint64_t len)
 	int ret;
 
 	dx_map_invalidate(ip, off, off + len);
-	zero_partial(ip, off, len, &fb, &eb);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
+		zero_partial(&tx, ip, off, len, &fb, &eb);
 		if (eb > fb)
 			dx_bmap_punch(&tx, ip, fb, eb - fb);
 		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
@@ -239,12 +242,12 @@ falloc_zero(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 	int ret;
 
 	dx_map_invalidate(ip, off, end);
-	zero_partial(ip, off, len, &fb, &eb);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
 		if (grow)
 			dx_data_expose(&tx, ip, old, end);
+		zero_partial(&tx, ip, off, len, &fb, &eb);
 		if (eb > fb)
 			dx_bmap_convert(&tx, ip, fb, eb - fb, true);
 		alloc_holes(&tx, ip, dx_blk(off), dx_blk_up(end));

@@ -143,6 +143,7 @@ dx_tx_commit(struct dx_tx *tx)
 		return dx_err(err, "transaction failed");
 	}
 	tx_finish(tx, true);
+	dx_crash_point("tx-committed");
 	return 0;
 }
 

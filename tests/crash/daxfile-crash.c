@@ -1,0 +1,698 @@
+/*
+ * daxfile-crash.c -- crash tests: a child process runs a deterministic mixed
+ * workload (namespace changes, writes, appends, truncates, fallocate modes)
+ * on a fresh pool and dies at some instant; the parent reopens the pool and
+ * checks that
+ *   - daxfile_pool_check is clean before and after the reopen (no block
+ *     leaked or owned twice, no dangling entry),
+ *   - every operation the child completed is there, byte for byte,
+ *   - the operation in flight is all or nothing when it changes metadata,
+ *     and for a data write leaves only old or new bytes in its range (a
+ *     write is not atomic on a crash, as on XFS with DAX).
+ *
+ * Two ways to die:
+ *   --points  deterministic: the library kills the process at its Nth
+ *             persistence point (DAXFILE_CRASH_AT, debug builds); the
+ *             harness first counts the points of a whole run, then crashes
+ *             at every Kth one;
+ *   --kill    SIGKILL from the parent after a random delay (any build).
+ *
+ * The child records completed operations in memory shared with the parent,
+ * which survives its death.  The harness does not simulate power failure:
+ * stores that were never flushed survive a killed process (see
+ * doc/testing.md for what that leaves uncovered).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/falloc.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daxfile.h"
+
+#define NDIRS 4
+#define NFILES 24
+#define MAXSZ (64 << 10)
+#define BLK 4096
+
+enum kind {
+	K_MKDIR, K_RMDIR, K_CREATE, K_WRITE, K_APPEND, K_TRUNCATE, K_UNLINK,
+	K_RENAME, K_PUNCH, K_ZERO, K_COLLAPSE, K_INSERT, K_NKINDS
+};
+
+static const char *const kind_names[K_NKINDS] = {
+	"mkdir", "rmdir", "create", "write", "append", "truncate", "unlink",
+	"rename", "punch", "zero", "collapse", "insert",
+};
+
+struct mfile {
+	bool live;
+	int dir;		/* -1: the root */
+	unsigned id;		/* the name is f<id> */
+	uint64_t size;
+	uint8_t data[MAXSZ];
+};
+
+/* The model: what the tree holds after some number of operations. */
+struct model {
+	uint64_t rng;
+	unsigned next_id;
+	bool dirs[NDIRS];
+	struct mfile files[NFILES];
+};
+
+/* One operation, fully decided by the generator. */
+struct op {
+	enum kind kind;
+	int file, file2;	/* slots */
+	int dir;
+	uint64_t off, len;
+	uint64_t seed;		/* data bytes */
+};
+
+/* What the child shares with the parent: survives SIGKILL. */
+struct journal {
+	volatile uint64_t completed;
+};
+
+static struct {
+	const char *pool;
+	uint64_t seed;
+	unsigned nops;
+	unsigned crashes;
+	bool points;
+	bool verbose;
+} opt = {.nops = 200, .crashes = 100};
+
+static uint64_t
+rnd(struct model *m)
+{
+	uint64_t z = (m->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void
+fill(uint8_t *p, uint64_t len, uint64_t seed)
+{
+	for (uint64_t i = 0; i < len; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		p[i] = (uint8_t)(seed >> 56) | 1; /* never zero: holes show */
+	}
+}
+
+static void
+path_of(const struct model *m, int slot, char *buf, size_t n)
+{
+	const struct mfile *f = &m->files[slot];
+
+	if (f->dir < 0)
+		snprintf(buf, n, "/f%u", f->id);
+	else
+		snprintf(buf, n, "/d%d/f%u", f->dir, f->id);
+}
+
+/* --- the generator: the next operation for a model ----------------------- */
+
+static int
+pick_file(struct model *m, bool live)
+{
+	int start = (int)(rnd(m) % NFILES);
+
+	for (int i = 0; i < NFILES; i++) {
+		int s = (start + i) % NFILES;
+
+		if (m->files[s].live == live)
+			return s;
+	}
+	return -1;
+}
+
+static int
+pick_dir(struct model *m)
+{
+	int d = (int)(rnd(m) % (NDIRS + 1)) - 1;
+
+	return d >= 0 && !m->dirs[d] ? -1 : d;
+}
+
+static bool
+dir_empty(const struct model *m, int d)
+{
+	for (int i = 0; i < NFILES; i++)
+		if (m->files[i].live && m->files[i].dir == d)
+			return false;
+	return true;
+}
+
+/* gen -- decide an operation legal in the model (retries until one is). */
+static struct op
+gen(struct model *m)
+{
+	for (;;) {
+		struct op o = {.kind = (enum kind)(rnd(m) % K_NKINDS),
+			.file = -1, .file2 = -1};
+		struct mfile *f;
+
+		o.seed = rnd(m);
+		switch (o.kind) {
+		case K_MKDIR:
+		case K_RMDIR:
+			o.dir = (int)(rnd(m) % NDIRS);
+			if (o.kind == K_MKDIR ? m->dirs[o.dir] :
+			    (!m->dirs[o.dir] || !dir_empty(m, o.dir)))
+				continue;
+			return o;
+		case K_CREATE:
+			o.file = pick_file(m, false);
+			o.dir = pick_dir(m);
+			if (o.file < 0)
+				continue;
+			return o;
+		case K_RENAME:
+			o.file = pick_file(m, true);
+			o.dir = pick_dir(m);
+			if (o.file < 0)
+				continue;
+			/* half the time over an existing file */
+			if (rnd(m) & 1) {
+				o.file2 = pick_file(m, true);
+				if (o.file2 == o.file)
+					o.file2 = -1;
+			}
+			return o;
+		default:
+			break;
+		}
+		o.file = pick_file(m, true);
+		if (o.file < 0)
+			continue;
+		f = &m->files[o.file];
+		o.off = rnd(m) % (MAXSZ / 2);
+		o.len = 1 + rnd(m) % (MAXSZ / 4);
+		switch (o.kind) {
+		case K_WRITE:
+			return o;
+		case K_APPEND:
+			if (f->size + o.len > MAXSZ)
+				continue;
+			return o;
+		case K_TRUNCATE:
+			o.off = rnd(m) % MAXSZ;
+			return o;
+		case K_COLLAPSE:
+		case K_INSERT:
+			o.off &= ~(uint64_t)(BLK - 1);
+			o.len = BLK * (1 + rnd(m) % 4);
+			if (o.kind == K_COLLAPSE && o.off + o.len >= f->size)
+				continue;
+			if (o.kind == K_INSERT &&
+			    (o.off >= f->size || f->size + o.len > MAXSZ))
+				continue;
+			return o;
+		default:
+			return o;
+		}
+	}
+}
+
+/* apply -- the operation's effect on the model. */
+static void
+apply(struct model *m, const struct op *o)
+{
+	struct mfile *f = o->file >= 0 ? &m->files[o->file] : NULL;
+	uint64_t end = o->off + o->len;
+
+	switch (o->kind) {
+	case K_MKDIR: m->dirs[o->dir] = true; break;
+	case K_RMDIR: m->dirs[o->dir] = false; break;
+	case K_CREATE:
+		f->live = true;
+		f->dir = o->dir;
+		f->id = m->next_id++;
+		f->size = 0;
+		break;
+	case K_UNLINK: f->live = false; break;
+	case K_RENAME:
+		if (o->file2 >= 0) {
+			/* onto file2's name: file2 is replaced */
+			f->dir = m->files[o->file2].dir;
+			f->id = m->files[o->file2].id;
+			m->files[o->file2].live = false;
+		} else {
+			f->dir = o->dir;
+			f->id = m->next_id++;
+		}
+		break;
+	case K_WRITE:
+		if (o->off > f->size)
+			memset(f->data + f->size, 0, o->off - f->size);
+		fill(f->data + o->off, o->len, o->seed);
+		if (end > f->size)
+			f->size = end;
+		break;
+	case K_APPEND:
+		fill(f->data + f->size, o->len, o->seed);
+		f->size += o->len;
+		break;
+	case K_TRUNCATE:
+		if (o->off > f->size)
+			memset(f->data + f->size, 0, o->off - f->size);
+		f->size = o->off;
+		break;
+	case K_PUNCH:
+	case K_ZERO:
+		if (o->off < f->size)
+			memset(f->data + o->off, 0,
+				(end < f->size ? end : f->size) - o->off);
+		break;
+	case K_COLLAPSE:
+		memmove(f->data + o->off, f->data + end, f->size - end);
+		f->size -= o->len;
+		break;
+	case K_INSERT:
+		memmove(f->data + end, f->data + o->off, f->size - o->off);
+		memset(f->data + o->off, 0, o->len);
+		f->size += o->len;
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- the child: the same operations on the pool -------------------------- */
+
+static void __attribute__((noreturn))
+child_fail(const char *what, const char *path)
+{
+	fprintf(stderr, "daxfile-crash: child: %s %s: %s (%s)\n", what, path,
+		strerror(errno), daxfile_errormsg());
+	_exit(3);
+}
+
+static void
+run_op(daxfile_pool *p, struct model *m, const struct op *o)
+{
+	char path[64], path2[64];
+	uint8_t buf[MAXSZ];
+	daxfile_file *f;
+	int mode = 0;
+
+	if (o->file >= 0)
+		path_of(m, o->file, path, sizeof(path));
+	switch (o->kind) {
+	case K_MKDIR:
+	case K_RMDIR:
+		snprintf(path, sizeof(path), "/d%d", o->dir);
+		if ((o->kind == K_MKDIR ? daxfile_mkdir(p, path, 0755) :
+		     daxfile_rmdir(p, path)) != 0)
+			child_fail(kind_names[o->kind], path);
+		return;
+	case K_CREATE:
+		if (o->dir < 0)
+			snprintf(path, sizeof(path), "/f%u", m->next_id);
+		else
+			snprintf(path, sizeof(path), "/d%d/f%u", o->dir, m->next_id);
+		f = daxfile_open(p, path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+		if (f == NULL || daxfile_close(f) != 0)
+			child_fail("create", path);
+		return;
+	case K_UNLINK:
+		if (daxfile_unlink(p, path) != 0)
+			child_fail("unlink", path);
+		return;
+	case K_RENAME:
+		if (o->file2 >= 0)
+			path_of(m, o->file2, path2, sizeof(path2));
+		else if (o->dir < 0)
+			snprintf(path2, sizeof(path2), "/f%u", m->next_id);
+		else
+			snprintf(path2, sizeof(path2), "/d%d/f%u", o->dir, m->next_id);
+		if (daxfile_rename(p, path, path2) != 0)
+			child_fail("rename", path);
+		return;
+	default:
+		break;
+	}
+	f = daxfile_open(p, path, o->kind == K_APPEND ? O_WRONLY | O_APPEND :
+		O_RDWR);
+	if (f == NULL)
+		child_fail("open", path);
+	switch (o->kind) {
+	case K_WRITE:
+		fill(buf, o->len, o->seed);
+		if (daxfile_pwrite(f, buf, o->len, (off_t)o->off) != (ssize_t)o->len)
+			child_fail("write", path);
+		break;
+	case K_APPEND:
+		fill(buf, o->len, o->seed);
+		if (daxfile_write(f, buf, o->len) != (ssize_t)o->len)
+			child_fail("append", path);
+		break;
+	case K_TRUNCATE:
+		if (daxfile_ftruncate(f, (off_t)o->off) != 0)
+			child_fail("truncate", path);
+		break;
+	case K_PUNCH: mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE; goto falloc;
+	case K_ZERO: mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE; goto falloc;
+	case K_COLLAPSE: mode = FALLOC_FL_COLLAPSE_RANGE; goto falloc;
+	case K_INSERT: mode = FALLOC_FL_INSERT_RANGE;
+	falloc:
+		if (daxfile_fallocate(f, mode, (off_t)o->off, (off_t)o->len) != 0)
+			child_fail(kind_names[o->kind], path);
+		break;
+	default:
+		break;
+	}
+	if (daxfile_close(f) != 0)
+		child_fail("close", path);
+}
+
+static void __attribute__((noreturn))
+child(struct journal *j)
+{
+	static struct model m;
+	daxfile_pool *p;
+
+	memset(&m, 0, sizeof(m));
+	m.rng = opt.seed;
+	p = daxfile_pool_open(opt.pool);
+	if (p == NULL)
+		child_fail("pool open", opt.pool);
+	for (unsigned i = 0; i < opt.nops; i++) {
+		struct op o = gen(&m);
+
+		run_op(p, &m, &o);
+		apply(&m, &o);
+		j->completed = i + 1;
+	}
+	daxfile_pool_close(p);
+	exit(0); /* atexit: the library writes DAXFILE_CRASH_COUNT */
+}
+
+/* --- the parent: verification ------------------------------------------- */
+
+static struct model before, after;	/* around the operation in flight */
+
+/* file_matches -- does the pool file hold exactly f's bytes? */
+static bool
+file_matches(daxfile_pool *p, const char *path, const struct mfile *f,
+	const struct mfile *alt, const struct op *o)
+{
+	static uint8_t buf[MAXSZ + BLK];
+	daxfile_file *h = daxfile_open(p, path, O_RDONLY);
+	struct stat st;
+	ssize_t n;
+
+	if (h == NULL)
+		return false;
+	daxfile_fstat(h, &st);
+	n = daxfile_pread(h, buf, sizeof(buf), 0);
+	daxfile_close(h);
+	if (n < 0 || (uint64_t)n != (uint64_t)st.st_size)
+		return false;
+	if ((uint64_t)n == f->size && memcmp(buf, f->data, f->size) == 0)
+		return true;
+	if (alt == NULL || ((uint64_t)n != f->size && (uint64_t)n != alt->size))
+		return false;
+	/* a data write in flight: old or new bytes in its range only */
+	for (uint64_t i = 0; i < (uint64_t)n; i++) {
+		bool in = i >= o->off && i < o->off + o->len;
+		uint8_t b = buf[i];
+
+		if (i < f->size && b == f->data[i])
+			continue;
+		if (!in || i >= alt->size || b != alt->data[i])
+			return false;
+	}
+	return true;
+}
+
+/* count_entries -- how many names a pool directory holds. */
+static int
+count_entries(daxfile_pool *p, const char *dir)
+{
+	daxfile_dir *d = daxfile_opendir(p, dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = daxfile_readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	daxfile_closedir(d);
+	return n;
+}
+
+/* tree_matches -- the pool holds model 'm' (data op: bytes of 'o' may mix). */
+static bool
+tree_matches(daxfile_pool *p, const struct model *m, const struct model *alt,
+	const struct op *o)
+{
+	int per_dir[NDIRS + 1] = {0};
+	char path[64];
+
+	for (int d = 0; d < NDIRS; d++) {
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/d%d", d);
+		if ((daxfile_stat(p, path, &st) == 0) != m->dirs[d])
+			return false;
+		per_dir[0] += m->dirs[d];
+	}
+	for (int i = 0; i < NFILES; i++) {
+		const struct mfile *f = &m->files[i];
+		const struct mfile *af = alt ? &alt->files[i] : NULL;
+
+		if (!f->live)
+			continue;
+		path_of(m, i, path, sizeof(path));
+		if (!file_matches(p, path, f, af && af->live &&
+			af->id == f->id ? af : NULL, o))
+			return false;
+		per_dir[f->dir + 1]++;
+	}
+	if (count_entries(p, "/") != per_dir[0])
+		return false;
+	for (int d = 0; d < NDIRS; d++) {
+		snprintf(path, sizeof(path), "/d%d", d);
+		if (m->dirs[d] && count_entries(p, path) != per_dir[d + 1])
+			return false;
+	}
+	return true;
+}
+
+static bool
+is_data_op(enum kind k)
+{
+	return k == K_WRITE || k == K_APPEND;
+}
+
+/* verify -- after a crash with 'completed' operations done. */
+static int
+verify(uint64_t completed, const char *how)
+{
+	struct op inflight = {0};
+	daxfile_pool *p;
+	int ok;
+
+	memset(&before, 0, sizeof(before));
+	before.rng = opt.seed;
+	for (uint64_t i = 0; i < completed; i++) {
+		struct op o = gen(&before);
+
+		apply(&before, &o);
+	}
+	after = before;
+	if (completed < opt.nops) {
+		inflight = gen(&after);
+		apply(&after, &inflight);
+	}
+	if (daxfile_pool_check(opt.pool, stderr) != 0) {
+		fprintf(stderr, "daxfile-crash: %s: check failed before reopen (op %" PRIu64 " %s in flight)\n",
+			how, completed + 1, kind_names[inflight.kind]);
+		return -1;
+	}
+	p = daxfile_pool_open(opt.pool);
+	if (p == NULL) {
+		fprintf(stderr, "daxfile-crash: %s: reopen failed: %s\n", how,
+			daxfile_errormsg());
+		return -1;
+	}
+	ok = tree_matches(p, &before, is_data_op(inflight.kind) ? &after : NULL,
+		&inflight) || tree_matches(p, &after, NULL, &inflight);
+	daxfile_pool_close(p);
+	if (!ok) {
+		fprintf(stderr, "daxfile-crash: %s: the pool matches neither the state before nor after op %" PRIu64
+			" (%s, seed %" PRIu64 ")\n", how, completed + 1,
+			kind_names[inflight.kind], opt.seed);
+		return -1;
+	}
+	if (daxfile_pool_check(opt.pool, stderr) != 0) {
+		fprintf(stderr, "daxfile-crash: %s: check failed after reopen\n", how);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+fresh_pool(void)
+{
+	daxfile_pool *p;
+
+	unlink(opt.pool);
+	p = daxfile_pool_create(opt.pool, 32 << 20, 0600);
+	if (p == NULL || daxfile_pool_close(p) != 0) {
+		fprintf(stderr, "daxfile-crash: cannot create %s: %s\n", opt.pool,
+			daxfile_errormsg());
+		exit(1);
+	}
+}
+
+/* run_child -- fork the workload; kill it after 'delay_us' if non-zero. */
+static int
+run_child(struct journal *j, long crash_at, long delay_us, const char *count_file)
+{
+	pid_t pid;
+	int status;
+
+	j->completed = 0;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		exit(1);
+	if (pid == 0) {
+		char at[32];
+
+		if (crash_at > 0) {
+			snprintf(at, sizeof(at), "%ld", crash_at);
+			setenv("DAXFILE_CRASH_AT", at, 1);
+		}
+		if (count_file != NULL)
+			setenv("DAXFILE_CRASH_COUNT", count_file, 1);
+		child(j);
+	}
+	if (delay_us > 0) {
+		usleep((useconds_t)delay_us);
+		kill(pid, SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "daxfile-crash: the workload failed (status %d)\n",
+			WEXITSTATUS(status));
+		exit(1);
+	}
+	return status;
+}
+
+static long
+count_points(struct journal *j)
+{
+	char file[256];
+	long n = 0;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s.count", opt.pool);
+	fresh_pool();
+	run_child(j, 0, 0, file);
+	f = fopen(file, "r");
+	if (f == NULL || fscanf(f, "%ld", &n) != 1) {
+		fprintf(stderr, "daxfile-crash: no persistence points counted: --points needs a debug build (configure --enable-debug)\n");
+		exit(77);
+	}
+	fclose(f);
+	unlink(file);
+	return n;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: daxfile-crash (--points | --kill) [-n crashes] [-N ops] [-S seed] [-v] POOL\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"points", no_argument, NULL, 'p'},
+		{"kill", no_argument, NULL, 'k'},
+		{NULL, 0, NULL, 0},
+	};
+	struct journal *j;
+	unsigned done = 0, mode = 0;
+	int c;
+
+	opt.seed = (uint64_t)time(NULL);
+	while ((c = getopt_long(argc, argv, "n:N:S:v", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': opt.points = true; mode++; break;
+		case 'k': mode++; break;
+		case 'n': opt.crashes = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'N': opt.nops = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'S': opt.seed = strtoull(optarg, NULL, 0); break;
+		case 'v': opt.verbose = true; break;
+		default: usage();
+		}
+	}
+	if (mode != 1 || optind != argc - 1 || opt.crashes == 0)
+		usage();
+	opt.pool = argv[optind];
+	j = mmap(NULL, sizeof(*j), PROT_READ | PROT_WRITE,
+		MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (opt.points) {
+		long n = count_points(j);
+		long step = n / opt.crashes > 0 ? n / opt.crashes : 1;
+
+		for (long at = 1 + (long)(opt.seed % (uint64_t)step); at <= n;
+		    at += step) {
+			char how[64];
+
+			snprintf(how, sizeof(how), "crash point %ld/%ld", at, n);
+			fresh_pool();
+			run_child(j, at, 0, NULL);
+			if (opt.verbose)
+				printf("%s: %" PRIu64 " ops done\n", how, j->completed);
+			if (verify(j->completed, how) != 0)
+				return 1;
+			done++;
+		}
+		printf("daxfile-crash: %u crash points of %ld (every %ld), seed %" PRIu64 ": ok\n",
+			done, n, step, opt.seed);
+	} else {
+		srand((unsigned)opt.seed);
+		for (unsigned i = 0; i < opt.crashes; i++) {
+			long delay = 1000 + rand() % 60000;
+			char how[64];
+
+			snprintf(how, sizeof(how), "SIGKILL after %ld us", delay);
+			fresh_pool();
+			run_child(j, 0, delay, NULL);
+			if (opt.verbose)
+				printf("%s: %" PRIu64 " ops done\n", how, j->completed);
+			if (verify(j->completed, how) != 0)
+				return 1;
+			done++;
+		}
+		printf("daxfile-crash: %u random kills, seed %" PRIu64 ": ok\n",
+			done, opt.seed);
+	}
+	unlink(opt.pool);
+	return 0;
+}
