@@ -55,8 +55,10 @@ int daxfile_pool_close(daxfile_pool *pool);
 
 /*
  * daxfile_pool_check -- check the pool file at 'path' (which must not be
- * open) without changing it; one line per problem goes to 'report' (may be
- * NULL).  Returns 0 if clean, 1 if problems were found, -1 on error.
+ * open) without changing the library's structures (opening it lets
+ * libpmemobj finish or roll back a transaction a crash interrupted); one
+ * line per problem goes to 'report' (may be NULL).  Returns 0 if clean, 1
+ * if problems were found, -1 on error.
  */
 int daxfile_pool_check(const char *path, FILE *report);
 

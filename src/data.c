@@ -402,16 +402,22 @@ write_unwritten(struct dx_inode *ip, struct wsrc *src, uint64_t off,
 	return ret != 0 ? -1 : (ssize_t)dlen;
 }
 
-/* write_over -- overwrite written blocks in place (no metadata change). */
+/*
+ * write_over -- overwrite written blocks in place (no metadata change).
+ * Bytes past the old EOF 'eof' become visible when the size is published,
+ * so off persistent memory they are msynced now, before it.
+ */
 static ssize_t
 write_over(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
-	const struct dx_map *m)
+	const struct dx_map *m, uint64_t eof)
 {
 	uint64_t boff = off & (DX_BLOCK_SIZE - 1);
 	uint64_t dlen = DX_MIN(n, (m->len << DX_BLOCK_SHIFT) - boff);
+	char *dst = (char *)dx_block_ptr(ip->pool, m->pblk) + boff;
 
-	wsrc_copy(ip->pool, src, (char *)dx_block_ptr(ip->pool, m->pblk) + boff,
-		dlen);
+	wsrc_copy(ip->pool, src, dst, dlen);
+	if (!ip->pool->is_pmem && off + dlen > eof)
+		pmem_msync(dst, dlen);
 	dx_crash_point("data-overwrite");
 	return (ssize_t)dlen;
 }
@@ -434,7 +440,7 @@ write_mapped(struct dx_inode *ip, uint64_t alo, uint64_t ahi, uint64_t old,
 		return;
 	dx_ilock(ip, DX_MMAPLOCK_EXCL);
 	if (ahi > alo)
-		dx_map_invalidate(ip, alo, ahi);
+		dx_map_invalidate(ip, alo, ahi, false);
 	if (new > old)
 		dx_map_extended(ip, old, new);
 	dx_iunlock(ip, DX_MMAPLOCK_EXCL);
@@ -507,7 +513,7 @@ write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 		else if (m.unwritten)
 			w = write_unwritten(ip, &src, pos, n, &m);
 		else
-			w = write_over(ip, &src, pos, n, &m);
+			w = write_over(ip, &src, pos, n, &m, size);
 		if (w < 0)
 			break;
 		if (w > 0 && (m.pblk == 0 || m.unwritten)) {
@@ -859,8 +865,9 @@ fsync_extent(void *arg, uint64_t lblk, uint64_t pblk, uint64_t len,
 	struct daxfile_pool *pool = arg;
 
 	(void)lblk;
-	if (!unwritten)
-		pmem_msync(dx_block_ptr(pool, pblk), len << DX_BLOCK_SHIFT);
+	if (!unwritten &&
+	    pmem_msync(dx_block_ptr(pool, pblk), len << DX_BLOCK_SHIFT) != 0)
+		return dx_err(EIO, "msync of the file's blocks failed");
 	return 0;
 }
 
@@ -874,6 +881,7 @@ data_sync(daxfile_file *file)
 {
 	struct dx_inode *ip;
 	struct daxfile_pool *pool;
+	int ret;
 
 	if (dx_file_check(file) != 0)
 		return -1;
@@ -883,12 +891,12 @@ data_sync(daxfile_file *file)
 		pmem_drain();
 		return 0;
 	}
-	dx_ilock(ip, DX_ILOCK_SHARED);
-	if (!ip->isdir)
-		dx_bmap_foreach(ip, fsync_extent, pool);
-	pmem_msync(ip->di, sizeof(*ip->di));
-	dx_iunlock(ip, DX_ILOCK_SHARED);
-	return 0;
+	dx_inode_lock_attrs(ip, false);
+	ret = ip->isdir ? 0 : dx_bmap_foreach(ip, fsync_extent, pool);
+	if (ret == 0 && pmem_msync(ip->di, sizeof(*ip->di)) != 0)
+		ret = dx_err(EIO, "msync of the inode failed");
+	dx_inode_unlock_attrs(ip, false);
+	return ret;
 }
 
 DX_EXPORT int

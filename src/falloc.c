@@ -123,7 +123,7 @@ truncate_locked(struct dx_inode *ip, uint64_t size)
 	int ret;
 
 	if (size < old)
-		dx_map_invalidate(ip, size, UINT64_MAX);
+		dx_map_invalidate(ip, size, UINT64_MAX, true);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
@@ -180,7 +180,7 @@ falloc_punch(struct dx_inode *ip, uint64_t off, uint64_t len)
 	struct dx_tx tx;
 	int ret;
 
-	dx_map_invalidate(ip, off, off + len);
+	dx_map_invalidate(ip, off, off + len, false);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
@@ -241,7 +241,7 @@ falloc_zero(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 	struct dx_tx tx;
 	int ret;
 
-	dx_map_invalidate(ip, off, end);
+	dx_map_invalidate(ip, off, end, false);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
@@ -277,7 +277,7 @@ falloc_collapse(struct dx_inode *ip, uint64_t off, uint64_t len)
 
 	if (off + len >= size)
 		return dx_err(EINVAL, "collapse range reaches EOF");
-	dx_map_invalidate(ip, off, UINT64_MAX);
+	dx_map_invalidate(ip, off, UINT64_MAX, false);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
@@ -304,7 +304,7 @@ falloc_insert(struct dx_inode *ip, uint64_t off, uint64_t len)
 		return dx_err(EINVAL, "insert range at or past EOF");
 	if (len > DX_MAX_FILE_SIZE - size)
 		return dx_err(EFBIG, "insert range beyond the maximum file size");
-	dx_map_invalidate(ip, off, UINT64_MAX);
+	dx_map_invalidate(ip, off, UINT64_MAX, false);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {

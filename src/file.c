@@ -60,6 +60,9 @@ open_flags_check(int flags)
 	if ((flags & O_TMPFILE) == O_TMPFILE)
 		return dx_err(EOPNOTSUPP, "O_TMPFILE is not supported");
 #endif
+	/* as Linux 6.4+: it would create a regular file and then fail */
+	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
+		return dx_err(EINVAL, "O_CREAT with O_DIRECTORY");
 	return 0;
 }
 
@@ -99,7 +102,8 @@ daxfile_open(daxfile_pool *pool, const char *path, int flags, ...)
 		dx_err(ENOTDIR, "'%s' is not a directory", path);
 		goto err_put;
 	}
-	if (ip->isdir && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_CREAT))) {
+	if (ip->isdir &&
+	    ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)))) {
 		dx_err(EISDIR, "'%s' is a directory", path);
 		goto err_put;
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bmap.h"
+#include "data.h"
 #include "dir.h"
 #include "mem.h"
 #include "out.h"
@@ -467,4 +468,6 @@ dx_inode_stat(struct dx_inode *ip, struct stat *st)
 	st->st_atim = (struct timespec){di->atime.sec, di->atime.nsec};
 	st->st_mtim = (struct timespec){di->mtime.sec, di->mtime.nsec};
 	st->st_ctim = (struct timespec){di->ctime.sec, di->ctime.nsec};
+	/* the next data change gets a fine-grained time (data.c) */
+	dx_data_note_stat(ip);
 }

@@ -172,7 +172,7 @@ dx_mapping_put(struct dx_mapping *m)
  */
 static struct dx_mapping *
 mapping_new(struct dx_inode *ip, uintptr_t addr, size_t len, uint64_t off,
-	int prot, bool shared, bool sync)
+	int prot, bool shared)
 {
 	struct dx_mapping *m = dx_zalloc(DX_ARENA_GLOBAL, sizeof(*m));
 
@@ -195,7 +195,6 @@ mapping_new(struct dx_inode *ip, uintptr_t addr, size_t len, uint64_t off,
 	m->off = off;
 	m->prot = prot;
 	m->shared = shared;
-	m->sync = sync;
 	m->refcnt = 1;
 	dx_ihold(ip);
 	dx_pool_busy_get(ip->pool);
@@ -352,14 +351,16 @@ map_windows(struct dx_mapping *m, uint64_t start, uint64_t end,
 }
 
 void
-dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end)
+dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
+	bool private)
 {
 	dx_assert_held_excl(&ip->mmaplock);
 	if (__atomic_load_n(&ip->nmaps, __ATOMIC_SEQ_CST) == 0)
 		return;
 	dx_mutex_lock(&ip->maplist_lock);
 	for (struct dx_mapping *m = ip->maps; m != NULL; m = m->fnext)
-		map_windows(m, start, end, replace_or_revoke);
+		if (m->shared || private)
+			map_windows(m, start, end, replace_or_revoke);
 	dx_mutex_unlock(&ip->maplist_lock);
 }
 
@@ -505,6 +506,14 @@ mmap_check(void *addr, size_t length, int prot, int flags, daxfile_file *file,
 		return dx_err(EOVERFLOW, "offset + length overflows");
 	if (file->ip->isdir)
 		return dx_err(ENODEV, "cannot map a directory");
+	/*
+	 * MAP_SYNC: a write fault returns once the metadata that makes its
+	 * block reachable is durable, which every fault here guarantees; but
+	 * the stores themselves are durable only on persistent memory.
+	 */
+	if (type == MAP_SHARED_VALIDATE && (flags & MAP_SYNC) &&
+	    !file->pool->is_pmem)
+		return dx_err(EOPNOTSUPP, "MAP_SYNC needs a pool on persistent memory");
 	if ((file->flags & O_ACCMODE) == O_WRONLY)
 		return dx_err(EACCES, "file is not open for reading");
 	if (type != MAP_PRIVATE && (prot & PROT_WRITE) &&
@@ -574,8 +583,7 @@ daxfile_mmap(void *addr, size_t length, int prot, int flags,
 	dx_map_install_end();
 	if (r == MAP_FAILED)
 		return MAP_FAILED;
-	m = mapping_new(ip, (uintptr_t)r, len, (uint64_t)offset, prot, shared,
-		(flags & MAP_TYPE) == MAP_SHARED_VALIDATE && (flags & MAP_SYNC));
+	m = mapping_new(ip, (uintptr_t)r, len, (uint64_t)offset, prot, shared);
 	if (m == NULL) {
 		munmap(r, len);
 		dx_err(ENOMEM, "cannot allocate a mapping");
@@ -594,7 +602,7 @@ static struct dx_mapping *
 mapping_part(struct dx_mapping *m, uintptr_t a, size_t len)
 {
 	struct dx_mapping *p = mapping_new(m->ip, a, len,
-		dx_mapping_foff(m, a), m->prot, m->shared, m->sync);
+		dx_mapping_foff(m, a), m->prot, m->shared);
 
 	if (p == NULL)
 		return NULL;

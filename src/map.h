@@ -36,7 +36,6 @@ struct dx_mapping {
 	uint64_t off;			/* file offset at addr */
 	int prot;
 	bool shared;			/* MAP_SHARED: the pool's pages themselves */
-	bool sync;			/* MAP_SYNC */
 	bool dead;			/* being unmapped: set under mmaplock excl */
 	unsigned refcnt;		/* atomic */
 	uint64_t win0;			/* addr >> DX_WIN_SHIFT */
@@ -58,12 +57,15 @@ dx_mapping_foff(const struct dx_mapping *m, uintptr_t a)
 }
 
 /*
- * dx_map_invalidate -- replace, in every mapping of the file, the resolved
+ * dx_map_invalidate -- replace, in the mappings of the file, the resolved
  * pages of file bytes [start, end) by registered reserve memory, so the
- * next access faults and sees the file as it is then.  Caller holds the
- * iolock (or is a write holding it) and the mmaplock exclusive.
+ * next access faults and sees the file as it is then.  Private mappings
+ * keep their copies unless 'private' (truncate: their pages past EOF go,
+ * as the kernel zaps even private copies there).  Caller holds the iolock
+ * and the mmaplock exclusive.
  */
-void dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end);
+void dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
+	bool private);
 
 /*
  * dx_map_extended -- the file grew from 'old' to 'new' bytes: clear the

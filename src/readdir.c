@@ -1,10 +1,10 @@
 /*
  * readdir.c -- directory streams: opendir, readdir, closedir.
  *
- * A stream lists the entries the directory held when it was opened (or
- * when readdir first ran): entries added or removed later may or may not
- * appear, as POSIX allows, and every entry that stays is returned exactly
- * once, however the hash table grows meanwhile.
+ * A stream lists the entries the directory held when it was opened:
+ * entries added or removed later may or may not appear, as POSIX allows,
+ * and every entry that stays is returned exactly once, however the hash
+ * table grows meanwhile.
  */
 #include "config.h"
 

@@ -33,6 +33,9 @@
 #include "out.h"
 #include "uffd.h"
 
+#ifndef USERFAULTFD_IOC_NEW
+#define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
+#endif
 #ifndef UFFD_FEATURE_POISON
 #define UFFD_FEATURE_POISON (1 << 14)
 #endif
@@ -74,16 +77,31 @@ static struct {
 
 /* --- the descriptor ------------------------------------------------------ */
 
+/*
+ * uffd_open -- a userfaultfd: the system call, or /dev/userfaultfd (Linux
+ * 6.1+), which gives one that also takes kernel faults to whoever may open
+ * the device, without CAP_SYS_PTRACE.
+ */
 static int
 uffd_open(int flags)
 {
-	return (int)syscall(SYS_userfaultfd, O_CLOEXEC | flags);
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | flags);
+	int dev;
+
+	if (fd >= 0 || flags != 0)
+		return fd;
+	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -1;
+	fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC);
+	close(dev);
+	return fd;
 }
 
 /*
  * uffd_create -- a descriptor that also serves faults the kernel takes on
- * behalf of a system call, where this process may have one (root, or
- * /dev/userfaultfd); else a user-mode-only one.
+ * behalf of a system call, where this process may have one (CAP_SYS_PTRACE,
+ * or access to /dev/userfaultfd); else a user-mode-only one.
  */
 static int
 uffd_create(void)
@@ -109,6 +127,13 @@ uffd_create(void)
 		UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_POISON);
 	if (getenv("DAXFILE_NO_UFFD_POISON") != NULL)
 		uf.features &= ~(uint64_t)UFFD_FEATURE_POISON;
+	if (getenv("DAXFILE_UFFD_USER_MODE_ONLY") != NULL && uf.kernel_faults) {
+		close(fd);
+		uf.kernel_faults = false;
+		fd = uffd_open(UFFD_USER_MODE_ONLY);
+		if (fd < 0)
+			return dx_err_keep("userfaultfd is not available");
+	}
 	api = (struct uffdio_api){.api = UFFD_API, .features = uf.features};
 	if (ioctl(fd, UFFDIO_API, &api) != 0) {
 		close(fd);

@@ -800,9 +800,14 @@ main(int argc, char **argv)
 	stop_all = true;
 	for (unsigned i = 0; i < nshared; i++)
 		pthread_join(shared[i], NULL);
-	for (unsigned i = 0; i < opt.threads; i++)
+	for (unsigned i = 0; i < opt.threads; i++) {
 		if (xs[i].log != NULL)
 			fclose(xs[i].log);
+		if (xs[i].replay != NULL)
+			fclose(xs[i].replay);
+	}
+	free(xs);
+	free(tids);
 	if (daxfile_pool_close(pool) != 0) {
 		fprintf(stderr, "daxfile-fsx: pool close: %s\n", daxfile_errormsg());
 		return 1;

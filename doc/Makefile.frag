@@ -1,0 +1,48 @@
+# doc/Makefile.frag -- the manual pages of the library, for Makefile.am.
+#
+# Include it after the line that sets dist_man_MANS (it appends to it):
+#
+#	dist_man_MANS = doc/daxfile.1
+#	include $(srcdir)/doc/Makefile.frag
+#
+# The pages with the text, installed into man3 and distributed:
+dist_man_MANS += \
+	doc/libdaxfile.3 \
+	doc/daxfile_pool_create.3 \
+	doc/daxfile_open.3 \
+	doc/daxfile_read.3 \
+	doc/daxfile_mmap.3
+
+# One page per other function, each a single `.so man3/PAGE.3' line.  They
+# live in doc/links/ and are installed into man3 under their own names
+# (automake installs a man page under the last component of its path),
+# uninstalled and distributed like the pages above.
+DAXFILE_MAN_LINKS = \
+	doc/links/daxfile_pool_open.3 \
+	doc/links/daxfile_pool_close.3 \
+	doc/links/daxfile_pool_check.3 \
+	doc/links/daxfile_statvfs.3 \
+	doc/links/daxfile_errormsg.3 \
+	doc/links/daxfile_close.3 \
+	doc/links/daxfile_mkdir.3 \
+	doc/links/daxfile_rmdir.3 \
+	doc/links/daxfile_unlink.3 \
+	doc/links/daxfile_rename.3 \
+	doc/links/daxfile_stat.3 \
+	doc/links/daxfile_fstat.3 \
+	doc/links/daxfile_opendir.3 \
+	doc/links/daxfile_readdir.3 \
+	doc/links/daxfile_closedir.3 \
+	doc/links/daxfile_write.3 \
+	doc/links/daxfile_pread.3 \
+	doc/links/daxfile_pwrite.3 \
+	doc/links/daxfile_preadv.3 \
+	doc/links/daxfile_pwritev.3 \
+	doc/links/daxfile_lseek.3 \
+	doc/links/daxfile_ftruncate.3 \
+	doc/links/daxfile_fallocate.3 \
+	doc/links/daxfile_fsync.3 \
+	doc/links/daxfile_fdatasync.3 \
+	doc/links/daxfile_munmap.3 \
+	doc/links/daxfile_msync.3
+dist_man3_MANS = $(DAXFILE_MAN_LINKS)
