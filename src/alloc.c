@@ -457,6 +457,16 @@ dx_alloc_precommit(struct dx_tx *tx)
 }
 
 uint64_t
+dx_alloc_avail(struct daxfile_pool *pool)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < pool->alloc.nags; i++)
+		n += __atomic_load_n(&pool->alloc.ags[i].avail, __ATOMIC_RELAXED);
+	return n;
+}
+
+uint64_t
 dx_alloc_free_blocks(struct daxfile_pool *pool)
 {
 	uint64_t n = 0;

@@ -82,6 +82,9 @@ void dx_alloc_free(struct dx_tx *tx, uint64_t pblk, uint64_t len);
  */
 void dx_alloc_precommit(struct dx_tx *tx);
 
+/* dx_alloc_avail -- blocks free in the DRAM index (not reserved). */
+uint64_t dx_alloc_avail(struct daxfile_pool *pool);
+
 /* dx_alloc_free_blocks -- free blocks as the bitmaps record them. */
 uint64_t dx_alloc_free_blocks(struct daxfile_pool *pool);
 

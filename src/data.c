@@ -276,17 +276,22 @@ dx_data_make_written(struct dx_inode *ip, uint64_t lblk, uint64_t len)
 /*
  * prealloc_blocks -- how far past a growing file's end to allocate ahead:
  * as much as the file already has, between 64 KiB and 16 MiB, as XFS does,
- * so that appends to several files at once do not interleave their blocks.
+ * so that appends to several files at once do not interleave their blocks;
+ * never more than 1/64 of the free space.
  */
 static uint64_t
 prealloc_blocks(const struct dx_inode *ip)
 {
 	uint64_t have = dx_blk_up(ip->di->size);
+	uint64_t p = DX_MIN(DX_MAX(have, PREALLOC_MIN_BLOCKS), PREALLOC_MAX_BLOCKS);
 
-	return DX_MIN(DX_MAX(have, PREALLOC_MIN_BLOCKS), PREALLOC_MAX_BLOCKS);
+	/* as free space runs low, allocate ahead less (XFS: below 5% free) */
+	return DX_MIN(p, dx_alloc_avail(ip->pool) / 64);
 }
 
 /* --- write ---------------------------------------------------------------- */
+
+static void reclaim_eofblocks(struct dx_inode *self);
 
 /* A write in progress: the source iovecs and where we are in them. */
 struct wsrc {
@@ -344,6 +349,12 @@ write_new(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
 	want = DX_MIN(want, hole->len);
 	ret = data_reserve(ip, lblk, want, &r);
 	dx_iunlock(ip, DX_ILOCK_SHARED);
+	if (ret != 0 && errno == ENOSPC) {
+		reclaim_eofblocks(ip);
+		dx_ilock(ip, DX_ILOCK_SHARED);
+		ret = data_reserve(ip, lblk, dx_blk_up(boff + n), &r);
+		dx_iunlock(ip, DX_ILOCK_SHARED);
+	}
 	if (ret != 0)
 		return -1;
 	/* fill what we got: zeros, data, zeros to the block end */
@@ -922,28 +933,58 @@ dx_data_writer_open(struct dx_inode *ip)
 }
 
 /*
- * dx_data_writer_close -- the last writer is gone: give back the blocks
- * that speculative preallocation put past EOF (not those fallocate put
- * there on purpose).
+ * trim_eofblocks -- give back the blocks that speculative preallocation
+ * put past EOF (not those fallocate put there on purpose).  Caller holds
+ * the iolock and the ilock exclusive.
  */
-void
-dx_data_writer_close(struct dx_inode *ip)
+static void
+trim_eofblocks(struct dx_inode *ip)
 {
+	uint64_t eof_blk = dx_blk_up(ip->di->size);
 	struct dx_map last;
 	struct dx_tx tx;
-	uint64_t eof_blk;
 
-	dx_ilock(ip, DX_IOLOCK_EXCL | DX_ILOCK_EXCL);
-	if (--ip->nwriters > 0 || (ip->di->flags & DX_DIFLAG_PREALLOC))
-		goto out;
-	eof_blk = dx_blk_up(ip->di->size);
+	if (ip->di->flags & DX_DIFLAG_PREALLOC)
+		return;
 	dx_bmap_last(ip, &last);
 	if (last.len == 0 || last.lblk + last.len <= eof_blk)
-		goto out;
+		return;
 	if (dx_tx_begin(&tx, ip->pool) == 0) {
 		dx_bmap_punch(&tx, ip, eof_blk, DX_MAX_FILE_BLOCKS - eof_blk);
 		dx_tx_commit(&tx);
 	}
-out:
+}
+
+/* dx_data_writer_close -- the last writer is gone: trim preallocation. */
+void
+dx_data_writer_close(struct dx_inode *ip)
+{
+	dx_ilock(ip, DX_IOLOCK_EXCL | DX_ILOCK_EXCL);
+	if (--ip->nwriters == 0)
+		trim_eofblocks(ip);
 	dx_iunlock(ip, DX_IOLOCK_EXCL | DX_ILOCK_EXCL);
+}
+
+/*
+ * reclaim_eofblocks -- out of space: take back the preallocation of other
+ * files open for writing, as XFS does before it reports ENOSPC.  Their
+ * iolocks are only tried (the caller holds its own), so a busy file is
+ * skipped rather than waited for.
+ */
+static void
+reclaim_eofblocks(struct dx_inode *self)
+{
+	struct dx_inode *ips[64];
+	unsigned n = dx_icache_writers(self->pool, ips, DX_ARRAY_SIZE(ips));
+
+	for (unsigned i = 0; i < n; i++) {
+		struct dx_inode *ip = ips[i];
+
+		if (ip != self && dx_rwlock_trywrlock(&ip->iolock)) {
+			dx_ilock(ip, DX_ILOCK_EXCL);
+			trim_eofblocks(ip);
+			dx_iunlock(ip, DX_ILOCK_EXCL | DX_IOLOCK_EXCL);
+		}
+		dx_iput(ip);
+	}
 }

@@ -201,6 +201,26 @@ dx_ihold(struct dx_inode *ip)
 	dx_mutex_unlock(&ip->pool->icache.lock);
 }
 
+unsigned
+dx_icache_writers(struct daxfile_pool *pool, struct dx_inode **out,
+	unsigned max)
+{
+	struct dx_icache *ic = &pool->icache;
+	unsigned n = 0;
+
+	dx_mutex_lock(&ic->lock);
+	for (uint64_t b = 0; b <= ic->mask && n < max; b++)
+		for (struct dx_inode *ip = ic->tab[b]; ip != NULL && n < max;
+		    ip = ip->hnext)
+			if (!ip->isdir &&
+			    __atomic_load_n(&ip->nwriters, __ATOMIC_RELAXED) > 0) {
+				ip->refcnt++;
+				out[n++] = ip;
+			}
+	dx_mutex_unlock(&ic->lock);
+	return n;
+}
+
 bool
 dx_iref_sole(struct dx_inode *ip)
 {
@@ -287,7 +307,7 @@ inode_reclaim(struct dx_inode *ip)
 		inode_free_tx(&tx, ip);
 		if (dx_tx_commit(&tx) != 0)
 			fprintf(stderr,
-				"libdaxfile: cannot reclaim inode %#lx (%s); the next pool open will\n",
+				"libdaxfile: cannot reclaim inode %#lx (%s); the next pool open will retry\n",
 				(unsigned long)ip->ino, daxfile_errormsg());
 	}
 	if (!ip->isdir)
@@ -298,6 +318,7 @@ void
 dx_iput(struct dx_inode *ip)
 {
 	struct dx_icache *ic = &ip->pool->icache;
+	bool reclaim;
 
 	dx_mutex_lock(&ic->lock);
 	VERIFY(ip->refcnt > 0);
@@ -306,9 +327,14 @@ dx_iput(struct dx_inode *ip)
 		return;
 	}
 	icache_remove(ic, ip);
+	/*
+	 * Decide under the table lock: once it is released, an unlink may
+	 * look the inode up again into a new in-core inode and free it.
+	 */
+	reclaim = !ip->freed && ip->di->nlink == 0;
 	dx_mutex_unlock(&ic->lock);
 	/* unreachable now: no path leads to it, nobody holds it */
-	if (!ip->freed && ip->di->nlink == 0)
+	if (reclaim)
 		inode_reclaim(ip);
 	inode_destroy(ip);
 }

@@ -93,6 +93,13 @@ struct dx_inode *dx_iget(struct daxfile_pool *pool, uint64_t ino);
 void dx_ihold(struct dx_inode *ip);
 /* dx_iput -- drop a reference; the last one reclaims an unlinked inode. */
 void dx_iput(struct dx_inode *ip);
+/*
+ * dx_icache_writers -- up to 'max' referenced regular files that are open
+ * for writing (the ones that may hold speculative preallocation).
+ */
+unsigned dx_icache_writers(struct daxfile_pool *pool, struct dx_inode **out,
+	unsigned max);
+
 /* dx_iref_sole -- is the caller's reference the only one?  (ICACHE lock) */
 bool dx_iref_sole(struct dx_inode *ip);
 

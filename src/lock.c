@@ -397,6 +397,16 @@ dx_rwlock_tryrdlock_(struct dx_rwlock *l DX_LOCK_SITE_ARGS)
 	return true;
 }
 
+bool
+dx_rwlock_trywrlock_(struct dx_rwlock *l DX_LOCK_SITE_ARGS)
+{
+	if (pthread_rwlock_trywrlock(&l->rw) != 0)
+		return false;
+	/* a trylock cannot deadlock: no order is checked or recorded */
+	LD_ACQUIRE(l, 0, true, true);
+	return true;
+}
+
 void
 dx_rwlock_unlock(struct dx_rwlock *l)
 {

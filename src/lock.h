@@ -81,6 +81,7 @@ void dx_mutex_unlock(struct dx_mutex *m);
 void dx_rwlock_rdlock_(struct dx_rwlock *l, unsigned sub DX_LOCK_SITE_ARGS);
 void dx_rwlock_wrlock_(struct dx_rwlock *l, unsigned sub DX_LOCK_SITE_ARGS);
 bool dx_rwlock_tryrdlock_(struct dx_rwlock *l DX_LOCK_SITE_ARGS);
+bool dx_rwlock_trywrlock_(struct dx_rwlock *l DX_LOCK_SITE_ARGS);
 void dx_rwlock_unlock(struct dx_rwlock *l);
 
 #define dx_mutex_lock(m) dx_mutex_lock_((m), 0 DX_LOCK_SITE)
@@ -91,6 +92,7 @@ void dx_rwlock_unlock(struct dx_rwlock *l);
 #define dx_rwlock_rdlock(l) dx_rwlock_rdlock_((l), 0 DX_LOCK_SITE)
 #define dx_rwlock_wrlock(l) dx_rwlock_wrlock_((l), 0 DX_LOCK_SITE)
 #define dx_rwlock_tryrdlock(l) dx_rwlock_tryrdlock_((l) DX_LOCK_SITE)
+#define dx_rwlock_trywrlock(l) dx_rwlock_trywrlock_((l) DX_LOCK_SITE)
 #define dx_rwlock_rdlock_nested(l, s) dx_rwlock_rdlock_((l), (s) DX_LOCK_SITE)
 #define dx_rwlock_wrlock_nested(l, s) dx_rwlock_wrlock_((l), (s) DX_LOCK_SITE)
 
