@@ -161,9 +161,6 @@ dx_super_check(struct daxfile_pool *pool)
 	const struct dx_super *sb = pool->sb;
 	uint64_t file_size = pool->size;
 
-	if (pmemobj_root_size(pool->pop) < sizeof(struct dx_root))
-		return dx_err(EINVAL, "'%s' is not a libdaxfile pool (no superblock)",
-			pool->path);
 	if (sb->magic != DX_SUPER_MAGIC)
 		return dx_err(EINVAL, "'%s' is not a libdaxfile pool (bad magic)",
 			pool->path);
@@ -256,6 +253,7 @@ dx_pool_attach(const char *path)
 {
 	struct daxfile_pool *pool;
 	PMEMobjpool *pop;
+	PMEMoid root;
 	uint64_t size;
 
 	dx_err_begin();
@@ -275,14 +273,18 @@ dx_pool_attach(const char *path)
 		return NULL;
 	}
 	pool_attach(pool, pop, size);
-	pool->root = pmemobj_direct(pmemobj_root(pop, 0));
-	pool->sb = &pool->root->sb;
-	if (pool->root == NULL) {
+	root = pmemobj_root(pop, 0);
+	/* a damaged pool descriptor can name any offset: check before use */
+	if (OID_IS_NULL(root) ||
+	    !dx_obj_ok(pool, root.off, sizeof(struct dx_root)) ||
+	    pmemobj_root_size(pop) < sizeof(struct dx_root)) {
 		dx_err(EINVAL, "'%s' is not a libdaxfile pool (no root object)",
 			path);
 		dx_pool_detach(pool);
 		return NULL;
 	}
+	pool->root = dx_ptr(pool, root.off);
+	pool->sb = &pool->root->sb;
 	return pool;
 }
 
