@@ -149,7 +149,7 @@ agi_insert(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t start,
 		dx_rb_first(&agi->by_addr));
 	struct fext *e;
 
-	agi->avail += len;
+	__atomic_add_fetch(&agi->avail, len, __ATOMIC_RELAXED);
 	if (prev != NULL && prev->start + prev->len == start) {
 		dx_rb_erase(&prev->by_size, &agi->by_size);
 		prev->len += len;
@@ -184,7 +184,7 @@ agi_take(struct daxfile_pool *pool, struct dx_agi *agi, struct fext *e,
 	uint64_t end = start + len, eend = e->start + e->len;
 
 	ASSERT(start >= e->start && end <= eend);
-	agi->avail -= len;
+	__atomic_sub_fetch(&agi->avail, len, __ATOMIC_RELAXED);
 	fext_unlink(agi, e);
 	if (start > e->start && end < eend) {
 		struct fext *tail = dx_malloc(pool->arena, sizeof(*tail));
@@ -216,7 +216,7 @@ agi_pick(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t goal,
 	struct fext *e;
 	uint64_t start, len;
 
-	if (agi->avail == 0)
+	if (__atomic_load_n(&agi->avail, __ATOMIC_RELAXED) == 0)
 		return false;
 	if (goal >= agi->start && goal < agi->end) {
 		e = addr_floor(agi, goal);

@@ -30,7 +30,7 @@ struct dx_agi {
 	struct dx_ag *ag;		/* on media */
 	uint32_t agno;
 	uint64_t start, end;		/* [start, end) pblks */
-	uint64_t avail;			/* blocks in the DRAM index */
+	uint64_t avail;			/* blocks in the DRAM index (atomic) */
 	struct dx_rb_root by_addr;	/* free extents by start */
 	struct dx_rb_root by_size;	/* free extents by (length, start) */
 };

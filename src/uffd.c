@@ -339,6 +339,12 @@ worker_main(void *arg)
 		jobs = ip->fq_head;
 		ip->fq_head = ip->fq_tail = NULL;
 		dx_mutex_unlock(&uf.lock);
+		/*
+		 * The jobs' mappings keep the file alive; their last put may
+		 * drop the file's last reference, so hold one of our own
+		 * until its queue state is updated.
+		 */
+		dx_ihold(ip);
 		while (jobs != NULL) {
 			struct dx_fault_job *next = jobs->next;
 
@@ -350,6 +356,9 @@ worker_main(void *arg)
 			ready_push(ip);
 		else
 			ip->fq_state = DX_FQ_IDLE;
+		dx_mutex_unlock(&uf.lock);
+		dx_iput(ip);
+		dx_mutex_lock(&uf.lock);
 	}
 	return NULL;
 }

@@ -26,6 +26,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,7 @@ static struct {
 /* The pool is shared by all threads; reopening it needs them all quiet. */
 static pthread_rwlock_t pool_lock = PTHREAD_RWLOCK_INITIALIZER;
 static daxfile_pool *pool;
-static volatile bool stop_all;
+static atomic_bool stop_all;
 
 /* One exerciser: its file, its model and its log. */
 struct fsx {
