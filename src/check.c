@@ -12,15 +12,21 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "daxfile.h"
 #include "dir.h"
 #include "mem.h"
 #include "out.h"
 #include "pool.h"
+
+#define CK_LIST_TIMEOUT_MS 2000	/* without progress */
 
 /* What the checker learns of one inode. */
 struct ck_inode {
@@ -71,30 +77,91 @@ ck_find(struct ck *ck, uint64_t ino)
 	}
 }
 
-/* ck_inodes -- every inode object in the heap, by pmemobj's own list. */
+/*
+ * ck_list_objects -- the offsets of every inode object, from libpmemobj's
+ * own object list, read in a child process: a damaged heap can make that
+ * iteration loop or crash inside libpmemobj, which must not take the
+ * caller with it.  Returns the count, or -1 if the list cannot be read.
+ */
+static int64_t
+ck_list_objects(struct ck *ck, uint64_t **out)
+{
+	PMEMobjpool *pop = ck->pool->pop;
+	uint64_t *offs = NULL, cap = 0, n = 0;
+	int pfd[2], status;
+	pid_t pid;
+
+	if (pipe(pfd) != 0)
+		return dx_err_keep("cannot list the heap's objects");
+	fflush(ck->report);
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return dx_err_keep("cannot list the heap's objects");
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, DX_TYPE_INODE);
+		    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o))
+			if (write(pfd[1], &o.off, sizeof(o.off)) != sizeof(o.off))
+				_exit(1);
+		_exit(0);
+	}
+	close(pfd[1]);
+	for (;;) {
+		struct pollfd p = {pfd[0], POLLIN, 0};
+		uint64_t off;
+
+		if (poll(&p, 1, CK_LIST_TIMEOUT_MS) <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (read(pfd[0], &off, sizeof(off)) != sizeof(off))
+			break;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			offs = dx_realloc(ck->pool->arena, offs, cap * sizeof(*offs));
+			if (offs == NULL) {
+				kill(pid, SIGKILL);
+				break;
+			}
+		}
+		offs[n++] = off;
+	}
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	*out = offs;
+	if (offs == NULL && n > 0)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? (int64_t)n : -1;
+}
+
+/* ck_inodes -- the table of every inode object in the heap. */
 static int
 ck_inodes(struct ck *ck)
 {
-	PMEMobjpool *pop = ck->pool->pop;
-	uint64_t n = 0, cap = 1024;
+	uint64_t *offs = NULL, cap = 1024;
+	int64_t n = ck_list_objects(ck, &offs);
 
-	for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, DX_TYPE_INODE);
-	    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o))
-		n++;
-	while (cap < n * 2)
+	if (n < 0) {
+		ck_problem(ck, "libpmemobj cannot list the heap's objects: its heap is damaged");
+		n = 0;
+	}
+	while (cap < (uint64_t)n * 2)
 		cap *= 2;
 	ck->tab = dx_zalloc(ck->pool->arena, cap * sizeof(*ck->tab));
 	if (ck->tab == NULL)
 		return dx_err(ENOMEM, "cannot allocate the checker's inode table");
 	ck->mask = cap - 1;
-	for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, DX_TYPE_INODE);
-	    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o)) {
-		uint64_t i = ((o.off >> 4) * 0x9e3779b97f4a7c15ULL) & ck->mask;
+	for (int64_t k = 0; k < n; k++) {
+		uint64_t i = ((offs[k] >> 4) * 0x9e3779b97f4a7c15ULL) & ck->mask;
 
 		while (ck->tab[i].ino != 0)
 			i = (i + 1) & ck->mask;
-		ck->tab[i].ino = o.off;
+		ck->tab[i].ino = offs[k];
 	}
+	dx_free(ck->pool->arena, offs);
 	return 0;
 }
 

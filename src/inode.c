@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -397,6 +398,74 @@ dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip)
 		return;
 	}
 	orphan_add(tx, ip->di);
+}
+
+struct count_walk {
+	struct daxfile_pool *pool;
+	uint64_t *dirs;
+	size_t ndirs, cap;
+	int64_t count;
+};
+
+static int
+count_entry(void *arg, const char *name, size_t len, uint64_t ino,
+	unsigned type)
+{
+	struct count_walk *cw = arg;
+
+	(void)name;
+	(void)len;
+	cw->count++;
+	if (type != DT_DIR)
+		return 0;
+	if (cw->ndirs == cw->cap) {
+		size_t cap = cw->cap ? 2 * cw->cap : 64;
+		uint64_t *d = dx_realloc(cw->pool->arena, cw->dirs,
+			cap * sizeof(*d));
+
+		if (d == NULL)
+			return dx_err(ENOMEM, "cannot count inodes");
+		cw->dirs = d;
+		cw->cap = cap;
+	}
+	cw->dirs[cw->ndirs++] = ino;
+	return 0;
+}
+
+int64_t
+dx_inode_count(struct daxfile_pool *pool)
+{
+	struct count_walk cw = {.pool = pool, .count = 1};
+	uint64_t limit = pool->size / sizeof(struct dx_dinode);
+	int ret = count_entry(&cw, "/", 1, pool->sb->root_ino, DT_DIR);
+
+	cw.count = 1;
+	while (ret == 0 && cw.ndirs > 0) {
+		struct dx_inode *dp = dx_iget(pool, cw.dirs[--cw.ndirs]);
+
+		if (dp == NULL || limit-- == 0) {
+			ret = dp == NULL ? -1 : dx_corrupt(pool, "directory cycle", 0);
+			if (dp != NULL)
+				dx_iput(dp);
+			break;
+		}
+		dx_ilock(dp, DX_IOLOCK_SHARED);
+		ret = dx_dir_foreach(pool, dx_dir_hdr(dp), count_entry, &cw);
+		dx_iunlock(dp, DX_IOLOCK_SHARED);
+		dx_iput(dp);
+	}
+	dx_free(pool->arena, cw.dirs);
+	if (ret != 0)
+		return -1;
+	dx_mutex_lock(&pool->orphan_lock);
+	for (uint64_t ino = pool->root->orphan_head; ino != 0 && limit-- > 0;
+	    ino = ((struct dx_dinode *)dx_ptr(pool, ino))->orphan_next) {
+		if (!inode_valid(pool, ino))
+			break;
+		cw.count++;
+	}
+	dx_mutex_unlock(&pool->orphan_lock);
+	return cw.count;
 }
 
 int

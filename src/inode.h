@@ -123,6 +123,13 @@ void dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what);
  */
 void dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip);
 
+/*
+ * dx_inode_count -- inodes in use: the tree walked from the root, plus the
+ * orphans (libpmemobj's own object list is not trusted with a damaged
+ * heap).  -1 with errno on failure.
+ */
+int64_t dx_inode_count(struct daxfile_pool *pool);
+
 /* dx_orphans_reclaim -- free the orphans a crash left (at pool open). */
 int dx_orphans_reclaim(struct daxfile_pool *pool);
 

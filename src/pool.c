@@ -343,7 +343,7 @@ daxfile_pool_close(daxfile_pool *pool)
 	return 0;
 }
 
-void
+int
 dx_pool_inode_counts(struct daxfile_pool *pool, fsfilcnt_t *files,
 	fsfilcnt_t *ffree)
 {
@@ -356,15 +356,15 @@ dx_pool_inode_counts(struct daxfile_pool *pool, fsfilcnt_t *files,
 	const uint64_t per_inode = 640, fixed = 4 << 20;
 	uint64_t data = pool->sb->data_blocks << DX_BLOCK_SHIFT;
 	uint64_t meta = pool->size > data + fixed ? pool->size - data - fixed : 0;
-	uint64_t used = 0;
+	int64_t used = dx_inode_count(pool);
 
-	for (PMEMoid oid = POBJ_FIRST_TYPE_NUM(pool->pop, DX_TYPE_INODE);
-	    !OID_IS_NULL(oid); oid = POBJ_NEXT_TYPE_NUM(oid))
-		used++;
+	if (used < 0)
+		return -1;
 	*files = meta / per_inode;
-	if (*files < used)
-		*files = used;
-	*ffree = *files - used;
+	if (*files < (uint64_t)used)
+		*files = (uint64_t)used;
+	*ffree = *files - (uint64_t)used;
+	return 0;
 }
 
 DX_EXPORT int
@@ -385,7 +385,8 @@ daxfile_statvfs(daxfile_pool *pool, struct statvfs *buf)
 	buf->f_blocks = sb->data_blocks;
 	buf->f_bfree = dx_alloc_free_blocks(pool);
 	buf->f_bavail = buf->f_bfree;
-	dx_pool_inode_counts(pool, &buf->f_files, &buf->f_ffree);
+	if (dx_pool_inode_counts(pool, &buf->f_files, &buf->f_ffree) != 0)
+		return -1;
 	buf->f_favail = buf->f_ffree;
 	buf->f_fsid = (unsigned long)fsid;
 	buf->f_namemax = DX_NAME_MAX;

@@ -100,7 +100,7 @@ int dx_super_check(struct daxfile_pool *pool);
 int dx_pool_check_handle(const struct daxfile_pool *pool);
 
 /* dx_pool_inode_counts -- inodes in use plus an estimate of room for more. */
-void dx_pool_inode_counts(struct daxfile_pool *pool, fsfilcnt_t *files,
+int dx_pool_inode_counts(struct daxfile_pool *pool, fsfilcnt_t *files,
 	fsfilcnt_t *ffree);
 
 /* dx_persist -- make 'len' bytes at 'addr' durable (flush or msync). */
