@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "map.h"
 #include "mem.h"
 #include "out.h"
 #include "pool.h"
@@ -334,6 +335,7 @@ alloc_tx_end(void *arg, bool committed)
 {
 	struct dx_alloc_ops *ao = arg;
 	struct daxfile_pool *pool = ao->pool;
+	bool freed = false;
 
 	for (unsigned i = 0; i < ao->n; i++) {
 		struct alloc_op *op = &ao->ops[i];
@@ -341,9 +343,12 @@ alloc_tx_end(void *arg, bool committed)
 
 		if (op->claim != committed)
 			dx_alloc_unreserve(pool, &r);
+		freed |= committed && !op->claim;
 	}
 	dx_free(pool->arena, ao->ops);
 	dx_free(pool->arena, ao);
+	if (freed)
+		dx_map_space_freed();
 }
 
 static void

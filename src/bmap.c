@@ -188,13 +188,12 @@ bmap_load_records(struct dx_inode *ip, struct dx_bmap *bm)
 static void
 bmap_free(struct daxfile_pool *pool, struct dx_bmap *bm)
 {
-	struct dx_rb_node *n = dx_rb_first(&bm->tree);
+	struct dx_rb_node *n;
 
-	while (n != NULL) {
-		struct dx_rb_node *next = dx_rb_next(n);
-
+	/* erase before freeing: dx_rb_next would climb through freed parents */
+	while ((n = dx_rb_first(&bm->tree)) != NULL) {
+		dx_rb_erase(n, &bm->tree);
 		dx_free(pool->arena, bext_of(n));
-		n = next;
 	}
 	dx_free(pool->arena, bm->free);
 	dx_free(pool->arena, bm);

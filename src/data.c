@@ -208,7 +208,9 @@ data_reserve(struct dx_inode *ip, uint64_t lblk, uint64_t len,
 /*
  * data_link -- link reserved blocks at 'lblk' into the file in one
  * transaction, if the range is still a hole (a fault may have filled it
- * meanwhile: then 1, and the caller retries).  Caller holds ilock excl.
+ * meanwhile: then 1, and the caller retries).  The reservation is used up
+ * on every path: claimed (an abort gives it back) or given back here.
+ * Caller holds ilock excl.
  */
 static int
 data_link(struct dx_inode *ip, uint64_t lblk, const struct dx_resv *r,
@@ -218,10 +220,14 @@ data_link(struct dx_inode *ip, uint64_t lblk, const struct dx_resv *r,
 	struct dx_tx tx;
 
 	dx_bmap_lookup(ip, lblk, r->len, &m);
-	if (m.pblk != 0 || m.len < r->len)
+	if (m.pblk != 0 || m.len < r->len) {
+		dx_alloc_unreserve(ip->pool, r);
 		return 1;
-	if (dx_tx_begin(&tx, ip->pool) != 0)
+	}
+	if (dx_tx_begin(&tx, ip->pool) != 0) {
+		dx_alloc_unreserve(ip->pool, r);
 		return -1;
+	}
 	dx_alloc_claim(&tx, r);
 	dx_bmap_insert(&tx, ip, lblk, r->pblk, r->len, unwritten);
 	return dx_tx_commit(&tx);
@@ -238,7 +244,6 @@ dx_data_make_written(struct dx_inode *ip, uint64_t lblk, uint64_t len)
 		struct dx_map m;
 		struct dx_resv r;
 		struct dx_tx tx;
-		int ret;
 
 		dx_bmap_lookup(ip, lblk, end - lblk, &m);
 		if (m.pblk != 0 && !m.unwritten) {
@@ -252,11 +257,9 @@ dx_data_make_written(struct dx_inode *ip, uint64_t lblk, uint64_t len)
 				r.len << DX_BLOCK_SHIFT);
 			dx_data_persist(pool, dx_block_ptr(pool, r.pblk),
 				r.len << DX_BLOCK_SHIFT);
-			ret = data_link(ip, lblk, &r, false);
-			if (ret != 0) {
-				dx_alloc_unreserve(pool, &r);
-				return -1; /* the ilock is held: no race */
-			}
+			/* the ilock is held: the hole cannot have filled */
+			if (data_link(ip, lblk, &r, false) != 0)
+				return -1;
 			lblk += r.len;
 			continue;
 		}
@@ -372,13 +375,10 @@ write_new(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = data_link(ip, lblk, &r, false);
 	dx_iunlock(ip, DX_ILOCK_EXCL);
-	if (ret != 0) {
-		dx_alloc_unreserve(pool, &r);
-		if (ret < 0)
-			return -1;
-		/* a fault filled the hole: rewind the source and retry */
-		return 0;
-	}
+	if (ret < 0)
+		return -1;
+	if (ret > 0)
+		return 0; /* a fault filled the hole: rewind the source, retry */
 	return (ssize_t)dlen;
 }
 

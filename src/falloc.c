@@ -154,6 +154,7 @@ dx_truncate(struct dx_inode *ip, uint64_t size)
 	dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
 	ret = truncate_locked(ip, size);
 	dx_iunlock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
+	dx_map_retry_wait();
 	return ret;
 }
 
@@ -375,5 +376,6 @@ daxfile_fallocate(daxfile_file *file, int mode, off_t offset, off_t len)
 	else
 		ret = falloc_alloc(ip, mode, off, n);
 	dx_iunlock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
+	dx_map_retry_wait();
 	return ret;
 }

@@ -143,6 +143,10 @@ fwin_alloc(struct fwin *fw, uintptr_t addr)
 	}
 	ret = dx_data_make_written(ip, s, e - s);
 	dx_iunlock(ip, DX_ILOCK_EXCL);
+	/* other mappings may show zero pages over the new blocks */
+	if (ret == 0)
+		dx_map_invalidate_others(ip, m, s << DX_BLOCK_SHIFT,
+			e << DX_BLOCK_SHIFT);
 	return ret;
 }
 
@@ -172,18 +176,70 @@ fault_window(struct dx_mapping *m, uint64_t addr, unsigned flags)
 
 /*
  * fault_fail -- a fault that cannot be served (no space for the store, the
- * pool damaged): the faulting thread gets SIGBUS, as the kernel gives when a
- * DAX fault cannot allocate.
+ * pool damaged): the page gets a SIGBUS marker, and the faulting thread,
+ * woken, gets SIGBUS (BUS_ADRERR) as the kernel gives when a DAX fault
+ * cannot allocate.  A marker for want of space goes when blocks are freed
+ * (fault_retry), so a later access tries again; other markers go with the
+ * next change of the file's layout there.
  */
 static void
-fault_fail(struct dx_mapping *m, uint64_t addr)
+fault_fail(struct dx_mapping *m, uint64_t addr, unsigned flags)
 {
+	uint8_t *state = &m->win[(addr >> DX_WIN_SHIFT) - m->win0];
+	bool nospace = errno == ENOSPC;
+
 	fprintf(stderr, "libdaxfile: cannot serve a fault at %#lx: %s\n",
 		(unsigned long)addr, daxfile_errormsg());
+	/* a store to a zero page: the page is there, take it away first */
+	if ((flags & DX_FAULT_WP) && dx_map_replace(m, addr, 4096) != 0)
+		return;
 	if (dx_uffd_has_poison())
 		dx_uffd_poison((void *)addr, 4096);
 	else
 		dx_map_sigbus((void *)addr, 4096, m->prot);
+	if (*state == DX_WIN_NONE)
+		*state = DX_WIN_PARTIAL;
+	if (!nospace)
+		return;
+	if (m->nnospace == m->capnospace) {
+		unsigned cap = m->capnospace ? 2 * m->capnospace : 8;
+		uint64_t *p = dx_realloc(DX_ARENA_GLOBAL, m->nospace,
+			cap * sizeof(*p));
+
+		if (p == NULL)
+			return;
+		m->nospace = p;
+		m->capnospace = cap;
+	}
+	m->nospace[m->nnospace] = addr;
+	if (__atomic_add_fetch(&m->nnospace, 1, __ATOMIC_RELAXED) == 1)
+		__atomic_add_fetch(&dx_map_nospace_pending, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * fault_retry -- space was freed: clear the SIGBUS markers of stores that
+ * found none, so the next access faults again (caller holds the mmaplock
+ * shared and is the file's worker).
+ */
+static void
+fault_retry(struct dx_mapping *m)
+{
+	for (unsigned i = 0; i < m->nnospace; i++) {
+		uintptr_t a = m->nospace[i];
+
+		if (a < m->addr || a >= m->addr + m->len)
+			continue; /* munmap took that part away */
+		if (dx_uffd_has_poison())
+			madvise((void *)a, 4096, MADV_DONTNEED);
+		else
+			dx_map_replace(m, a, 4096);
+		/* the page is missing again: its window must resolve anew */
+		if (m->win[(a >> DX_WIN_SHIFT) - m->win0] != DX_WIN_NONE)
+			m->win[(a >> DX_WIN_SHIFT) - m->win0] = DX_WIN_PARTIAL;
+	}
+	if (m->nnospace > 0)
+		__atomic_sub_fetch(&dx_map_nospace_pending, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->nnospace, 0, __ATOMIC_RELAXED);
 }
 
 void
@@ -199,6 +255,13 @@ dx_fault_resolve(struct dx_mapping *m, uint64_t addr, unsigned flags)
 			dx_rwlock_rdlock(&ip->mmaplock);
 			dx_fault_unblocked();
 		}
+		if (flags & DX_FAULT_RETRY) {
+			if (!m->dead)
+				fault_retry(m);
+			dx_rwlock_unlock(&ip->mmaplock);
+			dx_map_retry_done();
+			return;
+		}
 		ret = m->dead ? 0 : fault_window(m, addr, flags);
 		if (ret != 0 && attempt == 0 && errno == ENOMEM) {
 			/* out of VMAs: give some back with no lock held, retry */
@@ -207,7 +270,7 @@ dx_fault_resolve(struct dx_mapping *m, uint64_t addr, unsigned flags)
 			continue;
 		}
 		if (ret != 0)
-			fault_fail(m, addr);
+			fault_fail(m, addr, flags);
 		dx_rwlock_unlock(&ip->mmaplock);
 		break;
 	}

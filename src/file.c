@@ -12,6 +12,7 @@
 #include "bmap.h"
 #include "data.h"
 #include "file.h"
+#include "map.h"
 #include "mem.h"
 #include "namespace.h"
 #include "out.h"
@@ -147,6 +148,7 @@ daxfile_close(daxfile_file *file)
 	dx_handle_put(&file_cache, file);
 	dx_iput(ip);
 	dx_pool_busy_put(pool);
+	dx_map_retry_wait();
 	return 0;
 }
 

@@ -154,6 +154,7 @@ mapping_free(struct dx_mapping *m)
 
 	dx_free(DX_ARENA_GLOBAL, m->win);
 	dx_free(DX_ARENA_GLOBAL, m->stamp);
+	dx_free(DX_ARENA_GLOBAL, m->nospace);
 	dx_iput(m->ip);
 	dx_free(DX_ARENA_GLOBAL, m);
 	dx_pool_busy_put(pool);
@@ -364,6 +365,20 @@ dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
 	dx_mutex_unlock(&ip->maplist_lock);
 }
 
+void
+dx_map_invalidate_others(struct dx_inode *ip, struct dx_mapping *self,
+	uint64_t start, uint64_t end)
+{
+	dx_assert_held(&ip->mmaplock);
+	if (__atomic_load_n(&ip->nmaps, __ATOMIC_SEQ_CST) < 2)
+		return;
+	dx_mutex_lock(&ip->maplist_lock);
+	for (struct dx_mapping *m = ip->maps; m != NULL; m = m->fnext)
+		if (m != self && m->shared)
+			map_windows(m, start, end, replace_or_revoke);
+	dx_mutex_unlock(&ip->maplist_lock);
+}
+
 /* unpoison -- drop SIGBUS markers (and zero pages) so the range faults again. */
 static void
 unpoison(struct dx_mapping *m, uintptr_t addr, size_t len)
@@ -430,6 +445,62 @@ dx_map_reclaim(unsigned nwindows)
 		dx_iunlock(victim->ip, DX_MMAPLOCK_EXCL);
 		dx_mapping_put(victim);
 	}
+}
+
+/* Mappings with pages marked SIGBUS for want of space (fault.c). */
+unsigned dx_map_nospace_pending;
+
+/* Retry jobs not yet done, and the thread's own queued ones. */
+static struct {
+	struct dx_mutex lock;	/* LEAF */
+	pthread_cond_t done;
+	unsigned pending;
+} retry = {{PTHREAD_MUTEX_INITIALIZER, DX_LC_LEAF},
+	PTHREAD_COND_INITIALIZER, 0};
+static __thread bool retry_queued;
+
+void
+dx_map_space_freed(void)
+{
+	if (__atomic_load_n(&dx_map_nospace_pending, __ATOMIC_RELAXED) == 0)
+		return;
+	pthread_once(&mt.once, map_init);
+	dx_rwlock_rdlock(&mt.table_lock);
+	for (struct dx_rb_node *n = dx_rb_first(&mt.table); n != NULL;
+	    n = dx_rb_next(n)) {
+		struct dx_mapping *m = tnode_map(n);
+
+		if (__atomic_load_n(&m->nnospace, __ATOMIC_RELAXED) == 0)
+			continue;
+		dx_mutex_lock(&retry.lock);
+		retry.pending++;
+		dx_mutex_unlock(&retry.lock);
+		retry_queued = true;
+		dx_uffd_queue_retry(m);
+	}
+	dx_rwlock_unlock(&mt.table_lock);
+}
+
+void
+dx_map_retry_done(void)
+{
+	dx_mutex_lock(&retry.lock);
+	if (--retry.pending == 0)
+		pthread_cond_broadcast(&retry.done);
+	dx_mutex_unlock(&retry.lock);
+}
+
+void
+dx_map_retry_wait(void)
+{
+	if (!retry_queued)
+		return;
+	retry_queued = false;
+	dx_assert_lockless();
+	dx_mutex_lock(&retry.lock);
+	while (retry.pending > 0)
+		pthread_cond_wait(&retry.done, &retry.lock.m);
+	dx_mutex_unlock(&retry.lock);
 }
 
 uint64_t

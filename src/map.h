@@ -42,6 +42,9 @@ struct dx_mapping {
 	uint64_t nwin;
 	uint8_t *win;			/* window states: under the mmaplock */
 	uint64_t *stamp;		/* when each window was installed */
+	/* pages marked SIGBUS because a store found no space (fault.c) */
+	uint64_t *nospace;
+	unsigned nnospace, capnospace;
 };
 
 /* dx_mapping_find -- the mapping holding 'addr', referenced, or NULL. */
@@ -68,6 +71,17 @@ void dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
 	bool private);
 
 /*
+ * dx_map_invalidate_others -- dx_map_invalidate for the shared mappings
+ * other than 'self', from the fault path after it allocated blocks under
+ * zero pages those mappings may show.  The caller holds the mmaplock
+ * shared and is the one worker serving this file's faults, so no fault
+ * installs in those mappings meanwhile, and no invalidation, mmap or
+ * munmap of the file runs (they take the mmaplock exclusive).
+ */
+void dx_map_invalidate_others(struct dx_inode *ip, struct dx_mapping *self,
+	uint64_t start, uint64_t end);
+
+/*
  * dx_map_extended -- the file grew from 'old' to 'new' bytes: clear the
  * SIGBUS markers of pages now below EOF.  Caller holds the mmaplock excl.
  */
@@ -81,6 +95,26 @@ void dx_map_reclaim(unsigned nwindows);
 
 /* dx_map_sigbus -- SIGBUS on access, when UFFDIO_POISON is missing. */
 int dx_map_sigbus(void *addr, size_t len, int prot);
+
+/*
+ * dx_map_space_freed -- blocks were freed: mappings with pages marked
+ * SIGBUS for want of space get them cleared by their file's worker, so the
+ * next access retries.  Called with no mapping lock held.
+ */
+void dx_map_space_freed(void);
+
+/* How many mappings have pages marked SIGBUS for want of space (atomic). */
+extern unsigned dx_map_nospace_pending;
+
+/* dx_map_retry_done -- a worker finished a retry job. */
+void dx_map_retry_done(void);
+
+/*
+ * dx_map_retry_wait -- before a call that freed blocks returns (no lock
+ * held): wait until the markers it queued for clearing are gone, so that
+ * an access right after the call retries, as on the kernel.
+ */
+void dx_map_retry_wait(void);
 
 /* dx_map_stamp -- a new install time stamp (for reclaiming the oldest). */
 uint64_t dx_map_stamp(void);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "dir.h"
+#include "map.h"
 #include "namei.h"
 #include "namespace.h"
 #include "out.h"
@@ -146,6 +147,7 @@ out_put:
 out:
 	dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
 	dx_namei_done(&nd);
+	dx_map_retry_wait();
 	return ret;
 }
 
@@ -192,6 +194,7 @@ out_put:
 out:
 	dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
 	dx_namei_done(&nd);
+	dx_map_retry_wait();
 	return ret;
 }
 
@@ -479,6 +482,7 @@ daxfile_rename(daxfile_pool *pool, const char *from, const char *to)
 		dx_err_keep("cannot rename '%s' to '%s'", from, to);
 out:
 	rename_unlock(&rc);
+	dx_map_retry_wait();
 	return ret;
 }
 

@@ -133,8 +133,10 @@ dx_tx_commit(struct dx_tx *tx)
 	int err;
 
 	dx_alloc_precommit(tx);
-	if (tx->err)
-		return dx_tx_abort(tx, tx->err);
+	if (tx->err) {
+		dx_tx_abort(tx, tx->err);
+		return dx_err_keep("metadata transaction aborted");
+	}
 	dx_crash_point("tx-commit");
 	pmemobj_tx_commit();
 	err = pmemobj_tx_errno();

@@ -219,6 +219,20 @@ dx_uffd_copy(void *dst, const void *src, size_t len, bool wp)
 			done += (c.copy > 0 ? (size_t)c.copy : 0) + 4096;
 			continue;
 		}
+		if (errno == ENOENT && n > 4096) {
+			/*
+			 * The range crosses VMAs (replaced ranges that did
+			 * not merge): one page at a time to find the edge.
+			 */
+			if (c.copy > 0)
+				done += (size_t)c.copy;
+			else if (dx_uffd_copy((char *)dst + done,
+				src ? (const char *)src + done : NULL, 4096, wp) == 0)
+				done += 4096;
+			else
+				return -1;
+			continue;
+		}
 		return dx_err_keep("UFFDIO_COPY failed");
 	}
 	return 0;
@@ -245,9 +259,17 @@ dx_uffd_poison(void *addr, size_t len)
 			}
 			continue;
 		}
-		if (errno == EEXIST) {
-			uint64_t skip = (p.updated > 0 ? (uint64_t)p.updated : 0) + 4096;
+		if (errno == EEXIST || (errno == ENOENT && p.range.len > 4096)) {
+			/*
+			 * EEXIST: a page already present, skip it.  ENOENT:
+			 * the range crosses VMAs: poison this page alone.
+			 */
+			uint64_t skip = (p.updated > 0 ? (uint64_t)p.updated : 0);
 
+			if (errno == ENOENT && skip == 0 &&
+			    dx_uffd_poison((void *)p.range.start, 4096) != 0)
+				return -1;
+			skip += 4096;
 			if (skip >= p.range.len)
 				return 0;
 			p.range.start += skip;
@@ -367,15 +389,15 @@ worker_main(void *arg)
 static void
 fault_queue(struct dx_mapping *m, uint64_t addr, unsigned flags)
 {
-	struct dx_fault_job *j = dx_malloc(DX_ARENA_GLOBAL, sizeof(*j));
+	struct dx_fault_job *j;
 	struct dx_inode *ip = dx_mapping_inode(m);
 
-	if (j == NULL) {
-		/* cannot queue: resolve here, the reader waits meanwhile */
-		dx_fault_resolve(m, addr, flags);
-		dx_mapping_put(m);
-		return;
-	}
+	/*
+	 * Never resolve here: the reader must stay free, and one worker at a
+	 * time serves a file (fault.c relies on it).  Out of memory: wait.
+	 */
+	while ((j = dx_malloc(DX_ARENA_GLOBAL, sizeof(*j))) == NULL)
+		usleep(1000);
 	*j = (struct dx_fault_job){NULL, m, addr, flags};
 	dx_mutex_lock(&uf.lock);
 	if (ip->fq_tail != NULL)
@@ -391,6 +413,13 @@ fault_queue(struct dx_mapping *m, uint64_t addr, unsigned flags)
 			worker_spawn();
 	}
 	dx_mutex_unlock(&uf.lock);
+}
+
+void
+dx_uffd_queue_retry(struct dx_mapping *m)
+{
+	__atomic_add_fetch(&m->refcnt, 1, __ATOMIC_RELAXED);
+	fault_queue(m, m->addr, DX_FAULT_RETRY);
 }
 
 /* --- the reader ---------------------------------------------------------- */

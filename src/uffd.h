@@ -15,6 +15,8 @@ struct dx_mapping;
 /* Fault flags passed to the resolver. */
 #define DX_FAULT_WRITE 0x1u	/* a store */
 #define DX_FAULT_WP 0x2u	/* a store to a write-protected zero page */
+#define DX_FAULT_RETRY 0x4u	/* not a fault: space was freed, clear the
+				   SIGBUS markers of stores that found none */
 
 /* dx_uffd_start -- open the descriptor and start the threads (once). */
 int dx_uffd_start(void);
@@ -39,6 +41,9 @@ int dx_uffd_copy(void *dst, const void *src, size_t len, bool wp);
 
 /* dx_uffd_poison -- make accesses to the range get SIGBUS. */
 int dx_uffd_poison(void *addr, size_t len);
+
+/* dx_uffd_queue_retry -- queue a DX_FAULT_RETRY job for mapping 'm'. */
+void dx_uffd_queue_retry(struct dx_mapping *m);
 
 /*
  * dx_fault_blocking -- a worker is about to wait for a file lock: make

@@ -41,6 +41,7 @@
 		"show the space and inodes of the pool")		\
 	X(check, "check", "",						\
 		"check the pool, which must not be open, for damage")	\
+	X(bench, "bench", "[-q] [-s SIZE] [-r REPS]", "time the data path against tmpfs") \
 	X(ls, "ls", "[-l] [PATH...]",					\
 		"list directories (default /) or files")		\
 	X(stat, "stat", "PATH...",					\

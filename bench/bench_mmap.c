@@ -1,0 +1,432 @@
+/*
+ * bench_mmap.c -- mappings: the first touch of a mapped, fully written file
+ * (faults served through userfaultfd, one 2 MiB window at a time) and the
+ * second pass, beside a MAP_SHARED mapping of a tmpfs file; the worst case,
+ * a file whose every 4 KiB block is an extent of its own, beside a
+ * contiguous file; and truncate / punch of a file with N live mappings and
+ * E extents, beside the same calls on a tmpfs file with N mappings.
+ *
+ * Faults are counted as the touching thread's page faults (getrusage
+ * RUSAGE_THREAD): a fault served by the library shows there once, when the
+ * thread retries the access after the window is installed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define PAGE	((uint64_t)4096)
+#define WINDOW	((uint64_t)2 << 20)	/* what one fault installs */
+#define CHUNK	((size_t)1 << 20)
+#define MAX_MAPS 16
+
+struct sizes {
+	uint64_t pool;
+	uint64_t touch;		/* the first-touch file */
+	uint64_t frag;		/* the fragmented file */
+	uint64_t tsize[2];	/* the truncate files */
+	uint64_t extents[2];	/* their extent counts */
+	int maps[4];		/* live mappings during truncate */
+};
+
+static const struct sizes full = {
+	.pool = 2 * BENCH_GIB + BENCH_GIB / 2,
+	.touch = BENCH_GIB,
+	.frag = 64 * BENCH_MIB,
+	.tsize = { 64 * BENCH_MIB, 512 * BENCH_MIB },
+	.extents = { 1, 1024 },
+	.maps = { 0, 1, 4, 16 },
+};
+
+static const struct sizes quick = {
+	.pool = 256 * BENCH_MIB,
+	.touch = 64 * BENCH_MIB,
+	.frag = 8 * BENCH_MIB,
+	.tsize = { 4 * BENCH_MIB, 16 * BENCH_MIB },
+	.extents = { 1, 1024 },
+	.maps = { 0, 1, 4, 16 },
+};
+
+struct run {
+	struct bench *b;
+	const struct sizes *sz;
+	daxfile_pool *pool;
+	char *chunk;
+};
+
+/* --- files and layouts ---------------------------------------------------- */
+
+/*
+ * dx_build -- a new file of 'size' bytes in 'extents' extents: equal
+ * chunks written from the last to the first (each chunk ascending, in
+ * 1 MiB writes), so that no chunk continues the one written before it.
+ * One extent: plain sequential writes.
+ */
+static daxfile_file *
+dx_build(struct run *r, const char *path, uint64_t size, uint64_t extents)
+{
+	daxfile_file *f = daxfile_open(r->pool, path, O_RDWR | O_CREAT | O_TRUNC,
+		0644);
+	uint64_t chunk = size / extents;
+
+	if (f == NULL)
+		bench_dx_die(path);
+	for (uint64_t k = extents; k-- > 0;)
+		for (uint64_t o = 0; o < chunk; o += CHUNK)
+			bench_dx_write_all(f, r->chunk, (size_t)(chunk - o < CHUNK ?
+				chunk - o : CHUNK), k * chunk + o);
+	/* the last close of a writer trims preallocation: reopen clean */
+	if (daxfile_close(f) != 0)
+		bench_dx_die(path);
+	f = daxfile_open(r->pool, path, O_RDWR);
+	if (f == NULL)
+		bench_dx_die(path);
+	return f;
+}
+
+/* dx_remove -- close and unlink a file of the pool. */
+static void
+dx_remove(struct run *r, daxfile_file *f, const char *path)
+{
+	if (daxfile_close(f) != 0)
+		bench_dx_die("daxfile_close");
+	if (daxfile_unlink(r->pool, path) != 0)
+		bench_dx_die(path);
+}
+
+/* host_build -- a tmpfs file of 'size' written bytes. */
+static int
+host_build(struct run *r, const char *name, uint64_t size)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	bench_path(r->b, path, name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		bench_sys_die(path);
+	bench_host_fill(fd, r->chunk, CHUNK, size);
+	return fd;
+}
+
+/* host_remove -- close and unlink a file of the work directory. */
+static void
+host_remove(struct run *r, int fd, const char *name)
+{
+	char path[PATH_MAX];
+
+	bench_path(r->b, path, name);
+	close(fd);
+	if (unlink(path) != 0)
+		bench_sys_die(path);
+}
+
+/* dx_map -- a MAP_SHARED read-write mapping of the whole file. */
+static char *
+dx_map(daxfile_file *f, uint64_t size)
+{
+	char *p = daxfile_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		f, 0);
+
+	if (p == MAP_FAILED)
+		bench_dx_die("daxfile_mmap");
+	return p;
+}
+
+/* dx_unmap -- daxfile_munmap, dying on failure. */
+static void
+dx_unmap(char *p, uint64_t size)
+{
+	if (daxfile_munmap(p, size) != 0)
+		bench_dx_die("daxfile_munmap");
+}
+
+/* host_map -- a MAP_SHARED read-write mapping of a tmpfs file. */
+static char *
+host_map(int fd, uint64_t size)
+{
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		bench_sys_die("mmap");
+	return p;
+}
+
+/* touch -- one read per page; seconds.  *faults: the thread's faults. */
+static double
+touch(const char *p, uint64_t size, uint64_t *faults)
+{
+	uint64_t sink = 0, f0 = bench_thread_faults();
+	double t = bench_now();
+
+	for (uint64_t off = 0; off < size; off += PAGE)
+		sink += *(const volatile unsigned char *)(p + off);
+	t = bench_now() - t;
+	if (faults != NULL)
+		*faults = bench_thread_faults() - f0;
+	bench_sink += sink;
+	return t;
+}
+
+/* vma_count -- lines of /proc/self/maps. */
+static long
+vma_count(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	long n = 0;
+	int c;
+
+	if (f == NULL)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* --- first touch ---------------------------------------------------------- */
+
+/* bench_first_touch -- first and second pass over a mapped file. */
+static void
+bench_first_touch(struct run *r)
+{
+	struct bench *b = r->b;
+	uint64_t size = r->sz->touch;
+	struct bench_sample d1 = {0}, h1 = {0}, d2 = {0}, h2 = {0};
+	struct bench_sample df = {0}, hf = {0}, dpf = {0}, hpf = {0};
+	daxfile_file *f = dx_build(r, "/touch", size, 1);
+	int fd = host_build(r, "touch", size);
+	char title[200], hs[32], name[96];
+
+	for (int rep = 0; rep < b->reps; rep++) {
+		uint64_t fd1, fh1;
+		char *m = dx_map(f, size);
+		double t;
+
+		t = touch(m, size, &fd1);
+		bench_add(&d1, t * 1e3);
+		bench_add(&df, (double)fd1);
+		bench_add(&dpf, t * 1e6 / (double)(fd1 ? fd1 : 1));
+		bench_add(&d2, touch(m, size, NULL) * 1e3);
+		dx_unmap(m, size);
+
+		m = host_map(fd, size);
+		t = touch(m, size, &fh1);
+		bench_add(&h1, t * 1e3);
+		bench_add(&hf, (double)fh1);
+		bench_add(&hpf, t * 1e6 / (double)(fh1 ? fh1 : 1));
+		bench_add(&h2, touch(m, size, NULL) * 1e3);
+		munmap(m, size);
+	}
+	snprintf(title, sizeof(title),
+		"First touch of a mapped, fully written %s file (MAP_SHARED, one read per 4 KiB page, fresh mapping each repetition)",
+		bench_human(size, hs, sizeof(hs)));
+	bench_section(b, title);
+	bench_report(b, "first pass (faults)", "ms", BENCH_LOWER, &d1,
+		"tmpfs first pass", &h1, 0, NULL);
+	bench_report(b, "second pass (pages installed)", "ms", BENCH_LOWER, &d2,
+		"tmpfs second pass", &h2, 0, NULL);
+	bench_report(b, "page faults taken by the touching thread", "faults",
+		BENCH_LOWER, &df, "tmpfs faults", &hf, 0, NULL);
+	snprintf(name, sizeof(name), "cost per fault (first pass / faults)");
+	bench_report(b, name, "us", BENCH_LOWER, &dpf, "tmpfs per fault", &hpf,
+		0, NULL);
+	bench_note(b, "a libdaxfile fault installs one 2 MiB window: %lu windows expected for %s; tmpfs maps up to 16 pages per fault (fault-around)",
+		(unsigned long)(size / WINDOW), hs);
+	dx_remove(r, f, "/touch");
+	host_remove(r, fd, "touch");
+}
+
+/* --- the worst case: 4 KiB extents ---------------------------------------- */
+
+/* bench_fragmented -- first touch of one-block extents vs one extent. */
+static void
+bench_fragmented(struct run *r)
+{
+	struct bench *b = r->b;
+	uint64_t size = r->sz->frag;
+	uint64_t nblocks = size / PAGE;
+	struct bench_sample fw = {0}, cw = {0}, fp = {0}, cp = {0};
+	struct bench_sample ff = {0}, cf = {0};
+	daxfile_file *frag, *cont;
+	char title[200], hs[32];
+	long vmas0, vmas1 = 0;
+	double t = bench_now();
+
+	frag = dx_build(r, "/frag", size, nblocks);
+	cont = dx_build(r, "/cont", size, 1);
+	t = bench_now() - t;
+	for (int rep = 0; rep < b->reps; rep++) {
+		uint64_t n;
+		double s;
+		char *m = dx_map(frag, size);
+
+		vmas0 = vma_count();
+		s = touch(m, size, &n);
+		vmas1 = vma_count() - vmas0;
+		bench_add(&fw, s * 1e6 / (double)(n ? n : 1));
+		bench_add(&fp, s * 1e6 / (double)nblocks);
+		bench_add(&ff, (double)n);
+		dx_unmap(m, size);
+
+		m = dx_map(cont, size);
+		s = touch(m, size, &n);
+		bench_add(&cw, s * 1e6 / (double)(n ? n : 1));
+		bench_add(&cp, s * 1e6 / (double)nblocks);
+		bench_add(&cf, (double)n);
+		dx_unmap(m, size);
+	}
+	snprintf(title, sizeof(title),
+		"Worst case: first touch of a %s file of %lu one-block extents (every block written alone, last to first)",
+		bench_human(size, hs, sizeof(hs)), (unsigned long)nblocks);
+	bench_section(b, title);
+	bench_report(b, "cost per fault, fragmented", "us", BENCH_LOWER, &fw,
+		"contiguous file", &cw, 0, NULL);
+	bench_report(b, "first touch per page, fragmented", "us", BENCH_LOWER,
+		&fp, "contiguous file", &cp, 0, NULL);
+	bench_report(b, "page faults, fragmented", "faults", BENCH_LOWER, &ff,
+		"contiguous file", &cf, 0, NULL);
+	bench_note(b, "each fault maps its window extent by extent: %lu extents per 2 MiB window, %ld VMAs added by one first pass (vm.max_map_count bounds them)",
+		(unsigned long)(WINDOW / PAGE), vmas1);
+	bench_note(b, "writing the two files took %.1f s", t);
+	dx_remove(r, frag, "/frag");
+	dx_remove(r, cont, "/cont");
+}
+
+/* --- truncate and punch under live mappings ------------------------------- */
+
+enum change { TRUNCATE, PUNCH };
+
+/*
+ * change_pass -- build the file, map it n times and touch every page of
+ * every mapping, then time the change: ftruncate to half and back, or a
+ * punch of the second half.  dx: libdaxfile with 'extents' extents, else
+ * tmpfs.  Microseconds.
+ */
+static double
+change_pass(struct run *r, bool dx, enum change c, uint64_t size,
+	uint64_t extents, int n)
+{
+	char *m[MAX_MAPS];
+	daxfile_file *f = NULL;
+	int fd = -1, ret;
+	double t;
+
+	if (dx)
+		f = dx_build(r, "/trunc", size, extents);
+	else
+		fd = host_build(r, "trunc", size);
+	for (int i = 0; i < n; i++) {
+		m[i] = dx ? dx_map(f, size) : host_map(fd, size);
+		touch(m[i], size, NULL);
+	}
+	t = bench_now();
+	if (c == TRUNCATE && dx)
+		ret = daxfile_ftruncate(f, (off_t)(size / 2)) ||
+			daxfile_ftruncate(f, (off_t)size);
+	else if (c == TRUNCATE)
+		ret = ftruncate(fd, (off_t)(size / 2)) ||
+			ftruncate(fd, (off_t)size);
+	else if (dx)
+		ret = daxfile_fallocate(f, FALLOC_FL_PUNCH_HOLE |
+			FALLOC_FL_KEEP_SIZE, (off_t)(size / 2), (off_t)(size / 2));
+	else
+		ret = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			(off_t)(size / 2), (off_t)(size / 2));
+	t = bench_now() - t;
+	if (ret != 0) {
+		if (dx)
+			bench_dx_die(c == TRUNCATE ? "daxfile_ftruncate" :
+				"daxfile_fallocate");
+		bench_sys_die(c == TRUNCATE ? "ftruncate" : "fallocate");
+	}
+	for (int i = 0; i < n; i++) {
+		if (dx)
+			dx_unmap(m[i], size);
+		else
+			munmap(m[i], size);
+	}
+	if (dx)
+		dx_remove(r, f, "/trunc");
+	else
+		host_remove(r, fd, "trunc");
+	return t * 1e6;
+}
+
+/* bench_changes -- truncate or punch under N mappings, E extents. */
+static void
+bench_changes(struct run *r, enum change c)
+{
+	struct bench *b = r->b;
+	const struct sizes *sz = r->sz;
+	char title[220], name[96], hs[32];
+
+	snprintf(title, sizeof(title),
+		"%s with N live mappings of the whole file (every page touched first), file of E extents",
+		c == TRUNCATE ? "ftruncate to half the size and back" :
+		"PUNCH_HOLE of the second half");
+	bench_section(b, title);
+	for (int s = 0; s < 2; s++) {
+		uint64_t size = sz->tsize[s];
+
+		for (int k = 0; k < 4; k++) {
+			int n = sz->maps[k];
+			struct bench_sample d[2] = {{{0}, 0}, {{0}, 0}};
+			struct bench_sample h = {{0}, 0};
+
+			for (int rep = 0; rep < b->reps; rep++) {
+				for (int e = 0; e < 2; e++)
+					bench_add(&d[e], change_pass(r, true, c,
+						size, sz->extents[e], n));
+				bench_add(&h, change_pass(r, false, c, size, 0,
+					n));
+			}
+			for (int e = 0; e < 2; e++) {
+				snprintf(name, sizeof(name), "%s %s  E=%lu  N=%d",
+					c == TRUNCATE ? "truncate" : "punch",
+					bench_human(size, hs, sizeof(hs)),
+					(unsigned long)sz->extents[e], n);
+				bench_report(b, name, "us", BENCH_LOWER, &d[e],
+					"tmpfs same N", &h, 0, NULL);
+			}
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench b;
+	struct run r;
+	FILE *f;
+	char shmem[64] = "unknown";
+
+	bench_init(&b, argc, argv, "bench_mmap",
+		"mappings: first touch, fragmented files, truncate and punch under live mappings, vs tmpfs mappings");
+	r.b = &b;
+	r.sz = b.quick ? &quick : &full;
+	r.chunk = bench_buf(CHUNK, 9);
+	f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled", "r");
+	if (f != NULL) {
+		if (fgets(shmem, sizeof(shmem), f) != NULL)
+			shmem[strcspn(shmem, "\n")] = '\0';
+		fclose(f);
+	}
+	bench_note(&b, "tmpfs huge pages (shmem_enabled): %s", shmem);
+	r.pool = bench_pool_create(&b, "mmap.pool", r.sz->pool, NULL);
+
+	bench_first_touch(&r);
+	bench_fragmented(&r);
+	bench_changes(&r, TRUNCATE);
+	bench_changes(&r, PUNCH);
+
+	bench_pool_close(r.pool);
+	bench_fini(&b);
+	return 0;
+}
