@@ -95,6 +95,22 @@ ts_cmp(const struct dx_time *a, const struct timespec *b)
  * clock (one update per tick at most) unless someone looked at the times
  * since the last change, who then sees a fresh one.  Caller holds ilock excl.
  */
+/*
+ * touch_due -- would data_touch change the times?  Read without the ilock:
+ * an overwrite that changes neither size nor times takes no lock but the
+ * iolock.
+ */
+static bool
+touch_due(struct dx_inode *ip)
+{
+	struct timespec now;
+
+	if (__atomic_load_n(&ip->ts_seen, __ATOMIC_RELAXED))
+		return true;
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	return ts_cmp(&ip->di->mtime, &now) < 0;
+}
+
 static void
 data_touch(struct dx_inode *ip)
 {
@@ -538,13 +554,15 @@ write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 	if (pool->is_pmem)
 		pmem_drain();
 	if (done > 0) {
-		dx_ilock(ip, DX_ILOCK_EXCL);
-		if (off + done > size) {
-			eof_tail_zero(ip, off + done);
-			size_set(ip, off + done);
+		if (off + done > size || touch_due(ip)) {
+			dx_ilock(ip, DX_ILOCK_EXCL);
+			if (off + done > size) {
+				eof_tail_zero(ip, off + done);
+				size_set(ip, off + done);
+			}
+			data_touch(ip);
+			dx_iunlock(ip, DX_ILOCK_EXCL);
 		}
-		data_touch(ip);
-		dx_iunlock(ip, DX_ILOCK_EXCL);
 		write_mapped(ip, alo, ahi, size, DX_MAX(size, off + done));
 		return (ssize_t)done;
 	}

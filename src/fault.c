@@ -85,6 +85,7 @@ fwin_install(struct fwin *fw)
 {
 	struct dx_mapping *m = fw->m;
 	bool wp = m->shared && (m->prot & PROT_WRITE);
+	uint32_t vmas = 0;
 
 	for (uintptr_t a = fw->start; a < fw->eof;) {
 		uint64_t lblk = dx_mapping_foff(m, a) >> DX_BLOCK_SHIFT;
@@ -94,14 +95,17 @@ fwin_install(struct fwin *fw)
 
 		dx_bmap_lookup(m->ip, lblk, (fw->eof - a) >> DX_BLOCK_SHIFT, &mp);
 		n = mp.len << DX_BLOCK_SHIFT;
-		if (mp.pblk != 0 && !mp.unwritten)
+		if (mp.pblk != 0 && !mp.unwritten) {
 			ret = install_file(m, a, n, mp.pblk);
-		else
+			vmas += m->shared;
+		} else {
 			ret = dx_uffd_copy((void *)a, NULL, n, wp);
+		}
 		if (ret != 0)
 			return -1;
 		a += n;
 	}
+	dx_map_vmas_set(m, fw->w - m->win0, vmas);
 	if (fw->eof < fw->end && dx_uffd_has_poison())
 		return dx_uffd_poison((void *)fw->eof, fw->end - fw->eof);
 	if (fw->eof < fw->end)
@@ -276,4 +280,6 @@ dx_fault_resolve(struct dx_mapping *m, uint64_t addr, unsigned flags)
 	}
 	dx_uffd_wake((void *)DX_MAX(ws, m->addr),
 		DX_MIN(ws + DX_WIN_SIZE, m->addr + m->len) - DX_MAX(ws, m->addr));
+	/* with no lock held: keep clear of vm.max_map_count */
+	dx_map_vmas_trim();
 }

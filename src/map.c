@@ -41,6 +41,8 @@ static struct {
 	struct dx_rb_root table;	/* mappings by address */
 	struct dx_rwlock install_lock;	/* WINDOW: installs against fork */
 	uint64_t clock;			/* window install stamps */
+	uint64_t vmas;			/* VMAs held by installed windows */
+	uint64_t vma_budget;		/* at most that many */
 } mt = {.once = PTHREAD_ONCE_INIT};
 
 static void
@@ -55,9 +57,29 @@ atfork_release(void)
 	dx_rwlock_unlock(&mt.install_lock);
 }
 
+/*
+ * vma_budget -- how many VMAs installed windows may hold: vm.max_map_count
+ * less an eighth and 1024 for the application's own mappings and for the
+ * reserves that take windows back.
+ */
+static uint64_t
+vma_budget(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	unsigned long max = 65530;
+
+	if (f != NULL) {
+		if (fscanf(f, "%lu", &max) != 1)
+			max = 65530;
+		fclose(f);
+	}
+	return max > 16384 ? max - max / 8 - 1024 : max / 2;
+}
+
 static void
 map_init(void)
 {
+	mt.vma_budget = vma_budget();
 	dx_rwlock_init(&mt.table_lock, DX_LC_MAPTABLE);
 	dx_rwlock_init(&mt.install_lock, DX_LC_WINDOW);
 	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
@@ -152,8 +174,11 @@ mapping_free(struct dx_mapping *m)
 {
 	struct daxfile_pool *pool = m->pool;
 
+	for (uint64_t w = 0; w < m->nwin; w++)
+		dx_map_vmas_set(m, w, 0);
 	dx_free(DX_ARENA_GLOBAL, m->win);
 	dx_free(DX_ARENA_GLOBAL, m->stamp);
+	dx_free(DX_ARENA_GLOBAL, m->vmas);
 	dx_free(DX_ARENA_GLOBAL, m->nospace);
 	dx_iput(m->ip);
 	dx_free(DX_ARENA_GLOBAL, m);
@@ -183,9 +208,11 @@ mapping_new(struct dx_inode *ip, uintptr_t addr, size_t len, uint64_t off,
 	m->nwin = ((addr + len - 1) >> DX_WIN_SHIFT) - m->win0 + 1;
 	m->win = dx_zalloc(DX_ARENA_GLOBAL, m->nwin);
 	m->stamp = dx_zalloc(DX_ARENA_GLOBAL, m->nwin * sizeof(*m->stamp));
-	if (m->win == NULL || m->stamp == NULL) {
+	m->vmas = dx_zalloc(DX_ARENA_GLOBAL, m->nwin * sizeof(*m->vmas));
+	if (m->win == NULL || m->stamp == NULL || m->vmas == NULL) {
 		dx_free(DX_ARENA_GLOBAL, m->win);
 		dx_free(DX_ARENA_GLOBAL, m->stamp);
+		dx_free(DX_ARENA_GLOBAL, m->vmas);
 		dx_free(DX_ARENA_GLOBAL, m);
 		return NULL;
 	}
@@ -267,11 +294,62 @@ reserve_new(void *at, size_t len, int prot, int extra, bool wp)
 	return r;
 }
 
+/*
+ * Spare reserves, one per protection in use: at vm.max_map_count no new
+ * VMA can be made, not even the reserve that would take a window back, so
+ * one window-sized reserve waits ready.  Moving it (shrunk to size) over a
+ * window frees VMAs without making one.
+ */
+#define SPARE_PROTS 8
+static struct {
+	struct dx_mutex lock;	/* LEAF */
+	void *addr[SPARE_PROTS];
+} spare = {{PTHREAD_MUTEX_INITIALIZER, DX_LC_LEAF}, {NULL}};
+
+/* spare_fill -- make the spare reserve of 'prot' if it is missing. */
+static void
+spare_fill(int prot)
+{
+	if (prot < 0 || prot >= SPARE_PROTS)
+		return;
+	dx_mutex_lock(&spare.lock);
+	if (spare.addr[prot] == NULL) {
+		void *r = reserve_new(NULL, DX_WIN_SIZE, prot, 0, true);
+
+		spare.addr[prot] = r == MAP_FAILED ? NULL : r;
+	}
+	dx_mutex_unlock(&spare.lock);
+}
+
+/* spare_take -- the spare reserve of 'prot', now the caller's, or NULL. */
+static void *
+spare_take(int prot)
+{
+	void *r = NULL;
+
+	if (prot < 0 || prot >= SPARE_PROTS)
+		return NULL;
+	dx_mutex_lock(&spare.lock);
+	r = spare.addr[prot];
+	spare.addr[prot] = NULL;
+	dx_mutex_unlock(&spare.lock);
+	return r;
+}
+
 int
 dx_map_replace(struct dx_mapping *m, uintptr_t addr, size_t len)
 {
 	void *r = reserve_new(NULL, len, m->prot, 0, mapping_wp(m));
 
+	if (r == MAP_FAILED && errno == ENOMEM && len <= DX_WIN_SIZE &&
+	    (r = spare_take(m->prot)) != NULL) {
+		/* shrink and move in one call: no VMA is made */
+		if (mremap(r, DX_WIN_SIZE, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			(void *)addr) != MAP_FAILED)
+			return 0;
+		munmap(r, DX_WIN_SIZE);
+		return dx_err(ENOMEM, "cannot replace mapped pages");
+	}
 	if (r == MAP_FAILED)
 		return -1;
 	if (mremap(r, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
@@ -346,6 +424,8 @@ map_windows(struct dx_mapping *m, uint64_t start, uint64_t end,
 
 			m->win[i - m->win0] = (s <= ws && e >= we) ?
 				DX_WIN_NONE : DX_WIN_PARTIAL;
+			if (m->win[i - m->win0] == DX_WIN_NONE)
+				dx_map_vmas_set(m, i - m->win0, 0);
 		}
 		w = w1 + 1;
 	}
@@ -439,12 +519,33 @@ dx_map_reclaim(unsigned nwindows)
 			uintptr_t e = DX_MIN(victim->addr + victim->len,
 				(victim->win0 + vw + 1) << DX_WIN_SHIFT);
 
-			if (dx_map_replace(victim, s, e - s) == 0)
+			if (dx_map_replace(victim, s, e - s) == 0) {
 				victim->win[vw] = DX_WIN_NONE;
+				dx_map_vmas_set(victim, vw, 0);
+			}
 		}
 		dx_iunlock(victim->ip, DX_MMAPLOCK_EXCL);
+		spare_fill(victim->prot);
 		dx_mapping_put(victim);
 	}
+}
+
+void
+dx_map_vmas_set(struct dx_mapping *m, uint64_t w, uint32_t n)
+{
+	int64_t delta = (int64_t)n - (int64_t)m->vmas[w];
+
+	m->vmas[w] = n;
+	if (delta != 0)
+		__atomic_add_fetch(&mt.vmas, (uint64_t)delta, __ATOMIC_RELAXED);
+}
+
+void
+dx_map_vmas_trim(void)
+{
+	for (int i = 0; i < 64 &&
+	     __atomic_load_n(&mt.vmas, __ATOMIC_RELAXED) > mt.vma_budget; i++)
+		dx_map_reclaim(8);
 }
 
 /* Mappings with pages marked SIGBUS for want of space (fault.c). */
@@ -663,6 +764,7 @@ daxfile_mmap(void *addr, size_t length, int prot, int flags,
 	dx_ilock(ip, DX_MMAPLOCK_EXCL);
 	mapping_link(m);
 	dx_iunlock(ip, DX_MMAPLOCK_EXCL);
+	spare_fill(prot);
 	return r;
 }
 
@@ -680,6 +782,7 @@ mapping_part(struct dx_mapping *m, uintptr_t a, size_t len)
 	for (uint64_t w = 0; w < p->nwin; w++) {
 		p->win[w] = m->win[p->win0 + w - m->win0];
 		p->stamp[w] = m->stamp[p->win0 + w - m->win0];
+		dx_map_vmas_set(p, w, m->vmas[p->win0 + w - m->win0]);
 	}
 	return p;
 }

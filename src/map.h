@@ -42,6 +42,7 @@ struct dx_mapping {
 	uint64_t nwin;
 	uint8_t *win;			/* window states: under the mmaplock */
 	uint64_t *stamp;		/* when each window was installed */
+	uint32_t *vmas;			/* VMAs each window's install made */
 	/* pages marked SIGBUS because a store found no space (fault.c) */
 	uint64_t *nospace;
 	unsigned nnospace, capnospace;
@@ -115,6 +116,20 @@ void dx_map_retry_done(void);
  * an access right after the call retries, as on the kernel.
  */
 void dx_map_retry_wait(void);
+
+/*
+ * dx_map_vmas_set -- window 'w' (index in 'm') now holds 'n' VMAs of its
+ * own; the process-wide count follows (caller holds the mmaplock).
+ */
+void dx_map_vmas_set(struct dx_mapping *m, uint64_t w, uint32_t n);
+
+/*
+ * dx_map_vmas_trim -- if installed windows hold more VMAs than the budget
+ * under vm.max_map_count, unmap the oldest until they do not (no lock
+ * held): installs never run into the kernel's limit, where not even a
+ * window could be taken back.
+ */
+void dx_map_vmas_trim(void);
 
 /* dx_map_stamp -- a new install time stamp (for reclaiming the oldest). */
 uint64_t dx_map_stamp(void);

@@ -2057,3 +2057,35 @@ Test(mmap, pread_into_a_mapping_of_the_same_file_works_into_holes_and_into_data)
 	TEST_OK(daxfile_close(f));
 	test_pool_destroy(&tp);
 }
+
+/*
+ * A file of 81,920 one-block extents, mapped whole and read page by page
+ * twice: one VMA per extent is more than vm.max_map_count allows, so the
+ * library must give back old windows as it goes, and every byte must still
+ * be right.
+ */
+Test(mmap, a_maximally_fragmented_file_does_not_exhaust_vm_max_map_count,
+	.timeout = 120)
+{
+	const long nb = 81920;
+	struct test_pool tp;
+	daxfile_file *f;
+	unsigned char blk[PG], *m;
+	long bad = 0;
+
+	test_pool_create(&tp, "mmap", 512 * MIB);
+	f = xopen(tp.pool, "/frag", O_RDWR | O_CREAT);
+	/* backwards, so that no two neighbouring blocks are contiguous */
+	for (long i = nb - 1; i >= 0; i--) {
+		memset(blk, (int)(i & 0xff), sizeof(blk));
+		cr_assert_eq(daxfile_pwrite(f, blk, PG, (off_t)(i * PG)), (ssize_t)PG);
+	}
+	m = xmap((size_t)nb * PG, PROT_READ, MAP_SHARED, f, 0);
+	for (int pass = 0; pass < 2; pass++)
+		for (long i = 0; i < nb; i++)
+			bad += m[i * PG] != (unsigned char)(i & 0xff);
+	cr_assert_eq(bad, 0, "%ld pages read wrong", bad);
+	xunmap(m, (size_t)nb * PG);
+	TEST_OK(daxfile_close(f));
+	test_pool_destroy(&tp);
+}
