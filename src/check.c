@@ -81,7 +81,8 @@ ck_find(struct ck *ck, uint64_t ino)
  * ck_list_objects -- the offsets of every inode object, from libpmemobj's
  * own object list, read in a child process: a damaged heap can make that
  * iteration loop or crash inside libpmemobj, which must not take the
- * caller with it.  Returns the count, or -1 if the list cannot be read.
+ * caller with it.  Returns the count; -1 if the list cannot be read (the
+ * heap is damaged); -2 with errno if the child could not run at all.
  */
 static int64_t
 ck_list_objects(struct ck *ck, uint64_t **out)
@@ -91,14 +92,17 @@ ck_list_objects(struct ck *ck, uint64_t **out)
 	int pfd[2], status;
 	pid_t pid;
 
-	if (pipe(pfd) != 0)
-		return dx_err_keep("cannot list the heap's objects");
+	if (pipe(pfd) != 0) {
+		dx_err_keep("cannot list the heap's objects");
+		return -2;
+	}
 	fflush(ck->report);
 	pid = fork();
 	if (pid < 0) {
 		close(pfd[0]);
 		close(pfd[1]);
-		return dx_err_keep("cannot list the heap's objects");
+		dx_err_keep("cannot list the heap's objects");
+		return -2;
 	}
 	if (pid == 0) {
 		close(pfd[0]);
@@ -121,19 +125,27 @@ ck_list_objects(struct ck *ck, uint64_t **out)
 			break;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 1024;
-			offs = dx_realloc(ck->pool->arena, offs, cap * sizeof(*offs));
-			if (offs == NULL) {
+			uint64_t *o = dx_realloc(ck->pool->arena, offs,
+				cap * sizeof(*offs));
+
+			if (o == NULL) {
 				kill(pid, SIGKILL);
-				break;
+				waitpid(pid, &status, 0);
+				close(pfd[0]);
+				dx_free(ck->pool->arena, offs);
+				dx_err(ENOMEM, "cannot list the heap's objects");
+				return -2;
 			}
+			offs = o;
 		}
 		offs[n++] = off;
 	}
 	close(pfd[0]);
-	waitpid(pid, &status, 0);
 	*out = offs;
-	if (offs == NULL && n > 0)
-		return -1;
+	if (waitpid(pid, &status, 0) != pid) {
+		dx_err_keep("cannot wait for the heap listing");
+		return -2;
+	}
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? (int64_t)n : -1;
 }
 
@@ -144,6 +156,8 @@ ck_inodes(struct ck *ck)
 	uint64_t *offs = NULL, cap = 1024;
 	int64_t n = ck_list_objects(ck, &offs);
 
+	if (n == -2)
+		return -1;
 	if (n < 0) {
 		ck_problem(ck, "libpmemobj cannot list the heap's objects: its heap is damaged");
 		n = 0;

@@ -627,6 +627,9 @@ data_write(daxfile_file *file, const struct iovec *iov, int iovcnt,
 		*pos = off + (uint64_t)ret;
 out:
 	dx_iunlock(ip, DX_IOLOCK_EXCL);
+	/* a write may have taken back other files' preallocation */
+	if (pos == NULL)
+		dx_map_retry_wait();
 	return ret;
 }
 
@@ -667,6 +670,7 @@ daxfile_write(daxfile_file *file, const void *buf, size_t count)
 	else
 		ret = data_write(file, &v, 1, (int64_t)file->pos, &file->pos);
 	dx_mutex_unlock(&file->pos_lock);
+	dx_map_retry_wait();
 	return ret;
 }
 

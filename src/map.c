@@ -871,6 +871,7 @@ daxfile_munmap(void *addr, size_t length)
 		return dx_err(EINVAL, "range wraps around");
 	pthread_once(&mt.once, map_init);
 	unmap_range((uintptr_t)addr, DX_ALIGN_UP(length, 4096));
+	dx_map_retry_wait();
 	return 0;
 }
 
