@@ -7,6 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <libpmem.h>
 #include <stdarg.h>
 #include <string.h>
@@ -210,6 +213,59 @@ pmemobj_cause(void)
 	return buf;
 }
 
+#define PROBE_TIMEOUT_MS 60000
+
+/*
+ * pmemobj_probe -- open the pool with libpmemobj in a child process first:
+ * libpmemobj 1.12 itself can crash or loop on a pool whose own metadata
+ * (heap headers, lanes) is damaged, and that must not take the caller
+ * down.  0 if the child came back (opened or refused); -1 with EINVAL if
+ * it crashed or hung.  The real open follows in the caller's process.
+ */
+static int
+pmemobj_probe(const char *path)
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return 0; /* no child: open as usual */
+	if (pid == 0) {
+		PMEMobjpool *pop;
+
+		/* never outlive the caller: it holds the pool's lock next */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGBUS, SIG_DFL);
+		signal(SIGABRT, SIG_DFL);
+		pop = pmemobj_open(path, DX_LAYOUT_NAME);
+		if (pop != NULL)
+			pmemobj_close(pop);
+		_exit(0);
+	}
+	for (int ms = 0; ms < PROBE_TIMEOUT_MS; ms++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (r < 0)
+			return 0; /* the caller reaps children itself */
+		usleep(1000);
+	}
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return dx_err(EINVAL, "'%s': libpmemobj hangs opening it: its metadata is damaged",
+			path);
+	}
+	if (WIFSIGNALED(status))
+		return dx_err(EINVAL, "'%s': libpmemobj crashes opening it (signal %d): its metadata is damaged",
+			path, WTERMSIG(status));
+	return 0;
+}
+
 /* pool_open_pmemobj -- pmemobj_open, with errno turned into our causes. */
 static PMEMobjpool *
 pool_open_pmemobj(const char *path, uint64_t *size)
@@ -230,6 +286,8 @@ pool_open_pmemobj(const char *path, uint64_t *size)
 			path, (long)st.st_size);
 		return NULL;
 	}
+	if (pmemobj_probe(path) != 0)
+		return NULL;
 	pop = pmemobj_open(path, DX_LAYOUT_NAME);
 	if (pop == NULL) {
 		int err = errno;
