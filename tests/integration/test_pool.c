@@ -18,11 +18,13 @@
 #define _GNU_SOURCE	/* memmem, open_memstream */
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daxfile.h"
@@ -741,5 +743,52 @@ Test(pool, statvfs_counts_blocks_exactly)
 		"after unlink: %lu free, expected %lu",
 		(unsigned long)sv.f_bfree, (unsigned long)fresh.f_bfree);
 	free(buf);
+	test_pool_destroy(&tp);
+}
+
+/*
+ * A process dies with an unlinked file still open: the file is an orphan
+ * in the pool, which the check accounts for, and the next open reclaims
+ * its inode and blocks.
+ */
+Test(pool, an_orphan_left_by_a_crash_is_reclaimed_at_the_next_open)
+{
+	struct test_pool tp;
+	struct statvfs before, after;
+	int status;
+	pid_t pid;
+
+	test_pool_create(&tp, "pool", TEST_POOL_SIZE);
+	TEST_OK(daxfile_statvfs(tp.pool, &before));
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		static char buf[1 << 20];
+		daxfile_pool *p = daxfile_pool_open(tp.path);
+		daxfile_file *f;
+
+		if (p == NULL)
+			_exit(2);
+		f = daxfile_open(p, "/doomed", O_CREAT | O_RDWR, 0644);
+		memset(buf, 0x5a, sizeof(buf));
+		if (f == NULL || daxfile_pwrite(f, buf, sizeof(buf), 0) !=
+		    (ssize_t)sizeof(buf) || daxfile_unlink(p, "/doomed") != 0)
+			_exit(3);
+		raise(SIGKILL); /* with the file open and unlinked */
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		"the child failed before its crash (status %#x)", status);
+	/* the orphan holds its blocks, and the pool is consistent */
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
+	tp.pool = daxfile_pool_open(tp.path);
+	cr_assert_not_null(tp.pool, "reopen: %s", daxfile_errormsg());
+	TEST_OK(daxfile_statvfs(tp.pool, &after));
+	cr_assert_eq(after.f_bfree, before.f_bfree,
+		"the orphan's blocks were not reclaimed (%lu free, %lu before)",
+		(unsigned long)after.f_bfree, (unsigned long)before.f_bfree);
+	cr_assert_eq(after.f_ffree, before.f_ffree);
 	test_pool_destroy(&tp);
 }
