@@ -1,22 +1,21 @@
 /*
- * crash.c -- crash injection at persistence points (debug builds only).
+ * crash.c -- crash injection at persistence points (crash.h).
  */
 #include "config.h"
-
-#ifdef DX_DEBUG
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "crash.h"
 
-static pthread_once_t crash_once = PTHREAD_ONCE_INIT;
-static atomic_bool crash_read;	/* the environment was read */
+/* Armed when the environment asks, or to re-read it in a forked child. */
+bool dx_crash_armed;
+
+static bool crash_stale;	/* a forked child: read the environment again */
 static long crash_at;		/* 0: never */
 static const char *crash_count_file;
 static atomic_long crash_points;
@@ -35,32 +34,44 @@ crash_count_write(void)
 	fclose(f);
 }
 
-/* crash_fork_child -- a child counts its own points, from its environment. */
+static void
+crash_read_env(void)
+{
+	const char *at = getenv("DAXFILE_CRASH_AT");
+
+	crash_at = at ? strtol(at, NULL, 10) : 0;
+	crash_count_file = getenv("DAXFILE_CRASH_COUNT");
+	crash_stale = false;
+	__atomic_store_n(&dx_crash_armed, crash_at > 0 || crash_count_file,
+		__ATOMIC_RELAXED);
+}
+
+/* crash_fork_child -- the child counts its own points, from its own env. */
 static void
 crash_fork_child(void)
 {
 	atomic_store(&crash_points, 0);
-	atomic_store(&crash_read, false);
+	crash_stale = true;
+	__atomic_store_n(&dx_crash_armed, true, __ATOMIC_RELAXED);
 }
 
-static void
-crash_init(void)
+__attribute__((constructor)) static void
+crash_load(void)
 {
+	crash_read_env();
 	atexit(crash_count_write);
 	pthread_atfork(NULL, NULL, crash_fork_child);
 }
 
 void
-dx_crash_point(const char *what)
+dx_crash_point_(const char *what)
 {
 	long n;
 
-	pthread_once(&crash_once, crash_init);
-	if (!atomic_exchange(&crash_read, true)) {
-		const char *at = getenv("DAXFILE_CRASH_AT");
-
-		crash_at = at ? strtol(at, NULL, 10) : 0;
-		crash_count_file = getenv("DAXFILE_CRASH_COUNT");
+	if (crash_stale) {
+		crash_read_env();
+		if (!dx_crash_armed)
+			return;
 	}
 	n = atomic_fetch_add(&crash_points, 1) + 1;
 	if (crash_at != 0 && n == crash_at) {
@@ -70,5 +81,3 @@ dx_crash_point(const char *what)
 		raise(SIGKILL);
 	}
 }
-
-#endif /* DX_DEBUG */
