@@ -29,59 +29,12 @@
 #include <time.h>
 
 #include "testpool.h"
+#include "testutil.h"
 
 #define BLK 4096
 
 /* --- shared helpers -------------------------------------------------------- */
 
-/* The first failure of any worker; the others see it and stop. */
-struct failure {
-	pthread_mutex_t lock;
-	int failed;
-	char msg[1024];
-};
-
-static struct failure failure = {PTHREAD_MUTEX_INITIALIZER, 0, ""};
-
-static bool
-failed(void)
-{
-	return __atomic_load_n(&failure.failed, __ATOMIC_ACQUIRE) != 0;
-}
-
-/* thread_fail -- record a failure (with errno and the library's cause). */
-static void
-thread_fail(const char *fmt, ...)
-{
-	int err = errno;
-	char what[600];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	pthread_mutex_lock(&failure.lock);
-	if (!failure.failed) {
-		snprintf(failure.msg, sizeof(failure.msg), "%s: errno %d (%s), %s",
-			what, err, strerror(err), daxfile_errormsg());
-		__atomic_store_n(&failure.failed, 1, __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&failure.lock);
-}
-
-static void
-assert_no_failure(void)
-{
-	cr_assert(!failed(), "%s", failure.msg);
-}
-
-static uint64_t
-mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 static uint64_t
 rnd(uint64_t *state)

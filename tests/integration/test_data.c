@@ -20,6 +20,7 @@
 
 #include "daxfile.h"
 #include "testpool.h"
+#include "testutil.h"
 
 #define KIB ((uint64_t)1024)
 #define MIB ((uint64_t)1024 * 1024)
@@ -27,45 +28,6 @@
 #define MAX_FILE_SIZE ((uint64_t)1 << 53)
 
 /* --- helpers -------------------------------------------------------------- */
-
-/* pat -- the byte a patterned file holds at 'pos' (depends on the seed). */
-static unsigned char
-pat(uint64_t pos, unsigned seed)
-{
-	uint64_t x = (pos + 1) * 0x9E3779B97F4A7C15ULL +
-		(uint64_t)seed * 0xBF58476D1CE4E5B9ULL;
-
-	x ^= x >> 31;
-	x *= 0x94D049BB133111EBULL;
-	x ^= x >> 29;
-	return (unsigned char)x;
-}
-
-static void
-fill(unsigned char *buf, size_t n, uint64_t pos, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		buf[i] = pat(pos + i, seed);
-}
-
-static unsigned char *
-xmalloc(size_t n)
-{
-	unsigned char *p = malloc(n ? n : 1);
-
-	cr_assert_not_null(p, "malloc(%zu)", n);
-	return p;
-}
-
-static daxfile_file *
-xopen(daxfile_pool *pool, const char *path, int flags)
-{
-	daxfile_file *f = daxfile_open(pool, path, flags, 0644);
-
-	cr_assert_not_null(f, "daxfile_open(%s, %#x): %s (%s)", path, flags,
-		strerror(errno), daxfile_errormsg());
-	return f;
-}
 
 /* pwrite_pat -- write 'n' patterned bytes at 'off', all of them. */
 static void

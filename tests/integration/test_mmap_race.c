@@ -49,6 +49,7 @@
 
 #include "daxfile.h"
 #include "testpool.h"
+#include "testutil.h"
 
 #define PG ((uint64_t)4096)
 #define KIB ((uint64_t)1024)
@@ -57,52 +58,6 @@
 
 /* --- shared helpers ------------------------------------------------------- */
 
-/* The first failure of any thread; the others see it and stop. */
-static struct {
-	pthread_mutex_t lock;
-	int failed;
-	char msg[1024];
-} failure = {PTHREAD_MUTEX_INITIALIZER, 0, ""};
-
-static bool
-failed(void)
-{
-	return __atomic_load_n(&failure.failed, __ATOMIC_ACQUIRE) != 0;
-}
-
-/* thread_fail -- record a failure (with errno and the library's cause). */
-static void
-thread_fail(const char *fmt, ...)
-{
-	int err = errno;
-	char what[700];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	pthread_mutex_lock(&failure.lock);
-	if (!failure.failed) {
-		snprintf(failure.msg, sizeof(failure.msg), "%s: errno %d (%s), %s",
-			what, err, strerror(err), daxfile_errormsg());
-		__atomic_store_n(&failure.failed, 1, __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&failure.lock);
-}
-
-static void
-assert_no_failure(void)
-{
-	cr_assert(!failed(), "%s", failure.msg);
-}
-
-static uint64_t
-mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 static double
 now(void)
@@ -129,16 +84,6 @@ static uint64_t
 get(const uint64_t *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
-
-static daxfile_file *
-xopen(daxfile_pool *pool, const char *path, int flags)
-{
-	daxfile_file *f = daxfile_open(pool, path, flags, 0644);
-
-	cr_assert_not_null(f, "open %s: %s (%s)", path, strerror(errno),
-		daxfile_errormsg());
-	return f;
 }
 
 /*

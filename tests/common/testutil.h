@@ -1,0 +1,102 @@
+/*
+ * testutil.h -- helpers several test files share: the first failure of any
+ * worker thread (reported by the main thread), patterned file bytes, and
+ * calls that must succeed.
+ */
+#ifndef DX_TESTUTIL_H
+#define DX_TESTUTIL_H 1
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "testpool.h"
+
+/* The first failure of any worker; the others see it and stop. */
+static struct {
+	pthread_mutex_t lock;
+	int failed;
+	char msg[1024];
+} failure = {PTHREAD_MUTEX_INITIALIZER, 0, ""};
+
+static inline bool
+failed(void)
+{
+	return __atomic_load_n(&failure.failed, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* thread_fail -- record a failure (with errno and the library's cause). */
+static inline void __attribute__((format(printf, 1, 2)))
+thread_fail(const char *fmt, ...)
+{
+	int err = errno;
+	char what[700];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&failure.lock);
+	if (!failure.failed) {
+		snprintf(failure.msg, sizeof(failure.msg), "%s: errno %d (%s), %s",
+			what, err, strerror(err), daxfile_errormsg());
+		__atomic_store_n(&failure.failed, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&failure.lock);
+}
+
+static inline void
+assert_no_failure(void)
+{
+	cr_assert(!failed(), "%s", failure.msg);
+}
+
+static inline uint64_t
+mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* pat -- the byte a patterned file holds at 'pos' (depends on the seed). */
+static inline unsigned char
+pat(uint64_t pos, unsigned seed)
+{
+	uint64_t x = (pos + 1) * 0x9E3779B97F4A7C15ULL +
+		(uint64_t)seed * 0xBF58476D1CE4E5B9ULL;
+
+	x ^= x >> 31;
+	x *= 0x94D049BB133111EBULL;
+	x ^= x >> 29;
+	return (unsigned char)x;
+}
+
+static inline void
+fill(unsigned char *buf, size_t n, uint64_t pos, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = pat(pos + i, seed);
+}
+
+static inline unsigned char *
+xmalloc(size_t n)
+{
+	unsigned char *p = malloc(n ? n : 1);
+
+	cr_assert_not_null(p, "malloc(%zu)", n);
+	return p;
+}
+
+static inline daxfile_file *
+xopen(daxfile_pool *pool, const char *path, int flags)
+{
+	daxfile_file *f = daxfile_open(pool, path, flags, 0644);
+
+	cr_assert_not_null(f, "daxfile_open(%s, %#x): %s (%s)", path, flags,
+		strerror(errno), daxfile_errormsg());
+	return f;
+}
+
+#endif /* DX_TESTUTIL_H */
