@@ -60,7 +60,9 @@
 		"set the size of a file")				\
 	X(fallocate, "fallocate",					\
 		"[-n] [-p|-z|-c|-i] [-o OFFSET] -l LENGTH PATH",	\
-		"allocate, punch, zero, collapse or insert a range")
+		"allocate, punch, zero, collapse or insert a range")	\
+	X(map_demo, "map-demo", "[PATH]",				\
+		"map a file and show direct access and a live punch")
 
 struct cli;
 

@@ -26,6 +26,7 @@ run cat /docs/config/os-release
 run truncate /docs/config/services 1000
 run fallocate -o 0 -l 8M /docs/big
 run ls -l /docs /docs/config
+run map-demo /docs/mapped
 run info
 run check
 echo "pool left at $POOL"
