@@ -266,16 +266,6 @@ dx_lockdep_assert_held_excl(const void *lock)
 }
 
 void
-dx_lockdep_assert_not_held(const void *lock)
-{
-	if (ld_find(lock) != NULL) {
-		fprintf(stderr, "libdaxfile lockdep: lock %p held\n", lock);
-		ld_dump_held();
-		abort();
-	}
-}
-
-void
 dx_lockdep_assert_lockless(void)
 {
 	if (ld_depth != 0) {

@@ -103,16 +103,13 @@ void dx_rwlock_unlock(struct dx_rwlock *l);
 #ifdef DX_LOCKDEP
 void dx_lockdep_assert_held(const void *lock);
 void dx_lockdep_assert_held_excl(const void *lock);
-void dx_lockdep_assert_not_held(const void *lock);
 void dx_lockdep_assert_lockless(void);
 #define dx_assert_held(l) dx_lockdep_assert_held(l)
 #define dx_assert_held_excl(l) dx_lockdep_assert_held_excl(l)
-#define dx_assert_not_held(l) dx_lockdep_assert_not_held(l)
 #define dx_assert_lockless() dx_lockdep_assert_lockless()
 #else
 #define dx_assert_held(l) ((void)(l))
 #define dx_assert_held_excl(l) ((void)(l))
-#define dx_assert_not_held(l) ((void)(l))
 #define dx_assert_lockless() ((void)0)
 #endif
 

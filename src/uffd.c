@@ -149,12 +149,6 @@ uffd_create(void)
 }
 
 bool
-dx_uffd_kernel_faults(void)
-{
-	return uf.kernel_faults;
-}
-
-bool
 dx_uffd_has_poison(void)
 {
 	return uf.poison;

@@ -21,9 +21,6 @@ struct dx_mapping;
 /* dx_uffd_start -- open the descriptor and start the threads (once). */
 int dx_uffd_start(void);
 
-/* dx_uffd_kernel_faults -- are faults taken by the kernel itself served? */
-bool dx_uffd_kernel_faults(void);
-
 /* dx_uffd_has_poison -- does the kernel have UFFDIO_POISON? */
 bool dx_uffd_has_poison(void);
 
