@@ -2089,3 +2089,41 @@ Test(mmap, a_maximally_fragmented_file_does_not_exhaust_vm_max_map_count,
 	TEST_OK(daxfile_close(f));
 	test_pool_destroy(&tp);
 }
+
+/*
+ * Where the process may only have a user-mode-only userfaultfd, a system
+ * call that reads a never-touched mapped page fails with EFAULT; once the
+ * page was touched from user mode it works (libdaxfile(3), MAPPINGS).
+ * DAXFILE_UFFD_USER_MODE_ONLY gives that descriptor to a root process.
+ */
+Test(mmap, kernel_mode_access_without_kernel_faults_fails_until_touched)
+{
+	struct test_pool tp;
+	daxfile_file *f;
+	unsigned char *m, buf[PG];
+	volatile unsigned char c;
+	int pfd[2];
+
+	/* each test runs in a process of its own: no fault service yet */
+	setenv("DAXFILE_UFFD_USER_MODE_ONLY", "1", 1);
+	test_pool_create(&tp, "mmap", TEST_POOL_SIZE);
+	f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	memset(buf, 0x42, sizeof(buf));
+	cr_assert_eq(daxfile_pwrite(f, buf, PG, 0), (ssize_t)PG);
+	m = xmap(PG, PROT_READ, MAP_SHARED, f, 0);
+	cr_assert_eq(pipe(pfd), 0);
+	errno = 0;
+	cr_assert_eq(write(pfd[1], m, PG), -1, "a write(2) from an untouched page");
+	cr_assert_eq(errno, EFAULT);
+	c = m[0];
+	cr_assert_eq(c, 0x42);
+	cr_assert_eq(write(pfd[1], m, PG), (ssize_t)PG);
+	cr_assert_eq(read(pfd[0], buf, PG), (ssize_t)PG);
+	cr_assert_eq(buf[PG - 1], 0x42);
+	close(pfd[0]);
+	close(pfd[1]);
+	xunmap(m, PG);
+	TEST_OK(daxfile_close(f));
+	unsetenv("DAXFILE_UFFD_USER_MODE_ONLY");
+	test_pool_destroy(&tp);
+}
