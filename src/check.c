@@ -12,21 +12,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "daxfile.h"
 #include "dir.h"
 #include "mem.h"
 #include "out.h"
 #include "pool.h"
-
-#define CK_LIST_TIMEOUT_MS 2000	/* without progress */
+#include "probe.h"
 
 /* What the checker learns of one inode. */
 struct ck_inode {
@@ -78,104 +73,54 @@ ck_find(struct ck *ck, uint64_t ino)
 }
 
 /*
- * ck_list_objects -- the offsets of every inode object, from libpmemobj's
- * own object list, read in a child process: a damaged heap can make that
- * iteration loop or crash inside libpmemobj, which must not take the
- * caller with it.  Returns the count; -1 if the list cannot be read (the
- * heap is damaged); -2 with errno if the child could not run at all.
+ * ck_list_here -- the offsets of every inode object from libpmemobj's own
+ * object list, read in this process (when daxfile-probe cannot run).
  */
 static int64_t
-ck_list_objects(struct ck *ck, uint64_t **out)
+ck_list_here(struct ck *ck, uint64_t **out)
 {
 	PMEMobjpool *pop = ck->pool->pop;
-	uint64_t *offs = NULL, cap = 0, n = 0;
-	int pfd[2], status;
-	pid_t pid;
+	uint64_t *offs = NULL;
+	size_t n = 0, cap = 0;
 
-	if (pipe(pfd) != 0) {
-		dx_err_keep("cannot list the heap's objects");
-		return -2;
-	}
-	fflush(ck->report);
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		dx_err_keep("cannot list the heap's objects");
-		return -2;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, DX_TYPE_INODE);
-		    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o))
-			if (write(pfd[1], &o.off, sizeof(o.off)) != sizeof(o.off))
-				_exit(1);
-		_exit(0);
-	}
-	close(pfd[1]);
-	for (;;) {
-		struct pollfd p = {pfd[0], POLLIN, 0};
-		uint64_t off;
-
-		if (poll(&p, 1, CK_LIST_TIMEOUT_MS) <= 0) {
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (read(pfd[0], &off, sizeof(off)) != sizeof(off))
-			break;
+	for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, DX_TYPE_INODE);
+	    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o)) {
 		if (n == cap) {
-			cap = cap ? 2 * cap : 1024;
-			uint64_t *o = dx_realloc(ck->pool->arena, offs,
-				cap * sizeof(*offs));
+			uint64_t *p;
 
-			if (o == NULL) {
-				kill(pid, SIGKILL);
-				waitpid(pid, &status, 0);
-				close(pfd[0]);
-				dx_free(ck->pool->arena, offs);
-				dx_err(ENOMEM, "cannot list the heap's objects");
-				return -2;
+			cap = cap ? 2 * cap : 1024;
+			p = dx_realloc(DX_ARENA_GLOBAL, offs, cap * sizeof(*p));
+			if (p == NULL) {
+				dx_free(DX_ARENA_GLOBAL, offs);
+				return dx_err(ENOMEM, "cannot list the heap's objects");
 			}
-			offs = o;
+			offs = p;
 		}
-		offs[n++] = off;
+		offs[n++] = o.off;
 	}
-	close(pfd[0]);
 	*out = offs;
-	if (waitpid(pid, &status, 0) != pid) {
-		dx_err_keep("cannot wait for the heap listing");
-		return -2;
-	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? (int64_t)n : -1;
+	return (int64_t)n;
 }
 
-/* ck_inodes -- the table of every inode object in the heap. */
+/* ck_inodes -- the table of the inode objects at offs[0..n). */
 static int
-ck_inodes(struct ck *ck)
+ck_inodes(struct ck *ck, const uint64_t *offs, size_t n)
 {
-	uint64_t *offs = NULL, cap = 1024;
-	int64_t n = ck_list_objects(ck, &offs);
+	uint64_t cap = 1024;
 
-	if (n == -2)
-		return -1;
-	if (n < 0) {
-		ck_problem(ck, "libpmemobj cannot list the heap's objects: its heap is damaged");
-		n = 0;
-	}
-	while (cap < (uint64_t)n * 2)
+	while (cap < n * 2)
 		cap *= 2;
 	ck->tab = dx_zalloc(ck->pool->arena, cap * sizeof(*ck->tab));
 	if (ck->tab == NULL)
 		return dx_err(ENOMEM, "cannot allocate the checker's inode table");
 	ck->mask = cap - 1;
-	for (int64_t k = 0; k < n; k++) {
+	for (size_t k = 0; k < n; k++) {
 		uint64_t i = ((offs[k] >> 4) * 0x9e3779b97f4a7c15ULL) & ck->mask;
 
 		while (ck->tab[i].ino != 0)
 			i = (i + 1) & ck->mask;
 		ck->tab[i].ino = offs[k];
 	}
-	dx_free(ck->pool->arena, offs);
 	return 0;
 }
 
@@ -512,19 +457,42 @@ DX_EXPORT int
 daxfile_pool_check(const char *path, FILE *report)
 {
 	struct ck ck = {.report = report};
-	uint64_t used = 0, total = 0;
-	int ret = -1;
+	uint64_t used = 0, total = 0, *offs = NULL;
+	size_t n = 0;
+	int64_t here;
+	int probe, ret = -1;
 
 	dx_err_begin();
-	ck.pool = dx_pool_attach(path);
+	if (path == NULL)
+		return dx_err(EFAULT, "path is NULL");
+	/*
+	 * libpmemobj's object list is read by daxfile-probe, in a process of
+	 * its own: on a damaged heap that iteration (even the open) can loop
+	 * or crash inside libpmemobj, which must not take the caller with it.
+	 */
+	probe = dx_probe_run(path, &offs, &n, DX_ARENA_GLOBAL);
+	if (probe == DX_PROBE_CRASHED || probe == DX_PROBE_HUNG) {
+		ck_problem(&ck, "libpmemobj %s on the pool: its own metadata is damaged",
+			probe == DX_PROBE_CRASHED ? "crashes" : "hangs");
+		dx_free(DX_ARENA_GLOBAL, offs);
+		return 1;
+	}
+	ck.pool = dx_pool_attach(path, false);
 	if (ck.pool == NULL)
-		return -1;
+		goto out_free;
 	if (dx_super_check(ck.pool) != 0) {
 		ck_problem(&ck, "superblock: %s", daxfile_errormsg());
 		ret = 1;
 		goto out;
 	}
-	if (ck_inodes(&ck) != 0 || ck_ags(&ck) != 0)
+	if (probe != DX_PROBE_OPENED) {
+		/* no helper, or it found the pool locked: read the list here */
+		here = ck_list_here(&ck, &offs);
+		if (here < 0)
+			goto out;
+		n = (size_t)here;
+	}
+	if (ck_inodes(&ck, offs, n) != 0 || ck_ags(&ck) != 0)
 		goto out;
 	ck_orphans(&ck);
 	if (ck_tree(&ck) != 0)
@@ -538,5 +506,7 @@ daxfile_pool_check(const char *path, FILE *report)
 	ret = ck.problems ? 1 : 0;
 out:
 	dx_pool_detach(ck.pool);
+out_free:
+	dx_free(DX_ARENA_GLOBAL, offs);
 	return ret;
 }

@@ -7,9 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <libpmem.h>
 #include <stdarg.h>
 #include <string.h>
@@ -20,6 +17,7 @@
 #include "mkfs.h"
 #include "out.h"
 #include "pool.h"
+#include "probe.h"
 
 static struct dx_handle_cache pool_cache =
 	DX_HANDLE_CACHE_INIT(struct daxfile_pool);
@@ -213,62 +211,31 @@ pmemobj_cause(void)
 	return buf;
 }
 
-#define PROBE_TIMEOUT_MS 60000
-
 /*
- * pmemobj_probe -- open the pool with libpmemobj in a child process first:
- * libpmemobj 1.12 itself can crash or loop on a pool whose own metadata
- * (heap headers, lanes) is damaged, and that must not take the caller
- * down.  0 if the child came back (opened or refused); -1 with EINVAL if
- * it crashed or hung.  The real open follows in the caller's process.
+ * pmemobj_probe -- open the pool with libpmemobj in a process of its own
+ * first (daxfile-probe): libpmemobj 1.12 itself can crash or loop on a
+ * pool whose own metadata (heap headers, lanes) is damaged, and that must
+ * not take the caller down.  0 if the probe came back (opened or refused)
+ * or cannot run (not installed: the open goes ahead unprobed); -1 with
+ * EINVAL if it crashed or hung.
  */
 static int
 pmemobj_probe(const char *path)
 {
-	int status = 0;
-	pid_t pid;
+	int ret = dx_probe_run(path, NULL, NULL, DX_ARENA_GLOBAL);
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return 0; /* no child: open as usual */
-	if (pid == 0) {
-		PMEMobjpool *pop;
-
-		/* never outlive the caller: it holds the pool's lock next */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		signal(SIGSEGV, SIG_DFL);
-		signal(SIGBUS, SIG_DFL);
-		signal(SIGABRT, SIG_DFL);
-		pop = pmemobj_open(path, DX_LAYOUT_NAME);
-		if (pop != NULL)
-			pmemobj_close(pop);
-		_exit(0);
-	}
-	for (int ms = 0; ms < PROBE_TIMEOUT_MS; ms++) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			break;
-		if (r < 0)
-			return 0; /* the caller reaps children itself */
-		usleep(1000);
-	}
-	if (waitpid(pid, &status, WNOHANG) == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
+	if (ret == DX_PROBE_CRASHED)
+		return dx_err(EINVAL, "'%s': libpmemobj crashes opening it: its metadata is damaged",
+			path);
+	if (ret == DX_PROBE_HUNG)
 		return dx_err(EINVAL, "'%s': libpmemobj hangs opening it: its metadata is damaged",
 			path);
-	}
-	if (WIFSIGNALED(status))
-		return dx_err(EINVAL, "'%s': libpmemobj crashes opening it (signal %d): its metadata is damaged",
-			path, WTERMSIG(status));
 	return 0;
 }
 
 /* pool_open_pmemobj -- pmemobj_open, with errno turned into our causes. */
 static PMEMobjpool *
-pool_open_pmemobj(const char *path, uint64_t *size)
+pool_open_pmemobj(const char *path, uint64_t *size, bool probe)
 {
 	PMEMobjpool *pop;
 	struct stat st;
@@ -286,7 +253,7 @@ pool_open_pmemobj(const char *path, uint64_t *size)
 			path, (long)st.st_size);
 		return NULL;
 	}
-	if (pmemobj_probe(path) != 0)
+	if (probe && pmemobj_probe(path) != 0)
 		return NULL;
 	pop = pmemobj_open(path, DX_LAYOUT_NAME);
 	if (pop == NULL) {
@@ -307,7 +274,7 @@ pool_open_pmemobj(const char *path, uint64_t *size)
 }
 
 struct daxfile_pool *
-dx_pool_attach(const char *path)
+dx_pool_attach(const char *path, bool probe)
 {
 	struct daxfile_pool *pool;
 	PMEMobjpool *pop;
@@ -319,7 +286,7 @@ dx_pool_attach(const char *path)
 		dx_err(EFAULT, "path is NULL");
 		return NULL;
 	}
-	pop = pool_open_pmemobj(path, &size);
+	pop = pool_open_pmemobj(path, &size, probe);
 	if (pop == NULL)
 		return NULL;
 	pool = pool_new(path);
@@ -359,7 +326,7 @@ dx_pool_detach(struct daxfile_pool *pool)
 DX_EXPORT daxfile_pool *
 daxfile_pool_open(const char *path)
 {
-	struct daxfile_pool *pool = dx_pool_attach(path);
+	struct daxfile_pool *pool = dx_pool_attach(path, true);
 
 	if (pool == NULL)
 		return NULL;

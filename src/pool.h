@@ -88,9 +88,9 @@ dx_block_ptr(const struct daxfile_pool *pool, uint64_t pblk)
 /*
  * dx_pool_attach -- open the pmemobj pool at 'path' into a new handle, with
  * none of the checks or DRAM state of daxfile_pool_open (the checker's
- * way in); dx_pool_detach undoes it.
+ * way in), first in daxfile-probe if 'probe'; dx_pool_detach undoes it.
  */
-struct daxfile_pool *dx_pool_attach(const char *path);
+struct daxfile_pool *dx_pool_attach(const char *path, bool probe);
 void dx_pool_detach(struct daxfile_pool *pool);
 
 /* dx_super_check -- is the superblock ours, of our version, intact? */
