@@ -96,8 +96,10 @@ dx_probe_run(const char *pool, uint64_t **offs, size_t *n, dx_arena arena)
 			return -1;
 	if (!done && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
 		return DX_PROBE_HUNG;
-	if (WIFSIGNALED(status))
-		return DX_PROBE_CRASHED;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
-		DX_PROBE_OPENED : DX_PROBE_REFUSED;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && done)
+		return DX_PROBE_OPENED;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+		return DX_PROBE_REFUSED;
+	/* a signal, or a sanitizer runtime's report and exit */
+	return DX_PROBE_CRASHED;
 }

@@ -4,7 +4,8 @@
  * its inode objects on standard output), so that libpmemobj crashing or
  * looping on a pool whose own metadata is damaged cannot take the caller
  * with it.  Usage: daxfile-probe POOL [--list-inodes]
- * Exit status: 0 opened, 1 refused by libpmemobj, 2 usage.
+ * Exit status: 0 opened, 3 refused by libpmemobj, 2 usage; anything else
+ * (a signal, a sanitizer's report) means libpmemobj crashed.
  */
 #include <libpmemobj.h>
 #include <signal.h>
@@ -26,10 +27,10 @@ main(int argc, char **argv)
 	/* never outlive the caller, which opens the pool next */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
-		return 1;
+		return 3;
 	pop = pmemobj_open(argv[1], DX_LAYOUT_NAME);
 	if (pop == NULL)
-		return 1;
+		return 3;
 	for (PMEMoid o = list ? POBJ_FIRST_TYPE_NUM(pop, DX_TYPE_INODE) :
 	    OID_NULL; !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o))
 		if (fwrite(&o.off, sizeof(o.off), 1, stdout) != 1)
