@@ -222,17 +222,6 @@ dx_icache_writers(struct daxfile_pool *pool, struct dx_inode **out,
 	return n;
 }
 
-bool
-dx_iref_sole(struct dx_inode *ip)
-{
-	bool sole;
-
-	dx_mutex_lock(&ip->pool->icache.lock);
-	sole = ip->refcnt == 1;
-	dx_mutex_unlock(&ip->pool->icache.lock);
-	return sole;
-}
-
 /* orphan_remove -- unlink 'di' from the orphan list in 'tx'. */
 static void
 orphan_remove(struct dx_tx *tx, struct dx_dinode *di)
@@ -327,12 +316,16 @@ dx_iput(struct dx_inode *ip)
 		dx_mutex_unlock(&ic->lock);
 		return;
 	}
-	icache_remove(ic, ip);
 	/*
 	 * Decide under the table lock: once it is released, an unlink may
-	 * look the inode up again into a new in-core inode and free it.
+	 * look the inode up again into a new in-core inode and free it.  An
+	 * unhashed inode left the table when its unlinker freed it.
 	 */
-	reclaim = !ip->freed && ip->di->nlink == 0;
+	reclaim = false;
+	if (!ip->unhashed) {
+		icache_remove(ic, ip);
+		reclaim = ip->di->nlink == 0;
+	}
 	dx_mutex_unlock(&ic->lock);
 	/* unreachable now: no path leads to it, nobody holds it */
 	if (reclaim)
@@ -385,19 +378,34 @@ dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what)
 	}
 }
 
+/*
+ * dx_inode_unlinked -- the link count of 'ip' dropped to zero in 'tx' (the
+ * caller holds the parent's DIR lock exclusive and one reference).
+ *
+ * If that reference is the only one, the inode is freed in 'tx' at once, and
+ * it leaves the table first: once 'tx' commits, its offset can come back as
+ * a new inode's number, and that inode's lookups must not find this one.
+ * (Should 'tx' abort, the next lookup, after the caller lets go of the
+ * parent, builds a fresh in-core inode.)  Otherwise it joins the orphan list
+ * and its last reference reclaims it.
+ */
 void
 dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip)
 {
-	if (dx_iref_sole(ip)) {
-		/*
-		 * Only the caller holds it, and the caller's parent lock
-		 * keeps any new lookup away: free it now.
-		 */
-		inode_free_tx(tx, ip);
-		ip->freed = true;
-		return;
+	struct dx_icache *ic = &ip->pool->icache;
+	bool sole;
+
+	dx_mutex_lock(&ic->lock);
+	sole = ip->refcnt == 1;
+	if (sole) {
+		icache_remove(ic, ip);
+		ip->unhashed = true;
 	}
-	orphan_add(tx, ip->di);
+	dx_mutex_unlock(&ic->lock);
+	if (sole)
+		inode_free_tx(tx, ip);
+	else
+		orphan_add(tx, ip->di);
 }
 
 struct count_walk {

@@ -32,7 +32,8 @@ struct dx_inode {
 	struct dx_inode *hnext;		/* icache chain */
 	unsigned refcnt;		/* under the ICACHE lock */
 	bool isdir;
-	bool freed;			/* dinode already freed (unlink) */
+	bool unhashed;			/* out of the table: its dinode is
+					   freed by its unlinker's transaction */
 
 	/*
 	 * A directory's iolock is its DIR lock: it covers its entries and
@@ -99,9 +100,6 @@ void dx_iput(struct dx_inode *ip);
  */
 unsigned dx_icache_writers(struct daxfile_pool *pool, struct dx_inode **out,
 	unsigned max);
-
-/* dx_iref_sole -- is the caller's reference the only one?  (ICACHE lock) */
-bool dx_iref_sole(struct dx_inode *ip);
 
 /*
  * dx_inode_alloc -- a new persistent inode of type 'mode' in 'tx'; its
