@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "bmap.h"
+#include "inode.h"
 #include "mem.h"
 #include "out.h"
 #include "pool.h"
@@ -99,6 +100,70 @@ tree_insert(struct dx_bmap *bm, struct bext *e)
 	dx_rb_link(&e->node, parent, link);
 	dx_rb_insert_color(&e->node, &bm->tree);
 	bm->count++;
+}
+
+/* --- the lookup cache ---------------------------------------------------- */
+
+/* lcache_begin -- make the sequence odd; false if a writer is at it. */
+static bool
+lcache_begin(struct dx_bmap_lcache *c, uint64_t *seq, bool wait)
+{
+	uint64_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
+
+	for (;;) {
+		if (s & 1) {
+			if (!wait)
+				return false;
+			s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (__atomic_compare_exchange_n(&c->seq, &s, s + 1, false,
+		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			break;
+		if (!wait)
+			return false;
+	}
+	*seq = s + 2;
+	return true;
+}
+
+/*
+ * lcache_clear -- empty the cache before the map changes (ilock excl).
+ * Fillers hold the ilock shared, so none is at work; readers retry.
+ */
+static void
+lcache_clear(struct dx_inode *ip)
+{
+	struct dx_bmap_lcache *c = &ip->lcache;
+	uint64_t end;
+
+	lcache_begin(c, &end, true);
+	for (unsigned i = 0; i < DX_BMAP_LCACHE_SLOTS; i++)
+		__atomic_store_n(&c->slot[i].len, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->seq, end, __ATOMIC_RELEASE);
+}
+
+/*
+ * lcache_fill -- remember extent 'e' in the next slot, round robin (ilock
+ * shared).  Another filler at work wins; a lost fill only costs a later
+ * lookup under the lock.  The release stores keep every slot store after
+ * the odd sequence.
+ */
+static void
+lcache_fill(struct dx_inode *ip, const struct bext *e)
+{
+	struct dx_bmap_lcache *c = &ip->lcache;
+	uint64_t end;
+	unsigned i;
+
+	if (!lcache_begin(c, &end, false))
+		return;
+	i = c->hand++ % DX_BMAP_LCACHE_SLOTS;
+	__atomic_store_n(&c->slot[i].lblk, e->lblk, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->slot[i].pblk, e->pblk, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->slot[i].unwritten, e->unwritten, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->slot[i].len, e->len, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->seq, end, __ATOMIC_RELEASE);
 }
 
 static int
@@ -221,6 +286,7 @@ dx_bmap_load(struct dx_inode *ip)
 void
 dx_bmap_destroy(struct dx_inode *ip)
 {
+	lcache_clear(ip);
 	if (ip->bmap != NULL)
 		bmap_free(ip->pool, ip->bmap);
 	ip->bmap = NULL;
@@ -246,6 +312,7 @@ bmap_for_tx(struct dx_tx *tx, struct dx_inode *ip)
 
 	dx_assert_held_excl(&ip->ilock);
 	VERIFY(bm != NULL);
+	lcache_clear(ip);
 	if (bm->tx != tx) {
 		bm->tx = tx;
 		dx_tx_on_end(tx, bmap_tx_end, ip);
@@ -272,6 +339,20 @@ dx_bmap_lookup(const struct dx_inode *ip, uint64_t lblk, uint64_t maxlen,
 	m->len = e != NULL ? DX_MIN(maxlen, e->lblk - lblk) : maxlen;
 	m->pblk = 0;
 	m->unwritten = false;
+}
+
+void
+dx_bmap_lookup_remember(struct dx_inode *ip, uint64_t lblk, uint64_t maxlen,
+	struct dx_map *m)
+{
+	struct bext *e;
+
+	dx_ilock(ip, DX_ILOCK_SHARED);
+	dx_bmap_lookup(ip, lblk, maxlen, m);
+	e = bext_first_after(ip->bmap, lblk);
+	if (e != NULL && e->lblk <= lblk)
+		lcache_fill(ip, e);
+	dx_iunlock(ip, DX_ILOCK_SHARED);
 }
 
 void
@@ -583,6 +664,7 @@ dx_bmap_free_all(struct dx_tx *tx, struct dx_inode *ip)
 	uint64_t limit = pool->size / sizeof(struct dx_extchunk);
 	uint64_t off = ip->di->extents;
 
+	lcache_clear(ip);
 	/* from the records: the DRAM map may never have been loaded */
 	while (off != 0 && !tx->err) {
 		struct dx_extchunk *c = chunk_at(pool, off, ip->ino);

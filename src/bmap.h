@@ -5,6 +5,9 @@
  *
  * Lookups need the inode's ilock (shared); changes need it exclusive and a
  * transaction.  The map is loaded when the file is opened or mapped.
+ *
+ * Reads also keep a few extents they found in a lookup cache that is read
+ * without the ilock (a seqlock): every change to the map empties it first.
  */
 #ifndef DX_BMAP_H
 #define DX_BMAP_H 1
@@ -26,6 +29,21 @@ struct dx_map {
 	bool unwritten;		/* allocated but reads as zeros */
 };
 
+/* Extents in the lookup cache. */
+#define DX_BMAP_LCACHE_SLOTS 8
+
+/* The lookup cache of one inode: lives in the inode, not in the map. */
+struct dx_bmap_lcache {
+	uint64_t seq;		/* odd while a slot is being written */
+	unsigned hand;		/* next slot to fill (under an odd seq) */
+	struct {
+		uint64_t lblk;
+		uint64_t len;		/* 0: empty */
+		uint64_t pblk;
+		uint64_t unwritten;
+	} slot[DX_BMAP_LCACHE_SLOTS];
+};
+
 /* dx_bmap_load -- read the records into DRAM (ilock excl; idempotent). */
 int dx_bmap_load(struct dx_inode *ip);
 /* dx_bmap_destroy -- drop the DRAM cache. */
@@ -37,6 +55,50 @@ void dx_bmap_destroy(struct dx_inode *ip);
  */
 void dx_bmap_lookup(const struct dx_inode *ip, uint64_t lblk, uint64_t maxlen,
 	struct dx_map *m);
+
+/*
+ * dx_bmap_lookup_fast -- dx_bmap_lookup from the lookup cache, without any
+ * lock; false when the cache does not hold 'lblk' (then take the ilock and
+ * call dx_bmap_lookup_remember).  Only for readers that hold the iolock
+ * shared or check its sequence (data.c): they exclude every change but
+ * faults filling holes and writing unwritten extents.  The acquire loads
+ * keep the second read of the sequence after the slots'.
+ */
+static inline bool
+dx_bmap_lookup_fast(const struct dx_bmap_lcache *c, uint64_t lblk,
+	uint64_t maxlen, struct dx_map *m)
+{
+	uint64_t seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+	uint64_t elblk = 0, elen = 0, epblk, euw;
+	unsigned i;
+
+	if (seq & 1)
+		return false;
+	for (i = 0; i < DX_BMAP_LCACHE_SLOTS; i++) {
+		elblk = __atomic_load_n(&c->slot[i].lblk, __ATOMIC_ACQUIRE);
+		elen = __atomic_load_n(&c->slot[i].len, __ATOMIC_ACQUIRE);
+		if (lblk >= elblk && lblk - elblk < elen)
+			break;
+	}
+	if (i == DX_BMAP_LCACHE_SLOTS)
+		return false;
+	epblk = __atomic_load_n(&c->slot[i].pblk, __ATOMIC_ACQUIRE);
+	euw = __atomic_load_n(&c->slot[i].unwritten, __ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) != seq)
+		return false;
+	m->lblk = lblk;
+	m->len = maxlen < elblk + elen - lblk ? maxlen : elblk + elen - lblk;
+	m->pblk = epblk + (lblk - elblk);
+	m->unwritten = euw != 0;
+	return true;
+}
+
+/*
+ * dx_bmap_lookup_remember -- dx_bmap_lookup under the ilock (shared, taken
+ * here), keeping the extent found in the lookup cache.
+ */
+void dx_bmap_lookup_remember(struct dx_inode *ip, uint64_t lblk,
+	uint64_t maxlen, struct dx_map *m);
 
 /* dx_bmap_last -- the last extent (m->len == 0 if the file has none). */
 void dx_bmap_last(const struct dx_inode *ip, struct dx_map *m);

@@ -43,11 +43,3 @@ dx_handle_put(struct dx_handle_cache *c, void *hp)
 	c->free = h;
 	dx_mutex_unlock(&c->lock);
 }
-
-bool
-dx_handle_is(const void *hp, uint64_t magic)
-{
-	const struct dx_handle *h = hp;
-
-	return h != NULL && __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == magic;
-}

@@ -39,6 +39,12 @@ void dx_handle_live(void *h, uint64_t magic);
 /* dx_handle_put -- mark dead and keep for reuse. */
 void dx_handle_put(struct dx_handle_cache *c, void *h);
 /* dx_handle_is -- is 'h' a live handle with 'magic'? (NULL: no) */
-bool dx_handle_is(const void *h, uint64_t magic);
+static inline bool
+dx_handle_is(const void *hp, uint64_t magic)
+{
+	const struct dx_handle *h = hp;
+
+	return h != NULL && __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == magic;
+}
 
 #endif /* DX_HANDLE_H */

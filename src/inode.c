@@ -499,12 +499,24 @@ dx_orphans_reclaim(struct daxfile_pool *pool)
 	return 0;
 }
 
+/*
+ * ioseq_step -- the iolock exclusive taken or about to be released: the
+ * sequence turns odd or even.  A locked instruction, so that it is ordered
+ * with every store of the holder, the non-temporal copies included.
+ */
+static inline void
+ioseq_step(struct dx_inode *ip)
+{
+	__atomic_fetch_add(&ip->ioseq, 1, __ATOMIC_SEQ_CST);
+}
+
 void
 dx_ilock_nested(struct dx_inode *ip, unsigned flags, unsigned sub)
 {
-	if (flags & DX_IOLOCK_EXCL)
+	if (flags & DX_IOLOCK_EXCL) {
 		dx_rwlock_wrlock_nested(&ip->iolock, sub);
-	else if (flags & DX_IOLOCK_SHARED)
+		ioseq_step(ip);
+	} else if (flags & DX_IOLOCK_SHARED)
 		dx_rwlock_rdlock_nested(&ip->iolock, sub);
 	if (flags & DX_MMAPLOCK_EXCL)
 		dx_rwlock_wrlock_nested(&ip->mmaplock, sub);
@@ -523,8 +535,19 @@ dx_iunlock(struct dx_inode *ip, unsigned flags)
 		dx_rwlock_unlock(&ip->ilock);
 	if (flags & (DX_MMAPLOCK_EXCL | DX_MMAPLOCK_SHARED))
 		dx_rwlock_unlock(&ip->mmaplock);
+	if (flags & DX_IOLOCK_EXCL)
+		ioseq_step(ip);
 	if (flags & (DX_IOLOCK_EXCL | DX_IOLOCK_SHARED))
 		dx_rwlock_unlock(&ip->iolock);
+}
+
+bool
+dx_itrylock_io_excl(struct dx_inode *ip)
+{
+	if (!dx_rwlock_trywrlock(&ip->iolock))
+		return false;
+	ioseq_step(ip);
+	return true;
 }
 
 void

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "bmap.h"
 #include "layout.h"
 #include "lock.h"
 
@@ -41,11 +42,15 @@ struct dx_inode {
 	 * extent map are covered by ilock.
 	 */
 	struct dx_rwlock iolock;
+	uint64_t ioseq;			/* odd while the iolock is held
+					   exclusive: reads that ran without
+					   the iolock check it (inode.c) */
 	struct dx_rwlock mmaplock;
 	struct dx_rwlock ilock;
 
 	/* regular files */
 	struct dx_bmap *bmap;		/* extent cache: under ilock */
+	struct dx_bmap_lcache lcache;	/* reads' lookup cache (bmap.c) */
 	unsigned nwriters;		/* open for writing: under ilock */
 	bool ts_seen;			/* timestamps read since last change */
 
@@ -84,6 +89,29 @@ struct dx_icache {
 void dx_ilock_nested(struct dx_inode *ip, unsigned flags, unsigned sub);
 #define dx_ilock(ip, flags) dx_ilock_nested((ip), (flags), 0)
 void dx_iunlock(struct dx_inode *ip, unsigned flags);
+/* dx_itrylock_io_excl -- the iolock exclusive if it is free at once. */
+bool dx_itrylock_io_excl(struct dx_inode *ip);
+
+/*
+ * dx_ioseq_begin / dx_ioseq_changed -- a read of a regular file without its
+ * iolock: begin returns false when a holder of the iolock exclusive is at
+ * work; changed, after the copy, says whether one worked meanwhile (then
+ * the copy may be torn and is done again under the iolock shared).
+ */
+static inline bool
+dx_ioseq_begin(const struct dx_inode *ip, uint64_t *seq)
+{
+	*seq = __atomic_load_n(&ip->ioseq, __ATOMIC_ACQUIRE);
+	return (*seq & 1) == 0;
+}
+
+static inline bool
+dx_ioseq_changed(const struct dx_inode *ip, uint64_t seq)
+{
+	/* every load of the copy before the second read of the sequence */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&ip->ioseq, __ATOMIC_RELAXED) != seq;
+}
 
 int dx_icache_init(struct daxfile_pool *pool);
 void dx_icache_fini(struct daxfile_pool *pool);

@@ -14,7 +14,8 @@
 
 static __thread char errmsg[DX_ERRMSG_MAX];
 static __thread int errmsg_errno;	/* the errno the message explains */
-static __thread bool errmsg_fresh;	/* set during the current call */
+/* set during the current call; every call clears it, so no TLS lookup */
+static __thread bool errmsg_fresh __attribute__((tls_model("initial-exec")));
 
 void
 dx_err_begin(void)

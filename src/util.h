@@ -25,6 +25,15 @@
 
 #define DX_EXPORT __attribute__((visibility("default")))
 
+/* DX_TSAN -- built for ThreadSanitizer (GCC's macro or clang's feature). */
+#if defined(__SANITIZE_THREAD__)
+#define DX_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define DX_TSAN 1
+#endif
+#endif
+
 void dx_assert_fail(const char *expr, const char *file, int line,
 	const char *func) __attribute__((noreturn));
 

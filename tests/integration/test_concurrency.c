@@ -4,9 +4,10 @@
  * unlinks, mkdir/rmdir, stat and readdir, checked afterwards by the pool
  * checker and a walk of the whole tree; appends from two threads to
  * separate files and to one file; readers against a writer on one file
- * (a read never sees part of a write); and an unlink while another thread
+ * (a read never sees part of a write); an unlink while another thread
  * still reads and writes the file, which gives its blocks back at the last
- * close.
+ * close; and reads racing truncate and hole punch while another file takes
+ * the freed blocks (a read never returns them).
  *
  * Worker threads never assert (Criterion's assertions belong to the test's
  * own thread): they record the first failure, stop, and the test asserts
@@ -17,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1194,5 +1196,188 @@ Test(concurrency, unlink_of_a_file_in_use_by_other_threads_frees_it_at_last_clos
 	cr_assert_eq(after.f_files - after.f_ffree, before.f_files - before.f_ffree,
 		"the inode was not freed");
 	free(buf);
+	test_pool_destroy(&tp);
+}
+
+/* --- (5) reads racing the freeing of blocks ------------------------------- */
+
+/*
+ * A victim file whose every word names its own offset is read by two
+ * threads while a third truncates it, punches and zeroes ranges of it and
+ * writes it back, and a fourth keeps rewriting a foreign file that gets the
+ * blocks the victim frees.  Reads run without the iolock (they check its
+ * sequence), so this is the test that they never hand out a block after it
+ * was freed: every word read is zero or the victim's own word for that
+ * offset, never a foreign one, and never beyond the size the read saw.
+ */
+#define FR_BLOCKS 256
+#define FR_SECONDS 3.0
+#define FR_VICTIM 0x5649435449000000ULL	/* "VICTI" + word index */
+#define FR_FOREIGN 0x464f524549000000ULL	/* "FOREI" + anything */
+
+struct fr_shared {
+	daxfile_file *victim, *foreign;
+	int stop;
+	uint64_t reads, frees;
+};
+
+static void
+fr_fill(uint64_t *w, uint64_t off, uint64_t len)
+{
+	for (uint64_t i = 0; i < len / 8; i++)
+		w[i] = FR_VICTIM | ((off / 8 + i) & 0xffffff);
+}
+
+static void *
+fr_mutator(void *p)
+{
+	struct fr_shared *s = p;
+	uint64_t *w = malloc(FR_BLOCKS * BLK);
+	uint64_t rs = 31, frees = 0;
+	double end = now_sec() + FR_SECONDS;
+
+	if (w == NULL) {
+		thread_fail("malloc");
+		goto out;
+	}
+	fr_fill(w, 0, FR_BLOCKS * BLK);
+	while (!failed() && now_sec() < end) {
+		uint64_t a = rnd(&rs) % FR_BLOCKS * BLK;
+		uint64_t len = (rnd(&rs) % 16 + 1) * BLK;
+		int r;
+
+		switch (rnd(&rs) % 3) {
+		case 0:
+			r = daxfile_ftruncate(s->victim, (off_t)a);
+			break;
+		case 1:
+			r = daxfile_fallocate(s->victim,
+				FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				(off_t)a, (off_t)len);
+			break;
+		default:
+			r = daxfile_fallocate(s->victim, FALLOC_FL_ZERO_RANGE,
+				(off_t)a, (off_t)len);
+			break;
+		}
+		if (r != 0) {
+			thread_fail("free blocks at %llu", (unsigned long long)a);
+			break;
+		}
+		frees++;
+		/* back to whole: every word its own again */
+		if (daxfile_pwrite(s->victim, w, FR_BLOCKS * BLK, 0) !=
+		    FR_BLOCKS * BLK) {
+			thread_fail("rewrite of the victim");
+			break;
+		}
+	}
+	__atomic_store_n(&s->frees, frees, __ATOMIC_RELAXED);
+out:
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	free(w);
+	return NULL;
+}
+
+static void *
+fr_foreigner(void *p)
+{
+	struct fr_shared *s = p;
+	uint64_t *w = malloc(16 * BLK);
+	uint64_t rs = 47;
+
+	if (w == NULL) {
+		thread_fail("malloc");
+		return NULL;
+	}
+	for (size_t i = 0; i < 16 * BLK / 8; i++)
+		w[i] = FR_FOREIGN | i;
+	while (!failed() && !__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t off = rnd(&rs) % 64 * 16 * BLK;
+
+		if (daxfile_pwrite(s->foreign, w, 16 * BLK, (off_t)off) !=
+		    16 * BLK || (rnd(&rs) % 8 == 0 &&
+		    daxfile_ftruncate(s->foreign, 0) != 0)) {
+			thread_fail("foreign file");
+			break;
+		}
+	}
+	free(w);
+	return NULL;
+}
+
+static void *
+fr_reader(void *p)
+{
+	struct fr_shared *s = p;
+	uint64_t *w = malloc(32 * BLK);
+	uint64_t rs = (uint64_t)(uintptr_t)&rs, reads = 0;
+
+	if (w == NULL) {
+		thread_fail("malloc");
+		return NULL;
+	}
+	while (!failed() && !__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t off = rnd(&rs) % (FR_BLOCKS * BLK / 8) * 8;
+		uint64_t len = (rnd(&rs) % (32 * BLK / 8) + 1) * 8;
+		ssize_t n = daxfile_pread(s->victim, w, len, (off_t)off);
+
+		if (n < 0 || (uint64_t)n > len) {
+			thread_fail("pread %llu at %llu gives %zd",
+				(unsigned long long)len, (unsigned long long)off, n);
+			break;
+		}
+		for (uint64_t i = 0; i < (uint64_t)n / 8; i++) {
+			uint64_t want = FR_VICTIM | ((off / 8 + i) & 0xffffff);
+
+			if (w[i] != 0 && w[i] != want) {
+				errno = 0;
+				thread_fail("offset %llu of the victim reads %#llx "
+					"(%s)", (unsigned long long)(off + i * 8),
+					(unsigned long long)w[i],
+					(w[i] & ~0xffffffULL) == FR_FOREIGN ?
+					"a block of another file" : "garbage");
+				break;
+			}
+		}
+		reads++;
+	}
+	__atomic_fetch_add(&s->reads, reads, __ATOMIC_RELAXED);
+	free(w);
+	return NULL;
+}
+
+Test(concurrency, reads_never_return_blocks_freed_under_them, .timeout = 60)
+{
+	struct test_pool tp;
+	struct fr_shared s;
+	pthread_t t[4];
+	uint64_t *w = malloc(FR_BLOCKS * BLK);
+
+	cr_assert_not_null(w);
+	memset(&s, 0, sizeof(s));
+	test_pool_create(&tp, "free-race", TEST_POOL_SIZE);
+	s.victim = daxfile_open(tp.pool, "/victim", O_RDWR | O_CREAT | O_EXCL,
+		0644);
+	s.foreign = daxfile_open(tp.pool, "/foreign", O_RDWR | O_CREAT | O_EXCL,
+		0644);
+	cr_assert(s.victim != NULL && s.foreign != NULL, "open: %s",
+		daxfile_errormsg());
+	fr_fill(w, 0, FR_BLOCKS * BLK);
+	cr_assert_eq(daxfile_pwrite(s.victim, w, FR_BLOCKS * BLK, 0),
+		FR_BLOCKS * BLK);
+	cr_assert_eq(pthread_create(&t[0], NULL, fr_mutator, &s), 0);
+	cr_assert_eq(pthread_create(&t[1], NULL, fr_foreigner, &s), 0);
+	cr_assert_eq(pthread_create(&t[2], NULL, fr_reader, &s), 0);
+	cr_assert_eq(pthread_create(&t[3], NULL, fr_reader, &s), 0);
+	join_threads(t, 4);
+	assert_no_failure();
+	cr_assert_gt(s.frees, 100, "only %llu frees", (unsigned long long)s.frees);
+	cr_assert_gt(s.reads, 1000, "only %llu reads", (unsigned long long)s.reads);
+	cr_log_info("%llu frees against %llu reads", (unsigned long long)s.frees,
+		(unsigned long long)s.reads);
+	TEST_OK(daxfile_close(s.victim));
+	TEST_OK(daxfile_close(s.foreign));
+	free(w);
 	test_pool_destroy(&tp);
 }
