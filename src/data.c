@@ -730,10 +730,9 @@ read_span(struct dx_inode *ip, char *buf, uint64_t off, uint64_t len)
 
 	while (off < end) {
 		uint64_t boff = off & (DX_BLOCK_SIZE - 1);
+		uint64_t maxlen = dx_blk_up(end) - dx_blk(off);
 		struct dx_map m;
 		uint64_t n;
-
-		uint64_t maxlen = dx_blk_up(end) - dx_blk(off);
 
 		if (!dx_bmap_lookup_fast(&ip->lcache, dx_blk(off), maxlen, &m))
 			dx_bmap_lookup_remember(ip, dx_blk(off), maxlen, &m);
@@ -754,7 +753,7 @@ read_span(struct dx_inode *ip, char *buf, uint64_t off, uint64_t len)
 
 /*
  * read_locked -- copy [off, off+count) out: the caller holds the iolock
- * shared, or reads optimistically (read_optimistic).
+ * shared, or checks its sequence (read_copy).
  */
 static ssize_t
 read_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
@@ -776,32 +775,50 @@ read_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 	return (ssize_t)done;
 }
 
-/*
- * read_optimistic -- the copy without the iolock, as a seqlock reader: it
- * counts only if no holder of the iolock exclusive (write, truncate,
- * fallocate) was at work during it; false otherwise, and the caller copies
- * again under the iolock shared.  Blocks stay mapped in the pool whoever
- * owns them, so a copy that loses the race reads stale bytes, never faults,
- * and its bytes are overwritten.  The iolock's exclusion of writers is what
- * makes a read see a write whole; the sequence keeps that.
- *
- * ThreadSanitizer does not model the fence of a seqlock reader, and would
- * call every lost race a data race: such builds always take the iolock.
- */
-static bool
-read_optimistic(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
-	uint64_t off, uint64_t count, ssize_t *ret)
+/* iov_zero -- clear bytes [from, to) of the buffers. */
+static void
+iov_zero(const struct iovec *iov, int iovcnt, uint64_t from, uint64_t to)
 {
-#ifdef DX_TSAN
-	return false;
-#else
+	uint64_t at = 0;
+
+	for (int i = 0; i < iovcnt && at < to; i++) {
+		uint64_t b = DX_MAX(at, from), e = DX_MIN(at + iov[i].iov_len, to);
+
+		if (b < e)
+			memset((char *)iov[i].iov_base + (b - at), 0, e - b);
+		at += iov[i].iov_len;
+	}
+}
+
+/*
+ * read_copy -- the copy of a read.  First without the iolock, as a seqlock
+ * reader: the copy counts if no holder of the iolock exclusive (write,
+ * truncate, fallocate) was at work during it.  Otherwise it is done again
+ * under the iolock shared.  Blocks stay mapped in the pool whoever owns
+ * them, so a copy that loses the race reads stale bytes and never faults;
+ * the second copy overwrites them and clears those past its own count (a
+ * truncate may have shortened it), so no byte of a block freed meanwhile is
+ * left in the buffers.  The iolock's exclusion of writers is what makes a
+ * read see a write whole; the sequence keeps that.
+ */
+static ssize_t
+read_copy(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
+	uint64_t off, uint64_t count)
+{
+	ssize_t first = 0, ret;
 	uint64_t seq;
 
-	if (!dx_ioseq_begin(ip, &seq))
-		return false;
-	*ret = read_locked(ip, iov, iovcnt, off, count);
-	return !dx_ioseq_changed(ip, seq);
-#endif
+	if (dx_ioseq_begin(ip, &seq)) {
+		first = read_locked(ip, iov, iovcnt, off, count);
+		if (!dx_ioseq_changed(ip, seq))
+			return first;
+	}
+	dx_ilock(ip, DX_IOLOCK_SHARED);
+	ret = read_locked(ip, iov, iovcnt, off, count);
+	dx_iunlock(ip, DX_IOLOCK_SHARED);
+	if (first > ret)
+		iov_zero(iov, iovcnt, (uint64_t)DX_MAX(ret, 0), (uint64_t)first);
+	return ret;
 }
 
 static ssize_t
@@ -820,13 +837,7 @@ data_read(daxfile_file *file, const struct iovec *iov, int iovcnt,
 		return dx_err(EINVAL, "negative offset %ld", (long)offset);
 	if (total == 0)
 		return 0;
-	if (!read_optimistic(ip, iov, iovcnt, (uint64_t)offset,
-	    (uint64_t)total, &ret)) {
-		dx_ilock(ip, DX_IOLOCK_SHARED);
-		ret = read_locked(ip, iov, iovcnt, (uint64_t)offset,
-			(uint64_t)total);
-		dx_iunlock(ip, DX_IOLOCK_SHARED);
-	}
+	ret = read_copy(ip, iov, iovcnt, (uint64_t)offset, (uint64_t)total);
 	if (ret > 0)
 		relatime(ip);
 	if (ret > 0 && pos != NULL)

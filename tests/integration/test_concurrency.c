@@ -1208,12 +1208,14 @@ Test(concurrency, unlink_of_a_file_in_use_by_other_threads_frees_it_at_last_clos
  * blocks the victim frees.  Reads run without the iolock (they check its
  * sequence), so this is the test that they never hand out a block after it
  * was freed: every word read is zero or the victim's own word for that
- * offset, never a foreign one, and never beyond the size the read saw.
+ * offset, never a foreign one, and the buffer past the count returned
+ * holds what the reader put there, or zeros.
  */
 #define FR_BLOCKS 256
 #define FR_SECONDS 3.0
 #define FR_VICTIM 0x5649435449000000ULL	/* "VICTI" + word index */
 #define FR_FOREIGN 0x464f524549000000ULL	/* "FOREI" + anything */
+#define FR_UNREAD 0x554e524541440000ULL	/* what the reader put there */
 
 struct fr_shared {
 	daxfile_file *victim, *foreign;
@@ -1320,8 +1322,11 @@ fr_reader(void *p)
 	while (!failed() && !__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t off = rnd(&rs) % (FR_BLOCKS * BLK / 8) * 8;
 		uint64_t len = (rnd(&rs) % (32 * BLK / 8) + 1) * 8;
-		ssize_t n = daxfile_pread(s->victim, w, len, (off_t)off);
+		ssize_t n;
 
+		for (uint64_t i = 0; i < len / 8; i++)
+			w[i] = FR_UNREAD;
+		n = daxfile_pread(s->victim, w, len, (off_t)off);
 		if (n < 0 || (uint64_t)n > len) {
 			thread_fail("pread %llu at %llu gives %zd",
 				(unsigned long long)len, (unsigned long long)off, n);
@@ -1337,6 +1342,19 @@ fr_reader(void *p)
 					(unsigned long long)w[i],
 					(w[i] & ~0xffffffULL) == FR_FOREIGN ?
 					"a block of another file" : "garbage");
+				break;
+			}
+		}
+		/* past the count: untouched, or cleared after a lost race */
+		for (uint64_t i = (uint64_t)n / 8; i < len / 8; i++) {
+			if (w[i] != FR_UNREAD && w[i] != 0) {
+				errno = 0;
+				thread_fail("pread of %llu at %llu returned %zd and "
+					"left %#llx at byte %llu of the buffer",
+					(unsigned long long)len,
+					(unsigned long long)off, n,
+					(unsigned long long)w[i],
+					(unsigned long long)i * 8);
 				break;
 			}
 		}
