@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -31,12 +32,16 @@ struct bext {
 };
 
 struct dx_bmap {
+	struct dx_bmap_lcache lcache;	/* first: see dx_bmap_lcache_of() */
 	struct dx_rb_root tree;
 	uint64_t count;
 	struct dx_extent **free;	/* free record slots */
 	size_t nfree, capfree;
 	struct dx_tx *tx;		/* transaction with our end hook */
 };
+
+_Static_assert(offsetof(struct dx_bmap, lcache) == 0,
+	"dx_bmap_lcache_of() finds the lookup cache at the start of the map");
 
 static inline struct bext *
 bext_of(const struct dx_rb_node *n)
@@ -132,9 +137,9 @@ lcache_begin(struct dx_bmap_lcache *c, uint64_t *seq, bool wait)
  * Fillers hold the ilock shared, so none is at work; readers retry.
  */
 static void
-lcache_clear(struct dx_inode *ip)
+lcache_clear(struct dx_bmap *bm)
 {
-	struct dx_bmap_lcache *c = &ip->lcache;
+	struct dx_bmap_lcache *c = &bm->lcache;
 	uint64_t end;
 
 	lcache_begin(c, &end, true);
@@ -150,9 +155,9 @@ lcache_clear(struct dx_inode *ip)
  * the odd sequence.
  */
 static void
-lcache_fill(struct dx_inode *ip, const struct bext *e)
+lcache_fill(struct dx_bmap *bm, const struct bext *e)
 {
-	struct dx_bmap_lcache *c = &ip->lcache;
+	struct dx_bmap_lcache *c = &bm->lcache;
 	uint64_t end;
 	unsigned i;
 
@@ -286,23 +291,34 @@ dx_bmap_load(struct dx_inode *ip)
 void
 dx_bmap_destroy(struct dx_inode *ip)
 {
-	lcache_clear(ip);
 	if (ip->bmap != NULL)
 		bmap_free(ip->pool, ip->bmap);
 	ip->bmap = NULL;
 }
 
-/* bmap_tx_end -- an aborted transaction: rebuild from the rolled-back media. */
+/*
+ * bmap_tx_end -- an aborted transaction: rebuild the tree from the
+ * rolled-back media, in the same map, which readers of an open file find
+ * without a lock (its lookup cache).
+ */
 static void
 bmap_tx_end(void *arg, bool committed)
 {
 	struct dx_inode *ip = arg;
+	struct dx_bmap *bm = ip->bmap;
+	struct dx_rb_node *n;
 
-	ip->bmap->tx = NULL;
+	bm->tx = NULL;
 	if (committed)
 		return;
-	dx_bmap_destroy(ip);
-	VERIFY(dx_bmap_load(ip) == 0);
+	lcache_clear(bm);
+	while ((n = dx_rb_first(&bm->tree)) != NULL) {
+		dx_rb_erase(n, &bm->tree);
+		dx_free(ip->pool->arena, bext_of(n));
+	}
+	bm->count = 0;
+	bm->nfree = 0;
+	VERIFY(bmap_load_records(ip, bm) == 0);
 }
 
 static struct dx_bmap *
@@ -312,7 +328,7 @@ bmap_for_tx(struct dx_tx *tx, struct dx_inode *ip)
 
 	dx_assert_held_excl(&ip->ilock);
 	VERIFY(bm != NULL);
-	lcache_clear(ip);
+	lcache_clear(bm);
 	if (bm->tx != tx) {
 		bm->tx = tx;
 		dx_tx_on_end(tx, bmap_tx_end, ip);
@@ -351,7 +367,7 @@ dx_bmap_lookup_remember(struct dx_inode *ip, uint64_t lblk, uint64_t maxlen,
 	dx_bmap_lookup(ip, lblk, maxlen, m);
 	e = bext_first_after(ip->bmap, lblk);
 	if (e != NULL && e->lblk <= lblk)
-		lcache_fill(ip, e);
+		lcache_fill(ip->bmap, e);
 	dx_iunlock(ip, DX_ILOCK_SHARED);
 }
 
@@ -664,7 +680,8 @@ dx_bmap_free_all(struct dx_tx *tx, struct dx_inode *ip)
 	uint64_t limit = pool->size / sizeof(struct dx_extchunk);
 	uint64_t off = ip->di->extents;
 
-	lcache_clear(ip);
+	if (ip->bmap != NULL)
+		lcache_clear(ip->bmap);
 	/* from the records: the DRAM map may never have been loaded */
 	while (off != 0 && !tx->err) {
 		struct dx_extchunk *c = chunk_at(pool, off, ip->ino);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct dx_inode;
+struct dx_bmap;
 struct dx_tx;
 
 /* Longest extent one record holds, in blocks. */
@@ -32,7 +33,7 @@ struct dx_map {
 /* Extents in the lookup cache. */
 #define DX_BMAP_LCACHE_SLOTS 8
 
-/* The lookup cache of one inode: lives in the inode, not in the map. */
+/* The lookup cache of one file, at the start of its extent map. */
 struct dx_bmap_lcache {
 	uint64_t seq;		/* odd while a slot is being written */
 	unsigned hand;		/* next slot to fill (under an odd seq) */
@@ -48,6 +49,17 @@ struct dx_bmap_lcache {
 int dx_bmap_load(struct dx_inode *ip);
 /* dx_bmap_destroy -- drop the DRAM cache. */
 void dx_bmap_destroy(struct dx_inode *ip);
+
+/*
+ * dx_bmap_lcache_of -- the lookup cache of a loaded map: its first member,
+ * so that readers reach it without the map's definition.  A map stays in
+ * place while its file is open (an aborted transaction rebuilds it there).
+ */
+static inline const struct dx_bmap_lcache *
+dx_bmap_lcache_of(const struct dx_bmap *bm)
+{
+	return (const struct dx_bmap_lcache *)(const void *)bm;
+}
 
 /*
  * dx_bmap_lookup -- what backs file block 'lblk': a hole (up to the next

@@ -734,7 +734,7 @@ read_span(struct dx_inode *ip, char *buf, uint64_t off, uint64_t len)
 		struct dx_map m;
 		uint64_t n;
 
-		if (!dx_bmap_lookup_fast(&ip->lcache, dx_blk(off), maxlen, &m))
+		if (!dx_bmap_lookup_fast(dx_bmap_lcache_of(ip->bmap), dx_blk(off), maxlen, &m))
 			dx_bmap_lookup_remember(ip, dx_blk(off), maxlen, &m);
 		n = DX_MIN((m.len << DX_BLOCK_SHIFT) - boff, end - off);
 		if (m.pblk == 0 || m.unwritten) {

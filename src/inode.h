@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "bmap.h"
 #include "layout.h"
 #include "lock.h"
 #include "util.h"
@@ -51,7 +50,6 @@ struct dx_inode {
 
 	/* regular files */
 	struct dx_bmap *bmap;		/* extent cache: under ilock */
-	struct dx_bmap_lcache lcache;	/* reads' lookup cache (bmap.c) */
 	unsigned nwriters;		/* open for writing: under ilock */
 	bool ts_seen;			/* timestamps read since last change */
 
