@@ -14,7 +14,9 @@
  * on it after joining them.  The namespace stress also fails if the
  * library writes anything to stderr meanwhile; it runs for 3 seconds or
  * 20,000 operations per thread, whichever comes first, and
- * DAXFILE_STRESS_SECONDS and DAXFILE_STRESS_OPS make it run longer.
+ * DAXFILE_STRESS_SECONDS and DAXFILE_STRESS_OPS make it run longer
+ * (`make stress`).  The reader/writer races run 2 and 3 seconds, or
+ * DAXFILE_STRESS_SECONDS.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -898,7 +900,7 @@ rw_writer(void *p)
 	uint64_t *b = malloc(7 * BLK);
 	uint64_t rs = 77;
 	uint32_t version = 1;
-	double end = now_sec() + RW_SECONDS;
+	double end = now_sec() + env_number("DAXFILE_STRESS_SECONDS", RW_SECONDS);
 
 	if (b == NULL) {
 		thread_fail("malloc");
@@ -1236,7 +1238,7 @@ fr_mutator(void *p)
 	struct fr_shared *s = p;
 	uint64_t *w = malloc(FR_BLOCKS * BLK);
 	uint64_t rs = 31, frees = 0;
-	double end = now_sec() + FR_SECONDS;
+	double end = now_sec() + env_number("DAXFILE_STRESS_SECONDS", FR_SECONDS);
 
 	if (w == NULL) {
 		thread_fail("malloc");
