@@ -3,12 +3,16 @@
  * caller's buffer and the pool, block allocation with placement, zeroing,
  * and the offset calls (read, write, lseek).
  *
- * Locks: read takes the iolock shared, write exclusive, and neither holds
- * the mmaplock or the ilock while it copies (the buffer may be a mapping
- * whose fault takes them).  The ilock is taken briefly to look up or change
- * the extent map.  A write never frees blocks, and nothing frees blocks
- * without the iolock, so a block found in a lookup stays the file's while
- * the copy runs.
+ * Locks: write takes the iolock exclusive; read copies first with no lock
+ * and keeps the copy if the iolock's sequence shows that no exclusive
+ * holder ran meanwhile, else copies again under the iolock shared
+ * (read_copy).  Neither holds the mmaplock or the ilock while it copies
+ * (the buffer may be a mapping whose fault takes them).  The ilock is taken
+ * briefly to look up or change the extent map; reads mostly find extents in
+ * its lock-free lookup cache.  A write never frees blocks, and nothing frees
+ * blocks without the iolock exclusive, so a block found in a lookup stays
+ * the file's while a copy under the iolock runs, and a lock-free copy that
+ * raced a free is detected and redone.
  *
  * Persistence: on persistent memory a write's bytes are flushed before it
  * returns; elsewhere overwrites wait for fsync.  Always: new blocks hold
