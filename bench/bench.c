@@ -600,6 +600,39 @@ bench_host_fill(int fd, const void *buf, size_t chunk, uint64_t size)
 			size - off : chunk), off);
 }
 
+int
+bench_host_create(const struct bench *b, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	bench_path(b, path, name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		bench_sys_die(path);
+	return fd;
+}
+
+void
+bench_host_remove(const struct bench *b, int fd, const char *name)
+{
+	char path[PATH_MAX];
+
+	bench_path(b, path, name);
+	close(fd);
+	if (unlink(path) != 0)
+		bench_sys_die(path);
+}
+
+void
+bench_dx_remove(daxfile_pool *pool, daxfile_file *f, const char *path)
+{
+	if (daxfile_close(f) != 0)
+		bench_dx_die("daxfile_close");
+	if (daxfile_unlink(pool, path) != 0)
+		bench_dx_die(path);
+}
+
 const char *
 bench_human(uint64_t bytes, char *buf, size_t len)
 {

@@ -152,6 +152,13 @@ void bench_dx_fill(daxfile_file *f, const void *buf, size_t chunk,
 	uint64_t size);
 void bench_host_fill(int fd, const void *buf, size_t chunk, uint64_t size);
 
+/* bench_host_create -- a new, empty file 'name' of the work directory. */
+int bench_host_create(const struct bench *b, const char *name);
+/* bench_host_remove -- close and unlink a file of the work directory. */
+void bench_host_remove(const struct bench *b, int fd, const char *name);
+/* bench_dx_remove -- close and unlink a file of the pool. */
+void bench_dx_remove(daxfile_pool *pool, daxfile_file *f, const char *path);
+
 /* bench_human -- "1 GiB", "64 MiB", "4 KiB" for a size. */
 const char *bench_human(uint64_t bytes, char *buf, size_t len);
 

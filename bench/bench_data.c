@@ -82,54 +82,11 @@ dx_create(struct run *r, const char *path)
 	return f;
 }
 
-/* dx_close -- close, dying on failure. */
-static void
-dx_close(daxfile_file *f)
-{
-	if (daxfile_close(f) != 0)
-		bench_dx_die("daxfile_close");
-}
-
-/* dx_remove -- close and unlink a file of the pool. */
-static void
-dx_remove(struct run *r, daxfile_file *f, const char *path)
-{
-	dx_close(f);
-	if (daxfile_unlink(r->pool, path) != 0)
-		bench_dx_die(path);
-}
-
-/* host_create -- a new, empty file in the work directory. */
-static int
-host_create(struct run *r, const char *name)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	bench_path(r->b, path, name);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		bench_sys_die(path);
-	return fd;
-}
-
-/* host_remove -- close and unlink a file of the work directory. */
-static void
-host_remove(struct run *r, int fd, const char *name)
-{
-	char path[PATH_MAX];
-
-	bench_path(r->b, path, name);
-	close(fd);
-	if (unlink(path) != 0)
-		bench_sys_die(path);
-}
-
 /* raw_map -- a populated MAP_SHARED mapping of a new /dev/shm file. */
 static char *
 raw_map(struct run *r, const char *name, uint64_t size, int *fdp)
 {
-	int fd = host_create(r, name);
+	int fd = bench_host_create(r->b, name);
 	char *p;
 
 	if (ftruncate(fd, (off_t)size) != 0)
@@ -240,7 +197,7 @@ bench_copies(struct run *r)
 	char title[160], hs[32], name[80];
 	int passes = (int)(r->sz->seq / size);
 	daxfile_file *f = dx_create(r, "/data");
-	int fd = host_create(r, "data"), rawfd;
+	int fd = bench_host_create(r->b, "data"), rawfd;
 	char *map;
 
 	bench_dx_fill(f, r->chunk, CHUNK, size);
@@ -304,9 +261,9 @@ bench_copies(struct run *r)
 		0, NULL);
 
 	munmap(map, size);
-	host_remove(r, rawfd, "raw");
-	host_remove(r, fd, "data");
-	dx_remove(r, f, "/data");
+	bench_host_remove(r->b, rawfd, "raw");
+	bench_host_remove(r->b, fd, "data");
+	bench_dx_remove(r->pool, f, "/data");
 	free(off);
 }
 
@@ -326,7 +283,7 @@ append_pass(struct run *r, enum side s, uint64_t bytes, const char *name)
 	if (s == DX)
 		f = dx_create(r, dxname);
 	else
-		fd = host_create(r, name);
+		fd = bench_host_create(r->b, name);
 	t = bench_now();
 	for (size_t i = 0; i < n; i++) {
 		ssize_t k = s == DX ? daxfile_write(f, r->small, SMALL) :
@@ -337,9 +294,9 @@ append_pass(struct run *r, enum side s, uint64_t bytes, const char *name)
 	}
 	t = bench_now() - t;
 	if (s == DX)
-		dx_remove(r, f, dxname);
+		bench_dx_remove(r->pool, f, dxname);
 	else
-		host_remove(r, fd, name);
+		bench_host_remove(r->b, fd, name);
 	return t / (double)n * 1e6;
 }
 
@@ -382,7 +339,7 @@ free_pass(struct run *r, enum side s, bool punch)
 		f = dx_create(r, "/free");
 		bench_dx_fill(f, r->chunk, CHUNK, size);
 	} else {
-		fd = host_create(r, "free");
+		fd = bench_host_create(r->b, "free");
 		bench_host_fill(fd, r->chunk, CHUNK, size);
 	}
 	t = bench_now();
@@ -402,9 +359,9 @@ free_pass(struct run *r, enum side s, bool punch)
 		bench_sys_die(punch ? "fallocate" : "ftruncate");
 	}
 	if (s == DX)
-		dx_remove(r, f, "/free");
+		bench_dx_remove(r->pool, f, "/free");
 	else
-		host_remove(r, fd, "free");
+		bench_host_remove(r->b, fd, "free");
 	return punch ? t / (double)(size / CHUNK) * 1e6 : t * 1e6;
 }
 
@@ -503,7 +460,7 @@ writers_pass(struct run *r, enum side s, bool append, int nthreads,
 		if (append && s == DX)
 			w[i].f = dx_create(r, dxname[i]);
 		else if (append)
-			w[i].fd = host_create(r, hname[i]);
+			w[i].fd = bench_host_create(r->b, hname[i]);
 		else if (s == DX)
 			w[i].f = files[i];
 		else
@@ -529,9 +486,9 @@ writers_pass(struct run *r, enum side s, bool append, int nthreads,
 	pthread_barrier_destroy(&start);
 	for (int i = 0; append && i < nthreads; i++) {
 		if (s == DX)
-			dx_remove(r, w[i].f, dxname[i]);
+			bench_dx_remove(r->pool, w[i].f, dxname[i]);
 		else
-			host_remove(r, w[i].fd, hname[i]);
+			bench_host_remove(r->b, w[i].fd, hname[i]);
 	}
 	return (double)nthreads * (double)per * (double)SMALL / t / 1e6;
 }
@@ -557,7 +514,7 @@ bench_threads(struct run *r)
 		snprintf(dn, sizeof(dn), "/thread%d", i);
 		snprintf(hn, sizeof(hn), "thread%d", i);
 		f[i] = dx_create(r, dn);
-		fd[i] = host_create(r, hn);
+		fd[i] = bench_host_create(r->b, hn);
 		snprintf(hn, sizeof(hn), "raw%d", i);
 		map[i] = raw_map(r, hn, size, &rawfd[i]);
 		snprintf(hn, sizeof(hn), "thread%d", i);
@@ -604,11 +561,11 @@ bench_threads(struct run *r)
 
 		snprintf(dn, sizeof(dn), "/thread%d", i);
 		snprintf(hn, sizeof(hn), "thread%d", i);
-		dx_remove(r, f[i], dn);
-		host_remove(r, fd[i], hn);
+		bench_dx_remove(r->pool, f[i], dn);
+		bench_host_remove(r->b, fd[i], hn);
 		snprintf(hn, sizeof(hn), "raw%d", i);
 		munmap(map[i], size);
-		host_remove(r, rawfd[i], hn);
+		bench_host_remove(r->b, rawfd[i], hn);
 	}
 	free(off);
 }

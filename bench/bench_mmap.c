@@ -90,41 +90,14 @@ dx_build(struct run *r, const char *path, uint64_t size, uint64_t extents)
 	return f;
 }
 
-/* dx_remove -- close and unlink a file of the pool. */
-static void
-dx_remove(struct run *r, daxfile_file *f, const char *path)
-{
-	if (daxfile_close(f) != 0)
-		bench_dx_die("daxfile_close");
-	if (daxfile_unlink(r->pool, path) != 0)
-		bench_dx_die(path);
-}
-
 /* host_build -- a tmpfs file of 'size' written bytes. */
 static int
 host_build(struct run *r, const char *name, uint64_t size)
 {
-	char path[PATH_MAX];
-	int fd;
+	int fd = bench_host_create(r->b, name);
 
-	bench_path(r->b, path, name);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		bench_sys_die(path);
 	bench_host_fill(fd, r->chunk, CHUNK, size);
 	return fd;
-}
-
-/* host_remove -- close and unlink a file of the work directory. */
-static void
-host_remove(struct run *r, int fd, const char *name)
-{
-	char path[PATH_MAX];
-
-	bench_path(r->b, path, name);
-	close(fd);
-	if (unlink(path) != 0)
-		bench_sys_die(path);
 }
 
 /* dx_map -- a MAP_SHARED read-write mapping of the whole file. */
@@ -239,8 +212,8 @@ bench_first_touch(struct run *r)
 		0, NULL);
 	bench_note(b, "a libdaxfile fault installs one 2 MiB window: %lu windows expected for %s; tmpfs maps up to 16 pages per fault (fault-around)",
 		(unsigned long)(size / WINDOW), hs);
-	dx_remove(r, f, "/touch");
-	host_remove(r, fd, "touch");
+	bench_dx_remove(r->pool, f, "/touch");
+	bench_host_remove(r->b, fd, "touch");
 }
 
 /* --- the worst case: 4 KiB extents ---------------------------------------- */
@@ -295,8 +268,8 @@ bench_fragmented(struct run *r)
 	bench_note(b, "each fault maps its window extent by extent: %lu extents per 2 MiB window, %ld VMAs added by one first pass (vm.max_map_count bounds them)",
 		(unsigned long)(WINDOW / PAGE), vmas1);
 	bench_note(b, "writing the two files took %.1f s", t);
-	dx_remove(r, frag, "/frag");
-	dx_remove(r, cont, "/cont");
+	bench_dx_remove(r->pool, frag, "/frag");
+	bench_dx_remove(r->pool, cont, "/cont");
 }
 
 /* --- truncate and punch under live mappings ------------------------------- */
@@ -353,9 +326,9 @@ change_pass(struct run *r, bool dx, enum change c, uint64_t size,
 			munmap(m[i], size);
 	}
 	if (dx)
-		dx_remove(r, f, "/trunc");
+		bench_dx_remove(r->pool, f, "/trunc");
 	else
-		host_remove(r, fd, "trunc");
+		bench_host_remove(r->b, fd, "trunc");
 	return t * 1e6;
 }
 
