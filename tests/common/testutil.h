@@ -1,7 +1,7 @@
 /*
  * testutil.h -- helpers several test files share: the first failure of any
- * worker thread (reported by the main thread), patterned file bytes, and
- * calls that must succeed.
+ * worker thread (reported by the main thread), patterned file bytes, calls
+ * that must succeed, and the error message a failed call must leave.
  */
 #ifndef DX_TESTUTIL_H
 #define DX_TESTUTIL_H 1
@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "testpool.h"
 
@@ -97,6 +98,26 @@ xopen(daxfile_pool *pool, const char *path, int flags)
 	cr_assert_not_null(f, "daxfile_open(%s, %#x): %s (%s)", path, flags,
 		strerror(errno), daxfile_errormsg());
 	return f;
+}
+
+/* xfstat -- the status of an open file, which must be had. */
+static inline struct stat
+xfstat(daxfile_file *f)
+{
+	struct stat st;
+
+	TEST_OK(daxfile_fstat(f, &st));
+	return st;
+}
+
+/* assert_errormsg -- a failed call left a cause in daxfile_errormsg(). */
+static inline void
+assert_errormsg(void)
+{
+	const char *m = daxfile_errormsg();
+
+	cr_assert(m != NULL && m[0] != '\0',
+		"daxfile_errormsg() is empty after a failure");
 }
 
 #endif /* DX_TESTUTIL_H */

@@ -91,24 +91,6 @@ check_byte(daxfile_file *f, uint64_t off, size_t n, unsigned char c)
 	free(buf);
 }
 
-static struct stat
-xfstat(daxfile_file *f)
-{
-	struct stat st;
-
-	TEST_OK(daxfile_fstat(f, &st));
-	return st;
-}
-
-static void
-assert_errormsg(void)
-{
-	const char *m = daxfile_errormsg();
-
-	cr_assert(m != NULL && m[0] != '\0',
-		"daxfile_errormsg() is empty after a failure");
-}
-
 /* --- round trips ---------------------------------------------------------- */
 
 static const size_t rt_sizes[] = {0, 1, 4095, 4096, 4097, MIB + 3};

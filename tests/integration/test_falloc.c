@@ -42,15 +42,6 @@ min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-static struct stat
-xfstat(daxfile_file *f)
-{
-	struct stat st;
-
-	TEST_OK(daxfile_fstat(f, &st));
-	return st;
-}
-
 #define FALLOC_OK(f, mode, off, len) \
 	cr_assert(daxfile_fallocate((f), (mode), (off_t)(off), (off_t)(len)) \
 		== 0, "fallocate(%#x, %lu, %lu): %s (%s)", (mode), \
@@ -133,15 +124,6 @@ new_file(daxfile_pool *pool, const char *path, uint64_t size, unsigned seed)
 	cr_assert_eq(xfstat(f).st_size, (off_t)size);
 	cr_assert_eq(xfstat(f).st_blocks, (blkcnt_t)((size + BLK - 1) / BLK * 8));
 	return f;
-}
-
-static void
-assert_errormsg(void)
-{
-	const char *m = daxfile_errormsg();
-
-	cr_assert(m != NULL && m[0] != '\0',
-		"daxfile_errormsg() is empty after a failure");
 }
 
 /*

@@ -38,6 +38,7 @@
 
 #include "daxfile.h"
 #include "testpool.h"
+#include "testutil.h"
 
 #define PG ((size_t)4096)
 #define KIB ((size_t)1024)
@@ -55,31 +56,6 @@
 #endif
 
 /* --- patterns ------------------------------------------------------------- */
-
-static uint64_t
-mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* pat -- the byte at file offset 'off' of pattern 'seed'. */
-static unsigned char
-pat(uint64_t off, unsigned seed)
-{
-	return (unsigned char)(mix64((off >> 3) ^ ((uint64_t)seed << 48)) >>
-		((off & 7) * 8));
-}
-
-static void
-pat_fill(void *buf, uint64_t off, size_t n, unsigned seed)
-{
-	unsigned char *b = buf;
-
-	for (size_t i = 0; i < n; i++)
-		b[i] = pat(off + i, seed);
-}
 
 /* pat_diff -- the first index where buf differs from the pattern, or -1. */
 static long
@@ -121,16 +97,6 @@ mem_diff(const void *a, const void *b, size_t n)
 
 /* --- file helpers --------------------------------------------------------- */
 
-static daxfile_file *
-xopen(daxfile_pool *pool, const char *path, int flags)
-{
-	daxfile_file *f = daxfile_open(pool, path, flags, 0644);
-
-	cr_assert_not_null(f, "open %s: %s (%s)", path, strerror(errno),
-		daxfile_errormsg());
-	return f;
-}
-
 static void
 xpwrite(daxfile_file *f, const void *buf, size_t n, uint64_t off)
 {
@@ -155,7 +121,7 @@ pwrite_pat(daxfile_file *f, uint64_t off, size_t n, unsigned seed)
 	unsigned char *b = malloc(n);
 
 	cr_assert_not_null(b);
-	pat_fill(b, off, n, seed);
+	fill(b, n, off, seed);
 	xpwrite(f, b, n, off);
 	free(b);
 }
@@ -187,15 +153,6 @@ pread_zero(daxfile_file *f, uint64_t off, size_t n)
 	cr_assert_eq(d, -1, "pread: byte at %lu is %#x, expected 0",
 		(unsigned long)(off + (uint64_t)d), b[d]);
 	free(b);
-}
-
-static struct stat
-xfstat(daxfile_file *f)
-{
-	struct stat st;
-
-	TEST_OK(daxfile_fstat(f, &st));
-	return st;
 }
 
 static void
@@ -243,14 +200,6 @@ map_zero(const unsigned char *p, uint64_t off, size_t n)
 
 	cr_assert_eq(d, -1, "mapping: byte of file offset %lu is %#x, expected 0",
 		(unsigned long)(off + (uint64_t)d), p[d]);
-}
-
-static void
-assert_errormsg(void)
-{
-	const char *m = daxfile_errormsg();
-
-	cr_assert(m != NULL && m[0] != '\0', "daxfile_errormsg() is empty");
 }
 
 /* --- signals -------------------------------------------------------------- */
@@ -383,9 +332,9 @@ Test(mmap, a_store_through_a_shared_mapping_is_seen_at_once_by_pread)
 	m[12345] = 0x5c;
 	xpread(f, &c, 1, 12345);
 	cr_assert_eq(c, 0x5c, "pread after one store: %#x", c);
-	pat_fill(m + PG + 17, PG + 17, 3 * PG, 4);
+	fill(m + PG + 17, 3 * PG, PG + 17, 4);
 	pread_pat(f, PG + 17, 3 * PG, 4);
-	pat_fill(m + 2 * MIB - 3 * PG, 2 * MIB - 3 * PG, 6 * PG, 5);
+	fill(m + 2 * MIB - 3 * PG, 6 * PG, 2 * MIB - 3 * PG, 5);
 	pread_pat(f, 2 * MIB - 3 * PG, 6 * PG, 5);
 	pread_pat(f, 2 * MIB + 3 * PG, MIB - 3 * PG, 1);
 
@@ -407,8 +356,8 @@ Test(mmap, msync_of_a_mapping_returns_zero_and_the_stores_survive_a_reopen)
 	pwrite_pat(f, 0, MIB, 1);
 	xtruncate(f, 3 * MIB);
 	m = xmap(3 * MIB, RW, MAP_SHARED, f, 0);
-	pat_fill(m + 100, 100, 50000, 6);
-	pat_fill(m + 2 * MIB + 8, 2 * MIB + 8, 3 * PG, 7);	/* into a hole */
+	fill(m + 100, 50000, 100, 6);
+	fill(m + 2 * MIB + 8, 3 * PG, 2 * MIB + 8, 7);	/* into a hole */
 
 	TEST_OK(daxfile_msync(m, 3 * MIB, MS_SYNC));
 	TEST_OK(daxfile_msync(m + PG, 2 * PG, MS_ASYNC));
@@ -489,9 +438,9 @@ Test(mmap, map_sync_with_map_shared_validate_maps_the_file_coherently)
 	map_pat(m, 0, 8 * PG, 1);
 	map_zero(m + 8 * PG, 8 * PG, 8 * PG);
 
-	pat_fill(m + 3 * PG, 3 * PG, 2 * PG, 2);
+	fill(m + 3 * PG, 2 * PG, 3 * PG, 2);
 	pread_pat(f, 3 * PG, 2 * PG, 2);
-	pat_fill(m + 10 * PG, 10 * PG, PG, 3);	/* a store to a hole */
+	fill(m + 10 * PG, PG, 10 * PG, 3);	/* a store to a hole */
 	pread_pat(f, 10 * PG, PG, 3);
 	st1 = xfstat(f);
 	cr_assert_gt(st1.st_blocks, st0.st_blocks,
@@ -533,7 +482,7 @@ Test(mmap, map_shared_validate_with_an_unknown_flag_gives_eopnotsupp_and_map_sha
 	m = xmap(4 * PG, RW, MAP_SHARED | 0x20000000, f, 0);
 	map_pat(m, 0, 4 * PG, 1);
 	m[5] = 0x11;
-	pat_fill(m + 5, 5, 1, 9);
+	fill(m + 5, 1, 5, 9);
 	pread_pat(f, 5, 1, 9);
 	xunmap(m, 4 * PG);
 
@@ -681,7 +630,7 @@ Test(mmap, map_fixed_with_an_unaligned_address_gives_einval_and_an_aligned_one_w
 	cr_assert_eq(m, hint + 2 * PG, "MAP_FIXED mapped at %p, asked %p",
 		(void *)m, (void *)(hint + 2 * PG));
 	map_pat(m, 0, 4 * PG, 1);
-	pat_fill(m + PG, PG, 10, 2);
+	fill(m + PG, 10, PG, 2);
 	pread_pat(f, PG, 10, 2);
 	xunmap(m, 4 * PG);
 	munmap(hint, 8 * PG);
@@ -753,7 +702,7 @@ Test(mmap, munmap_with_an_unaligned_address_or_a_length_of_zero_gives_einval)
 	/* the failed calls unmapped nothing */
 	map_pat(m, 0, 4 * PG, 1);
 	m[10] = 0x3c;
-	pat_fill(m + 10, 10, 1, 8);
+	fill(m + 10, 1, 10, 8);
 	pread_pat(f, 10, 1, 8);
 
 	xunmap(m, 4 * PG);
@@ -824,10 +773,10 @@ Test(mmap, a_store_to_a_hole_allocates_blocks_and_pread_sees_it)
 	cr_assert_leq(daxfile_lseek(f, 0, SEEK_DATA), (off_t)(5 * PG));
 
 	/* a store into a never-touched hole page of another window */
-	pat_fill(m + 2 * MIB + 7 * PG, 2 * MIB + 7 * PG, 100, 2);
+	fill(m + 2 * MIB + 7 * PG, 100, 2 * MIB + 7 * PG, 2);
 	pread_pat(f, 2 * MIB + 7 * PG, 100, 2);
 	/* a store into a preallocated (unwritten) range */
-	pat_fill(m + 3 * MIB + PG, 3 * MIB + PG, 64, 3);
+	fill(m + 3 * MIB + PG, 64, 3 * MIB + PG, 3);
 	pread_pat(f, 3 * MIB + PG, 64, 3);
 	pread_zero(f, 3 * MIB, PG);
 	st2 = xfstat(f);
@@ -1016,7 +965,7 @@ Test(mmap, pages_past_eof_work_and_read_zero_after_the_file_grows)
 	map_pat(m, 0, 10000, 1);
 	map_zero(m + 10000, 10000, 6 * PG - 10000);
 	m[4 * PG + 1] = 0x61;
-	pat_fill(m + 3 * PG, 3 * PG, 10, 2);
+	fill(m + 3 * PG, 10, 3 * PG, 2);
 	pread_pat(f, 3 * PG, 10, 2);
 	pread_zero(f, 3 * PG + 10, PG + 1 - 10);
 	cr_assert_eq(m[4 * PG + 1], 0x61);
@@ -1260,7 +1209,7 @@ layout_under_mapping(enum layout_op op, uint64_t off, uint64_t len)
 	probe_install();
 	test_pool_create(&tp, "mmap", TEST_POOL_SIZE);
 	f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
-	pat_fill(model, 0, size, 11);
+	fill(model, size, 0, 11);
 	memset(model + 5 * MIB, 0, MIB / 2);
 	xpwrite(f, model, size, 0);
 	xfallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 5 * MIB, MIB / 2);
@@ -1545,7 +1494,7 @@ Test(mmap, a_mapping_outlives_daxfile_close_of_its_file)
 	TEST_OK(daxfile_close(f));
 
 	map_pat(m, 0, 3 * MIB, 1);	/* touched before and never touched */
-	pat_fill(m + 2 * MIB + 10, 2 * MIB + 10, 5000, 2);
+	fill(m + 2 * MIB + 10, 5000, 2 * MIB + 10, 2);
 	f = xopen(tp.pool, "/f", O_RDWR);
 	pread_pat(f, 2 * MIB + 10, 5000, 2);
 	pwrite_pat(f, 100, 200, 3);
@@ -1631,9 +1580,9 @@ Test(mmap, munmap_of_a_part_leaves_the_rest_mapped_and_usable)
 	/* what is left reads and writes */
 	map_pat(m + PG, PG, MIB - PG, 1);
 	map_pat(m + 3 * MIB, 3 * MIB, 3 * MIB - 3 * PG, 1);
-	pat_fill(m + MIB - PG, MIB - PG, PG, 2);
-	pat_fill(m + 3 * MIB, 3 * MIB, PG, 3);
-	pat_fill(m + 5 * MIB, 5 * MIB, PG, 4);	/* window 2, never touched */
+	fill(m + MIB - PG, PG, MIB - PG, 2);
+	fill(m + 3 * MIB, PG, 3 * MIB, 3);
+	fill(m + 5 * MIB, PG, 5 * MIB, 4);	/* window 2, never touched */
 	pread_pat(f, MIB - PG, PG, 2);
 	pread_pat(f, 3 * MIB, PG, 3);
 	pread_pat(f, 5 * MIB, PG, 4);
@@ -1753,7 +1702,7 @@ Test(mmap, a_64_mib_file_written_through_a_mapping_reads_back_with_pread)
 	xtruncate(f, size);
 	m = xmap(size, RW, MAP_SHARED, f, 0);
 	for (size_t off = 0; off < size; off += PG)
-		pat_fill(m + off, off, PG, 12);
+		fill(m + off, PG, off, 12);
 	TEST_OK(daxfile_msync(m, size, MS_SYNC));
 	st = xfstat(f);
 	cr_assert_geq((uint64_t)st.st_blocks * 512, size, "st_blocks %ld",
@@ -1894,7 +1843,7 @@ Test(mmap, read_from_a_pipe_into_an_untouched_mapped_hole_stores_into_the_file)
 	m = xmap(4 * MIB, RW, MAP_SHARED, f, 0);
 	cr_assert_eq(pipe(pfd), 0);
 
-	pat_fill(b, 2 * MIB + 5 * PG, PG, 2);
+	fill(b, PG, 2 * MIB + 5 * PG, 2);
 	cr_assert_eq(write(pfd[1], b, PG), (ssize_t)PG);
 	cr_assert_eq(read(pfd[0], m + 2 * MIB + 5 * PG, PG), (ssize_t)PG,
 		"read(2) into a mapped hole: %s", strerror(errno));
@@ -1902,7 +1851,7 @@ Test(mmap, read_from_a_pipe_into_an_untouched_mapped_hole_stores_into_the_file)
 	st1 = xfstat(f);
 	cr_assert_gt(st1.st_blocks, st0.st_blocks);
 	/* and into an untouched data page */
-	pat_fill(b, 7 * PG, PG, 3);
+	fill(b, PG, 7 * PG, 3);
 	cr_assert_eq(write(pfd[1], b, PG), (ssize_t)PG);
 	cr_assert_eq(read(pfd[0], m + 7 * PG, PG), (ssize_t)PG,
 		"read(2) into a mapped data page: %s", strerror(errno));
