@@ -109,43 +109,22 @@ tree_insert(struct dx_bmap *bm, struct bext *e)
 
 /* --- the lookup cache ---------------------------------------------------- */
 
-/* lcache_begin -- make the sequence odd; false if a writer is at it. */
-static bool
-lcache_begin(struct dx_bmap_lcache *c, uint64_t *seq, bool wait)
-{
-	uint64_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
-
-	for (;;) {
-		if (s & 1) {
-			if (!wait)
-				return false;
-			s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
-			continue;
-		}
-		if (__atomic_compare_exchange_n(&c->seq, &s, s + 1, false,
-		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			break;
-		if (!wait)
-			return false;
-	}
-	*seq = s + 2;
-	return true;
-}
-
 /*
  * lcache_clear -- empty the cache before the map changes (ilock excl).
- * Fillers hold the ilock shared, so none is at work; readers retry.
+ * Fillers hold the ilock shared, so none is at work; readers retry.  The
+ * release stores keep every slot store after the odd sequence.
  */
 static void
 lcache_clear(struct dx_bmap *bm)
 {
 	struct dx_bmap_lcache *c = &bm->lcache;
-	uint64_t end;
+	uint64_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
 
-	lcache_begin(c, &end, true);
+	ASSERT((s & 1) == 0);
+	__atomic_store_n(&c->seq, s + 1, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < DX_BMAP_LCACHE_SLOTS; i++)
 		__atomic_store_n(&c->slot[i].len, 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&c->seq, end, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->seq, s + 2, __ATOMIC_RELEASE);
 }
 
 /*
@@ -158,10 +137,12 @@ static void
 lcache_fill(struct dx_bmap *bm, const struct bext *e)
 {
 	struct dx_bmap_lcache *c = &bm->lcache;
-	uint64_t end;
+	uint64_t seq = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
+	uint64_t end = seq + 2;
 	unsigned i;
 
-	if (!lcache_begin(c, &end, false))
+	if ((seq & 1) != 0 || !__atomic_compare_exchange_n(&c->seq, &seq,
+	    seq + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return;
 	i = c->hand++ % DX_BMAP_LCACHE_SLOTS;
 	__atomic_store_n(&c->slot[i].lblk, e->lblk, __ATOMIC_RELEASE);
@@ -338,13 +319,13 @@ bmap_for_tx(struct dx_tx *tx, struct dx_inode *ip)
 
 /* --- lookups ------------------------------------------------------------- */
 
-void
-dx_bmap_lookup(const struct dx_inode *ip, uint64_t lblk, uint64_t maxlen,
-	struct dx_map *m)
+/*
+ * map_at -- the answer for 'lblk' given e, the first extent that ends
+ * after it (or NULL).
+ */
+static void
+map_at(const struct bext *e, uint64_t lblk, uint64_t maxlen, struct dx_map *m)
 {
-	const struct dx_bmap *bm = ip->bmap;
-	struct bext *e = bext_first_after(bm, lblk);
-
 	m->lblk = lblk;
 	if (e != NULL && e->lblk <= lblk) {
 		m->len = DX_MIN(maxlen, bext_end(e) - lblk);
@@ -358,14 +339,21 @@ dx_bmap_lookup(const struct dx_inode *ip, uint64_t lblk, uint64_t maxlen,
 }
 
 void
+dx_bmap_lookup(const struct dx_inode *ip, uint64_t lblk, uint64_t maxlen,
+	struct dx_map *m)
+{
+	map_at(bext_first_after(ip->bmap, lblk), lblk, maxlen, m);
+}
+
+void
 dx_bmap_lookup_remember(struct dx_inode *ip, uint64_t lblk, uint64_t maxlen,
 	struct dx_map *m)
 {
 	struct bext *e;
 
 	dx_ilock(ip, DX_ILOCK_SHARED);
-	dx_bmap_lookup(ip, lblk, maxlen, m);
 	e = bext_first_after(ip->bmap, lblk);
+	map_at(e, lblk, maxlen, m);
 	if (e != NULL && e->lblk <= lblk)
 		lcache_fill(ip->bmap, e);
 	dx_iunlock(ip, DX_ILOCK_SHARED);
