@@ -97,6 +97,22 @@ int daxfile_closedir(daxfile_dir *dir);
 const char *daxfile_errormsg(void);
 
 /*
+ * daxfile_log_fn -- receives one line the library reports outside any
+ * call's result: a fault it could not serve (the faulting thread gets
+ * SIGBUS), mapped pages it had to make inaccessible, an unlinked file it
+ * could not free (the next pool open frees it).  It may be called from
+ * any thread, the library's own included, several at once, and with
+ * library locks held: it must not call libdaxfile and should return soon.
+ */
+typedef void daxfile_log_fn(const char *msg, void *arg);
+
+/*
+ * daxfile_set_log -- report through fn(msg, arg) from now on; NULL (the
+ * default) reports nothing.  The library never writes to stderr itself.
+ */
+void daxfile_set_log(daxfile_log_fn *fn, void *arg);
+
+/*
  * Data.  Reads and writes copy straight between the caller's buffer and the
  * pool.  On a pool that libpmem reports as persistent memory the bytes of a
  * write are persistent when it returns; elsewhere fsync makes them so.

@@ -16,7 +16,8 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "map.h"
+#include "defer.h"
+#include "errinj.h"
 #include "mem.h"
 #include "out.h"
 #include "pool.h"
@@ -170,27 +171,39 @@ agi_insert(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t start,
 		return;
 	}
 	e = dx_malloc(pool->arena, sizeof(*e));
-	VERIFY(e != NULL); /* the index must hold every free block */
+	if (e == NULL) {
+		/* free on media all the same: the next open indexes them */
+		__atomic_sub_fetch(&agi->avail, len, __ATOMIC_RELAXED);
+		dx_log("out of memory: %lu free blocks of pool '%s' stay unused "
+			"until it is opened again", (unsigned long)len, pool->path);
+		return;
+	}
 	e->start = start;
 	e->len = len;
 	addr_insert(agi, e);
 	size_insert(agi, e);
 }
 
-/* agi_take -- remove [start, start+len) from free extent 'e'. */
-static void
+/*
+ * agi_take -- remove [start, start+len) from free extent 'e'; false (and
+ * nothing taken) when there is no memory to split it in two.
+ */
+static bool
 agi_take(struct daxfile_pool *pool, struct dx_agi *agi, struct fext *e,
 	uint64_t start, uint64_t len)
 {
 	uint64_t end = start + len, eend = e->start + e->len;
+	struct fext *tail = NULL;
 
 	ASSERT(start >= e->start && end <= eend);
+	if (start > e->start && end < eend) {
+		tail = dx_malloc(pool->arena, sizeof(*tail));
+		if (tail == NULL)
+			return false;
+	}
 	__atomic_sub_fetch(&agi->avail, len, __ATOMIC_RELAXED);
 	fext_unlink(agi, e);
-	if (start > e->start && end < eend) {
-		struct fext *tail = dx_malloc(pool->arena, sizeof(*tail));
-
-		VERIFY(tail != NULL);
+	if (tail != NULL) {
 		tail->start = end;
 		tail->len = eend - end;
 		addr_insert(agi, tail);
@@ -203,10 +216,11 @@ agi_take(struct daxfile_pool *pool, struct dx_agi *agi, struct fext *e,
 		e->len = eend - end;
 	} else {
 		dx_free(pool->arena, e);
-		return;
+		return true;
 	}
 	addr_insert(agi, e);
 	size_insert(agi, e);
+	return true;
 }
 
 /* agi_pick -- choose blocks in one AG (caller holds its lock). */
@@ -217,6 +231,7 @@ agi_pick(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t goal,
 	struct fext *e;
 	uint64_t start, len;
 
+	dx_assert_held(&agi->lock);
 	if (__atomic_load_n(&agi->avail, __ATOMIC_RELAXED) == 0)
 		return false;
 	if (goal >= agi->start && goal < agi->end) {
@@ -254,7 +269,8 @@ agi_pick(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t goal,
 		}
 	}
 take:
-	agi_take(pool, agi, e, start, len);
+	if (!agi_take(pool, agi, e, start, len))
+		return false;
 	r->pblk = start;
 	r->len = len;
 	return true;
@@ -296,6 +312,9 @@ dx_alloc_reserve(struct daxfile_pool *pool, uint32_t agno, uint64_t goal,
 	uint32_t g = goal ? dx_alloc_agno(pool, goal) : al->nags;
 
 	ASSERT(want > 0);
+	if (dx_ei_fail(DX_EI_BLOCKS))
+		return dx_err(ENOSPC, "no free blocks in pool '%s' (injected)",
+			pool->path);
 	if (g < al->nags)
 		agno = g;
 	agno %= al->nags;
@@ -348,35 +367,56 @@ alloc_tx_end(void *arg, bool committed)
 	dx_free(pool->arena, ao->ops);
 	dx_free(pool->arena, ao);
 	if (freed)
-		dx_map_space_freed();
+		dx_defer(DX_DEFER_SPACE_FREED);
 }
 
-static void
+static void alloc_precommit(struct dx_tx *tx, void *arg);
+
+/*
+ * alloc_op_add -- record a claim or a free in tx; false (the transaction
+ * failed with ENOMEM) when there is no memory to record it.
+ */
+static bool
 alloc_op_add(struct dx_tx *tx, uint64_t pblk, uint64_t len, bool claim)
 {
 	struct daxfile_pool *pool = tx->pool;
-	struct dx_alloc_ops *ao = tx->aops;
+	struct dx_alloc_ops *ao = tx->precommit_arg;
 
-	if (ao == NULL) {
+	if (tx->err)
+		return false;
+	if (tx->precommit == NULL) {
 		ao = dx_zalloc(pool->arena, sizeof(*ao));
-		VERIFY(ao != NULL);
+		if (ao == NULL)
+			goto nomem;
 		ao->pool = pool;
-		tx->aops = ao;
+		dx_tx_on_precommit(tx, alloc_precommit, ao);
 		dx_tx_on_end(tx, alloc_tx_end, ao);
 	}
 	if (ao->n == ao->cap) {
-		ao->cap = ao->cap ? ao->cap * 2 : 8;
-		ao->ops = dx_realloc(pool->arena, ao->ops,
-			ao->cap * sizeof(*ao->ops));
-		VERIFY(ao->ops != NULL);
+		unsigned cap = ao->cap ? ao->cap * 2 : 8;
+		struct alloc_op *ops = dx_realloc(pool->arena, ao->ops,
+			cap * sizeof(*ops));
+
+		if (ops == NULL)
+			goto nomem;
+		ao->ops = ops;
+		ao->cap = cap;
 	}
 	ao->ops[ao->n++] = (struct alloc_op){pblk, len, claim};
+	return true;
+
+nomem:
+	dx_tx_fail(tx, ENOMEM);
+	dx_err(ENOMEM, "out of memory recording a block allocation");
+	return false;
 }
 
 void
 dx_alloc_claim(struct dx_tx *tx, const struct dx_resv *r)
 {
-	alloc_op_add(tx, r->pblk, r->len, true);
+	/* a claim not recorded would never go back: give it back now */
+	if (!alloc_op_add(tx, r->pblk, r->len, true))
+		dx_alloc_unreserve(tx->pool, r);
 }
 
 void
@@ -435,14 +475,16 @@ op_cmp(const void *a, const void *b)
 	return x->pblk < y->pblk ? -1 : x->pblk > y->pblk;
 }
 
-void
-dx_alloc_precommit(struct dx_tx *tx)
+/*
+ * alloc_precommit -- apply the transaction's claims and frees to the
+ * bitmaps: AG locks taken in AG order and held until the transaction ends.
+ */
+static void
+alloc_precommit(struct dx_tx *tx, void *arg)
 {
-	struct dx_alloc_ops *ao = tx->aops;
+	struct dx_alloc_ops *ao = arg;
 	struct daxfile_pool *pool = tx->pool;
 
-	if (ao == NULL || tx->err)
-		return;
 	qsort(ao->ops, ao->n, sizeof(*ao->ops), op_cmp);
 	for (unsigned i = 0; i < ao->n && !tx->err; i++) {
 		struct alloc_op *op = &ao->ops[i];

@@ -76,12 +76,6 @@ void dx_alloc_claim(struct dx_tx *tx, const struct dx_resv *r);
 /* dx_alloc_free -- free blocks in 'tx'; reusable once it commits. */
 void dx_alloc_free(struct dx_tx *tx, uint64_t pblk, uint64_t len);
 
-/*
- * dx_alloc_precommit -- apply the transaction's claims and frees to the
- * bitmaps: AG locks taken in AG order and held until the transaction ends.
- */
-void dx_alloc_precommit(struct dx_tx *tx);
-
 /* dx_alloc_avail -- blocks free in the DRAM index (not reserved). */
 uint64_t dx_alloc_avail(struct daxfile_pool *pool);
 

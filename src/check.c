@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "daxfile.h"
+#include "defer.h"
 #include "dir.h"
 #include "mem.h"
 #include "out.h"
@@ -456,6 +457,7 @@ ck_links(struct ck *ck)
 DX_EXPORT int
 daxfile_pool_check(const char *path, FILE *report)
 {
+	DX_CALL();
 	struct ck ck = {.report = report};
 	uint64_t used = 0, total = 0, *offs = NULL;
 	size_t n = 0;

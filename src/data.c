@@ -1,7 +1,8 @@
 /*
  * data.c -- reading and writing file data: copies straight between the
- * caller's buffer and the pool, block allocation with placement, zeroing,
- * and the offset calls (read, write, lseek).
+ * caller's buffer and the pool, and the offset calls (read, write, lseek).
+ * A write gets its blocks from iomap.c (placement, zeroing, conversion of
+ * unwritten extents) and only copies.
  *
  * Locks: write takes the iolock exclusive; read copies first with no lock
  * and keeps the copy if the iolock's sequence shows that no exclusive
@@ -23,7 +24,7 @@
  * holding EOF shows zeros past it); whole blocks past EOF, which speculative
  * preallocation hands out uncleared, are undefined.  Everything that raises
  * the size without writing the bytes (truncate up, fallocate, the gap of a
- * write past EOF) first turns those blocks unwritten (dx_data_expose).
+ * write past EOF) first turns those blocks unwritten (dx_iomap_expose).
  */
 #include "config.h"
 
@@ -38,26 +39,15 @@
 #include "bmap.h"
 #include "crash.h"
 #include "data.h"
+#include "defer.h"
 #include "file.h"
+#include "iomap.h"
 #include "map.h"
 #include "out.h"
 #include "pool.h"
 #include "tx.h"
 
-#define DX_MAX_FILE_BLOCKS (DX_MAX_FILE_SIZE >> DX_BLOCK_SHIFT)
-#define PREALLOC_MIN_BLOCKS 16			/* 64 KiB */
-#define PREALLOC_MAX_BLOCKS (8 * DX_HUGE_BLOCKS)	/* 16 MiB */
-
 /* --- persistence --------------------------------------------------------- */
-
-void
-dx_data_persist(struct daxfile_pool *pool, const void *addr, size_t len)
-{
-	if (pool->is_pmem)
-		pmem_persist(addr, len);
-	else
-		pmem_msync(addr, len);
-}
 
 /* copy_in -- user bytes into the pool; flushed now on pmem (drain later). */
 static void
@@ -70,22 +60,7 @@ copy_in(struct daxfile_pool *pool, void *dst, const void *src, size_t n)
 		memcpy(dst, src, n);
 }
 
-static void
-zero_in(struct daxfile_pool *pool, void *dst, size_t n)
-{
-	if (pool->is_pmem)
-		pmem_memset_nodrain(dst, 0, n);
-	else
-		memset(dst, 0, n);
-}
-
 /* --- timestamps and size ------------------------------------------------- */
-
-void
-dx_data_note_stat(struct dx_inode *ip)
-{
-	__atomic_store_n(&ip->ts_seen, true, __ATOMIC_RELAXED);
-}
 
 static int
 ts_cmp(const struct dx_time *a, const struct timespec *b)
@@ -123,6 +98,7 @@ data_touch(struct dx_inode *ip)
 	struct timespec now;
 	bool seen = __atomic_exchange_n(&ip->ts_seen, false, __ATOMIC_RELAXED);
 
+	dx_assert_held_excl(&ip->ilock);
 	clock_gettime(seen ? CLOCK_REALTIME : CLOCK_REALTIME_COARSE, &now);
 	if (ts_cmp(&di->mtime, &now) >= 0)
 		return;
@@ -138,184 +114,13 @@ data_touch(struct dx_inode *ip)
 static void
 size_set(struct dx_inode *ip, uint64_t size)
 {
+	dx_assert_held_excl(&ip->ilock);
 	dx_crash_point("size-update");
 	__atomic_store_n(&ip->di->size, size, __ATOMIC_RELEASE);
 	dx_persist(ip->pool, &ip->di->size, sizeof(ip->di->size));
 }
 
-/* --- zeroing -------------------------------------------------------------- */
-
-void
-dx_data_zero_tx(struct dx_tx *tx, struct dx_inode *ip, uint64_t off,
-	uint64_t len)
-{
-	uint64_t end = off + len;
-
-	dx_assert_held_excl(&ip->ilock);
-	while (off < end && !tx->err) {
-		uint64_t boff = off & (DX_BLOCK_SIZE - 1);
-		struct dx_map m;
-		uint64_t n;
-
-		dx_bmap_lookup(ip, dx_blk(off), dx_blk_up(end) - dx_blk(off), &m);
-		n = DX_MIN((m.len << DX_BLOCK_SHIFT) - boff, end - off);
-		if (m.pblk != 0 && !m.unwritten) {
-			char *p = (char *)dx_block_ptr(ip->pool, m.pblk) + boff;
-
-			/* pmemobj persists added ranges at commit */
-			if (dx_tx_add(tx, p, n) == 0)
-				memset(p, 0, n);
-		}
-		off += n;
-	}
-}
-
-void
-dx_data_expose(struct dx_tx *tx, struct dx_inode *ip, uint64_t old,
-	uint64_t new)
-{
-	uint64_t fb = dx_blk_up(old), eb = dx_blk_up(new);
-
-	dx_assert_held_excl(&ip->ilock);
-	if (new <= old)
-		return;
-	if (old & (DX_BLOCK_SIZE - 1))
-		dx_data_zero_tx(tx, ip, old, DX_MIN(new, fb << DX_BLOCK_SHIFT) - old);
-	if (eb > fb)
-		dx_bmap_convert(tx, ip, fb, eb - fb, true);
-}
-
-/* --- allocation ----------------------------------------------------------- */
-
-/*
- * data_goal -- where the blocks for [lblk, ...) should go: right after the
- * extent before them, so the file stays contiguous.
- */
-static uint64_t
-data_goal(struct dx_inode *ip, uint64_t lblk)
-{
-	struct dx_map m;
-
-	if (lblk == 0)
-		return 0;
-	dx_bmap_lookup(ip, lblk - 1, 1, &m);
-	return m.pblk != 0 ? m.pblk + 1 : 0;
-}
-
-/*
- * data_reserve -- reserve blocks for the hole at 'lblk' (up to 'len'
- * blocks): contiguous after the previous extent when possible, 2 MiB
- * aligned for large files.  Caller holds ilock (either mode).
- */
-static int
-data_reserve(struct dx_inode *ip, uint64_t lblk, uint64_t len,
-	struct dx_resv *r)
-{
-	struct daxfile_pool *pool = ip->pool;
-	uint64_t goal = data_goal(ip, lblk);
-	struct dx_map last;
-	uint32_t agno;
-	bool huge;
-
-	dx_bmap_last(ip, &last);
-	agno = last.len != 0 ? dx_alloc_agno(pool, last.pblk) :
-		dx_alloc_pick_ag(pool);
-	huge = goal == 0 && (lblk + len >= DX_HUGE_BLOCKS ||
-		ip->di->size >= DX_HUGE_SIZE);
-	return dx_alloc_reserve(pool, agno, goal, len, DX_MIN(len, 16), huge,
-		r);
-}
-
-/*
- * data_link -- link reserved blocks at 'lblk' into the file in one
- * transaction, if the range is still a hole (a fault may have filled it
- * meanwhile: then 1, and the caller retries).  The reservation is used up
- * on every path: claimed (an abort gives it back) or given back here.
- * Caller holds ilock excl.
- */
-static int
-data_link(struct dx_inode *ip, uint64_t lblk, const struct dx_resv *r,
-	bool unwritten)
-{
-	struct dx_map m;
-	struct dx_tx tx;
-
-	dx_bmap_lookup(ip, lblk, r->len, &m);
-	if (m.pblk != 0 || m.len < r->len) {
-		dx_alloc_unreserve(ip->pool, r);
-		return 1;
-	}
-	if (dx_tx_begin(&tx, ip->pool) != 0) {
-		dx_alloc_unreserve(ip->pool, r);
-		return -1;
-	}
-	dx_alloc_claim(&tx, r);
-	dx_bmap_insert(&tx, ip, lblk, r->pblk, r->len, unwritten);
-	return dx_tx_commit(&tx);
-}
-
-int
-dx_data_make_written(struct dx_inode *ip, uint64_t lblk, uint64_t len)
-{
-	struct daxfile_pool *pool = ip->pool;
-	uint64_t end = lblk + len;
-
-	dx_assert_held_excl(&ip->ilock);
-	while (lblk < end) {
-		struct dx_map m;
-		struct dx_resv r;
-		struct dx_tx tx;
-
-		dx_bmap_lookup(ip, lblk, end - lblk, &m);
-		if (m.pblk != 0 && !m.unwritten) {
-			lblk += m.len;
-			continue;
-		}
-		if (m.pblk == 0) {
-			if (data_reserve(ip, lblk, m.len, &r) != 0)
-				return -1;
-			zero_in(pool, dx_block_ptr(pool, r.pblk),
-				r.len << DX_BLOCK_SHIFT);
-			dx_data_persist(pool, dx_block_ptr(pool, r.pblk),
-				r.len << DX_BLOCK_SHIFT);
-			/* the ilock is held: the hole cannot have filled */
-			if (data_link(ip, lblk, &r, false) != 0)
-				return -1;
-			lblk += r.len;
-			continue;
-		}
-		zero_in(pool, dx_block_ptr(pool, m.pblk), m.len << DX_BLOCK_SHIFT);
-		dx_data_persist(pool, dx_block_ptr(pool, m.pblk),
-			m.len << DX_BLOCK_SHIFT);
-		if (dx_tx_begin(&tx, pool) != 0)
-			return -1;
-		dx_bmap_convert(&tx, ip, lblk, m.len, false);
-		if (dx_tx_commit(&tx) != 0)
-			return -1;
-		lblk += m.len;
-	}
-	return 0;
-}
-
-/*
- * prealloc_blocks -- how far past a growing file's end to allocate ahead:
- * as much as the file already has, between 64 KiB and 16 MiB, as XFS does,
- * so that appends to several files at once do not interleave their blocks;
- * never more than 1/64 of the free space.
- */
-static uint64_t
-prealloc_blocks(const struct dx_inode *ip)
-{
-	uint64_t have = dx_blk_up(ip->di->size);
-	uint64_t p = DX_MIN(DX_MAX(have, PREALLOC_MIN_BLOCKS), PREALLOC_MAX_BLOCKS);
-
-	/* as free space runs low, allocate ahead less (XFS: below 5% free) */
-	return DX_MIN(p, dx_alloc_avail(ip->pool) / 64);
-}
-
 /* --- write ---------------------------------------------------------------- */
-
-static void reclaim_eofblocks(struct dx_inode *self);
 
 /* A write in progress: the source iovecs and where we are in them. */
 struct wsrc {
@@ -345,110 +150,36 @@ wsrc_copy(struct daxfile_pool *pool, struct wsrc *s, char *dst, size_t n)
 }
 
 /*
- * write_new -- write into a hole: reserve blocks (with preallocation at
- * the end of the file), fill them (zeros around the data), then link them.
- * Returns bytes written, 0 to retry the lookup, -1 on error.
+ * write_extent -- copy the next bytes of the write at 'off' (at most n)
+ * into the blocks iomap.c hands out.  Bytes past the old EOF 'eof' become
+ * visible when the size is published, so off persistent memory those of
+ * an overwrite are msynced now, before it.  Returns bytes written, 0 when
+ * a fault filled the hole meanwhile (rewind the source, retry), -1 on
+ * error; *fresh says whether the blocks were new or converted.
  */
 static ssize_t
-write_new(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
-	const struct dx_map *hole)
-{
-	struct daxfile_pool *pool = ip->pool;
-	uint64_t lblk = dx_blk(off);
-	uint64_t boff = off & (DX_BLOCK_SIZE - 1);
-	uint64_t want = dx_blk_up(boff + n);
-	struct dx_resv r;
-	char *base;
-	uint64_t dlen, tail;
-	int ret;
-
-	dx_ilock(ip, DX_ILOCK_SHARED);
-	/*
-	 * An append (the write reaches EOF and nothing is mapped after it):
-	 * allocate ahead.  The extra blocks lie past the new EOF.
-	 */
-	if (hole->lblk + hole->len == DX_MAX_FILE_BLOCKS &&
-	    off + n >= ip->di->size)
-		want += prealloc_blocks(ip);
-	want = DX_MIN(want, hole->len);
-	ret = data_reserve(ip, lblk, want, &r);
-	dx_iunlock(ip, DX_ILOCK_SHARED);
-	if (ret != 0 && errno == ENOSPC) {
-		reclaim_eofblocks(ip);
-		dx_ilock(ip, DX_ILOCK_SHARED);
-		ret = data_reserve(ip, lblk, dx_blk_up(boff + n), &r);
-		dx_iunlock(ip, DX_ILOCK_SHARED);
-	}
-	if (ret != 0)
-		return -1;
-	/* fill what we got: zeros, data, zeros to the block end */
-	base = dx_block_ptr(pool, r.pblk);
-	dlen = DX_MIN(n, (r.len << DX_BLOCK_SHIFT) - boff);
-	zero_in(pool, base, boff);
-	wsrc_copy(pool, src, base + boff, dlen);
-	tail = DX_ALIGN_UP(boff + dlen, DX_BLOCK_SIZE) - (boff + dlen);
-	zero_in(pool, base + boff + dlen, tail);
-	if (pool->is_pmem)
-		pmem_drain();
-	else
-		pmem_msync(base, boff + dlen + tail);
-	dx_crash_point("data-new");
-	dx_ilock(ip, DX_ILOCK_EXCL);
-	ret = data_link(ip, lblk, &r, false);
-	dx_iunlock(ip, DX_ILOCK_EXCL);
-	if (ret < 0)
-		return -1;
-	if (ret > 0)
-		return 0; /* a fault filled the hole: rewind the source, retry */
-	return (ssize_t)dlen;
-}
-
-/*
- * write_unwritten -- write into preallocated blocks: the data with zeros
- * around it in its blocks, then mark those blocks written.
- */
-static ssize_t
-write_unwritten(struct dx_inode *ip, struct wsrc *src, uint64_t off,
-	uint64_t n, const struct dx_map *m)
+write_extent(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
+	uint64_t eof, bool *fresh)
 {
 	struct daxfile_pool *pool = ip->pool;
 	uint64_t boff = off & (DX_BLOCK_SIZE - 1);
-	uint64_t dlen = DX_MIN(n, (m->len << DX_BLOCK_SHIFT) - boff);
-	uint64_t nblk = dx_blk_up(boff + dlen);
-	char *base = dx_block_ptr(pool, m->pblk);
-	struct dx_tx tx;
+	struct dx_iomap map;
+	uint64_t dlen;
+	char *dst;
 	int ret;
 
-	zero_in(pool, base, boff);
-	wsrc_copy(pool, src, base + boff, dlen);
-	zero_in(pool, base + boff + dlen, (nblk << DX_BLOCK_SHIFT) - boff - dlen);
-	dx_data_persist(pool, base, nblk << DX_BLOCK_SHIFT);
-	dx_crash_point("data-unwritten");
-	dx_ilock(ip, DX_ILOCK_EXCL);
-	ret = dx_tx_begin(&tx, pool);
-	if (ret == 0) {
-		dx_bmap_convert(&tx, ip, m->lblk, nblk, false);
-		ret = dx_tx_commit(&tx);
+	if (dx_iomap_begin(ip, off, n, DX_IOMAP_WRITE, &map) != 0)
+		return -1;
+	dlen = DX_MIN(n, ((map.lblk + map.len) << DX_BLOCK_SHIFT) - off);
+	dst = (char *)dx_block_ptr(pool, map.pblk) +
+		((dx_blk(off) - map.lblk) << DX_BLOCK_SHIFT) + boff;
+	wsrc_copy(pool, src, dst, dlen);
+	*fresh = map.fresh;
+	if (map.type == DX_IOMAP_NEW) {
+		ret = dx_iomap_end(ip, &map);
+		return ret < 0 ? -1 : ret > 0 ? 0 : (ssize_t)dlen;
 	}
-	dx_iunlock(ip, DX_ILOCK_EXCL);
-	return ret != 0 ? -1 : (ssize_t)dlen;
-}
-
-/*
- * write_over -- overwrite written blocks in place (no metadata change).
- * Bytes past the old EOF 'eof' become visible when the size is published,
- * so off persistent memory they are msynced now, before it.
- */
-static ssize_t
-write_over(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
-	const struct dx_map *m, uint64_t eof)
-{
-	uint64_t boff = off & (DX_BLOCK_SIZE - 1);
-	uint64_t dlen = DX_MIN(n, (m->len << DX_BLOCK_SHIFT) - boff);
-	char *dst = (char *)dx_block_ptr(ip->pool, m->pblk) + boff;
-
-	wsrc_copy(ip->pool, src, dst, dlen);
-	if (!ip->pool->is_pmem && off + dlen > eof)
+	if (!pool->is_pmem && off + dlen > eof)
 		pmem_msync(dst, dlen);
 	dx_crash_point("data-overwrite");
 	return (ssize_t)dlen;
@@ -468,11 +199,11 @@ static void
 write_mapped(struct dx_inode *ip, uint64_t alo, uint64_t ahi, uint64_t old,
 	uint64_t new)
 {
-	if (__atomic_load_n(&ip->nmaps, __ATOMIC_SEQ_CST) == 0)
+	if (!dx_map_is_mapped(ip))
 		return;
 	dx_ilock(ip, DX_MMAPLOCK_EXCL);
 	if (ahi > alo)
-		dx_map_invalidate(ip, alo, ahi, false);
+		dx_map_invalidate_zeros(ip, NULL, alo, ahi);
 	if (new > old)
 		dx_map_extended(ip, old, new);
 	dx_iunlock(ip, DX_MMAPLOCK_EXCL);
@@ -480,7 +211,7 @@ write_mapped(struct dx_inode *ip, uint64_t alo, uint64_t ahi, uint64_t old,
 
 /*
  * write_gap -- a write past EOF: the bytes between the old EOF and the
- * write read zero (dx_data_expose), in a transaction of their own.
+ * write read zero (dx_iomap_expose), in a transaction of their own.
  */
 static int
 write_gap(struct dx_inode *ip, uint64_t size, uint64_t off)
@@ -491,7 +222,7 @@ write_gap(struct dx_inode *ip, uint64_t size, uint64_t off)
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
-		dx_data_expose(&tx, ip, size, off);
+		dx_iomap_expose(&tx, ip, size, off);
 		ret = dx_tx_commit(&tx);
 	}
 	dx_iunlock(ip, DX_ILOCK_EXCL);
@@ -509,14 +240,15 @@ eof_tail_zero(struct dx_inode *ip, uint64_t eof)
 	struct dx_map m;
 	char *p;
 
+	dx_assert_held_excl(&ip->ilock);
 	if (boff == 0)
 		return;
 	dx_bmap_lookup(ip, dx_blk(eof), 1, &m);
 	if (m.pblk == 0 || m.unwritten)
 		return;
 	p = (char *)dx_block_ptr(ip->pool, m.pblk) + boff;
-	zero_in(ip->pool, p, DX_BLOCK_SIZE - boff);
-	dx_data_persist(ip->pool, p, DX_BLOCK_SIZE - boff);
+	memset(p, 0, DX_BLOCK_SIZE - boff);
+	dx_iomap_persist(ip->pool, p, DX_BLOCK_SIZE - boff);
 }
 
 static ssize_t
@@ -528,27 +260,19 @@ write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 	uint64_t done = 0, size = ip->di->size;
 	uint64_t alo = UINT64_MAX, ahi = 0;
 
+	dx_assert_held_excl(&ip->iolock);
 	if (off > size && write_gap(ip, size, off) != 0)
 		return -1;
 	while (done < count) {
 		uint64_t pos = off + done, n = count - done;
 		struct wsrc saved = src;
-		struct dx_map m;
+		bool fresh = false;
 		ssize_t w;
 
-		dx_ilock(ip, DX_ILOCK_SHARED);
-		dx_bmap_lookup(ip, dx_blk(pos), DX_MAX_FILE_BLOCKS - dx_blk(pos),
-			&m);
-		dx_iunlock(ip, DX_ILOCK_SHARED);
-		if (m.pblk == 0)
-			w = write_new(ip, &src, pos, n, &m);
-		else if (m.unwritten)
-			w = write_unwritten(ip, &src, pos, n, &m);
-		else
-			w = write_over(ip, &src, pos, n, &m, size);
+		w = write_extent(ip, &src, pos, n, size, &fresh);
 		if (w < 0)
 			break;
-		if (w > 0 && (m.pblk == 0 || m.unwritten)) {
+		if (w > 0 && fresh) {
 			alo = DX_MIN(alo, pos);
 			ahi = DX_MAX(ahi, pos + (uint64_t)w);
 		}
@@ -632,9 +356,6 @@ data_write(daxfile_file *file, const struct iovec *iov, int iovcnt,
 		*pos = off + (uint64_t)ret;
 out:
 	dx_iunlock(ip, DX_IOLOCK_EXCL);
-	/* a write may have taken back other files' preallocation */
-	if (pos == NULL)
-		dx_map_retry_wait();
 	return ret;
 }
 
@@ -642,6 +363,7 @@ DX_EXPORT ssize_t
 daxfile_pwritev(daxfile_file *file, const struct iovec *iov, int iovcnt,
 	off_t offset)
 {
+	DX_CALL();
 	if (dx_file_check_write(file) != 0)
 		return -1;
 	return data_write(file, iov, iovcnt, offset, NULL);
@@ -650,6 +372,7 @@ daxfile_pwritev(daxfile_file *file, const struct iovec *iov, int iovcnt,
 DX_EXPORT ssize_t
 daxfile_pwrite(daxfile_file *file, const void *buf, size_t count, off_t offset)
 {
+	DX_CALL();
 	struct iovec v = {(void *)buf, count};
 
 	if (dx_file_check_write(file) != 0)
@@ -662,6 +385,7 @@ daxfile_pwrite(daxfile_file *file, const void *buf, size_t count, off_t offset)
 DX_EXPORT ssize_t
 daxfile_write(daxfile_file *file, const void *buf, size_t count)
 {
+	DX_CALL();
 	struct iovec v = {(void *)buf, count};
 	ssize_t ret;
 
@@ -675,7 +399,6 @@ daxfile_write(daxfile_file *file, const void *buf, size_t count)
 	else
 		ret = data_write(file, &v, 1, (int64_t)file->pos, &file->pos);
 	dx_mutex_unlock(&file->pos_lock);
-	dx_map_retry_wait();
 	return ret;
 }
 
@@ -853,6 +576,7 @@ DX_EXPORT ssize_t
 daxfile_preadv(daxfile_file *file, const struct iovec *iov, int iovcnt,
 	off_t offset)
 {
+	DX_CALL();
 	if (dx_file_check_read(file) != 0)
 		return -1;
 	return data_read(file, iov, iovcnt, offset, NULL);
@@ -861,6 +585,7 @@ daxfile_preadv(daxfile_file *file, const struct iovec *iov, int iovcnt,
 DX_EXPORT ssize_t
 daxfile_pread(daxfile_file *file, void *buf, size_t count, off_t offset)
 {
+	DX_CALL();
 	struct iovec v = {buf, count};
 
 	if (dx_file_check_read(file) != 0)
@@ -873,6 +598,7 @@ daxfile_pread(daxfile_file *file, void *buf, size_t count, off_t offset)
 DX_EXPORT ssize_t
 daxfile_read(daxfile_file *file, void *buf, size_t count)
 {
+	DX_CALL();
 	struct iovec v = {buf, count};
 	ssize_t ret;
 
@@ -899,6 +625,7 @@ seek_data_hole(struct dx_inode *ip, uint64_t off, bool data)
 	uint64_t size = ip->di->size;
 	uint64_t pos = off;
 
+	dx_assert_held(&ip->ilock);
 	if (off >= size)
 		return dx_err(ENXIO, "offset %lu is at or past EOF", (unsigned long)off);
 	while (pos < size) {
@@ -920,6 +647,7 @@ seek_data_hole(struct dx_inode *ip, uint64_t off, bool data)
 DX_EXPORT off_t
 daxfile_lseek(daxfile_file *file, off_t offset, int whence)
 {
+	DX_CALL();
 	struct dx_inode *ip;
 	int64_t base, res;
 
@@ -1009,12 +737,14 @@ data_sync(daxfile_file *file)
 DX_EXPORT int
 daxfile_fsync(daxfile_file *file)
 {
+	DX_CALL();
 	return data_sync(file);
 }
 
 DX_EXPORT int
 daxfile_fdatasync(daxfile_file *file)
 {
+	DX_CALL();
 	return data_sync(file);
 }
 
@@ -1028,59 +758,12 @@ dx_data_writer_open(struct dx_inode *ip)
 	dx_iunlock(ip, DX_ILOCK_EXCL);
 }
 
-/*
- * trim_eofblocks -- give back the blocks that speculative preallocation
- * put past EOF (not those fallocate put there on purpose).  Caller holds
- * the iolock and the ilock exclusive.
- */
-static void
-trim_eofblocks(struct dx_inode *ip)
-{
-	uint64_t eof_blk = dx_blk_up(ip->di->size);
-	struct dx_map last;
-	struct dx_tx tx;
-
-	if (ip->di->flags & DX_DIFLAG_PREALLOC)
-		return;
-	dx_bmap_last(ip, &last);
-	if (last.len == 0 || last.lblk + last.len <= eof_blk)
-		return;
-	if (dx_tx_begin(&tx, ip->pool) == 0) {
-		dx_bmap_punch(&tx, ip, eof_blk, DX_MAX_FILE_BLOCKS - eof_blk);
-		dx_tx_commit(&tx);
-	}
-}
-
 /* dx_data_writer_close -- the last writer is gone: trim preallocation. */
 void
 dx_data_writer_close(struct dx_inode *ip)
 {
 	dx_ilock(ip, DX_IOLOCK_EXCL | DX_ILOCK_EXCL);
 	if (--ip->nwriters == 0)
-		trim_eofblocks(ip);
+		dx_iomap_trim_eof(ip);
 	dx_iunlock(ip, DX_IOLOCK_EXCL | DX_ILOCK_EXCL);
-}
-
-/*
- * reclaim_eofblocks -- out of space: take back the preallocation of other
- * files open for writing, as XFS does before it reports ENOSPC.  Their
- * iolocks are only tried (the caller holds its own), so a busy file is
- * skipped rather than waited for.
- */
-static void
-reclaim_eofblocks(struct dx_inode *self)
-{
-	struct dx_inode *ips[64];
-	unsigned n = dx_icache_writers(self->pool, ips, DX_ARRAY_SIZE(ips));
-
-	for (unsigned i = 0; i < n; i++) {
-		struct dx_inode *ip = ips[i];
-
-		if (ip != self && dx_itrylock_io_excl(ip)) {
-			dx_ilock(ip, DX_ILOCK_EXCL);
-			trim_eofblocks(ip);
-			dx_iunlock(ip, DX_ILOCK_EXCL | DX_IOLOCK_EXCL);
-		}
-		dx_iput(ip);
-	}
 }

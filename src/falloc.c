@@ -7,7 +7,9 @@
  * every mapping of the file, and then changes the extent map in one
  * transaction, so a crash leaves the call done or not done: even the
  * zeroing of partial blocks is in it (snapshotted bytes), and freed blocks
- * become reusable only after it commits.
+ * become reusable only after it commits.  If the kernel refuses the memory
+ * to replace mapped pages, nothing has changed yet: the call lets go of its
+ * locks, lets the deferred VMA reclaim run, and starts again (falloc_run).
  */
 #include "config.h"
 
@@ -19,18 +21,19 @@
 #include "alloc.h"
 #include "bmap.h"
 #include "data.h"
+#include "defer.h"
 #include "file.h"
+#include "iomap.h"
 #include "map.h"
 #include "out.h"
 #include "pool.h"
 #include "tx.h"
 
-#define DX_MAX_FILE_BLOCKS (DX_MAX_FILE_SIZE >> DX_BLOCK_SHIFT)
-
 /* set_size -- the new size and times, in tx (caller holds ilock excl). */
 static void
 set_size(struct dx_tx *tx, struct dx_inode *ip, uint64_t size)
 {
+	dx_assert_held_excl(&ip->ilock);
 	if (ip->di->size != size && DX_TX_ADD_FIELD(tx, ip->di, size) == 0)
 		ip->di->size = size;
 }
@@ -38,6 +41,7 @@ set_size(struct dx_tx *tx, struct dx_inode *ip, uint64_t size)
 static void
 set_flags(struct dx_tx *tx, struct dx_inode *ip, uint64_t flags)
 {
+	dx_assert_held_excl(&ip->ilock);
 	if (ip->di->flags != flags && DX_TX_ADD_FIELD(tx, ip->di, flags) == 0)
 		ip->di->flags = flags;
 }
@@ -53,89 +57,109 @@ zero_partial(struct dx_tx *tx, struct dx_inode *ip, uint64_t off,
 {
 	uint64_t end = off + len;
 
+	dx_assert_held_excl(&ip->ilock);
 	*fb = dx_blk_up(off);
 	*eb = dx_blk(end);
 	if (*fb > *eb) {
 		/* inside one block */
-		dx_data_zero_tx(tx, ip, off, len);
+		dx_iomap_zero_tx(tx, ip, off, len);
 		*eb = *fb;
 		return;
 	}
 	if (off < (*fb << DX_BLOCK_SHIFT))
-		dx_data_zero_tx(tx, ip, off, (*fb << DX_BLOCK_SHIFT) - off);
+		dx_iomap_zero_tx(tx, ip, off, (*fb << DX_BLOCK_SHIFT) - off);
 	if ((*eb << DX_BLOCK_SHIFT) < end)
-		dx_data_zero_tx(tx, ip, *eb << DX_BLOCK_SHIFT,
+		dx_iomap_zero_tx(tx, ip, *eb << DX_BLOCK_SHIFT,
 			end - (*eb << DX_BLOCK_SHIFT));
 }
 
 /*
- * alloc_holes -- allocate unwritten extents for every hole in [lblk, end),
- * in tx (caller holds ilock excl).  The reservations are claimed at once,
- * so an abort gives them all back.
+ * alloc_holes -- unwritten extents for every hole of [off, off+len), in tx
+ * (caller holds ilock excl).  The reservations are claimed at once, so an
+ * abort gives them all back.
  */
 static int
-alloc_holes(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk, uint64_t end)
+alloc_holes(struct dx_tx *tx, struct dx_inode *ip, uint64_t off, uint64_t len)
 {
-	struct daxfile_pool *pool = ip->pool;
+	struct dx_iomap map = {.tx = tx};
 
-	while (lblk < end && !tx->err) {
-		struct dx_map m, last;
-		struct dx_resv r;
-		uint32_t agno;
-		uint64_t goal = 0;
+	dx_assert_held_excl(&ip->ilock);
+	return dx_iomap_begin(ip, off, len, DX_IOMAP_ZERO, &map);
+}
 
-		dx_bmap_lookup(ip, lblk, end - lblk, &m);
-		if (m.pblk != 0) {
-			lblk += m.len;
-			continue;
-		}
-		if (lblk > 0) {
-			struct dx_map prev;
+/* An operation's arguments, and how it may replace mapped pages. */
+struct falloc_req {
+	int mode;
+	uint64_t off, len;
+	unsigned inval;		/* dx_map_invalidate mode bits to add */
+};
 
-			dx_bmap_lookup(ip, lblk - 1, 1, &prev);
-			if (prev.pblk != 0)
-				goal = prev.pblk + 1;
-		}
-		dx_bmap_last(ip, &last);
-		agno = last.len ? dx_alloc_agno(pool, last.pblk) :
-			dx_alloc_pick_ag(pool);
-		if (dx_alloc_reserve(pool, agno, goal, m.len,
-			DX_MIN(m.len, DX_HUGE_BLOCKS), m.len >= DX_HUGE_BLOCKS,
-			&r) != 0) {
-			dx_tx_fail(tx, ENOSPC);
-			return -1;
-		}
-		dx_alloc_claim(tx, &r);
-		dx_bmap_insert(tx, ip, lblk, r.pblk, r.len, true);
-		lblk += r.len;
+#define FALLOC_TRIES 3
+
+/*
+ * falloc_inval -- take the mapped pages of [start, end) away before blocks
+ * change; 1 when the kernel refused the memory for it (falloc_run tries
+ * again).
+ */
+static int
+falloc_inval(struct dx_inode *ip, uint64_t start, uint64_t end,
+	const struct falloc_req *rq, unsigned mode)
+{
+	if (dx_map_invalidate(ip, start, end, mode | rq->inval) == 0)
+		return 0;
+	if (errno != ENOMEM || (rq->inval & DX_INVAL_REVOKE))
+		return dx_err_keep("cannot take mapped pages away");
+	return 1;
+}
+
+/*
+ * falloc_run -- run 'op' under the iolock and the mmaplock exclusive; when
+ * it could not replace mapped pages (1), let go of every lock, let the
+ * deferred VMA reclaim and spare refill run, and try again, at last
+ * revoking what cannot be replaced.
+ */
+static int
+falloc_run(struct dx_inode *ip, int (*op)(struct dx_inode *,
+	const struct falloc_req *), struct falloc_req *rq)
+{
+	for (int attempt = 1;; attempt++) {
+		int ret;
+
+		rq->inval = attempt < FALLOC_TRIES ? 0 : DX_INVAL_REVOKE;
+		dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
+		ret = op(ip, rq);
+		dx_iunlock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
+		if (ret <= 0)
+			return ret;
+		dx_defer_run();
 	}
-	return tx->err ? -1 : 0;
 }
 
 /* --- truncate -------------------------------------------------------------- */
 
 static int
-truncate_locked(struct dx_inode *ip, uint64_t size)
+truncate_locked(struct dx_inode *ip, const struct falloc_req *rq)
 {
-	uint64_t old = ip->di->size;
+	uint64_t old = ip->di->size, size = rq->off;
 	uint64_t eof_blk = dx_blk_up(size);
 	struct dx_tx tx;
 	int ret;
 
-	if (size < old)
-		dx_map_invalidate(ip, size, UINT64_MAX, true);
+	if (size < old &&
+	    (ret = falloc_inval(ip, size, UINT64_MAX, rq, DX_INVAL_PRIVATE)) != 0)
+		return ret;
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
 		if (size < old) {
 			/* the page holding EOF reads zeros past it */
 			if (size & (DX_BLOCK_SIZE - 1))
-				dx_data_zero_tx(&tx, ip, size,
+				dx_iomap_zero_tx(&tx, ip, size,
 					(eof_blk << DX_BLOCK_SHIFT) - size);
 			dx_bmap_punch(&tx, ip, eof_blk, DX_MAX_FILE_BLOCKS - eof_blk);
 			set_flags(&tx, ip, ip->di->flags & ~DX_DIFLAG_PREALLOC);
 		}
-		dx_data_expose(&tx, ip, old, size);
+		dx_iomap_expose(&tx, ip, old, size);
 		set_size(&tx, ip, size);
 		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
@@ -149,18 +173,15 @@ truncate_locked(struct dx_inode *ip, uint64_t size)
 int
 dx_truncate(struct dx_inode *ip, uint64_t size)
 {
-	int ret;
+	struct falloc_req rq = {.off = size};
 
-	dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
-	ret = truncate_locked(ip, size);
-	dx_iunlock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
-	dx_map_retry_wait();
-	return ret;
+	return falloc_run(ip, truncate_locked, &rq);
 }
 
 DX_EXPORT int
 daxfile_ftruncate(daxfile_file *file, off_t length)
 {
+	DX_CALL();
 	if (dx_file_check(file) != 0)
 		return -1;
 	if (file->ip->isdir || (file->flags & O_ACCMODE) == O_RDONLY)
@@ -175,13 +196,15 @@ daxfile_ftruncate(daxfile_file *file, off_t length)
 /* --- fallocate modes ----------------------------------------------------- */
 
 static int
-falloc_punch(struct dx_inode *ip, uint64_t off, uint64_t len)
+falloc_punch(struct dx_inode *ip, const struct falloc_req *rq)
 {
+	uint64_t off = rq->off, len = rq->len;
 	uint64_t fb, eb;
 	struct dx_tx tx;
 	int ret;
 
-	dx_map_invalidate(ip, off, off + len, false);
+	if ((ret = falloc_inval(ip, off, off + len, rq, 0)) != 0)
+		return ret;
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
@@ -200,8 +223,10 @@ falloc_punch(struct dx_inode *ip, uint64_t off, uint64_t len)
  * zero); the size grows unless KEEP_SIZE.
  */
 static int
-falloc_alloc(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
+falloc_alloc(struct dx_inode *ip, const struct falloc_req *rq)
 {
+	int mode = rq->mode;
+	uint64_t off = rq->off, len = rq->len;
 	uint64_t end = off + len, old = ip->di->size;
 	bool grow = !(mode & FALLOC_FL_KEEP_SIZE) && end > old;
 	struct dx_tx tx;
@@ -211,8 +236,8 @@ falloc_alloc(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
 		if (grow)
-			dx_data_expose(&tx, ip, old, end);
-		alloc_holes(&tx, ip, dx_blk(off), dx_blk_up(end));
+			dx_iomap_expose(&tx, ip, old, end);
+		alloc_holes(&tx, ip, off, len);
 		if (grow) {
 			set_size(&tx, ip, end);
 			dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
@@ -234,24 +259,27 @@ falloc_alloc(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
  * unwritten (no data is written, nothing freed), holes allocated.
  */
 static int
-falloc_zero(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
+falloc_zero(struct dx_inode *ip, const struct falloc_req *rq)
 {
+	int mode = rq->mode;
+	uint64_t off = rq->off, len = rq->len;
 	uint64_t end = off + len, old = ip->di->size;
 	bool grow = !(mode & FALLOC_FL_KEEP_SIZE) && end > old;
 	uint64_t fb, eb;
 	struct dx_tx tx;
 	int ret;
 
-	dx_map_invalidate(ip, off, end, false);
+	if ((ret = falloc_inval(ip, off, end, rq, 0)) != 0)
+		return ret;
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
 		if (grow)
-			dx_data_expose(&tx, ip, old, end);
+			dx_iomap_expose(&tx, ip, old, end);
 		zero_partial(&tx, ip, off, len, &fb, &eb);
 		if (eb > fb)
 			dx_bmap_convert(&tx, ip, fb, eb - fb, true);
-		alloc_holes(&tx, ip, dx_blk(off), dx_blk_up(end));
+		alloc_holes(&tx, ip, off, len);
 		if (grow)
 			set_size(&tx, ip, end);
 		else if (end > old)
@@ -269,8 +297,9 @@ falloc_zero(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 
 /* falloc_collapse -- remove [off, off+len) and shift the rest down. */
 static int
-falloc_collapse(struct dx_inode *ip, uint64_t off, uint64_t len)
+falloc_collapse(struct dx_inode *ip, const struct falloc_req *rq)
 {
+	uint64_t off = rq->off, len = rq->len;
 	uint64_t size = ip->di->size;
 	uint64_t lblk = dx_blk(off), n = dx_blk(len);
 	struct dx_tx tx;
@@ -278,7 +307,8 @@ falloc_collapse(struct dx_inode *ip, uint64_t off, uint64_t len)
 
 	if (off + len >= size)
 		return dx_err(EINVAL, "collapse range reaches EOF");
-	dx_map_invalidate(ip, off, UINT64_MAX, false);
+	if ((ret = falloc_inval(ip, off, UINT64_MAX, rq, 0)) != 0)
+		return ret;
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
@@ -294,8 +324,9 @@ falloc_collapse(struct dx_inode *ip, uint64_t off, uint64_t len)
 
 /* falloc_insert -- open a hole of 'len' at 'off', shifting the rest up. */
 static int
-falloc_insert(struct dx_inode *ip, uint64_t off, uint64_t len)
+falloc_insert(struct dx_inode *ip, const struct falloc_req *rq)
 {
+	uint64_t off = rq->off, len = rq->len;
 	uint64_t size = ip->di->size;
 	uint64_t lblk = dx_blk(off), n = dx_blk(len);
 	struct dx_tx tx;
@@ -305,7 +336,8 @@ falloc_insert(struct dx_inode *ip, uint64_t off, uint64_t len)
 		return dx_err(EINVAL, "insert range at or past EOF");
 	if (len > DX_MAX_FILE_SIZE - size)
 		return dx_err(EFBIG, "insert range beyond the maximum file size");
-	dx_map_invalidate(ip, off, UINT64_MAX, false);
+	if ((ret = falloc_inval(ip, off, UINT64_MAX, rq, 0)) != 0)
+		return ret;
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
 	if (ret == 0) {
@@ -357,25 +389,23 @@ falloc_check(daxfile_file *file, int mode, off_t offset, off_t len)
 DX_EXPORT int
 daxfile_fallocate(daxfile_file *file, int mode, off_t offset, off_t len)
 {
+	DX_CALL();
+	struct falloc_req rq = {mode, (uint64_t)offset, (uint64_t)len, 0};
+	int (*op)(struct dx_inode *, const struct falloc_req *);
 	struct dx_inode *ip;
-	uint64_t off = (uint64_t)offset, n = (uint64_t)len;
-	int ret;
 
 	if (dx_file_check(file) != 0 || falloc_check(file, mode, offset, len))
 		return -1;
 	ip = file->ip;
-	dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
 	if (mode & FALLOC_FL_PUNCH_HOLE)
-		ret = falloc_punch(ip, off, n);
+		op = falloc_punch;
 	else if (mode & FALLOC_FL_ZERO_RANGE)
-		ret = falloc_zero(ip, mode, off, n);
+		op = falloc_zero;
 	else if (mode & FALLOC_FL_COLLAPSE_RANGE)
-		ret = falloc_collapse(ip, off, n);
+		op = falloc_collapse;
 	else if (mode & FALLOC_FL_INSERT_RANGE)
-		ret = falloc_insert(ip, off, n);
+		op = falloc_insert;
 	else
-		ret = falloc_alloc(ip, mode, off, n);
-	dx_iunlock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
-	dx_map_retry_wait();
-	return ret;
+		op = falloc_alloc;
+	return falloc_run(ip, op, &rq);
 }

@@ -13,8 +13,14 @@
  *
  * Locks: the file's mmaplock shared for the whole resolution (no truncate or
  * punch can change blocks meanwhile), the ilock shared to read the extent
- * map, exclusive to allocate.  The worker of one file resolves its faults in
- * order, so window states are never written by two threads at once.
+ * map; a store's blocks come from iomap.c, which takes the ilock exclusive.
+ * The worker of one file resolves its faults in order, so window states
+ * (map.c's, changed through dx_map_win_*) are never written by two threads
+ * at once.  A fault the kernel refused memory for is tried again after the
+ * deferred VMA reclaim ran, with no lock held.
+ *
+ * Reading one fault: uffd.c (the message, the file's queue), this file, and
+ * iomap.c (the blocks behind a store).
  */
 #include "config.h"
 
@@ -24,7 +30,9 @@
 #include <sys/mman.h>
 
 #include "bmap.h"
-#include "data.h"
+#include "defer.h"
+#include "errinj.h"
+#include "iomap.h"
 #include "map.h"
 #include "out.h"
 #include "pool.h"
@@ -67,7 +75,7 @@ install_file(struct dx_mapping *m, uintptr_t a, size_t n, uint64_t pblk)
 	if (!m->shared)
 		return dx_uffd_copy((void *)a, dx_block_ptr(pool, pblk), n, false);
 	dx_map_install_begin();
-	if (mmap((void *)a, n, m->prot, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
+	if (dx_ei_mmap((void *)a, n, m->prot, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
 		pool->fd, (off_t)(pblk << DX_BLOCK_SHIFT)) == MAP_FAILED)
 		ret = dx_err_keep("cannot install pool pages");
 	else if (madvise((void *)a, n, MADV_DONTFORK) != 0)
@@ -87,6 +95,7 @@ fwin_install(struct fwin *fw)
 	bool wp = m->shared && (m->prot & PROT_WRITE);
 	uint32_t vmas = 0;
 
+	dx_assert_held(&m->ip->ilock);
 	for (uintptr_t a = fw->start; a < fw->eof;) {
 		uint64_t lblk = dx_mapping_foff(m, a) >> DX_BLOCK_SHIFT;
 		struct dx_map mp;
@@ -105,11 +114,12 @@ fwin_install(struct fwin *fw)
 			return -1;
 		a += n;
 	}
-	dx_map_vmas_set(m, fw->w - m->win0, vmas);
-	if (fw->eof < fw->end && dx_uffd_has_poison())
-		return dx_uffd_poison((void *)fw->eof, fw->end - fw->eof);
-	if (fw->eof < fw->end)
-		return dx_map_sigbus((void *)fw->eof, fw->end - fw->eof, m->prot);
+	if (fw->eof < fw->end &&
+	    (dx_uffd_has_poison() ? dx_uffd_poison((void *)fw->eof,
+		fw->end - fw->eof) : dx_map_sigbus((void *)fw->eof,
+		fw->end - fw->eof, m->prot)) != 0)
+		return -1;
+	dx_map_win_installed(m, fw->start, vmas);
 	return 0;
 }
 
@@ -127,9 +137,10 @@ fwin_alloc(struct fwin *fw, uintptr_t addr)
 	uint64_t end = dx_mapping_foff(m, fw->eof) >> DX_BLOCK_SHIFT;
 	uint64_t lblk = dx_mapping_foff(m, addr) >> DX_BLOCK_SHIFT;
 	uint64_t s = first, e;
+	struct dx_iomap map;
 	int ret;
 
-	dx_ilock(ip, DX_ILOCK_EXCL);
+	dx_ilock(ip, DX_ILOCK_SHARED);
 	/* the run holding lblk: walk from the window start */
 	for (;;) {
 		struct dx_map mp;
@@ -138,18 +149,19 @@ fwin_alloc(struct fwin *fw, uintptr_t addr)
 		if (lblk < s + mp.len) {
 			e = s + mp.len;
 			if (mp.pblk != 0 && !mp.unwritten) {
-				dx_iunlock(ip, DX_ILOCK_EXCL);
+				dx_iunlock(ip, DX_ILOCK_SHARED);
 				return 0; /* already written */
 			}
 			break;
 		}
 		s += mp.len;
 	}
-	ret = dx_data_make_written(ip, s, e - s);
-	dx_iunlock(ip, DX_ILOCK_EXCL);
+	dx_iunlock(ip, DX_ILOCK_SHARED);
+	ret = dx_iomap_begin(ip, s << DX_BLOCK_SHIFT, (e - s) << DX_BLOCK_SHIFT,
+		DX_IOMAP_FAULT, &map);
 	/* other mappings may show zero pages over the new blocks */
-	if (ret == 0)
-		dx_map_invalidate_others(ip, m, s << DX_BLOCK_SHIFT,
+	if (ret == 0 && map.fresh)
+		dx_map_invalidate_zeros(ip, m, s << DX_BLOCK_SHIFT,
 			e << DX_BLOCK_SHIFT);
 	return ret;
 }
@@ -158,12 +170,12 @@ fwin_alloc(struct fwin *fw, uintptr_t addr)
 static int
 fault_window(struct dx_mapping *m, uint64_t addr, unsigned flags)
 {
-	uint8_t *state = &m->win[(addr >> DX_WIN_SHIFT) - m->win0];
 	struct fwin fw;
 	int ret;
 
+	dx_assert_held(&m->ip->mmaplock);
 	fwin_init(&fw, m, addr);
-	if (!(flags & DX_FAULT_WP) && *state == DX_WIN_INSTALLED)
+	if (!(flags & DX_FAULT_WP) && dx_map_win_resolved(m, addr))
 		return 0; /* resolved while this fault waited in the queue */
 	if (addr < fw.eof && (flags & DX_FAULT_WRITE) && m->shared &&
 	    fwin_alloc(&fw, addr) != 0)
@@ -171,79 +183,22 @@ fault_window(struct dx_mapping *m, uint64_t addr, unsigned flags)
 	dx_ilock(m->ip, DX_ILOCK_SHARED);
 	ret = fwin_install(&fw);
 	dx_iunlock(m->ip, DX_ILOCK_SHARED);
-	if (ret == 0) {
-		*state = DX_WIN_INSTALLED;
-		m->stamp[fw.w - m->win0] = dx_map_stamp();
-	}
 	return ret;
 }
 
 /*
- * fault_fail -- a fault that cannot be served (no space for the store, the
- * pool damaged): the page gets a SIGBUS marker, and the faulting thread,
- * woken, gets SIGBUS (BUS_ADRERR) as the kernel gives when a DAX fault
- * cannot allocate.  A marker for want of space goes when blocks are freed
- * (fault_retry), so a later access tries again; other markers go with the
- * next change of the file's layout there.
+ * fault_lock -- the file's mmaplock, shared.  A worker about to wait for it
+ * (a truncate holds it) first makes sure faults on other files have a
+ * worker.
  */
 static void
-fault_fail(struct dx_mapping *m, uint64_t addr, unsigned flags)
+fault_lock(struct dx_inode *ip)
 {
-	uint8_t *state = &m->win[(addr >> DX_WIN_SHIFT) - m->win0];
-	bool nospace = errno == ENOSPC;
-
-	fprintf(stderr, "libdaxfile: cannot serve a fault at %#lx: %s\n",
-		(unsigned long)addr, daxfile_errormsg());
-	/* a store to a zero page: the page is there, take it away first */
-	if ((flags & DX_FAULT_WP) && dx_map_replace(m, addr, 4096) != 0)
+	if (dx_rwlock_tryrdlock(&ip->mmaplock))
 		return;
-	if (dx_uffd_has_poison())
-		dx_uffd_poison((void *)addr, 4096);
-	else
-		dx_map_sigbus((void *)addr, 4096, m->prot);
-	if (*state == DX_WIN_NONE)
-		*state = DX_WIN_PARTIAL;
-	if (!nospace)
-		return;
-	if (m->nnospace == m->capnospace) {
-		unsigned cap = m->capnospace ? 2 * m->capnospace : 8;
-		uint64_t *p = dx_realloc(DX_ARENA_GLOBAL, m->nospace,
-			cap * sizeof(*p));
-
-		if (p == NULL)
-			return;
-		m->nospace = p;
-		m->capnospace = cap;
-	}
-	m->nospace[m->nnospace] = addr;
-	if (__atomic_add_fetch(&m->nnospace, 1, __ATOMIC_RELAXED) == 1)
-		__atomic_add_fetch(&dx_map_nospace_pending, 1, __ATOMIC_RELAXED);
-}
-
-/*
- * fault_retry -- space was freed: clear the SIGBUS markers of stores that
- * found none, so the next access faults again (caller holds the mmaplock
- * shared and is the file's worker).
- */
-static void
-fault_retry(struct dx_mapping *m)
-{
-	for (unsigned i = 0; i < m->nnospace; i++) {
-		uintptr_t a = m->nospace[i];
-
-		if (a < m->addr || a >= m->addr + m->len)
-			continue; /* munmap took that part away */
-		if (dx_uffd_has_poison())
-			madvise((void *)a, 4096, MADV_DONTNEED);
-		else
-			dx_map_replace(m, a, 4096);
-		/* the page is missing again: its window must resolve anew */
-		if (m->win[(a >> DX_WIN_SHIFT) - m->win0] != DX_WIN_NONE)
-			m->win[(a >> DX_WIN_SHIFT) - m->win0] = DX_WIN_PARTIAL;
-	}
-	if (m->nnospace > 0)
-		__atomic_sub_fetch(&dx_map_nospace_pending, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&m->nnospace, 0, __ATOMIC_RELAXED);
+	dx_fault_blocking();
+	dx_ilock(ip, DX_MMAPLOCK_SHARED);
+	dx_fault_unblocked();
 }
 
 void
@@ -251,35 +206,25 @@ dx_fault_resolve(struct dx_mapping *m, uint64_t addr, unsigned flags)
 {
 	struct dx_inode *ip = m->ip;
 	uintptr_t ws = addr & ~(DX_WIN_SIZE - 1);
-	int ret = 0;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (!dx_rwlock_tryrdlock(&ip->mmaplock)) {
-			dx_fault_blocking();
-			dx_rwlock_rdlock(&ip->mmaplock);
-			dx_fault_unblocked();
-		}
-		if (flags & DX_FAULT_RETRY) {
-			if (!m->dead)
-				fault_retry(m);
-			dx_rwlock_unlock(&ip->mmaplock);
-			dx_map_retry_done();
-			return;
-		}
+		int ret;
+
+		fault_lock(ip);
 		ret = m->dead ? 0 : fault_window(m, addr, flags);
 		if (ret != 0 && attempt == 0 && errno == ENOMEM) {
 			/* out of VMAs: give some back with no lock held, retry */
-			dx_rwlock_unlock(&ip->mmaplock);
-			dx_map_reclaim(64);
+			dx_iunlock(ip, DX_MMAPLOCK_SHARED);
+			dx_map_want_vmas();
+			dx_defer_run();
 			continue;
 		}
 		if (ret != 0)
-			fault_fail(m, addr, flags);
-		dx_rwlock_unlock(&ip->mmaplock);
+			dx_map_win_failed(m, addr, flags & DX_FAULT_WP,
+				errno == ENOSPC || errno == ENOMEM);
+		dx_iunlock(ip, DX_MMAPLOCK_SHARED);
 		break;
 	}
 	dx_uffd_wake((void *)DX_MAX(ws, m->addr),
 		DX_MIN(ws + DX_WIN_SIZE, m->addr + m->len) - DX_MAX(ws, m->addr));
-	/* with no lock held: keep clear of vm.max_map_count */
-	dx_map_vmas_trim();
 }

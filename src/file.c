@@ -11,6 +11,7 @@
 
 #include "bmap.h"
 #include "data.h"
+#include "defer.h"
 #include "file.h"
 #include "map.h"
 #include "mem.h"
@@ -82,6 +83,7 @@ file_load(struct dx_inode *ip)
 DX_EXPORT daxfile_file *
 daxfile_open(daxfile_pool *pool, const char *path, int flags, ...)
 {
+	DX_CALL();
 	struct dx_inode *ip;
 	daxfile_file *f;
 	mode_t mode = 0;
@@ -135,6 +137,7 @@ err_put:
 DX_EXPORT int
 daxfile_close(daxfile_file *file)
 {
+	DX_CALL();
 	struct daxfile_pool *pool;
 	struct dx_inode *ip;
 
@@ -148,13 +151,13 @@ daxfile_close(daxfile_file *file)
 	dx_handle_put(&file_cache, file);
 	dx_iput(ip);
 	dx_pool_busy_put(pool);
-	dx_map_retry_wait();
 	return 0;
 }
 
 DX_EXPORT int
 daxfile_fstat(daxfile_file *file, struct stat *st)
 {
+	DX_CALL();
 	if (dx_file_check(file) != 0)
 		return -1;
 	if (st == NULL)

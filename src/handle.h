@@ -5,6 +5,11 @@
  * keeps a dead magic until a later open reuses it, so a call on a closed
  * handle fails with EBADF (or EINVAL for pools) instead of touching freed
  * memory.  As with file descriptors, a reused handle names the newer object.
+ *
+ * A live magic is the handle type's magic mixed with the process's fork
+ * generation (defer.h): in a child of fork() every handle of the parent
+ * reads as closed, since the parent's pools, files and streams cannot be
+ * shared with it (libdaxfile(3), FORK).
  */
 #ifndef DX_HANDLE_H
 #define DX_HANDLE_H 1
@@ -13,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "defer.h"
 #include "lock.h"
 
 #define DX_HANDLE_DEAD 0xdeaddeaddeaddeadULL
@@ -27,10 +33,11 @@ struct dx_handle_cache {
 	struct dx_mutex lock;
 	struct dx_handle *free;
 	size_t size;		/* bytes of the handle structure */
+	bool known;		/* its lock is taken around fork */
 };
 
 #define DX_HANDLE_CACHE_INIT(type) \
-	{{PTHREAD_MUTEX_INITIALIZER, DX_LC_LEAF}, NULL, sizeof(type)}
+	{{PTHREAD_MUTEX_INITIALIZER, DX_LC_LEAF}, NULL, sizeof(type), false}
 
 /* dx_handle_get -- a zeroed handle (magic not yet live); NULL on ENOMEM. */
 void *dx_handle_get(struct dx_handle_cache *c);
@@ -44,7 +51,8 @@ dx_handle_is(const void *hp, uint64_t magic)
 {
 	const struct dx_handle *h = hp;
 
-	return h != NULL && __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == magic;
+	return h != NULL && __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) ==
+		(magic ^ __atomic_load_n(&dx_fork_gen, __ATOMIC_RELAXED));
 }
 
 #endif /* DX_HANDLE_H */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "bmap.h"
-#include "data.h"
+#include "defer.h"
 #include "dir.h"
 #include "mem.h"
 #include "out.h"
@@ -67,6 +67,7 @@ icache_grow(struct daxfile_pool *pool)
 	struct dx_inode **old = ic->tab;
 	uint64_t oldn = ic->mask + 1;
 
+	dx_assert_held(&pool->icache.lock);
 	if (tab == NULL)
 		return; /* keep the longer chains */
 	ic->tab = tab;
@@ -143,8 +144,16 @@ inode_new(struct daxfile_pool *pool, uint64_t ino)
 	dx_rwlock_init(&ip->iolock, ip->isdir ? DX_LC_DIR : DX_LC_IOLOCK);
 	dx_rwlock_init(&ip->mmaplock, DX_LC_MMAPLOCK);
 	dx_rwlock_init(&ip->ilock, DX_LC_ILOCK);
-	dx_mutex_init(&ip->maplist_lock, DX_LC_MAPLIST);
 	return ip;
+}
+
+/* The teardown of what upper layers hang off an inode (dx_inode_on_destroy). */
+static void (*inode_teardown)(struct dx_inode *ip);
+
+void
+dx_inode_on_destroy(void (*fn)(struct dx_inode *ip))
+{
+	inode_teardown = fn;
 }
 
 static void
@@ -152,11 +161,12 @@ inode_destroy(struct dx_inode *ip)
 {
 	struct daxfile_pool *pool = ip->pool;
 
+	if (ip->fmap != NULL)
+		inode_teardown(ip);
 	dx_bmap_destroy(ip);
 	dx_rwlock_destroy(&ip->iolock);
 	dx_rwlock_destroy(&ip->mmaplock);
 	dx_rwlock_destroy(&ip->ilock);
-	dx_mutex_destroy(&ip->maplist_lock);
 	dx_free(pool->arena, ip);
 }
 
@@ -284,24 +294,41 @@ inode_free_tx(struct dx_tx *tx, struct dx_inode *ip)
 	dx_tx_free(tx, ip->ino);
 }
 
-/* inode_reclaim -- the last reference to an orphan is gone: free it. */
-static void
+/*
+ * inode_reclaim -- the last reference to an orphan is gone: free it.  If
+ * that fails, it stays an orphan, which the next pool open frees.
+ */
+static int
 inode_reclaim(struct dx_inode *ip)
 {
 	struct dx_tx tx;
+	int ret;
 
 	if (!ip->isdir)
 		dx_ilock(ip, DX_ILOCK_EXCL);
-	if (dx_tx_begin(&tx, ip->pool) == 0) {
+	ret = dx_tx_begin(&tx, ip->pool);
+	if (ret == 0) {
 		orphan_remove(&tx, ip->di);
 		inode_free_tx(&tx, ip);
-		if (dx_tx_commit(&tx) != 0)
-			fprintf(stderr,
-				"libdaxfile: cannot reclaim inode %#lx (%s); the next pool open will retry\n",
-				(unsigned long)ip->ino, daxfile_errormsg());
+		ret = dx_tx_commit(&tx);
 	}
 	if (!ip->isdir)
 		dx_iunlock(ip, DX_ILOCK_EXCL);
+	return ret;
+}
+
+/* inode_reclaim_deferred -- inode_reclaim, as the call ends (no lock held). */
+static void
+inode_reclaim_deferred(struct dx_deferred *d)
+{
+	struct dx_inode *ip = container_of(d, struct dx_inode, reclaim);
+	struct daxfile_pool *pool = ip->pool;
+
+	if (inode_reclaim(ip) != 0)
+		dx_log("cannot free unlinked inode %#lx (%s); the next pool "
+			"open will", (unsigned long)ip->ino, daxfile_errormsg());
+	inode_destroy(ip);
+	dx_pool_busy_put(pool);
 }
 
 void
@@ -328,9 +355,13 @@ dx_iput(struct dx_inode *ip)
 	}
 	dx_mutex_unlock(&ic->lock);
 	/* unreachable now: no path leads to it, nobody holds it */
-	if (reclaim)
-		inode_reclaim(ip);
-	inode_destroy(ip);
+	if (!reclaim) {
+		inode_destroy(ip);
+		return;
+	}
+	dx_pool_busy_get(ip->pool);
+	ip->reclaim.fn = inode_reclaim_deferred;
+	dx_defer_item(&ip->reclaim);
 }
 
 uint64_t
@@ -491,7 +522,8 @@ dx_orphans_reclaim(struct daxfile_pool *pool)
 		ip = dx_iget(pool, ino);
 		if (ip == NULL)
 			return -1;
-		dx_iput(ip); /* last reference: reclaims it */
+		dx_iput(ip); /* last reference: its reclaim is due */
+		dx_defer_run();
 		if (pool->root->orphan_head == ino)
 			return dx_err_keep("cannot reclaim orphan inode %#lx",
 				(unsigned long)ino);
@@ -575,6 +607,7 @@ dx_inode_stat(struct dx_inode *ip, struct stat *st)
 	const struct daxfile_pool *pool = ip->pool;
 	uint64_t dev;
 
+	dx_assert_held(ip->isdir ? &ip->iolock : &ip->ilock);
 	memset(st, 0, sizeof(*st));
 	memcpy(&dev, pool->sb->uuid, sizeof(dev));
 	st->st_dev = (dev_t)dev;
@@ -595,5 +628,5 @@ dx_inode_stat(struct dx_inode *ip, struct stat *st)
 	st->st_mtim = (struct timespec){di->mtime.sec, di->mtime.nsec};
 	st->st_ctim = (struct timespec){di->ctime.sec, di->ctime.nsec};
 	/* the next data change gets a fine-grained time (data.c) */
-	dx_data_note_stat(ip);
+	__atomic_store_n(&ip->ts_seen, true, __ATOMIC_RELAXED);
 }

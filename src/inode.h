@@ -13,18 +13,12 @@
 #include "lock.h"
 #include "util.h"
 
+#include "defer.h"
+
 struct daxfile_pool;
 struct dx_tx;
 struct dx_bmap;
-struct dx_mapping;
-struct dx_fault_job;
-
-/* Where a file stands in the fault service (uffd.c). */
-enum dx_fq_state {
-	DX_FQ_IDLE,	/* no queued faults */
-	DX_FQ_READY,	/* queued, waiting for a worker */
-	DX_FQ_ACTIVE,	/* a worker is resolving its faults */
-};
+struct dx_fmap;
 
 struct dx_inode {
 	struct daxfile_pool *pool;
@@ -53,15 +47,11 @@ struct dx_inode {
 	unsigned nwriters;		/* open for writing: under ilock */
 	bool ts_seen;			/* timestamps read since last change */
 
-	/* mappings (map.c) */
-	struct dx_mutex maplist_lock;	/* MAPLIST */
-	struct dx_mapping *maps;	/* live mappings: under maplist_lock */
-	unsigned nmaps;			/* atomic: mappings, for the write path */
+	/* its mappings and their fault queue (map.c), from its first mmap */
+	struct dx_fmap *fmap;
 
-	/* queued faults (uffd.c): under the fault service's lock */
-	struct dx_fault_job *fq_head, *fq_tail;
-	struct dx_inode *fq_ready_next;
-	enum dx_fq_state fq_state;
+	struct dx_deferred reclaim;	/* the last reference to an unlinked
+					   inode went: freed with no lock held */
 };
 
 /* The table of in-core inodes, by inode number. */
@@ -130,8 +120,18 @@ void dx_icache_fini(struct daxfile_pool *pool);
 struct dx_inode *dx_iget(struct daxfile_pool *pool, uint64_t ino);
 /* dx_ihold -- one more reference to an inode already held. */
 void dx_ihold(struct dx_inode *ip);
-/* dx_iput -- drop a reference; the last one reclaims an unlinked inode. */
+/*
+ * dx_iput -- drop a reference.  The last one to an unlinked inode reclaims
+ * it when the call ends (deferred work: no lock held), holding the pool
+ * busy until then.
+ */
 void dx_iput(struct dx_inode *ip);
+
+/*
+ * dx_inode_on_destroy -- have 'fn' tear down what an upper layer hung off
+ * in-core inodes (the mapping layer's ip->fmap) when one goes.
+ */
+void dx_inode_on_destroy(void (*fn)(struct dx_inode *ip));
 /*
  * dx_icache_writers -- up to 'max' referenced regular files that are open
  * for writing (the ones that may hold speculative preallocation).

@@ -66,7 +66,7 @@ dx_lock_class_name(unsigned cls)
 	return cls < DX_LC_NCLASSES ? lock_class_names[cls] : "?";
 }
 
-#ifdef DX_LOCKDEP
+#ifdef DX_LOCK_TRACK
 
 #define LD_NODES (DX_LC_NCLASSES * DX_LOCK_SUBCLASSES)
 _Static_assert(LD_NODES <= 64, "the order graph keeps a node set in 64 bits");
@@ -89,11 +89,32 @@ struct ld_edge_site {
 static __thread struct ld_held ld_stack[LD_MAX_HELD];
 static __thread unsigned ld_depth;
 
+#ifdef DX_LOCKDEP
 /* The order graph: direct edges, their first sites, and reachability. */
 static pthread_mutex_t ld_graph_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t ld_edges[LD_NODES];
 static uint64_t ld_reach[LD_NODES];
 static struct ld_edge_site ld_edge_site[LD_NODES][LD_NODES];
+
+/* a fork copies the graph: never while another thread changes it */
+static void
+ld_fork_prepare(void)
+{
+	pthread_mutex_lock(&ld_graph_lock);
+}
+
+static void
+ld_fork_release(void)
+{
+	pthread_mutex_unlock(&ld_graph_lock);
+}
+
+__attribute__((constructor)) static void
+ld_load(void)
+{
+	pthread_atfork(ld_fork_prepare, ld_fork_release, ld_fork_release);
+}
+#endif /* DX_LOCKDEP */
 
 static void
 ld_node_name(unsigned node, char *buf, size_t n)
@@ -116,6 +137,7 @@ ld_dump_held(void)
 	}
 }
 
+#ifdef DX_LOCKDEP
 static void __attribute__((noreturn))
 ld_violation(const char *what, const struct ld_held *held, unsigned node,
 	const char *file, int line)
@@ -215,6 +237,21 @@ ld_acquire(const void *lock, unsigned cls, unsigned sub, uint64_t key,
 	}
 	ld_stack[ld_depth++] = (struct ld_held){lock, node, key, excl, file, line};
 }
+#else /* only the held locks, for the assertions */
+static void
+ld_acquire(const void *lock, unsigned cls, unsigned sub, uint64_t key,
+	bool excl, bool trylock, const char *file, int line)
+{
+	(void)trylock;
+	if (ld_depth == LD_MAX_HELD) {
+		fprintf(stderr, "libdaxfile: too many locks held\n");
+		ld_dump_held();
+		abort();
+	}
+	ld_stack[ld_depth++] = (struct ld_held){lock,
+		cls * DX_LOCK_SUBCLASSES + sub, key, excl, file, line};
+}
+#endif
 
 static void
 ld_release(const void *lock)
@@ -275,6 +312,7 @@ dx_lockdep_assert_lockless(void)
 	}
 }
 
+#ifdef DX_LOCKDEP
 void
 dx_might_fault_(const char *file, int line)
 {
@@ -286,19 +324,28 @@ dx_might_fault_(const char *file, int line)
 				&ld_stack[i], node, file, line);
 }
 
+#endif /* DX_LOCKDEP */
+
+#ifdef DX_LOCKDEP
 #define LD_ACQUIRE(l, sub, excl, try) \
 	ld_acquire((l), (l)->cls, (sub), 0, (excl), (try), file, line)
 #define LD_ACQUIRE_KEY(l, key) \
 	ld_acquire((l), (l)->cls, 0, (key) + 1, true, false, file, line)
+#else
+#define LD_ACQUIRE(l, sub, excl, try) \
+	ld_acquire((l), (l)->cls, (sub), 0, (excl), (try), __FILE__, 0)
+#define LD_ACQUIRE_KEY(l, key) \
+	ld_acquire((l), (l)->cls, 0, (key) + 1, true, false, __FILE__, 0)
+#endif
 #define LD_RELEASE(l) ld_release(l)
 
-#else /* !DX_LOCKDEP */
+#else /* !DX_LOCK_TRACK */
 
 #define LD_ACQUIRE(l, sub, excl, try) ((void)(sub))
 #define LD_ACQUIRE_KEY(l, key) ((void)(key))
 #define LD_RELEASE(l) ((void)(l))
 
-#endif /* DX_LOCKDEP */
+#endif /* DX_LOCK_TRACK */
 
 void
 dx_mutex_init(struct dx_mutex *m, enum dx_lock_class cls)
@@ -325,6 +372,12 @@ dx_rwlock_init(struct dx_rwlock *l, enum dx_lock_class cls)
 	pthread_rwlock_init(&l->rw, &attr);
 	pthread_rwlockattr_destroy(&attr);
 	l->cls = (unsigned short)cls;
+}
+
+void
+dx_rwlock_forked(struct dx_rwlock *l)
+{
+	dx_rwlock_init(l, (enum dx_lock_class)l->cls);
 }
 
 void

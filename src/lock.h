@@ -84,6 +84,14 @@ bool dx_rwlock_tryrdlock_(struct dx_rwlock *l DX_LOCK_SITE_ARGS);
 bool dx_rwlock_trywrlock_(struct dx_rwlock *l DX_LOCK_SITE_ARGS);
 void dx_rwlock_unlock(struct dx_rwlock *l);
 
+/*
+ * dx_rwlock_forked -- in a child of fork(), release a lock the fork's
+ * prepare handler took for writing (raw, outside the validator): glibc's
+ * unlock would not recognize the writer (its thread id changed), so the
+ * lock is made anew.
+ */
+void dx_rwlock_forked(struct dx_rwlock *l);
+
 #define dx_mutex_lock(m) dx_mutex_lock_((m), 0 DX_LOCK_SITE)
 #define dx_mutex_lock_nested(m, s) dx_mutex_lock_((m), (s) DX_LOCK_SITE)
 /* several locks of one ordered class: strictly increasing keys */
@@ -97,10 +105,12 @@ void dx_rwlock_unlock(struct dx_rwlock *l);
 #define dx_rwlock_wrlock_nested(l, s) dx_rwlock_wrlock_((l), (s) DX_LOCK_SITE)
 
 /*
- * Ownership assertions (lockdep builds; no-ops otherwise): "caller holds
- * this lock", "caller holds it exclusively", "caller holds no lock".
+ * Ownership assertions (debug and lockdep builds; no-ops otherwise):
+ * "caller holds this lock", "caller holds it exclusively", "caller holds
+ * no lock".  Both builds keep each thread's held locks for them.
  */
-#ifdef DX_LOCKDEP
+#if defined(DX_LOCKDEP) || defined(DX_DEBUG)
+#define DX_LOCK_TRACK 1
 void dx_lockdep_assert_held(const void *lock);
 void dx_lockdep_assert_held_excl(const void *lock);
 void dx_lockdep_assert_lockless(void);

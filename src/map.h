@@ -26,11 +26,18 @@ struct dx_inode;
 #define DX_WIN_INSTALLED 1	/* every page resolved (pages, zeros, SIGBUS) */
 #define DX_WIN_PARTIAL 2	/* some pages in place: a fault resolves it again */
 
+struct dx_fmap;
+
+/*
+ * A mapping.  Its fields are map.c's: fault.c reads them, and changes the
+ * window states and markers only through the dx_map_win_* calls below.
+ */
 struct dx_mapping {
 	struct dx_rb_node tnode;	/* the process table: MAPTABLE */
 	struct dx_mapping *fnext;	/* the file's list: MAPLIST */
 	struct daxfile_pool *pool;
 	struct dx_inode *ip;		/* referenced */
+	struct dx_fmap *fm;		/* the file's mappings and fault queue */
 	uintptr_t addr;			/* page aligned */
 	size_t len;			/* page multiple */
 	uint64_t off;			/* file offset at addr */
@@ -43,15 +50,12 @@ struct dx_mapping {
 	uint8_t *win;			/* window states: under the mmaplock */
 	uint64_t *stamp;		/* when each window was installed */
 	uint32_t *vmas;			/* VMAs each window's install made */
-	/* pages marked SIGBUS because a store found no space (fault.c) */
+	/* pages marked SIGBUS because a store found no space */
 	uint64_t *nospace;
 	unsigned nnospace, capnospace;
+	struct fault_job *spare_job;	/* queues a fault when out of memory */
+	bool spare_busy;		/* atomic: spare_job is queued */
 };
-
-/* dx_mapping_find -- the mapping holding 'addr', referenced, or NULL. */
-struct dx_mapping *dx_mapping_find(uint64_t addr);
-void dx_mapping_put(struct dx_mapping *m);
-struct dx_inode *dx_mapping_inode(const struct dx_mapping *m);
 
 /* The file offset of address 'a' of mapping 'm'. */
 static inline uint64_t
@@ -60,26 +64,39 @@ dx_mapping_foff(const struct dx_mapping *m, uintptr_t a)
 	return m->off + (a - m->addr);
 }
 
-/*
- * dx_map_invalidate -- replace, in the mappings of the file, the resolved
- * pages of file bytes [start, end) by registered reserve memory, so the
- * next access faults and sees the file as it is then.  Private mappings
- * keep their copies unless 'private' (truncate: their pages past EOF go,
- * as the kernel zaps even private copies there).  Caller holds the iolock
- * and the mmaplock exclusive.
- */
-void dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
-	bool private);
+/* dx_map_is_mapped -- has the file live mappings?  (no lock needed) */
+bool dx_map_is_mapped(struct dx_inode *ip);
+
+/* Modes of dx_map_invalidate. */
+#define DX_INVAL_PRIVATE 0x1u	/* private mappings too (truncate: their
+				   pages past EOF go, as the kernel zaps even
+				   private copies there) */
+#define DX_INVAL_REVOKE 0x2u	/* last resort where pages cannot be
+				   replaced: make them inaccessible */
 
 /*
- * dx_map_invalidate_others -- dx_map_invalidate for the shared mappings
- * other than 'self', from the fault path after it allocated blocks under
- * zero pages those mappings may show.  The caller holds the mmaplock
- * shared and is the one worker serving this file's faults, so no fault
- * installs in those mappings meanwhile, and no invalidation, mmap or
- * munmap of the file runs (they take the mmaplock exclusive).
+ * dx_map_invalidate -- take the resolved pages of file bytes [start, end)
+ * away from the shared mappings of the file (and the private ones with
+ * DX_INVAL_PRIVATE): a fresh registered reserve is moved over them, so the
+ * next access faults and sees the file as it is then.  Caller holds the
+ * iolock and the mmaplock exclusive.  0, or -1 with ENOMEM when the kernel
+ * refused the memory for a reserve (no spare was left): the caller lets go
+ * of its locks, runs the deferred VMA reclaim, and tries again, at last
+ * with DX_INVAL_REVOKE.  Windows already replaced stay so.
  */
-void dx_map_invalidate_others(struct dx_inode *ip, struct dx_mapping *self,
+int dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
+	unsigned mode);
+
+/*
+ * dx_map_invalidate_zeros -- blocks were linked or converted under file
+ * bytes [start, end), where shared mappings (but 'self', if not NULL) can
+ * only show zero pages or SIGBUS markers: drop them, so the next access
+ * sees the blocks.  Needs no new memory where the kernel has UFFDIO_POISON
+ * (MADV_DONTNEED).  Caller holds the mmaplock exclusive, or shared as the
+ * worker serving the file's faults (no other fault of the file runs then,
+ * and no invalidation, mmap or munmap: they hold it exclusive).
+ */
+void dx_map_invalidate_zeros(struct dx_inode *ip, struct dx_mapping *self,
 	uint64_t start, uint64_t end);
 
 /*
@@ -88,51 +105,37 @@ void dx_map_invalidate_others(struct dx_inode *ip, struct dx_mapping *self,
  */
 void dx_map_extended(struct dx_inode *ip, uint64_t old, uint64_t new);
 
-/* dx_map_replace -- swap [addr, addr+len) of 'm' for registered reserve. */
-int dx_map_replace(struct dx_mapping *m, uintptr_t addr, size_t len);
-
-/* dx_map_reclaim -- give back VMAs: unmap the oldest installed windows. */
-void dx_map_reclaim(unsigned nwindows);
-
 /* dx_map_sigbus -- SIGBUS on access, when UFFDIO_POISON is missing. */
 int dx_map_sigbus(void *addr, size_t len, int prot);
 
 /*
- * dx_map_space_freed -- blocks were freed: mappings with pages marked
- * SIGBUS for want of space get them cleared by their file's worker, so the
- * next access retries.  Called with no mapping lock held.
+ * dx_map_win_resolved -- is the window of 'addr' resolved whole (a fault
+ * that waited in the queue while another resolved it is stale)?
  */
-void dx_map_space_freed(void);
-
-/* How many mappings have pages marked SIGBUS for want of space (atomic). */
-extern unsigned dx_map_nospace_pending;
-
-/* dx_map_retry_done -- a worker finished a retry job. */
-void dx_map_retry_done(void);
+bool dx_map_win_resolved(const struct dx_mapping *m, uintptr_t addr);
 
 /*
- * dx_map_retry_wait -- before a call that freed blocks returns (no lock
- * held): wait until the markers it queued for clearing are gone, so that
- * an access right after the call retries, as on the kernel.
+ * dx_map_win_installed -- the window of 'addr' is resolved whole, its
+ * install made 'vmas' VMAs of its own.  Caller holds the mmaplock and
+ * serves the file's faults.
  */
-void dx_map_retry_wait(void);
+void dx_map_win_installed(struct dx_mapping *m, uintptr_t addr, uint32_t vmas);
 
 /*
- * dx_map_vmas_set -- window 'w' (index in 'm') now holds 'n' VMAs of its
- * own; the process-wide count follows (caller holds the mmaplock).
+ * dx_map_win_failed -- the fault at 'addr' cannot be served: the page gets
+ * a SIGBUS marker (the woken thread gets SIGBUS, as the kernel gives when a
+ * DAX fault cannot allocate); one set for want of space or memory
+ * ('nospace') goes when blocks are freed, so a later access retries.
+ * Caller as above.
  */
-void dx_map_vmas_set(struct dx_mapping *m, uint64_t w, uint32_t n);
+void dx_map_win_failed(struct dx_mapping *m, uintptr_t addr, bool wp,
+	bool nospace);
 
 /*
- * dx_map_vmas_trim -- if installed windows hold more VMAs than the budget
- * under vm.max_map_count, unmap the oldest until they do not (no lock
- * held): installs never run into the kernel's limit, where not even a
- * window could be taken back.
+ * dx_map_want_vmas -- the kernel refused memory for an install: windows
+ * are taken back when the call ends (deferred work).
  */
-void dx_map_vmas_trim(void);
-
-/* dx_map_stamp -- a new install time stamp (for reclaiming the oldest). */
-uint64_t dx_map_stamp(void);
+void dx_map_want_vmas(void);
 
 /* dx_map_install_lock -- installs against fork (pthread_atfork). */
 void dx_map_install_begin(void);

@@ -18,6 +18,7 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
+#include "errinj.h"
 #include "mem.h"
 #include "util.h"
 
@@ -46,20 +47,20 @@ global_arena_init(void)
 	global_arena_ok = arena_new(&global_arena) == 0;
 }
 
-static unsigned
-arena_index(dx_arena arena)
-{
-	if (arena != DX_ARENA_GLOBAL)
-		return arena - 1;
-	pthread_once(&global_once, global_arena_init);
-	VERIFY(global_arena_ok);
-	return global_arena;
-}
-
+/*
+ * arena_flags -- allocate from the arena; process-wide structures from the
+ * global arena, or, if it could not be created, from jemalloc's automatic
+ * ones (which serve nobody else: the application has libc's malloc).
+ */
 static int
 arena_flags(dx_arena arena)
 {
-	return MALLOCX_ARENA(arena_index(arena)) | MALLOCX_TCACHE_NONE;
+	if (arena != DX_ARENA_GLOBAL)
+		return MALLOCX_ARENA(arena - 1) | MALLOCX_TCACHE_NONE;
+	pthread_once(&global_once, global_arena_init);
+	if (!global_arena_ok)
+		return MALLOCX_TCACHE_NONE;
+	return MALLOCX_ARENA(global_arena) | MALLOCX_TCACHE_NONE;
 }
 
 int
@@ -87,7 +88,13 @@ dx_arena_destroy(dx_arena arena)
 void *
 dx_malloc(dx_arena arena, size_t size)
 {
-	void *p = mallocx(size ? size : 1, arena_flags(arena));
+	void *p;
+
+	if (dx_ei_fail(DX_EI_ALLOC)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = mallocx(size ? size : 1, arena_flags(arena));
 
 	if (p == NULL)
 		errno = ENOMEM;
@@ -97,7 +104,13 @@ dx_malloc(dx_arena arena, size_t size)
 void *
 dx_zalloc(dx_arena arena, size_t size)
 {
-	void *p = mallocx(size ? size : 1, arena_flags(arena) | MALLOCX_ZERO);
+	void *p;
+
+	if (dx_ei_fail(DX_EI_ALLOC)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = mallocx(size ? size : 1, arena_flags(arena) | MALLOCX_ZERO);
 
 	if (p == NULL)
 		errno = ENOMEM;
@@ -111,6 +124,10 @@ dx_realloc(dx_arena arena, void *ptr, size_t size)
 
 	if (ptr == NULL)
 		return dx_malloc(arena, size);
+	if (dx_ei_fail(DX_EI_ALLOC)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	p = rallocx(ptr, size ? size : 1, arena_flags(arena));
 	if (p == NULL)
 		errno = ENOMEM;
@@ -144,6 +161,10 @@ void *
 dx_malloc(dx_arena arena, size_t size)
 {
 	(void)arena;
+	if (dx_ei_fail(DX_EI_ALLOC)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	return malloc(size ? size : 1);
 }
 
@@ -151,6 +172,10 @@ void *
 dx_zalloc(dx_arena arena, size_t size)
 {
 	(void)arena;
+	if (dx_ei_fail(DX_EI_ALLOC)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	return calloc(1, size ? size : 1);
 }
 
@@ -158,6 +183,10 @@ void *
 dx_realloc(dx_arena arena, void *ptr, size_t size)
 {
 	(void)arena;
+	if (dx_ei_fail(DX_EI_ALLOC)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	return realloc(ptr, size ? size : 1);
 }
 

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "defer.h"
 #include "dir.h"
 #include "map.h"
 #include "namei.h"
@@ -49,6 +50,7 @@ dirent_type(const struct dx_inode *ip)
 DX_EXPORT int
 daxfile_mkdir(daxfile_pool *pool, const char *path, mode_t mode)
 {
+	DX_CALL();
 	struct dx_nameidata nd;
 	struct dx_tx tx;
 	unsigned type;
@@ -93,6 +95,7 @@ out:
 DX_EXPORT int
 daxfile_rmdir(daxfile_pool *pool, const char *path)
 {
+	DX_CALL();
 	struct dx_nameidata nd;
 	struct dx_inode *ip;
 	struct dx_tx tx;
@@ -147,13 +150,13 @@ out_put:
 out:
 	dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
 	dx_namei_done(&nd);
-	dx_map_retry_wait();
 	return ret;
 }
 
 DX_EXPORT int
 daxfile_unlink(daxfile_pool *pool, const char *path)
 {
+	DX_CALL();
 	struct dx_nameidata nd;
 	struct dx_inode *ip;
 	struct dx_tx tx;
@@ -194,13 +197,13 @@ out_put:
 out:
 	dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
 	dx_namei_done(&nd);
-	dx_map_retry_wait();
 	return ret;
 }
 
 DX_EXPORT int
 daxfile_stat(daxfile_pool *pool, const char *path, struct stat *st)
 {
+	DX_CALL();
 	struct dx_inode *ip;
 
 	if (dx_pool_check_handle(pool) != 0)
@@ -434,6 +437,7 @@ rename_commit(struct rename_ctx *rc)
 DX_EXPORT int
 daxfile_rename(daxfile_pool *pool, const char *from, const char *to)
 {
+	DX_CALL();
 	struct rename_ctx rc;
 	unsigned type;
 	int ret = -1;
@@ -482,7 +486,6 @@ daxfile_rename(daxfile_pool *pool, const char *from, const char *to)
 		dx_err_keep("cannot rename '%s' to '%s'", from, to);
 out:
 	rename_unlock(&rc);
-	dx_map_retry_wait();
 	return ret;
 }
 

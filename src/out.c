@@ -1,6 +1,6 @@
 /*
- * out.c -- the thread-local error message behind daxfile_errormsg() and
- * the failure paths of assertions.
+ * out.c -- the thread-local error message behind daxfile_errormsg(), the
+ * application's log function, and the failure paths of assertions.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,6 +11,8 @@
 #include "util.h"
 
 #define DX_ERRMSG_MAX 512
+_Static_assert(sizeof(((struct dx_errsave *)0)->msg) == DX_ERRMSG_MAX,
+	"a saved message holds a whole one");
 
 static __thread char errmsg[DX_ERRMSG_MAX];
 static __thread int errmsg_errno;	/* the errno the message explains */
@@ -21,6 +23,22 @@ void
 dx_err_begin(void)
 {
 	errmsg_fresh = false;
+}
+
+void
+dx_err_save(struct dx_errsave *s)
+{
+	memcpy(s->msg, errmsg, sizeof(s->msg));
+	s->err = errmsg_errno;
+	s->fresh = errmsg_fresh;
+}
+
+void
+dx_err_restore(const struct dx_errsave *s)
+{
+	memcpy(errmsg, s->msg, sizeof(errmsg));
+	errmsg_errno = s->err;
+	errmsg_fresh = s->fresh;
 }
 
 int
@@ -68,6 +86,34 @@ dx_err_keep(const char *fmt, ...)
 	errmsg_fresh = true;
 	errno = err;
 	return -1;
+}
+
+/* The application's log function and its argument (daxfile_set_log). */
+static struct {
+	daxfile_log_fn *fn;
+	void *arg;
+} logger;
+
+DX_EXPORT void
+daxfile_set_log(daxfile_log_fn *fn, void *arg)
+{
+	__atomic_store_n(&logger.arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&logger.fn, fn, __ATOMIC_RELEASE);
+}
+
+void
+dx_log(const char *fmt, ...)
+{
+	daxfile_log_fn *fn = __atomic_load_n(&logger.fn, __ATOMIC_ACQUIRE);
+	char msg[DX_ERRMSG_MAX];
+	va_list ap;
+
+	if (fn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fn(msg, __atomic_load_n(&logger.arg, __ATOMIC_RELAXED));
 }
 
 DX_EXPORT const char *

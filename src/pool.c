@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "defer.h"
 #include "hash.h"
 #include "mkfs.h"
 #include "out.h"
@@ -106,6 +107,7 @@ err_close:
 DX_EXPORT daxfile_pool *
 daxfile_pool_create(const char *path, uint64_t size, mode_t mode)
 {
+	DX_CALL();
 	struct daxfile_pool *pool;
 	PMEMobjpool *pop;
 	struct stat st;
@@ -326,6 +328,7 @@ dx_pool_detach(struct daxfile_pool *pool)
 DX_EXPORT daxfile_pool *
 daxfile_pool_open(const char *path)
 {
+	DX_CALL();
 	struct daxfile_pool *pool = dx_pool_attach(path, true);
 
 	if (pool == NULL)
@@ -352,6 +355,7 @@ dx_pool_check_handle(const struct daxfile_pool *pool)
 DX_EXPORT int
 daxfile_pool_close(daxfile_pool *pool)
 {
+	DX_CALL();
 	long busy;
 
 	if (dx_pool_check_handle(pool) != 0)
@@ -395,6 +399,7 @@ dx_pool_inode_counts(struct daxfile_pool *pool, fsfilcnt_t *files,
 DX_EXPORT int
 daxfile_statvfs(daxfile_pool *pool, struct statvfs *buf)
 {
+	DX_CALL();
 	const struct dx_super *sb;
 	uint64_t fsid;
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "defer.h"
 #include "dir.h"
 #include "handle.h"
 #include "mem.h"
@@ -95,6 +96,7 @@ stream_free(struct daxfile_dir *d)
 DX_EXPORT daxfile_dir *
 daxfile_opendir(daxfile_pool *pool, const char *path)
 {
+	DX_CALL();
 	struct daxfile_dir *d;
 	struct dx_inode *ip;
 	int ret;
@@ -141,6 +143,7 @@ err_put:
 DX_EXPORT struct dirent *
 daxfile_readdir(daxfile_dir *d)
 {
+	DX_CALL();
 	const struct dx_snap_entry *e;
 	const char *name;
 	struct dirent *de;
@@ -171,6 +174,7 @@ daxfile_readdir(daxfile_dir *d)
 DX_EXPORT int
 daxfile_closedir(daxfile_dir *d)
 {
+	DX_CALL();
 	struct daxfile_pool *pool;
 	struct dx_inode *ip;
 

@@ -13,8 +13,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "alloc.h"
 #include "crash.h"
+#include "errinj.h"
 #include "out.h"
 #include "pool.h"
 #include "tx.h"
@@ -24,9 +24,11 @@ dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool)
 {
 	tx->pool = pool;
 	tx->err = 0;
-	tx->aops = NULL;
+	tx->precommit = NULL;
 	tx->nlocks = 0;
 	tx->ncb = 0;
+	if (dx_ei_fail(DX_EI_POOL))
+		return dx_err(ENOMEM, "cannot begin a transaction (injected)");
 	if (pmemobj_tx_begin(pool->pop, NULL, TX_PARAM_NONE) != 0)
 		return dx_err(errno ? errno : ENOMEM,
 			"cannot begin a transaction");
@@ -46,6 +48,10 @@ dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len)
 {
 	if (tx->err)
 		return -1;
+	if (dx_ei_fail(DX_EI_POOL)) {
+		dx_tx_fail(tx, ENOSPC);
+		return -1;
+	}
 	if (pmemobj_tx_add_range_direct(ptr, len) != 0) {
 		dx_tx_fail(tx, errno == ENOMEM ? ENOSPC : (errno ? errno : EIO));
 		return -1;
@@ -60,6 +66,10 @@ dx_tx_alloc(struct dx_tx *tx, size_t size, unsigned type, bool zero)
 
 	if (tx->err)
 		return 0;
+	if (dx_ei_fail(DX_EI_POOL)) {
+		dx_tx_fail(tx, ENOSPC);
+		return 0;
+	}
 	oid = pmemobj_tx_xalloc(size, type, zero ? POBJ_XALLOC_ZERO : 0);
 	if (OID_IS_NULL(oid)) {
 		dx_tx_fail(tx, ENOSPC);
@@ -86,6 +96,7 @@ dx_tx_holds(const struct dx_tx *tx, const struct dx_mutex *m)
 	return false;
 }
 
+/* the bounds below are the library's own: mkfs keeps pools within them */
 void
 dx_tx_hold(struct dx_tx *tx, struct dx_mutex *m)
 {
@@ -104,6 +115,14 @@ dx_tx_hold_ordered(struct dx_tx *tx, struct dx_mutex *m, uint64_t key)
 	VERIFY(tx->nlocks < DX_TX_MAX_LOCKS);
 	dx_mutex_lock_ordered(m, key);
 	tx->locks[tx->nlocks++] = m;
+}
+
+void
+dx_tx_on_precommit(struct dx_tx *tx, dx_tx_precommit_fn fn, void *arg)
+{
+	ASSERT(tx->precommit == NULL || tx->precommit == fn);
+	tx->precommit = fn;
+	tx->precommit_arg = arg;
 }
 
 void
@@ -132,7 +151,8 @@ dx_tx_commit(struct dx_tx *tx)
 {
 	int err;
 
-	dx_alloc_precommit(tx);
+	if (tx->precommit != NULL && !tx->err)
+		tx->precommit(tx, tx->precommit_arg);
 	if (tx->err) {
 		dx_tx_abort(tx, tx->err);
 		return dx_err_keep("metadata transaction aborted");

@@ -24,13 +24,13 @@ struct daxfile_pool;
 #define DX_TX_MAX_CALLBACKS 8
 
 typedef void (*dx_tx_end_fn)(void *arg, bool committed);
-
-struct dx_alloc_ops;
+typedef void (*dx_tx_precommit_fn)(struct dx_tx *tx, void *arg);
 
 struct dx_tx {
 	struct daxfile_pool *pool;
 	int err;
-	struct dx_alloc_ops *aops;	/* block claims and frees (alloc.c) */
+	dx_tx_precommit_fn precommit;	/* one, last before the commit */
+	void *precommit_arg;
 	unsigned nlocks;
 	struct dx_mutex *locks[DX_TX_MAX_LOCKS];
 	unsigned ncb;
@@ -60,6 +60,13 @@ void dx_tx_hold(struct dx_tx *tx, struct dx_mutex *m);
 void dx_tx_hold_ordered(struct dx_tx *tx, struct dx_mutex *m, uint64_t key);
 /* dx_tx_holds -- is 'm' held by this transaction? */
 bool dx_tx_holds(const struct dx_tx *tx, const struct dx_mutex *m);
+
+/*
+ * dx_tx_on_precommit -- call fn(tx, arg) just before the commit (after
+ * every other change): the allocator applies its claims and frees to the
+ * bitmaps there, taking the AG locks last.  One per transaction.
+ */
+void dx_tx_on_precommit(struct dx_tx *tx, dx_tx_precommit_fn fn, void *arg);
 
 /* dx_tx_on_end -- call fn(arg, committed) after the transaction ends. */
 void dx_tx_on_end(struct dx_tx *tx, dx_tx_end_fn fn, void *arg);

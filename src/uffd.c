@@ -4,11 +4,18 @@
  * One descriptor serves every mapping of the process.  A reader thread reads
  * the kernel's messages and never waits for a file lock: the kernel makes a
  * thread that mremaps a registered range wait until the REMAP event is read,
- * and invalidation mremaps while it holds a file's mmaplock.  Page faults go
- * into a queue per file; worker threads take one file at a time and resolve
- * its faults in order, so a fault held up behind a truncate of one file
- * never stalls faults on other files: a worker about to wait for a lock
- * makes sure another worker is free, starting one if needed.
+ * and invalidation mremaps while it holds a file's mmaplock.  It hands each
+ * page fault to the mapping layer's hook, which queues it on its file's
+ * work queue; worker threads take one queue at a time and run its jobs in
+ * order, so a fault held up behind a truncate of one file never stalls
+ * faults on other files: a worker about to wait for a lock makes sure
+ * another worker is free, starting one if needed.
+ *
+ * Each job runs in a call context of its own (defer.h): the work it defers
+ * (VMA reclaim, inode reclaim) runs when it ends, with no lock held.
+ *
+ * A forked child starts the service anew: the parent's threads are not in
+ * it, and its mappings are not either (MADV_DONTFORK).
  *
  * The ABI constants of UFFDIO_POISON and the newer feature bits are fixed
  * by the kernel; they are defined here when the installed header is older.
@@ -27,9 +34,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "inode.h"
-#include "map.h"
-#include "mem.h"
+#include "defer.h"
+#include "errinj.h"
+#include "lock.h"
 #include "out.h"
 #include "uffd.h"
 
@@ -54,26 +61,28 @@ struct uffdio_poison {
 #define UFFD_MSG_BATCH 64
 #define DX_HUGE_COPY (2u << 20)
 
-struct dx_fault_job {
-	struct dx_fault_job *next;
-	struct dx_mapping *m;
-	uint64_t addr;
-	unsigned flags;
-};
+/* Work queue states. */
+#define WQ_IDLE 0	/* no job queued */
+#define WQ_READY 1	/* jobs queued, waiting for a worker */
+#define WQ_ACTIVE 2	/* a worker serves it */
 
 static struct {
-	pthread_once_t once;
+	struct dx_mutex start_lock;	/* LEAF: starting the service */
+	bool started;
 	int err;		/* why the start failed, or 0 */
 	int fd;
 	uint64_t features;
 	bool kernel_faults;
 	bool poison;
+	void (*on_fault)(uint64_t addr, unsigned flags);
 
 	struct dx_mutex lock;	/* LEAF: the queues and worker counts */
 	pthread_cond_t cond;
-	struct dx_inode *ready, *ready_tail;	/* files with queued faults */
+	struct dx_workq *ready, *ready_tail;	/* queues with jobs */
 	unsigned workers, idle, blocked;
-} uf = {.once = PTHREAD_ONCE_INIT, .fd = -1};
+} uf = {.start_lock = {PTHREAD_MUTEX_INITIALIZER, DX_LC_LEAF}, .fd = -1,
+	.lock = {PTHREAD_MUTEX_INITIALIZER, DX_LC_LEAF},
+	.cond = PTHREAD_COND_INITIALIZER};
 
 /* --- the descriptor ------------------------------------------------------ */
 
@@ -193,7 +202,10 @@ dx_uffd_copy(void *dst, const void *src, size_t len, bool wp)
 				(wp ? UFFDIO_COPY_MODE_WP : 0),
 		};
 
-		if (ioctl(uf.fd, UFFDIO_COPY, &c) == 0) {
+		c.copy = 0;
+		if (dx_ei_fail(DX_EI_UFFD))
+			errno = EAGAIN;
+		else if (ioctl(uf.fd, UFFDIO_COPY, &c) == 0) {
 			done += n;
 			continue;
 		}
@@ -241,7 +253,10 @@ dx_uffd_poison(void *addr, size_t len)
 	};
 
 	for (;;) {
-		if (ioctl(uf.fd, UFFDIO_POISON, &p) == 0)
+		p.updated = 0;
+		if (dx_ei_fail(DX_EI_UFFD))
+			errno = EAGAIN;
+		else if (ioctl(uf.fd, UFFDIO_POISON, &p) == 0)
 			return 0;
 		if (errno == EAGAIN) {
 			/* the address space is changing: as in dx_uffd_copy */
@@ -282,6 +297,7 @@ static void *worker_main(void *arg);
 static void
 worker_spawn(void)
 {
+	dx_assert_held(&uf.lock);
 	pthread_attr_t attr;
 	pthread_t t;
 
@@ -312,25 +328,39 @@ dx_fault_unblocked(void)
 	dx_mutex_unlock(&uf.lock);
 }
 
-/* ready_push -- queue a file with work (caller holds uf.lock). */
+/* ready_push -- a queue with jobs waits for a worker (caller holds uf.lock). */
 static void
-ready_push(struct dx_inode *ip)
+ready_push(struct dx_workq *q)
 {
-	ip->fq_ready_next = NULL;
+	dx_assert_held(&uf.lock);
+	q->ready_next = NULL;
 	if (uf.ready_tail != NULL)
-		uf.ready_tail->fq_ready_next = ip;
+		uf.ready_tail->ready_next = q;
 	else
-		uf.ready = ip;
-	uf.ready_tail = ip;
-	ip->fq_state = DX_FQ_READY;
+		uf.ready = q;
+	uf.ready_tail = q;
+	q->state = WQ_READY;
 }
 
-static void
-job_run(struct dx_fault_job *j)
+/*
+ * job_run -- one job, in a call context of its own: its deferred work runs
+ * at the end, after the job let go of what it held.  Returns whether the
+ * queue went idle: then it may be gone once the job let go.
+ */
+static bool
+job_run(struct dx_workq *q, struct dx_work *w)
 {
-	dx_fault_resolve(j->m, j->addr, j->flags);
-	dx_mapping_put(j->m);
-	dx_free(DX_ARENA_GLOBAL, j);
+	DX_JOB();
+	bool idle;
+
+	w->run(w);
+	dx_mutex_lock(&uf.lock);
+	idle = q->head == NULL;
+	if (idle)
+		q->state = WQ_IDLE;
+	dx_mutex_unlock(&uf.lock);
+	w->done(w);
+	return idle;
 }
 
 static void *
@@ -339,81 +369,55 @@ worker_main(void *arg)
 	(void)arg;
 	dx_mutex_lock(&uf.lock);
 	for (;;) {
-		struct dx_inode *ip;
-		struct dx_fault_job *jobs;
+		struct dx_workq *q;
+		struct dx_work *w;
+		bool idle;
 
 		while (uf.ready == NULL) {
 			uf.idle++;
 			pthread_cond_wait(&uf.cond, &uf.lock.m);
 			uf.idle--;
 		}
-		ip = uf.ready;
-		uf.ready = ip->fq_ready_next;
+		q = uf.ready;
+		uf.ready = q->ready_next;
 		if (uf.ready == NULL)
 			uf.ready_tail = NULL;
-		ip->fq_state = DX_FQ_ACTIVE;
-		jobs = ip->fq_head;
-		ip->fq_head = ip->fq_tail = NULL;
-		dx_mutex_unlock(&uf.lock);
+		q->state = WQ_ACTIVE;
 		/*
-		 * The jobs' mappings keep the file alive; their last put may
-		 * drop the file's last reference, so hold one of our own
-		 * until its queue state is updated.
+		 * One job at a time, in order, until the queue is empty; the
+		 * jobs still queued keep it alive meanwhile.
 		 */
-		dx_ihold(ip);
-		while (jobs != NULL) {
-			struct dx_fault_job *next = jobs->next;
-
-			job_run(jobs);
-			jobs = next;
-		}
-		dx_mutex_lock(&uf.lock);
-		if (ip->fq_head != NULL)
-			ready_push(ip);
-		else
-			ip->fq_state = DX_FQ_IDLE;
-		dx_mutex_unlock(&uf.lock);
-		dx_iput(ip);
-		dx_mutex_lock(&uf.lock);
+		do {
+			w = q->head;
+			q->head = w->next;
+			if (q->head == NULL)
+				q->tail = NULL;
+			dx_mutex_unlock(&uf.lock);
+			idle = job_run(q, w);
+			dx_mutex_lock(&uf.lock);
+		} while (!idle);
 	}
 	return NULL;
 }
 
-/* fault_queue -- hand a fault to the workers, in its file's queue. */
-static void
-fault_queue(struct dx_mapping *m, uint64_t addr, unsigned flags)
+void
+dx_workq_push(struct dx_workq *q, struct dx_work *w)
 {
-	struct dx_fault_job *j;
-	struct dx_inode *ip = dx_mapping_inode(m);
-
-	/*
-	 * Never resolve here: the reader must stay free, and one worker at a
-	 * time serves a file (fault.c relies on it).  Out of memory: wait.
-	 */
-	while ((j = dx_malloc(DX_ARENA_GLOBAL, sizeof(*j))) == NULL)
-		usleep(1000);
-	*j = (struct dx_fault_job){NULL, m, addr, flags};
+	w->next = NULL;
 	dx_mutex_lock(&uf.lock);
-	if (ip->fq_tail != NULL)
-		ip->fq_tail->next = j;
+	if (q->tail != NULL)
+		q->tail->next = w;
 	else
-		ip->fq_head = j;
-	ip->fq_tail = j;
-	if (ip->fq_state == DX_FQ_IDLE) {
-		ready_push(ip);
+		q->head = w;
+	q->tail = w;
+	if (q->state == WQ_IDLE) {
+		ready_push(q);
 		if (uf.idle > 0)
 			pthread_cond_signal(&uf.cond);
 		else if (uf.blocked >= uf.workers)
 			worker_spawn();
 	}
 	dx_mutex_unlock(&uf.lock);
-}
-
-void
-dx_uffd_queue_retry(struct dx_mapping *m)
-{
-	__atomic_add_fetch(&m->refcnt, 1, __ATOMIC_RELAXED);
-	fault_queue(m, m->addr, DX_FAULT_RETRY);
 }
 
 /* --- the reader ---------------------------------------------------------- */
@@ -423,19 +427,12 @@ reader_pagefault(const struct uffd_msg *msg)
 {
 	uint64_t addr = msg->arg.pagefault.address & ~(uint64_t)4095;
 	unsigned flags = 0;
-	struct dx_mapping *m;
 
 	if (msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE)
 		flags |= DX_FAULT_WRITE;
 	if (msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP)
 		flags |= DX_FAULT_WP | DX_FAULT_WRITE;
-	m = dx_mapping_find(addr);
-	if (m == NULL) {
-		/* unmapped meanwhile: let the thread retry (and fault) */
-		dx_uffd_wake((void *)addr, 4096);
-		return;
-	}
-	fault_queue(m, addr, flags);
+	uf.on_fault(addr, flags);
 }
 
 static void *
@@ -450,9 +447,11 @@ reader_main(void *arg)
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			fprintf(stderr, "libdaxfile: reading userfaultfd: %s\n",
+			/* say so, and read on: faults wait for this thread */
+			dx_log("cannot read the userfaultfd (%s); retrying",
 				strerror(errno));
-			abort();
+			usleep(10000);
+			continue;
 		}
 		for (size_t i = 0; i < (size_t)n / sizeof(msgs[0]); i++)
 			if (msgs[i].event == UFFD_EVENT_PAGEFAULT)
@@ -462,38 +461,89 @@ reader_main(void *arg)
 	return NULL;
 }
 
-static void
+/* uffd_init -- the descriptor and the threads (caller holds start_lock). */
+static int
 uffd_init(void)
 {
+	dx_assert_held(&uf.start_lock);
 	pthread_attr_t attr;
 	pthread_t t;
+	int ret;
 
 	uf.fd = uffd_create();
-	if (uf.fd < 0) {
-		uf.err = errno;
-		return;
-	}
-	dx_mutex_init(&uf.lock, DX_LC_LEAF);
-	pthread_cond_init(&uf.cond, NULL);
+	if (uf.fd < 0)
+		return -1;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, reader_main, NULL) != 0) {
-		uf.err = EAGAIN;
-		pthread_attr_destroy(&attr);
-		return;
-	}
+	ret = pthread_create(&t, &attr, reader_main, NULL);
 	pthread_attr_destroy(&attr);
-	dx_mutex_lock(&uf.lock);
+	if (ret != 0) {
+		close(uf.fd);
+		uf.fd = -1;
+		return dx_err(EAGAIN, "cannot start the userfaultfd reader thread");
+	}
+	dx_mutex_lock_nested(&uf.lock, DX_LSC_1);
 	worker_spawn();
 	worker_spawn();
 	dx_mutex_unlock(&uf.lock);
+	return 0;
 }
 
 int
-dx_uffd_start(void)
+dx_uffd_start(void (*on_fault)(uint64_t addr, unsigned flags))
 {
-	pthread_once(&uf.once, uffd_init);
+	int ret = 0;
+
+	dx_mutex_lock(&uf.start_lock);
+	if (!uf.started) {
+		uf.on_fault = on_fault;
+		uf.started = true;
+		if (uffd_init() != 0)
+			uf.err = errno;
+	}
 	if (uf.err != 0)
-		return dx_err(uf.err, "the userfaultfd service could not start");
-	return 0;
+		ret = dx_err(uf.err, "the userfaultfd service could not start");
+	dx_mutex_unlock(&uf.start_lock);
+	return ret;
+}
+
+/*
+ * Around fork: the child must find the service's locks free, and none of
+ * its threads; it starts its own service at its first mapping (the
+ * parent's registered ranges are not in it: MADV_DONTFORK).  Taken raw, as
+ * every fork handler's locks (map.c).
+ */
+static void
+uffd_fork_prepare(void)
+{
+	pthread_mutex_lock(&uf.start_lock.m);
+	pthread_mutex_lock(&uf.lock.m);
+}
+
+static void
+uffd_fork_parent(void)
+{
+	pthread_mutex_unlock(&uf.lock.m);
+	pthread_mutex_unlock(&uf.start_lock.m);
+}
+
+static void
+uffd_fork_child(void)
+{
+	if (uf.fd >= 0)
+		close(uf.fd);
+	uf.fd = -1;
+	uf.started = false;
+	uf.err = 0;
+	uf.ready = uf.ready_tail = NULL;
+	uf.workers = uf.idle = uf.blocked = 0;
+	pthread_cond_init(&uf.cond, NULL);
+	pthread_mutex_unlock(&uf.lock.m);
+	pthread_mutex_unlock(&uf.start_lock.m);
+}
+
+__attribute__((constructor)) static void
+uffd_load(void)
+{
+	pthread_atfork(uffd_fork_prepare, uffd_fork_parent, uffd_fork_child);
 }

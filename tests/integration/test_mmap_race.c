@@ -1320,3 +1320,165 @@ Test(mmap_race, fork_while_faults_are_served_neither_hangs_nor_hands_the_mapping
 	TEST_OK(daxfile_close(k.f));
 	test_pool_destroy(&tp);
 }
+
+/* ===================================================================== */
+/* 5. write() racing store faults over preallocated (unwritten) blocks   */
+/* ===================================================================== */
+
+/*
+ * Every round turns the file's blocks unwritten again (ZERO_RANGE); then a
+ * writer pwrites the first half of every block, in ascending order, while
+ * a storer, once the writer is a random way in, stores the second half of
+ * every block through a shared mapping, in descending order.  The store
+ * fault converts the unwritten run while the writer is at work on it.
+ * Every byte of every successful pwrite and every store must be there
+ * afterwards.
+ */
+#define UW_SIZE (2 * MIB)
+#define UW_HALF (PG / 2)
+#define UW_SECONDS 4.0
+
+struct uw {
+	daxfile_file *f;
+	unsigned char *map;
+	pthread_barrier_t start, end;
+	unsigned round;
+	uint64_t progress;	/* blocks the writer has written this round */
+	int quit;
+};
+
+/* uw_byte -- what byte i of half 'half' of block b holds after 'round'. */
+static unsigned char
+uw_byte(unsigned round, uint64_t b, unsigned half, uint64_t i)
+{
+	return (unsigned char)(mix64(((uint64_t)round << 40) ^ (b << 12) ^
+		(half << 11) ^ (i >> 3)) >> (8 * (i & 7))) | 1;
+}
+
+static void
+uw_fill(unsigned char *p, unsigned round, uint64_t b, unsigned half)
+{
+	for (uint64_t i = 0; i < UW_HALF; i++)
+		p[i] = uw_byte(round, b, half, i);
+}
+
+/* uw_check -- the first byte of the file that is not what the round left. */
+static void
+uw_check(const unsigned char *got, unsigned char *want, unsigned round)
+{
+	for (uint64_t b = 0; b < UW_SIZE / PG; b++) {
+		uw_fill(want + b * PG, round, b, 0);
+		uw_fill(want + b * PG + UW_HALF, round, b, 1);
+	}
+	if (memcmp(got, want, UW_SIZE) == 0)
+		return;
+	for (uint64_t i = 0; i < UW_SIZE; i++) {
+		bool stored = i % PG >= UW_HALF;
+
+		cr_assert_eq(got[i], want[i], "round %u: byte %lu of block %lu (%s) "
+			"is %#x: a successful %s was lost", round,
+			(unsigned long)(i % PG), (unsigned long)(i / PG),
+			stored ? "stored" : "written", got[i],
+			stored ? "store" : "pwrite");
+	}
+}
+
+static void *
+uw_writer(void *arg)
+{
+	struct uw *u = arg;
+	unsigned char buf[UW_HALF];
+
+	tl_role = "unwritten writer";
+	for (;;) {
+		pthread_barrier_wait(&u->start);
+		if (__atomic_load_n(&u->quit, __ATOMIC_ACQUIRE))
+			break;
+		for (uint64_t b = 0; b < UW_SIZE / PG && !failed(); b++) {
+			uw_fill(buf, u->round, b, 0);
+			if (daxfile_pwrite(u->f, buf, UW_HALF, (off_t)(b * PG)) !=
+			    (ssize_t)UW_HALF)
+				thread_fail("pwrite of block %lu", (unsigned long)b);
+			__atomic_store_n(&u->progress, b + 1, __ATOMIC_RELEASE);
+		}
+		pthread_barrier_wait(&u->end);
+	}
+	return NULL;
+}
+
+static void *
+uw_storer(void *arg)
+{
+	struct uw *u = arg;
+	unsigned char buf[UW_HALF];
+
+	tl_role = "unwritten storer";
+	for (;;) {
+		uint64_t at;
+
+		pthread_barrier_wait(&u->start);
+		if (__atomic_load_n(&u->quit, __ATOMIC_ACQUIRE))
+			break;
+		at = mix64(u->round) % (UW_SIZE / PG);
+		while (__atomic_load_n(&u->progress, __ATOMIC_ACQUIRE) < at)
+			;
+		for (uint64_t b = UW_SIZE / PG; b-- > 0;) {
+			uw_fill(buf, u->round, b, 1);
+			memcpy(u->map + b * PG + UW_HALF, buf, UW_HALF);
+		}
+		pthread_barrier_wait(&u->end);
+	}
+	return NULL;
+}
+
+Test(mmap_race, writes_and_store_faults_into_preallocated_blocks_lose_no_byte)
+{
+	struct test_pool tp;
+	struct uw u;
+	pthread_t writer, storer;
+	struct deadline dl;
+	unsigned char *got, *want;
+	unsigned rounds = 0;
+	double t0;
+
+	handlers_install();
+	memset(&u, 0, sizeof(u));
+	test_pool_create(&tp, "mmrace", TEST_POOL_SIZE);
+	u.f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	TEST_OK(daxfile_ftruncate(u.f, UW_SIZE));
+	u.map = daxfile_mmap(NULL, UW_SIZE, RW, MAP_SHARED, u.f, 0);
+	cr_assert_neq(u.map, MAP_FAILED, "mmap: %s", daxfile_errormsg());
+	got = xmalloc(UW_SIZE);
+	want = xmalloc(UW_SIZE);
+	deadline_start(&dl, "the write/store race over unwritten blocks", 120);
+	cr_assert_eq(pthread_barrier_init(&u.start, NULL, 3), 0);
+	cr_assert_eq(pthread_barrier_init(&u.end, NULL, 3), 0);
+	cr_assert_eq(pthread_create(&writer, NULL, uw_writer, &u), 0);
+	cr_assert_eq(pthread_create(&storer, NULL, uw_storer, &u), 0);
+	t0 = now();
+	for (unsigned round = 0; now() - t0 < UW_SECONDS && !failed(); round++) {
+		TEST_OK(daxfile_fallocate(u.f, FALLOC_FL_ZERO_RANGE, 0, UW_SIZE));
+		u.round = round;
+		u.progress = 0;
+		pthread_barrier_wait(&u.start);
+		pthread_barrier_wait(&u.end);
+		cr_assert_eq(daxfile_pread(u.f, got, UW_SIZE, 0), (ssize_t)UW_SIZE);
+		uw_check(got, want, round);
+		rounds++;
+	}
+	__atomic_store_n(&u.quit, 1, __ATOMIC_RELEASE);
+	pthread_barrier_wait(&u.start);
+	pthread_join(writer, NULL);
+	pthread_join(storer, NULL);
+	deadline_stop(&dl);
+	assert_no_failure();
+	cr_log_info("write/store race over unwritten blocks: %u rounds", rounds);
+	cr_assert_gt(rounds, 0);
+	free(got);
+	free(want);
+	pthread_barrier_destroy(&u.start);
+	pthread_barrier_destroy(&u.end);
+	TEST_OK(daxfile_munmap(u.map, UW_SIZE));
+	TEST_OK(daxfile_close(u.f));
+	test_pool_destroy(&tp);
+}

@@ -6,6 +6,7 @@
  */
 #include <fcntl.h>
 
+#include "defer.h"
 #include "dir.h"
 #include "inode.h"
 #include "namei.h"
@@ -24,6 +25,7 @@
 static struct dx_inode *
 unlink_keep(daxfile_pool *pool, const char *name)
 {
+	DX_CALL();	/* as daxfile_unlink: deferred work runs at the end */
 	struct dx_inode *root = dx_namei(pool, "/");
 	struct dx_inode *ip;
 	char path[64];

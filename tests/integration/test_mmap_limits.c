@@ -1,0 +1,486 @@
+/*
+ * test_mmap_limits.c -- mappings at the edges of the process's resources
+ * and life: out of address space (RLIMIT_AS), out of VMAs
+ * (vm.max_map_count), fork(), and the log function that reports what no
+ * call can return.
+ *
+ * Each test runs in a process of its own (Criterion), so limits set here
+ * end with it.  Every test has a deadline: a call that hangs fails it
+ * with a message instead of hanging the suite.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daxfile.h"
+#include "testpool.h"
+#include "testutil.h"
+
+#define PG ((size_t)4096)
+#define MIB ((size_t)1024 * 1024)
+#define RW (PROT_READ | PROT_WRITE)
+
+/* --- guarded accesses ------------------------------------------------------ */
+
+static __thread sigjmp_buf probe_env;
+static __thread volatile sig_atomic_t probe_armed;
+static __thread volatile int probe_sig, probe_code;
+
+static void
+probe_handler(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	if (!probe_armed) {
+		signal(sig, SIG_DFL);
+		return;
+	}
+	probe_armed = 0;
+	probe_sig = sig;
+	probe_code = si->si_code;
+	siglongjmp(probe_env, 1);
+}
+
+static void
+probe_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = probe_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	cr_assert_eq(sigaction(SIGBUS, &sa, NULL), 0);
+	cr_assert_eq(sigaction(SIGSEGV, &sa, NULL), 0);
+}
+
+/* probe_read -- read a byte: 0, or the signal the read raised. */
+static __attribute__((noinline)) int
+probe_read(const volatile unsigned char *p, unsigned char *v)
+{
+	if (sigsetjmp(probe_env, 1) != 0)
+		return probe_sig;
+	probe_armed = 1;
+	*v = *p;
+	probe_armed = 0;
+	return 0;
+}
+
+/* probe_store -- store a byte: 0, or the signal the store raised. */
+static __attribute__((noinline)) int
+probe_store(volatile unsigned char *p, unsigned char v)
+{
+	if (sigsetjmp(probe_env, 1) != 0)
+		return probe_sig;
+	probe_armed = 1;
+	*p = v;
+	probe_armed = 0;
+	return 0;
+}
+
+/* --- a deadline ------------------------------------------------------------- */
+
+static void
+deadline_hit(int sig)
+{
+	static const char msg[] = "test_mmap_limits: DEADLINE: a call hangs\n";
+
+	(void)sig;
+	(void)!write(2, msg, sizeof(msg) - 1);
+	abort();
+}
+
+/* deadline -- abort the test if it still runs after 'seconds' (0: off). */
+static void
+deadline(unsigned seconds)
+{
+	signal(SIGALRM, deadline_hit);
+	alarm(seconds);
+}
+
+static unsigned char *
+xmap(size_t len, int prot, int flags, daxfile_file *f, uint64_t off)
+{
+	void *p = daxfile_mmap(NULL, len, prot, flags, f, (off_t)off);
+
+	cr_assert_neq(p, MAP_FAILED, "daxfile_mmap(%zu at %lu): %s (%s)", len,
+		(unsigned long)off, strerror(errno), daxfile_errormsg());
+	return p;
+}
+
+static void
+write_pattern(daxfile_file *f, uint64_t off, size_t len, unsigned seed)
+{
+	unsigned char *b = xmalloc(len);
+
+	fill(b, len, off, seed);
+	cr_assert_eq(daxfile_pwrite(f, b, len, (off_t)off), (ssize_t)len,
+		"pwrite: %s", daxfile_errormsg());
+	free(b);
+}
+
+/* --- out of address space ------------------------------------------------- */
+
+/* vm_bytes -- the process's address space in use now. */
+static uint64_t
+vm_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long pages = 0;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%lu", &pages), 1);
+	fclose(f);
+	return (uint64_t)pages * PG;
+}
+
+/*
+ * A truncate of a mapped 8 MiB file must take its mapped pages away, which
+ * needs reserve memory; with too little address space left for a reserve
+ * of the whole range, it must still complete (no lock recursion, no
+ * abort), and the mapping must show the new size: the old bytes below it,
+ * SIGBUS past it.
+ */
+Test(mmap_limits, a_truncate_of_a_mapped_file_under_a_small_rlimit_as_completes)
+{
+	struct test_pool tp;
+	struct rlimit old, small;
+	daxfile_file *f;
+	unsigned char *m, v;
+	int sig;
+
+	deadline(60);
+	probe_install();
+	test_pool_create(&tp, "limits", TEST_POOL_SIZE);
+	f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	write_pattern(f, 0, 8 * MIB, 1);
+	m = xmap(8 * MIB, RW, MAP_SHARED, f, 0);
+	for (size_t o = 0; o < 8 * MIB; o += PG)
+		cr_assert_eq(m[o], pat(o, 1));
+
+	/* room for a window-sized reserve, not for one of the whole range */
+	cr_assert_eq(getrlimit(RLIMIT_AS, &old), 0);
+	small = old;
+	small.rlim_cur = vm_bytes() + 4 * MIB;
+	cr_assert_eq(setrlimit(RLIMIT_AS, &small), 0);
+	TEST_OK(daxfile_ftruncate(f, (off_t)MIB));
+	cr_assert_eq(setrlimit(RLIMIT_AS, &old), 0);
+
+	for (size_t o = 0; o < MIB; o += PG) {
+		cr_assert_eq(probe_read(m + o, &v), 0, "a read below EOF faulted");
+		cr_assert_eq(v, pat(o, 1), "byte at %zu changed", o);
+	}
+	sig = probe_read(m + MIB, &v);
+	cr_assert_eq(sig, SIGBUS, "a read past the new EOF: signal %d", sig);
+	sig = probe_read(m + 8 * MIB - PG, &v);
+	cr_assert_eq(sig, SIGBUS, "a read past the new EOF: signal %d", sig);
+	TEST_OK(daxfile_munmap(m, 8 * MIB));
+	TEST_OK(daxfile_close(f));
+	test_pool_destroy(&tp);
+	alarm(0);
+}
+
+/* --- out of VMAs ---------------------------------------------------------- */
+
+/* VMAs made to use up vm.max_map_count, freed by vmas_release. */
+static void **hogs;
+static size_t nhogs;
+
+/* vmas_exhaust -- make one-page mappings that cannot merge until refused. */
+static void
+vmas_exhaust(void)
+{
+	size_t cap = 1 << 17;
+
+	hogs = calloc(cap, sizeof(*hogs));
+	cr_assert_not_null(hogs);
+	for (nhogs = 0; nhogs < cap; nhogs++) {
+		void *p = mmap(NULL, PG, nhogs % 2 ? PROT_READ : PROT_NONE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			break;
+		hogs[nhogs] = p;
+	}
+	cr_assert_lt(nhogs, cap, "vm.max_map_count was never reached");
+}
+
+static void
+vmas_release(void)
+{
+	for (size_t i = 0; i < nhogs; i++)
+		munmap(hogs[i], PG);
+	free(hogs);
+	hogs = NULL;
+	nhogs = 0;
+}
+
+/*
+ * A store into a hole that another shared mapping shows as a zero page,
+ * made when the process has no VMA to spare: the fault must finish (the
+ * store lands, or the storing thread gets SIGBUS), not hang its worker on
+ * the file's own lock.  Once VMAs are free and blocks were freed (which
+ * clears markers set for want of space or memory), stores work and both
+ * mappings and pread agree.
+ */
+Test(mmap_limits, a_store_into_a_hole_another_mapping_shows_finishes_at_vm_max_map_count)
+{
+	struct test_pool tp;
+	daxfile_file *f;
+	unsigned char *m1, *m2, v, buf[PG];
+	int sig;
+
+	deadline(60);
+	probe_install();
+	test_pool_create(&tp, "limits", TEST_POOL_SIZE);
+	f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	write_pattern(f, 0, 2 * MIB, 2);
+	write_pattern(f, 3 * MIB, MIB, 2);	/* [2, 3) MiB is a hole */
+	m1 = xmap(4 * MIB, RW, MAP_SHARED, f, 0);
+	m2 = xmap(4 * MIB, RW, MAP_SHARED, f, 0);
+	/*
+	 * Stores that allocate first, so that the fault workers have made
+	 * their first transactions on this pool: libpmemobj aborts when it
+	 * cannot allocate a thread's lane record, at the limit.
+	 */
+	for (int i = 0; i < 16; i++) {
+		TEST_OK(daxfile_fallocate(f, 0x03 /* PUNCH_HOLE|KEEP_SIZE */,
+			(off_t)(MIB / 2), (off_t)(MIB / 2)));
+		m1[MIB / 2 + (size_t)i * PG] = 1;
+		usleep(2000);
+	}
+	cr_assert_eq(m1[2 * MIB + PG], 0);
+	cr_assert_eq(m2[2 * MIB + PG], 0);	/* zero pages over the hole */
+
+	vmas_exhaust();
+	sig = probe_store(m1 + 2 * MIB + PG, 0x5a);
+	vmas_release();
+	cr_assert(sig == 0 || sig == SIGBUS,
+		"a store at the VMA limit: signal %d", sig);
+	TEST_OK(daxfile_fallocate(f, 0x03 /* PUNCH_HOLE|KEEP_SIZE */,
+		(off_t)(2 * MIB), (off_t)MIB));
+
+	cr_assert_eq(probe_store(m1 + 2 * MIB + PG, 0x5a), 0,
+		"a store once VMAs are free faulted");
+	cr_assert_eq(probe_read(m2 + 2 * MIB + PG, &v), 0);
+	cr_assert_eq(v, 0x5a, "the other mapping shows %#x, not the store", v);
+	cr_assert_eq(daxfile_pread(f, buf, PG, (off_t)(2 * MIB + PG)),
+		(ssize_t)PG);
+	cr_assert_eq(buf[0], 0x5a, "pread shows %#x, not the store", buf[0]);
+	TEST_OK(daxfile_munmap(m1, 4 * MIB));
+	TEST_OK(daxfile_munmap(m2, 4 * MIB));
+	TEST_OK(daxfile_close(f));
+	test_pool_destroy(&tp);
+	alarm(0);
+}
+
+/* --- the last unmap and the pool's close ------------------------------------ */
+
+/*
+ * Faults are served by library threads; once daxfile_munmap() returns,
+ * none of them may still hold the file, or a daxfile_pool_close() right
+ * after it finds a file referenced (it aborted once, in a loaded run).
+ */
+Test(mmap_limits, a_pool_closes_right_after_the_last_munmap_of_a_faulted_file)
+{
+	deadline(120);
+	for (int i = 0; i < 40; i++) {
+		struct test_pool tp;
+		daxfile_file *f;
+		unsigned char *m;
+
+		test_pool_create(&tp, "limits", DAXFILE_MIN_POOL_SIZE);
+		f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+		write_pattern(f, 0, 4 * MIB, 3);
+		m = xmap(4 * MIB, PROT_READ, MAP_SHARED, f, 0);
+		for (size_t o = 0; o < 4 * MIB; o += MIB / 2)
+			cr_assert_eq(m[o], pat(o, 3));
+		TEST_OK(daxfile_close(f));
+		TEST_OK(daxfile_munmap(m, 4 * MIB));
+		TEST_OK(daxfile_pool_close(tp.pool));
+		tp.pool = NULL;
+		test_pool_destroy(&tp);
+	}
+	alarm(0);
+}
+
+/* --- fork -------------------------------------------------------------------- */
+
+struct busy {
+	daxfile_file *f;
+	unsigned char *m;
+	int stop;
+};
+
+/* busy_main -- writes and faults, so that forks find library locks held. */
+static void *
+busy_main(void *arg)
+{
+	struct busy *b = arg;
+	unsigned char buf[PG];
+	uint64_t r = 1;
+
+	memset(buf, 0x77, sizeof(buf));
+	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t o = (mix64(r++) % (4 * MIB)) & ~(PG - 1);
+
+		if (daxfile_pwrite(b->f, buf, PG, (off_t)o) != (ssize_t)PG)
+			thread_fail("pwrite");
+		b->m[(o + 2 * MIB) % (4 * MIB)]++;
+		if ((r & 63) == 0 && daxfile_fallocate(b->f, 0x03 /* PUNCH|KEEP */,
+			(off_t)o, (off_t)(64 * PG)) != 0)
+			thread_fail("punch");
+	}
+	return NULL;
+}
+
+/*
+ * child_work -- what a child of fork() may do: the parent's pool, files
+ * and mappings are not usable (closed handles, unmapped memory), and a
+ * pool of its own works, mappings included.  Exit status 0, or the
+ * number of the check that failed.
+ */
+static int
+child_work(daxfile_pool *pool, daxfile_file *pf, const char *path)
+{
+	unsigned char buf[PG];
+	daxfile_pool *p;
+	daxfile_file *f;
+	unsigned char *m;
+
+	alarm(30);
+	if (daxfile_pread(pf, buf, PG, 0) != -1 || errno != EBADF)
+		return 1;
+	if (daxfile_pool_close(pool) != -1 || errno != EINVAL)
+		return 2;
+	unlink(path);
+	p = daxfile_pool_create(path, DAXFILE_MIN_POOL_SIZE, 0600);
+	if (p == NULL)
+		return 3;
+	f = daxfile_open(p, "/c", O_RDWR | O_CREAT, 0600);
+	memset(buf, 0x33, sizeof(buf));
+	if (f == NULL || daxfile_pwrite(f, buf, PG, 0) != (ssize_t)PG)
+		return 4;
+	m = daxfile_mmap(NULL, PG, RW, MAP_SHARED, f, 0);
+	if (m == MAP_FAILED || m[100] != 0x33)
+		return 5;
+	m[101] = 0x44;
+	if (daxfile_pread(f, buf, PG, 0) != (ssize_t)PG || buf[101] != 0x44)
+		return 6;
+	if (daxfile_munmap(m, PG) != 0 || daxfile_close(f) != 0 ||
+	    daxfile_pool_close(p) != 0)
+		return 7;
+	unlink(path);
+	return 0;
+}
+
+Test(mmap_limits, a_forked_child_finds_the_parents_handles_closed_and_can_use_a_pool_of_its_own)
+{
+	struct test_pool tp;
+	struct busy b = {0};
+	pthread_t t;
+	char path[256];
+
+	deadline(120);
+	test_pool_create(&tp, "limits", TEST_POOL_SIZE);
+	test_pool_path(path, sizeof(path), "limits-child");
+	b.f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	TEST_OK(daxfile_ftruncate(b.f, (off_t)(4 * MIB)));
+	b.m = xmap(4 * MIB, RW, MAP_SHARED, b.f, 0);
+	cr_assert_eq(pthread_create(&t, NULL, busy_main, &b), 0);
+	for (int i = 0; i < 20 && !failed(); i++) {
+		int status;
+		pid_t pid = fork();
+
+		cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+		if (pid == 0)
+			_exit(child_work(tp.pool, b.f, path));
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			"child %d: status %#x (check %d failed, or it hung)", i,
+			status, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	__atomic_store_n(&b.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	assert_no_failure();
+	TEST_OK(daxfile_munmap(b.m, 4 * MIB));
+	TEST_OK(daxfile_close(b.f));
+	test_pool_destroy(&tp);
+	alarm(0);
+}
+
+/* --- the log function ---------------------------------------------------------- */
+
+static char logged[1024];
+static int nlogged;
+
+static void
+log_fn(const char *msg, void *arg)
+{
+	(void)arg;
+	if (__atomic_add_fetch(&nlogged, 1, __ATOMIC_RELAXED) == 1)
+		snprintf(logged, sizeof(logged), "%s", msg);
+}
+
+/*
+ * A store that cannot be served (the pool is full) gets SIGBUS; the
+ * library says why through the application's log function, and never on
+ * standard error.
+ */
+Test(mmap_limits, a_fault_that_cannot_be_served_is_reported_to_the_log_function_not_to_stderr)
+{
+	struct test_pool tp;
+	daxfile_file *f, *g;
+	unsigned char *m, *blk = xmalloc(MIB);
+	char errbuf[256];
+	uint64_t off = 0;
+	int pfd[2], fd2, sig;
+	ssize_t n;
+
+	deadline(60);
+	probe_install();
+	test_pool_create(&tp, "limits", 32 * MIB);
+	f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	TEST_OK(daxfile_ftruncate(f, (off_t)(4 * MIB)));
+	m = xmap(4 * MIB, RW, MAP_SHARED, f, 0);
+	g = xopen(tp.pool, "/fill", O_RDWR | O_CREAT);
+	memset(blk, 0x11, MIB);
+	for (size_t k = MIB; k >= PG; k /= 2)
+		while (daxfile_pwrite(g, blk, k, (off_t)off) == (ssize_t)k)
+			off += k;
+
+	daxfile_set_log(log_fn, NULL);
+	cr_assert_eq(pipe2(pfd, O_NONBLOCK), 0);
+	fd2 = dup(2);
+	dup2(pfd[1], 2);
+	sig = probe_store(m + MIB, 1);
+	dup2(fd2, 2);
+	close(fd2);
+	n = read(pfd[0], errbuf, sizeof(errbuf) - 1);
+	daxfile_set_log(NULL, NULL);
+	cr_assert_eq(sig, SIGBUS, "a store in a full pool: signal %d", sig);
+	cr_assert_eq(n, -1, "the library wrote to stderr: %.*s", (int)n, errbuf);
+	cr_assert_gt(nlogged, 0, "nothing was logged");
+	cr_assert(strstr(logged, "cannot serve a fault") != NULL,
+		"logged: %s", logged);
+	close(pfd[0]);
+	close(pfd[1]);
+	TEST_OK(daxfile_close(g));
+	TEST_OK(daxfile_unlink(tp.pool, "/fill"));
+	TEST_OK(daxfile_munmap(m, 4 * MIB));
+	TEST_OK(daxfile_close(f));
+	free(blk);
+	test_pool_destroy(&tp);
+	alarm(0);
+}
