@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "defer.h"
@@ -79,13 +80,66 @@ pool_attach(struct daxfile_pool *pool, PMEMobjpool *pop, uint64_t size)
 	pool->is_pmem = pmem_is_pmem(pop, size) != 0;
 }
 
+/*
+ * mapped_file -- the device and inode of the file mapped at 'addr', from
+ * /proc/self/maps; false if that cannot be read.
+ */
+static bool
+mapped_file(const void *addr, dev_t *dev, ino_t *ino)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	bool found = false;
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		unsigned long start, end, off, inode;
+		unsigned maj, min;
+
+		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &start, &end, &off,
+			&maj, &min, &inode) != 6 ||
+		    (uintptr_t)addr < start || (uintptr_t)addr >= end)
+			continue;
+		*dev = makedev(maj, min);
+		*ino = (ino_t)inode;
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+int
+dx_pool_fd_open(struct daxfile_pool *pool)
+{
+	struct stat st;
+	dev_t dev;
+	ino_t ino;
+
+	pool->fd = open(pool->path, O_RDWR | O_CLOEXEC);
+	if (pool->fd < 0)
+		return dx_err_keep("cannot open pool file '%s'", pool->path);
+	/*
+	 * The path was opened again: it must still name the file libpmemobj
+	 * mapped, or mappings would show another file than read and write.
+	 */
+	if (fstat(pool->fd, &st) != 0 ||
+	    (mapped_file(pool->base, &dev, &ino) &&
+	     (st.st_dev != dev || st.st_ino != ino))) {
+		close(pool->fd);
+		pool->fd = -1;
+		return dx_err(ESTALE, "pool file '%s' was replaced while it was "
+			"being opened", pool->path);
+	}
+	return 0;
+}
+
 /* pool_start -- the DRAM side of an open pool. */
 static int
 pool_start(struct daxfile_pool *pool)
 {
-	pool->fd = open(pool->path, O_RDWR | O_CLOEXEC);
-	if (pool->fd < 0)
-		return dx_err_keep("cannot open pool file '%s'", pool->path);
+	if (dx_pool_fd_open(pool) != 0)
+		return -1;
 	if (dx_icache_init(pool) != 0)
 		goto err_close;
 	if (dx_alloc_init(pool) != 0)

@@ -93,6 +93,13 @@ dx_block_ptr(const struct daxfile_pool *pool, uint64_t pblk)
 struct daxfile_pool *dx_pool_attach(const char *path, bool probe);
 void dx_pool_detach(struct daxfile_pool *pool);
 
+/*
+ * dx_pool_fd_open -- open pool->fd, the pool file that backs mappings, by
+ * its path; ESTALE if the path no longer names the file libpmemobj mapped
+ * (replaced by a rename or another create meanwhile).
+ */
+int dx_pool_fd_open(struct daxfile_pool *pool);
+
 /* dx_super_check -- is the superblock ours, of our version, intact? */
 int dx_super_check(struct daxfile_pool *pool);
 
