@@ -8,15 +8,31 @@
  * file asks for the block after its last one ('goal') so that sequential
  * writes stay contiguous; files past 2 MiB ask for 2 MiB aligned extents,
  * which the mapping layer installs whole.
+ *
+ * Pinned pages: a mapping installs the pool file's own pages, which an
+ * application can pin (O_DIRECT I/O in flight into them, vmsplice, an
+ * io_uring fixed buffer) and keep writing to after the file lost the
+ * block.  A library cannot see pins, so once blocks were ever mapped, every
+ * block freed is marked stale, and before a stale block is handed out
+ * again its range of the pool file is punched out (FALLOC_FL_PUNCH_HOLE):
+ * on tmpfs or a DAX file system the kernel takes the page away from the
+ * file (a pinned one lives on, orphaned), and the new owner gets a fresh
+ * one.  The punch is done at reuse, not at free: truncate and punch of a
+ * mapped file stay as fast as before, and blocks never reused are never
+ * punched.  Device DAX cannot punch: there the limit is documented
+ * (daxfile_mmap(3)).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "defer.h"
+#include "layout.h"
 #include "errinj.h"
 #include "mem.h"
 #include "out.h"
@@ -223,6 +239,90 @@ agi_take(struct daxfile_pool *pool, struct dx_agi *agi, struct fext *e,
 	return true;
 }
 
+/* --- stale blocks ---------------------------------------------------------- */
+
+void
+dx_alloc_note_mapped(struct daxfile_pool *pool)
+{
+	if (!__atomic_load_n(&pool->alloc.mapped, __ATOMIC_RELAXED))
+		__atomic_store_n(&pool->alloc.mapped, true, __ATOMIC_RELAXED);
+}
+
+/*
+ * stale_mark -- freed blocks [pblk, pblk+len) of a pool whose blocks were
+ * mapped: punch them before reuse (caller holds the AG lock).  Without
+ * memory for the marks they are punched at once.
+ */
+static void
+stale_mark(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
+	uint64_t len)
+{
+	if (agi->stale == NULL)
+		agi->stale = dx_zalloc(pool->arena,
+			(agi->end - agi->start + 63) / 64 * 8);
+	if (agi->stale == NULL) {
+		if (fallocate(pool->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			(off_t)(pblk << DX_BLOCK_SHIFT),
+			(off_t)(len << DX_BLOCK_SHIFT)) != 0)
+			dx_log("cannot drop freed blocks from pool file '%s': %s",
+				pool->path, strerror(errno));
+		return;
+	}
+	for (uint64_t b = pblk - agi->start; b < pblk - agi->start + len; b++)
+		agi->stale[b / 64] |= 1ULL << (b % 64);
+}
+
+/*
+ * stale_take -- clear the stale marks of [pblk, pblk+len), just reserved;
+ * the span [*s, *e) holding those that were set (empty: none).  Caller
+ * holds the AG lock.
+ */
+static void
+stale_take(struct dx_agi *agi, uint64_t pblk, uint64_t len, uint64_t *s,
+	uint64_t *e)
+{
+	*s = *e = 0;
+	if (agi->stale == NULL)
+		return;
+	for (uint64_t b = pblk - agi->start; b < pblk - agi->start + len; b++) {
+		uint64_t *w = &agi->stale[b / 64];
+
+		if (*w == 0 && b % 64 == 0 && b + 64 <= pblk - agi->start + len) {
+			b += 63;
+			continue;
+		}
+		if (!(*w >> (b % 64) & 1))
+			continue;
+		*w &= ~(1ULL << (b % 64));
+		if (*s == *e)
+			*s = agi->start + b;
+		*e = agi->start + b + 1;
+	}
+}
+
+/*
+ * stale_punch -- drop [s, e) from the pool file: a page still pinned there
+ * goes with the old owner, the new one gets fresh pages.
+ */
+static void
+stale_punch(struct daxfile_pool *pool, uint64_t s, uint64_t e)
+{
+	if (s == e || __atomic_load_n(&pool->alloc.nopunch, __ATOMIC_RELAXED))
+		return;
+	if (fallocate(pool->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		(off_t)(s << DX_BLOCK_SHIFT), (off_t)((e - s) << DX_BLOCK_SHIFT)) == 0)
+		return;
+	if (errno == EOPNOTSUPP) {
+		__atomic_store_n(&pool->alloc.nopunch, true, __ATOMIC_RELAXED);
+		dx_log("pool file '%s' cannot punch holes: pages pinned in a "
+			"mapping may reach the next owner of their blocks",
+			pool->path);
+		return;
+	}
+	dx_log("cannot drop reused blocks from pool file '%s': %s", pool->path,
+		strerror(errno));
+}
+
 /* agi_pick -- choose blocks in one AG (caller holds its lock). */
 static bool
 agi_pick(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t goal,
@@ -327,12 +427,18 @@ dx_alloc_reserve(struct daxfile_pool *pool, uint32_t agno, uint64_t goal,
 			if (__atomic_load_n(&agi->avail, __ATOMIC_RELAXED) <
 			    (pass == 0 ? minlen : 1))
 				continue;
+			uint64_t ss, se;
+
 			dx_mutex_lock(&agi->lock);
 			ok = agi_pick(pool, agi, i == 0 ? goal : 0, want,
 				pass == 0 ? minlen : 1, huge && pass == 0, r);
-			dx_mutex_unlock(&agi->lock);
 			if (ok)
-				return 0;
+				stale_take(agi, r->pblk, r->len, &ss, &se);
+			dx_mutex_unlock(&agi->lock);
+			if (!ok)
+				continue;
+			stale_punch(pool, ss, se);
+			return 0;
 		}
 	}
 	return dx_err(ENOSPC, "no free blocks in pool '%s'", pool->path);
@@ -358,11 +464,17 @@ alloc_tx_end(void *arg, bool committed)
 
 	for (unsigned i = 0; i < ao->n; i++) {
 		struct alloc_op *op = &ao->ops[i];
-		struct dx_resv r = {op->pblk, op->len};
+		struct dx_agi *agi = &pool->alloc.ags[dx_alloc_agno(pool, op->pblk)];
+		bool freeing = committed && !op->claim;
 
-		if (op->claim != committed)
-			dx_alloc_unreserve(pool, &r);
-		freed |= committed && !op->claim;
+		if (op->claim == committed)
+			continue;
+		dx_mutex_lock(&agi->lock);
+		if (freeing && __atomic_load_n(&pool->alloc.mapped, __ATOMIC_RELAXED))
+			stale_mark(pool, agi, op->pblk, op->len);
+		agi_insert(pool, agi, op->pblk, op->len);
+		dx_mutex_unlock(&agi->lock);
+		freed |= freeing;
 	}
 	dx_free(pool->arena, ao->ops);
 	dx_free(pool->arena, ao);

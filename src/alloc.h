@@ -33,12 +33,16 @@ struct dx_agi {
 	uint64_t avail;			/* blocks in the DRAM index (atomic) */
 	struct dx_rb_root by_addr;	/* free extents by start */
 	struct dx_rb_root by_size;	/* free extents by (length, start) */
+	uint64_t *stale;		/* free blocks that were mapped: punched
+					   out of the pool file before reuse */
 };
 
 struct dx_alloc {
 	uint32_t nags;
 	struct dx_agi *ags;
 	unsigned rotor;			/* AG for the next new file */
+	bool mapped;			/* blocks were mapped into the process */
+	bool nopunch;			/* the pool file cannot punch holes */
 };
 
 /* A reservation: blocks taken from the DRAM index, not yet persistent. */
@@ -75,6 +79,15 @@ void dx_alloc_claim(struct dx_tx *tx, const struct dx_resv *r);
 
 /* dx_alloc_free -- free blocks in 'tx'; reusable once it commits. */
 void dx_alloc_free(struct dx_tx *tx, uint64_t pblk, uint64_t len);
+
+/*
+ * dx_alloc_note_mapped -- blocks of the pool are mapped into the process
+ * (a shared window was installed): from now on blocks freed are dropped
+ * from the pool file before they are handed out again, so that pages an
+ * application pinned (O_DIRECT, vmsplice, io_uring fixed buffers) never
+ * become another file's.
+ */
+void dx_alloc_note_mapped(struct daxfile_pool *pool);
 
 /* dx_alloc_avail -- blocks free in the DRAM index (not reserved). */
 uint64_t dx_alloc_avail(struct daxfile_pool *pool);

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "alloc.h"
 #include "bmap.h"
 #include "defer.h"
 #include "errinj.h"
@@ -74,6 +75,7 @@ install_file(struct dx_mapping *m, uintptr_t a, size_t n, uint64_t pblk)
 
 	if (!m->shared)
 		return dx_uffd_copy((void *)a, dx_block_ptr(pool, pblk), n, false);
+	dx_alloc_note_mapped(pool);
 	dx_map_install_begin();
 	if (dx_ei_mmap((void *)a, n, m->prot, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
 		pool->fd, (off_t)(pblk << DX_BLOCK_SHIFT)) == MAP_FAILED)

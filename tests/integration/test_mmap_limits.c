@@ -1,8 +1,8 @@
 /*
  * test_mmap_limits.c -- mappings at the edges of the process's resources
  * and life: out of address space (RLIMIT_AS), out of VMAs
- * (vm.max_map_count), fork(), and the log function that reports what no
- * call can return.
+ * (vm.max_map_count), fork(), the log function that reports what no call
+ * can return, and pages an application pinned (io_uring fixed buffers).
  *
  * Each test runs in a process of its own (Criterion), so limits set here
  * end with it.  Every test has a deadline: a call that hangs fails it
@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -20,6 +21,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -481,6 +484,148 @@ Test(mmap_limits, a_fault_that_cannot_be_served_is_reported_to_the_log_function_
 	TEST_OK(daxfile_munmap(m, 4 * MIB));
 	TEST_OK(daxfile_close(f));
 	free(blk);
+	test_pool_destroy(&tp);
+	alarm(0);
+}
+
+/* --- pinned pages ------------------------------------------------------------ */
+
+/* A minimal io_uring (no liburing): one ring, one fixed buffer. */
+struct ring {
+	int fd;
+	struct io_uring_params p;
+	unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+};
+
+/* ring_open -- a ring; false (errno set) where the kernel has none. */
+static bool
+ring_open(struct ring *r)
+{
+	char *sq, *cq;
+	size_t sqlen, cqlen;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = (int)syscall(__NR_io_uring_setup, 4, &r->p);
+	if (r->fd < 0)
+		return false;
+	sqlen = r->p.sq_off.array + r->p.sq_entries * sizeof(unsigned);
+	cqlen = r->p.cq_off.cqes + r->p.cq_entries * sizeof(struct io_uring_cqe);
+	sq = mmap(NULL, sqlen > cqlen ? sqlen : cqlen, RW, MAP_SHARED | MAP_POPULATE,
+		r->fd, IORING_OFF_SQ_RING);
+	cq = sq;
+	if (!(r->p.features & IORING_FEAT_SINGLE_MMAP))
+		cq = mmap(NULL, cqlen, RW, MAP_SHARED | MAP_POPULATE, r->fd,
+			IORING_OFF_CQ_RING);
+	r->sqes = mmap(NULL, r->p.sq_entries * sizeof(struct io_uring_sqe), RW,
+		MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || r->sqes == MAP_FAILED)
+		return false;
+	r->sq_tail = (unsigned *)(sq + r->p.sq_off.tail);
+	r->sq_mask = (unsigned *)(sq + r->p.sq_off.ring_mask);
+	r->sq_array = (unsigned *)(sq + r->p.sq_off.array);
+	r->cq_head = (unsigned *)(cq + r->p.cq_off.head);
+	r->cq_tail = (unsigned *)(cq + r->p.cq_off.tail);
+	r->cq_mask = (unsigned *)(cq + r->p.cq_off.ring_mask);
+	r->cqes = (struct io_uring_cqe *)(cq + r->p.cq_off.cqes);
+	return true;
+}
+
+/* ring_read_fixed -- read len bytes of fd into fixed buffer 0 at buf. */
+static int
+ring_read_fixed(struct ring *r, int fd, void *buf, unsigned len)
+{
+	unsigned tail = *r->sq_tail, idx = tail & *r->sq_mask, head;
+	struct io_uring_sqe *sqe = &r->sqes[idx];
+	int res;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_READ_FIXED;
+	sqe->fd = fd;
+	sqe->addr = (uint64_t)(uintptr_t)buf;
+	sqe->len = len;
+	sqe->buf_index = 0;
+	r->sq_array[idx] = idx;
+	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS,
+		NULL, 0) < 0)
+		return -errno;
+	head = *r->cq_head;
+	cr_assert_neq(head, __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE));
+	res = r->cqes[head & *r->cq_mask].res;
+	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
+	return res;
+}
+
+/*
+ * A window of file A, pinned as an io_uring fixed buffer, outlives A's
+ * blocks: A is truncated to nothing, file B takes the blocks (the pool has
+ * no others free), and only then does the I/O into the pinned pages
+ * complete.  B must never see those bytes: the pinned pages are no longer
+ * the pool file's (the library punched the freed range before reuse).
+ */
+Test(mmap_limits, io_into_pages_pinned_in_a_mapping_never_reaches_the_next_owner_of_their_blocks)
+{
+	const size_t len = 2 * MIB;
+	struct test_pool tp;
+	struct ring r;
+	struct iovec iov;
+	daxfile_file *a, *b, *g;
+	unsigned char *m, *buf = xmalloc(len), *got = xmalloc(len);
+	char src[256];
+	uint64_t off = 0;
+	int sfd;
+
+	deadline(120);
+	if (!ring_open(&r))
+		cr_skip_test("io_uring is not available here (%s): pinned pages "
+			"not tested", strerror(errno));
+	test_pool_create(&tp, "limits", 32 * MIB);
+	a = xopen(tp.pool, "/a", O_RDWR | O_CREAT);
+	write_pattern(a, 0, len, 5);
+	m = xmap(len, RW, MAP_SHARED, a, 0);
+	for (size_t o = 0; o < len; o += PG)
+		cr_assert_eq(m[o], pat(o, 5));
+	iov = (struct iovec){m, len};
+	if (syscall(__NR_io_uring_register, r.fd, IORING_REGISTER_BUFFERS, &iov,
+		1) != 0)
+		cr_skip_test("io_uring cannot pin a daxfile mapping here (%s): "
+			"pinned pages not tested", strerror(errno));
+
+	/* fill the pool: the blocks A frees are the only ones left */
+	g = xopen(tp.pool, "/fill", O_RDWR | O_CREAT);
+	memset(buf, 0x11, len);
+	for (size_t k = MIB; k >= PG; k /= 2)
+		while (daxfile_pwrite(g, buf, k, (off_t)off) == (ssize_t)k)
+			off += k;
+	TEST_OK(daxfile_ftruncate(a, 0));
+	b = xopen(tp.pool, "/b", O_RDWR | O_CREAT);
+	memset(buf, 0xbb, len);
+	cr_assert_eq(daxfile_pwrite(b, buf, len, 0), (ssize_t)len,
+		"B did not get A's blocks: %s", daxfile_errormsg());
+
+	/* the I/O into the pinned window completes now */
+	test_pool_path(src, sizeof(src), "limits-dma");
+	sfd = open(src, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(sfd, 0);
+	memset(buf, 0xd0, len);
+	cr_assert_eq(write(sfd, buf, len), (ssize_t)len);
+	cr_assert_eq(ring_read_fixed(&r, sfd, m, (unsigned)len), (int)len);
+	close(sfd);
+	unlink(src);
+
+	cr_assert_eq(daxfile_pread(b, got, len, 0), (ssize_t)len);
+	for (size_t i = 0; i < len; i++)
+		cr_assert_eq(got[i], 0xbb, "byte %zu of B is %#x: the I/O into "
+			"A's pinned pages reached B", i, got[i]);
+	close(r.fd);
+	TEST_OK(daxfile_munmap(m, len));
+	TEST_OK(daxfile_close(a));
+	TEST_OK(daxfile_close(b));
+	TEST_OK(daxfile_close(g));
+	free(buf);
+	free(got);
 	test_pool_destroy(&tp);
 	alarm(0);
 }
