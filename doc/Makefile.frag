@@ -23,6 +23,7 @@ DAXFILE_MAN_LINKS = \
 	doc/links/daxfile_pool_check.3 \
 	doc/links/daxfile_statvfs.3 \
 	doc/links/daxfile_errormsg.3 \
+	doc/links/daxfile_set_log.3 \
 	doc/links/daxfile_close.3 \
 	doc/links/daxfile_mkdir.3 \
 	doc/links/daxfile_rmdir.3 \

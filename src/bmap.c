@@ -5,7 +5,10 @@
  * an insert or a removal changes one record, and a free slot is found in
  * DRAM, so no change ever shifts records around.  In DRAM the same extents
  * sit in a red-black tree keyed by file block, each remembering its record.
- * If a transaction aborts, the tree is rebuilt from the rolled-back records.
+ * If a transaction aborts, the tree is rebuilt from the rolled-back records,
+ * with no new memory: the nodes a transaction drops are kept until it
+ * ends, and a rollback brings back at most as many records as there are
+ * nodes then (records it added go, records it dropped come back).
  */
 #include "config.h"
 
@@ -24,6 +27,7 @@
 
 struct bext {
 	struct dx_rb_node node;
+	struct bext *gnext;		/* dropped in the open transaction */
 	uint64_t lblk;
 	uint64_t pblk;
 	uint64_t len;
@@ -38,6 +42,7 @@ struct dx_bmap {
 	struct dx_extent **free;	/* free record slots */
 	size_t nfree, capfree;
 	struct dx_tx *tx;		/* transaction with our end hook */
+	struct bext *grave;		/* nodes it dropped, kept until it ends */
 };
 
 _Static_assert(offsetof(struct dx_bmap, lcache) == 0,
@@ -195,8 +200,23 @@ chunk_at(struct daxfile_pool *pool, uint64_t off, uint64_t ino)
 	return c->magic == DX_EXTCHUNK_MAGIC && c->owner == ino ? c : NULL;
 }
 
+/*
+ * bext_new -- a node: from the list 'spare' (a rebuild after an abort)
+ * while it has one, else new.
+ */
+static struct bext *
+bext_new(struct daxfile_pool *pool, struct bext **spare)
+{
+	struct bext *e = spare != NULL ? *spare : NULL;
+
+	if (e == NULL)
+		return dx_malloc(pool->arena, sizeof(struct bext));
+	*spare = e->gnext;
+	return e;
+}
+
 static int
-bmap_load_records(struct dx_inode *ip, struct dx_bmap *bm)
+bmap_load_records(struct dx_inode *ip, struct dx_bmap *bm, struct bext **spare)
 {
 	struct daxfile_pool *pool = ip->pool;
 	uint64_t limit = pool->size / sizeof(struct dx_extchunk);
@@ -211,7 +231,8 @@ bmap_load_records(struct dx_inode *ip, struct dx_bmap *bm)
 			struct bext *e, *prev;
 
 			if (x->len == 0) {
-				if (free_push(pool, bm, x) != 0)
+				/* a rebuild may lose a free slot, never a record */
+				if (free_push(pool, bm, x) != 0 && spare == NULL)
 					return dx_err(ENOMEM, "cannot load extents");
 				continue;
 			}
@@ -222,7 +243,7 @@ bmap_load_records(struct dx_inode *ip, struct dx_bmap *bm)
 			if (prev != NULL && bext_end(prev) > x->lblk)
 				return dx_corrupt(pool, "overlapping extents",
 					dx_off(pool, x));
-			e = dx_malloc(pool->arena, sizeof(*e));
+			e = bext_new(pool, spare);
 			if (e == NULL)
 				return dx_err(ENOMEM, "cannot load extents");
 			*e = (struct bext){.lblk = x->lblk, .pblk = x->pblk,
@@ -261,7 +282,7 @@ dx_bmap_load(struct dx_inode *ip)
 	bm = dx_zalloc(ip->pool->arena, sizeof(*bm));
 	if (bm == NULL)
 		return dx_err(ENOMEM, "cannot allocate an extent map");
-	if (bmap_load_records(ip, bm) != 0) {
+	if (bmap_load_records(ip, bm, NULL) != 0) {
 		bmap_free(ip->pool, bm);
 		return -1;
 	}
@@ -287,19 +308,38 @@ bmap_tx_end(void *arg, bool committed)
 {
 	struct dx_inode *ip = arg;
 	struct dx_bmap *bm = ip->bmap;
+	struct bext *spare = bm->grave;
 	struct dx_rb_node *n;
 
 	bm->tx = NULL;
-	if (committed)
+	bm->grave = NULL;
+	if (committed) {
+		while (spare != NULL) {
+			struct bext *next = spare->gnext;
+
+			dx_free(ip->pool->arena, spare);
+			spare = next;
+		}
 		return;
+	}
 	lcache_clear(bm);
 	while ((n = dx_rb_first(&bm->tree)) != NULL) {
 		dx_rb_erase(n, &bm->tree);
-		dx_free(ip->pool->arena, bext_of(n));
+		bext_of(n)->gnext = spare;
+		spare = bext_of(n);
 	}
 	bm->count = 0;
 	bm->nfree = 0;
-	VERIFY(bmap_load_records(ip, bm) == 0);
+	/* enough nodes (see the top of this file): only damage can fail it */
+	if (bmap_load_records(ip, bm, &spare) != 0)
+		dx_log("extent map of inode %#lx not rebuilt after an abort: %s",
+			(unsigned long)ip->ino, daxfile_errormsg());
+	while (spare != NULL) {
+		struct bext *next = spare->gnext;
+
+		dx_free(ip->pool->arena, spare);
+		spare = next;
+	}
 }
 
 static struct dx_bmap *
@@ -469,7 +509,9 @@ bext_delete(struct dx_tx *tx, struct dx_bmap *bm, struct bext *e)
 	}
 	dx_rb_erase(&e->node, &bm->tree);
 	bm->count--;
-	dx_free(tx->pool->arena, e);
+	/* kept until the transaction ends: a rollback needs its node again */
+	e->gnext = bm->grave;
+	bm->grave = e;
 	return 0;
 }
 

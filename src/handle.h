@@ -9,7 +9,7 @@
  * A live magic is the handle type's magic mixed with the process's fork
  * generation (defer.h): in a child of fork() every handle of the parent
  * reads as closed, since the parent's pools, files and streams cannot be
- * shared with it (libdaxfile(3), FORK).
+ * shared with it (libdaxfile(3), fork).
  */
 #ifndef DX_HANDLE_H
 #define DX_HANDLE_H 1

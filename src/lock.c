@@ -23,14 +23,22 @@
  *     fault can install a window.
  *   MAPLIST -> ILOCK: the extent map is read after the windows to replace
  *     are known; faults resolve blocks under ILOCK after they hold the
- *     mmaplock, so ILOCK never waits on a mapping operation.
+ *     mmaplock, so ILOCK never waits on a mapping operation.  Blocks for
+ *     a range (iomap.c: placement, linking, unwritten conversion with its
+ *     zeroing) are handed out under ILOCK, before any data is copied.
  *   ILOCK -> ORPHAN: unlink and last close change the orphan list in the
  *     transaction that changes the inode.
  *   ILOCK -> AG, ORPHAN -> AG: blocks are allocated and freed inside the
  *     transaction that changes the extent map; the AG lock is held until
  *     that transaction commits (a crash or abort rolls the bitmap back).
  *   AG -> ICACHE -> MAPTABLE -> WINDOW -> LEAF: short leaf locks, never
- *     held while a lock above them is taken.
+ *     held while a lock above them is taken; LEAF -> LEAF once, with
+ *     subclass 1: starting the fault service starts its first workers
+ *     under the queue lock.
+ *
+ * No lock is held when a public call or a fault job starts or ends
+ * (defer.h): work that may wait for other files' locks runs there.  Fork
+ * handlers take the process-wide locks raw, outside the validator.
  *
  * The mmaplock is never held while copying to or from a user buffer (it
  * may be a mapping whose fault takes the mmaplock); dx_might_fault() checks

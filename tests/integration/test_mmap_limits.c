@@ -30,66 +30,23 @@
 #include "daxfile.h"
 #include "testpool.h"
 #include "testutil.h"
+#include "testmap.h"
 
 #define PG ((size_t)4096)
 #define MIB ((size_t)1024 * 1024)
 #define RW (PROT_READ | PROT_WRITE)
 
-/* --- guarded accesses ------------------------------------------------------ */
-
-static __thread sigjmp_buf probe_env;
-static __thread volatile sig_atomic_t probe_armed;
-static __thread volatile int probe_sig, probe_code;
-
-static void
-probe_handler(int sig, siginfo_t *si, void *ctx)
+/* probe_read / probe_store -- one access: 0, or the signal it raised. */
+static int
+probe_read(volatile unsigned char *p, unsigned char *v)
 {
-	(void)ctx;
-	if (!probe_armed) {
-		signal(sig, SIG_DFL);
-		return;
-	}
-	probe_armed = 0;
-	probe_sig = sig;
-	probe_code = si->si_code;
-	siglongjmp(probe_env, 1);
+	return probe(p, false, 0, v);
 }
 
-static void
-probe_install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = probe_handler;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	cr_assert_eq(sigaction(SIGBUS, &sa, NULL), 0);
-	cr_assert_eq(sigaction(SIGSEGV, &sa, NULL), 0);
-}
-
-/* probe_read -- read a byte: 0, or the signal the read raised. */
-static __attribute__((noinline)) int
-probe_read(const volatile unsigned char *p, unsigned char *v)
-{
-	if (sigsetjmp(probe_env, 1) != 0)
-		return probe_sig;
-	probe_armed = 1;
-	*v = *p;
-	probe_armed = 0;
-	return 0;
-}
-
-/* probe_store -- store a byte: 0, or the signal the store raised. */
-static __attribute__((noinline)) int
+static int
 probe_store(volatile unsigned char *p, unsigned char v)
 {
-	if (sigsetjmp(probe_env, 1) != 0)
-		return probe_sig;
-	probe_armed = 1;
-	*p = v;
-	probe_armed = 0;
-	return 0;
+	return probe(p, true, v, NULL);
 }
 
 /* --- a deadline ------------------------------------------------------------- */
@@ -110,16 +67,6 @@ deadline(unsigned seconds)
 {
 	signal(SIGALRM, deadline_hit);
 	alarm(seconds);
-}
-
-static unsigned char *
-xmap(size_t len, int prot, int flags, daxfile_file *f, uint64_t off)
-{
-	void *p = daxfile_mmap(NULL, len, prot, flags, f, (off_t)off);
-
-	cr_assert_neq(p, MAP_FAILED, "daxfile_mmap(%zu at %lu): %s (%s)", len,
-		(unsigned long)off, strerror(errno), daxfile_errormsg());
-	return p;
 }
 
 static void
