@@ -48,15 +48,14 @@ dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len)
 {
 	if (tx->err)
 		return -1;
-	if (dx_ei_fail(DX_EI_POOL)) {
-		dx_tx_fail(tx, ENOSPC);
-		return -1;
-	}
-	if (pmemobj_tx_add_range_direct(ptr, len) != 0) {
-		dx_tx_fail(tx, errno == ENOMEM ? ENOSPC : (errno ? errno : EIO));
-		return -1;
-	}
-	return 0;
+	if (dx_ei_fail(DX_EI_POOL))
+		errno = ENOMEM;
+	else if (pmemobj_tx_add_range_direct(ptr, len) == 0)
+		return 0;
+	/* pmemobj's undo log lives in the pool: out of room there */
+	dx_tx_fail(tx, errno == ENOMEM ? ENOSPC : (errno ? errno : EIO));
+	return dx_err(tx->err, "cannot snapshot %zu bytes in a transaction",
+		len);
 }
 
 uint64_t
@@ -66,13 +65,11 @@ dx_tx_alloc(struct dx_tx *tx, size_t size, unsigned type, bool zero)
 
 	if (tx->err)
 		return 0;
-	if (dx_ei_fail(DX_EI_POOL)) {
-		dx_tx_fail(tx, ENOSPC);
-		return 0;
-	}
-	oid = pmemobj_tx_xalloc(size, type, zero ? POBJ_XALLOC_ZERO : 0);
+	oid = dx_ei_fail(DX_EI_POOL) ? OID_NULL :
+		pmemobj_tx_xalloc(size, type, zero ? POBJ_XALLOC_ZERO : 0);
 	if (OID_IS_NULL(oid)) {
 		dx_tx_fail(tx, ENOSPC);
+		dx_err(ENOSPC, "no room for %zu bytes of metadata in the pool", size);
 		return 0;
 	}
 	return oid.off;
