@@ -426,6 +426,7 @@ dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip)
 	struct dx_icache *ic = &ip->pool->icache;
 	bool sole;
 
+	dx_assert_held_excl(ip->isdir ? &ip->iolock : &ip->ilock);
 	dx_mutex_lock(&ic->lock);
 	sole = ip->refcnt == 1;
 	if (sole) {
