@@ -596,7 +596,7 @@ map_windows(struct dx_mapping *m, uint64_t start, uint64_t end,
 	for (uint64_t w = a0 >> DX_WIN_SHIFT; w <= (a1 - 1) >> DX_WIN_SHIFT;) {
 		uint64_t w1 = w;
 		uintptr_t s, e;
-		bool gone;
+		bool gone, failed;
 
 		if (m->win[w - m->win0] == DX_WIN_NONE) {
 			w++;
@@ -607,8 +607,9 @@ map_windows(struct dx_mapping *m, uint64_t start, uint64_t end,
 			w1++;
 		s = DX_MAX(a0, w << DX_WIN_SHIFT);
 		e = DX_MIN(a1, (w1 + 1) << DX_WIN_SHIFT);
-		gone = fn(m, s, e - s) == 0 && !keep;
-		if (!gone && ret == 0 && !keep)
+		failed = fn(m, s, e - s) != 0;
+		gone = !failed && !keep;
+		if (failed)
 			ret = -1;
 		for (uint64_t i = w; i <= w1; i++) {
 			uintptr_t ws = DX_MAX(m->addr, i << DX_WIN_SHIFT);
