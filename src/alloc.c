@@ -12,15 +12,15 @@
  * Pinned pages: a mapping installs the pool file's own pages, which an
  * application can pin (O_DIRECT I/O in flight into them, vmsplice, an
  * io_uring fixed buffer) and keep writing to after the file lost the
- * block.  A library cannot see pins, so once blocks were ever mapped, every
- * block freed is marked stale, and before a stale block is handed out
- * again its range of the pool file is punched out (FALLOC_FL_PUNCH_HOLE):
+ * block.  A library cannot see pins, so once blocks were ever mapped, the
+ * blocks freed go into quarantine instead of the index; only when an
+ * allocation finds no other free block is the quarantine emptied: its
+ * ranges of the pool file are punched out (FALLOC_FL_PUNCH_HOLE), where
  * on tmpfs or a DAX file system the kernel takes the page away from the
- * file (a pinned one lives on, orphaned), and the new owner gets a fresh
- * one.  The punch is done at reuse, not at free: truncate and punch of a
- * mapped file stay as fast as before, and blocks never reused are never
- * punched.  Device DAX cannot punch: there the limit is documented
- * (daxfile_mmap(3)).
+ * file (a pinned one lives on, orphaned) and the next owner gets a fresh
+ * one, and then they join the index.  So a truncate of a mapped file costs
+ * what it did, and punches come rarely and in batches.  Device DAX cannot
+ * punch: there the limit is documented (daxfile_mmap(3)).
  */
 #include "config.h"
 
@@ -239,7 +239,7 @@ agi_take(struct daxfile_pool *pool, struct dx_agi *agi, struct fext *e,
 	return true;
 }
 
-/* --- stale blocks ---------------------------------------------------------- */
+/* --- quarantine ------------------------------------------------------------- */
 
 void
 dx_alloc_note_mapped(struct daxfile_pool *pool)
@@ -248,69 +248,14 @@ dx_alloc_note_mapped(struct daxfile_pool *pool)
 		__atomic_store_n(&pool->alloc.mapped, true, __ATOMIC_RELAXED);
 }
 
-/*
- * stale_mark -- freed blocks [pblk, pblk+len) of a pool whose blocks were
- * mapped: punch them before reuse (caller holds the AG lock).  Without
- * memory for the marks they are punched at once.
- */
+/* quarantine_punch -- drop [pblk, pblk+len) from the pool file. */
 static void
-stale_mark(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
-	uint64_t len)
+quarantine_punch(struct daxfile_pool *pool, uint64_t pblk, uint64_t len)
 {
-	if (agi->stale == NULL)
-		agi->stale = dx_zalloc(pool->arena,
-			(agi->end - agi->start + 63) / 64 * 8);
-	if (agi->stale == NULL) {
-		if (fallocate(pool->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			(off_t)(pblk << DX_BLOCK_SHIFT),
-			(off_t)(len << DX_BLOCK_SHIFT)) != 0)
-			dx_log("cannot drop freed blocks from pool file '%s': %s",
-				pool->path, strerror(errno));
-		return;
-	}
-	for (uint64_t b = pblk - agi->start; b < pblk - agi->start + len; b++)
-		agi->stale[b / 64] |= 1ULL << (b % 64);
-}
-
-/*
- * stale_take -- clear the stale marks of [pblk, pblk+len), just reserved;
- * the span [*s, *e) holding those that were set (empty: none).  Caller
- * holds the AG lock.
- */
-static void
-stale_take(struct dx_agi *agi, uint64_t pblk, uint64_t len, uint64_t *s,
-	uint64_t *e)
-{
-	*s = *e = 0;
-	if (agi->stale == NULL)
-		return;
-	for (uint64_t b = pblk - agi->start; b < pblk - agi->start + len; b++) {
-		uint64_t *w = &agi->stale[b / 64];
-
-		if (*w == 0 && b % 64 == 0 && b + 64 <= pblk - agi->start + len) {
-			b += 63;
-			continue;
-		}
-		if (!(*w >> (b % 64) & 1))
-			continue;
-		*w &= ~(1ULL << (b % 64));
-		if (*s == *e)
-			*s = agi->start + b;
-		*e = agi->start + b + 1;
-	}
-}
-
-/*
- * stale_punch -- drop [s, e) from the pool file: a page still pinned there
- * goes with the old owner, the new one gets fresh pages.
- */
-static void
-stale_punch(struct daxfile_pool *pool, uint64_t s, uint64_t e)
-{
-	if (s == e || __atomic_load_n(&pool->alloc.nopunch, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&pool->alloc.nopunch, __ATOMIC_RELAXED))
 		return;
 	if (fallocate(pool->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		(off_t)(s << DX_BLOCK_SHIFT), (off_t)((e - s) << DX_BLOCK_SHIFT)) == 0)
+		(off_t)(pblk << DX_BLOCK_SHIFT), (off_t)(len << DX_BLOCK_SHIFT)) == 0)
 		return;
 	if (errno == EOPNOTSUPP) {
 		__atomic_store_n(&pool->alloc.nopunch, true, __ATOMIC_RELAXED);
@@ -319,8 +264,63 @@ stale_punch(struct daxfile_pool *pool, uint64_t s, uint64_t e)
 			pool->path);
 		return;
 	}
-	dx_log("cannot drop reused blocks from pool file '%s': %s", pool->path,
+	dx_log("cannot drop freed blocks from pool file '%s': %s", pool->path,
 		strerror(errno));
+}
+
+/*
+ * quarantine_add -- freed blocks of a pool whose blocks were mapped wait
+ * out of the index (caller holds the AG lock); without memory to keep
+ * them, they are punched and indexed at once.
+ */
+static void
+quarantine_add(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
+	uint64_t len)
+{
+	if (agi->nquar == agi->capquar) {
+		unsigned cap = agi->capquar ? 2 * agi->capquar : 16;
+		struct dx_resv *q = dx_realloc(pool->arena, agi->quar,
+			cap * sizeof(*q));
+
+		if (q == NULL) {
+			quarantine_punch(pool, pblk, len);
+			agi_insert(pool, agi, pblk, len);
+			return;
+		}
+		agi->quar = q;
+		agi->capquar = cap;
+	}
+	agi->quar[agi->nquar++] = (struct dx_resv){pblk, len};
+	__atomic_add_fetch(&pool->alloc.quarantined, len, __ATOMIC_RELAXED);
+}
+
+/*
+ * quarantine_drain -- punch every quarantined range out of the pool file
+ * and index it; true if there was any.  Takes each AG's lock in turn,
+ * alone (the punch waits for nothing of the library's).
+ */
+static bool
+quarantine_drain(struct daxfile_pool *pool)
+{
+	bool any = false;
+
+	if (__atomic_load_n(&pool->alloc.quarantined, __ATOMIC_RELAXED) == 0)
+		return false;
+	for (uint32_t i = 0; i < pool->alloc.nags; i++) {
+		struct dx_agi *agi = &pool->alloc.ags[i];
+
+		dx_mutex_lock(&agi->lock);
+		for (unsigned k = 0; k < agi->nquar; k++) {
+			quarantine_punch(pool, agi->quar[k].pblk, agi->quar[k].len);
+			agi_insert(pool, agi, agi->quar[k].pblk, agi->quar[k].len);
+			__atomic_sub_fetch(&pool->alloc.quarantined,
+				agi->quar[k].len, __ATOMIC_RELAXED);
+			any = true;
+		}
+		agi->nquar = 0;
+		dx_mutex_unlock(&agi->lock);
+	}
+	return any;
 }
 
 /* agi_pick -- choose blocks in one AG (caller holds its lock). */
@@ -418,27 +418,26 @@ dx_alloc_reserve(struct daxfile_pool *pool, uint32_t agno, uint64_t goal,
 	if (g < al->nags)
 		agno = g;
 	agno %= al->nags;
-	/* first pass: a whole 'minlen' run; second: whatever is left */
-	for (int pass = 0; pass < 2; pass++) {
+	/*
+	 * First pass: a whole 'minlen' run; second: whatever is left; then
+	 * both again once the quarantined blocks are back in the index.
+	 */
+	for (int pass = 0; pass < 4; pass++) {
+		if (pass == 2 && !quarantine_drain(pool))
+			break;
 		for (uint32_t i = 0; i < al->nags; i++) {
 			struct dx_agi *agi = &al->ags[(agno + i) % al->nags];
-			bool ok;
+			bool whole = pass % 2 == 0, ok;
 
 			if (__atomic_load_n(&agi->avail, __ATOMIC_RELAXED) <
-			    (pass == 0 ? minlen : 1))
+			    (whole ? minlen : 1))
 				continue;
-			uint64_t ss, se;
-
 			dx_mutex_lock(&agi->lock);
 			ok = agi_pick(pool, agi, i == 0 ? goal : 0, want,
-				pass == 0 ? minlen : 1, huge && pass == 0, r);
-			if (ok)
-				stale_take(agi, r->pblk, r->len, &ss, &se);
+				whole ? minlen : 1, huge && pass == 0, r);
 			dx_mutex_unlock(&agi->lock);
-			if (!ok)
-				continue;
-			stale_punch(pool, ss, se);
-			return 0;
+			if (ok)
+				return 0;
 		}
 	}
 	return dx_err(ENOSPC, "no free blocks in pool '%s'", pool->path);
@@ -471,8 +470,9 @@ alloc_tx_end(void *arg, bool committed)
 			continue;
 		dx_mutex_lock(&agi->lock);
 		if (freeing && __atomic_load_n(&pool->alloc.mapped, __ATOMIC_RELAXED))
-			stale_mark(pool, agi, op->pblk, op->len);
-		agi_insert(pool, agi, op->pblk, op->len);
+			quarantine_add(pool, agi, op->pblk, op->len);
+		else
+			agi_insert(pool, agi, op->pblk, op->len);
 		dx_mutex_unlock(&agi->lock);
 		freed |= freeing;
 	}

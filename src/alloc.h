@@ -33,8 +33,9 @@ struct dx_agi {
 	uint64_t avail;			/* blocks in the DRAM index (atomic) */
 	struct dx_rb_root by_addr;	/* free extents by start */
 	struct dx_rb_root by_size;	/* free extents by (length, start) */
-	uint64_t *stale;		/* free blocks that were mapped: punched
-					   out of the pool file before reuse */
+	struct dx_resv *quar;		/* freed after blocks were mapped: out of
+					   the index until punched (alloc.c) */
+	unsigned nquar, capquar;
 };
 
 struct dx_alloc {
@@ -43,6 +44,7 @@ struct dx_alloc {
 	unsigned rotor;			/* AG for the next new file */
 	bool mapped;			/* blocks were mapped into the process */
 	bool nopunch;			/* the pool file cannot punch holes */
+	uint64_t quarantined;		/* blocks in quarantine (atomic) */
 };
 
 /* A reservation: blocks taken from the DRAM index, not yet persistent. */
@@ -82,10 +84,10 @@ void dx_alloc_free(struct dx_tx *tx, uint64_t pblk, uint64_t len);
 
 /*
  * dx_alloc_note_mapped -- blocks of the pool are mapped into the process
- * (a shared window was installed): from now on blocks freed are dropped
- * from the pool file before they are handed out again, so that pages an
- * application pinned (O_DIRECT, vmsplice, io_uring fixed buffers) never
- * become another file's.
+ * (a shared window was installed): from now on blocks freed wait in
+ * quarantine and are dropped from the pool file before they are handed out
+ * again, so that pages an application pinned (O_DIRECT, vmsplice, io_uring
+ * fixed buffers) never become another file's.
  */
 void dx_alloc_note_mapped(struct daxfile_pool *pool);
 

@@ -202,8 +202,10 @@ write_mapped(struct dx_inode *ip, uint64_t alo, uint64_t ahi, uint64_t old,
 	if (!dx_map_is_mapped(ip))
 		return;
 	dx_ilock(ip, DX_MMAPLOCK_EXCL);
-	if (ahi > alo)
-		dx_map_invalidate_zeros(ip, NULL, alo, ahi);
+	if (ahi > alo && dx_map_invalidate(ip, alo, ahi, DX_INVAL_ZAP) != 0)
+		dx_log("zero pages over blocks a write filled at file offset "
+			"%#lx could not be dropped: %s", (unsigned long)alo,
+			daxfile_errormsg());
 	if (new > old)
 		dx_map_extended(ip, old, new);
 	dx_iunlock(ip, DX_MMAPLOCK_EXCL);

@@ -549,7 +549,12 @@ map_revoke(struct dx_mapping *m, uintptr_t addr, size_t len)
 	return 0;
 }
 
-/* zap -- drop zero pages and markers: the range faults again. */
+/*
+ * zap -- drop zero pages and markers (anonymous pages of the registered
+ * range): the range faults again.  Needs no memory.  Pages of the pool
+ * file there would stay (MADV_DONTNEED only drops their page table
+ * entries), so zap is for ranges that hold none.
+ */
 static int
 zap(struct dx_mapping *m, uintptr_t addr, size_t len)
 {
@@ -559,8 +564,7 @@ zap(struct dx_mapping *m, uintptr_t addr, size_t len)
 	return 0;
 }
 
-/* replace_or_revoke -- map_replace, else revoke (never fails for want of
-   memory alone: for the write path, which cannot go back). */
+/* replace_or_revoke -- map_replace, else revoke: the last resort. */
 static int
 replace_or_revoke(struct dx_mapping *m, uintptr_t addr, size_t len)
 {
@@ -570,17 +574,29 @@ replace_or_revoke(struct dx_mapping *m, uintptr_t addr, size_t len)
 }
 
 /*
+ * replace_or_zap -- map_replace; where the kernel refuses the memory, zap
+ * (1: pages of the pool file, of blocks the file keeps, may stay).
+ */
+static int
+replace_or_zap(struct dx_mapping *m, uintptr_t addr, size_t len)
+{
+	if (map_replace(m, addr, len) == 0)
+		return 0;
+	return zap(m, addr, len) == 0 ? 1 : -1;
+}
+
+/*
  * map_windows -- for each run of windows of 'm' with pages in place that
- * overlaps file bytes [start, end), call fn on the overlap.  After a
- * replace (pages gone), a window whose whole part inside the mapping was
- * covered becomes NONE, one covered in part PARTIAL; after a zap, or a
- * failure, PARTIAL (pages of it may still be in place, and a fault must
- * resolve it anew).  Caller holds the mmaplock exclusive, or serves the
- * file's faults.
+ * overlaps file bytes [start, end), call fn on the overlap: 0 when it took
+ * every page there away, 1 when some may stay, -1 on failure.  After 0, a
+ * window whose whole part inside the mapping was covered becomes NONE, one
+ * covered in part PARTIAL; otherwise PARTIAL (pages of it may be in place,
+ * and a fault must resolve it anew).  -1 if fn failed anywhere.  Caller
+ * holds the mmaplock exclusive, or serves the file's faults.
  */
 static int
 map_windows(struct dx_mapping *m, uint64_t start, uint64_t end,
-	int (*fn)(struct dx_mapping *, uintptr_t, size_t), bool keep)
+	int (*fn)(struct dx_mapping *, uintptr_t, size_t))
 {
 	uint64_t fs = DX_MAX(DX_ALIGN_DOWN(start, 4096), m->off);
 	uint64_t fe = DX_MIN(end == UINT64_MAX ? end : DX_ALIGN_UP(end, 4096),
@@ -596,7 +612,7 @@ map_windows(struct dx_mapping *m, uint64_t start, uint64_t end,
 	for (uint64_t w = a0 >> DX_WIN_SHIFT; w <= (a1 - 1) >> DX_WIN_SHIFT;) {
 		uint64_t w1 = w;
 		uintptr_t s, e;
-		bool gone, failed;
+		int r;
 
 		if (m->win[w - m->win0] == DX_WIN_NONE) {
 			w++;
@@ -607,16 +623,15 @@ map_windows(struct dx_mapping *m, uint64_t start, uint64_t end,
 			w1++;
 		s = DX_MAX(a0, w << DX_WIN_SHIFT);
 		e = DX_MIN(a1, (w1 + 1) << DX_WIN_SHIFT);
-		failed = fn(m, s, e - s) != 0;
-		gone = !failed && !keep;
-		if (failed)
+		r = fn(m, s, e - s);
+		if (r < 0)
 			ret = -1;
 		for (uint64_t i = w; i <= w1; i++) {
 			uintptr_t ws = DX_MAX(m->addr, i << DX_WIN_SHIFT);
 			uintptr_t we = DX_MIN(m->addr + m->len,
 				(i + 1) << DX_WIN_SHIFT);
 
-			m->win[i - m->win0] = (gone && s <= ws && e >= we) ?
+			m->win[i - m->win0] = (r == 0 && s <= ws && e >= we) ?
 				DX_WIN_NONE : DX_WIN_PARTIAL;
 			if (m->win[i - m->win0] == DX_WIN_NONE)
 				map_vmas_set(m, i - m->win0, 0);
@@ -631,7 +646,8 @@ dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
 	unsigned mode)
 {
 	int (*fn)(struct dx_mapping *, uintptr_t, size_t) =
-		(mode & DX_INVAL_REVOKE) ? replace_or_revoke : map_replace;
+		(mode & DX_INVAL_REVOKE) ? replace_or_revoke :
+		(mode & DX_INVAL_ZAP) ? replace_or_zap : map_replace;
 	struct dx_fmap *fm = ip->fmap;
 	int ret = 0;
 
@@ -642,7 +658,7 @@ dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
 	dx_mutex_lock(&fm->lock);
 	for (struct dx_mapping *m = fm->maps; m != NULL; m = m->fnext)
 		if ((m->shared || (mode & DX_INVAL_PRIVATE)) &&
-		    map_windows(m, start, end, fn, false) != 0)
+		    map_windows(m, start, end, fn) != 0)
 			ret = -1;
 	dx_mutex_unlock(&fm->lock);
 	return ret;
@@ -661,7 +677,7 @@ dx_map_invalidate_zeros(struct dx_inode *ip, struct dx_mapping *self,
 	dx_mutex_lock(&fm->lock);
 	for (struct dx_mapping *m = fm->maps; m != NULL; m = m->fnext)
 		if (m != self && m->shared && map_windows(m, start, end,
-			poison ? zap : replace_or_revoke, poison) != 0)
+			poison ? zap : replace_or_revoke) != 0)
 			dx_log("zero pages over new blocks at file offset %#lx "
 				"could not be dropped: %s", (unsigned long)start,
 				daxfile_errormsg());
@@ -688,7 +704,7 @@ dx_map_extended(struct dx_inode *ip, uint64_t old, uint64_t new)
 	dx_mutex_lock(&fm->lock);
 	for (struct dx_mapping *m = fm->maps; m != NULL; m = m->fnext)
 		if (map_windows(m, DX_ALIGN_UP(old, 4096), DX_ALIGN_UP(new, 4096),
-			unpoison, true) != 0)
+			unpoison) != 0)
 			dx_log("SIGBUS markers below the new end of file could not "
 				"be cleared: %s", daxfile_errormsg());
 	dx_mutex_unlock(&fm->lock);

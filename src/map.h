@@ -73,6 +73,9 @@ bool dx_map_is_mapped(struct dx_inode *ip);
 				   private copies there) */
 #define DX_INVAL_REVOKE 0x2u	/* last resort where pages cannot be
 				   replaced: make them inaccessible */
+#define DX_INVAL_ZAP 0x4u	/* where pages cannot be replaced, drop the
+				   zero pages and markers (a write over holes,
+				   which keeps every block it leaves mapped) */
 
 /*
  * dx_map_invalidate -- take the resolved pages of file bytes [start, end)
@@ -89,12 +92,13 @@ int dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
 
 /*
  * dx_map_invalidate_zeros -- blocks were linked or converted under file
- * bytes [start, end), where shared mappings (but 'self', if not NULL) can
- * only show zero pages or SIGBUS markers: drop them, so the next access
- * sees the blocks.  Needs no new memory where the kernel has UFFDIO_POISON
- * (MADV_DONTNEED).  Caller holds the mmaplock exclusive, or shared as the
- * worker serving the file's faults (no other fault of the file runs then,
- * and no invalidation, mmap or munmap: they hold it exclusive).
+ * bytes [start, end), a hole or unwritten run until then, where shared
+ * mappings (but 'self') can only show zero pages or SIGBUS markers: drop
+ * them, so the next access sees the blocks.  Needs no new memory where the
+ * kernel has UFFDIO_POISON (MADV_DONTNEED).  Caller holds the mmaplock
+ * shared as the worker serving the file's faults (no other fault of the
+ * file runs then, and no invalidation, mmap or munmap: they hold it
+ * exclusive).
  */
 void dx_map_invalidate_zeros(struct dx_inode *ip, struct dx_mapping *self,
 	uint64_t start, uint64_t end);
