@@ -15,6 +15,7 @@
 
 #include "crash.h"
 #include "errinj.h"
+#include "mem.h"
 #include "out.h"
 #include "pool.h"
 #include "tx.h"
@@ -25,6 +26,7 @@ dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool)
 	tx->pool = pool;
 	tx->err = 0;
 	tx->precommit = NULL;
+	tx->saved = NULL;
 	tx->nlocks = 0;
 	tx->ncb = 0;
 	if (dx_ei_fail(DX_EI_POOL))
@@ -43,19 +45,55 @@ dx_tx_fail(struct dx_tx *tx, int err)
 		tx->err = err;
 }
 
+/* tx_save -- keep the bytes libpmemobj did not snapshot, for the abort. */
+static void
+tx_save(struct dx_tx *tx, const void *ptr, size_t len)
+{
+	struct dx_tx_save *sv = dx_malloc(DX_ARENA_GLOBAL, sizeof(*sv) + len);
+
+	if (sv == NULL) {
+		dx_log("out of memory: a change the aborted transaction made at "
+			"pool offset %#lx may stay", (unsigned long)dx_off(tx->pool,
+			ptr));
+		return;
+	}
+	sv->ptr = (void *)ptr;
+	sv->len = len;
+	memcpy(sv->bytes, ptr, len);
+	sv->next = tx->saved;
+	tx->saved = sv;
+}
+
+/* tx_restore -- after an abort, the bytes of tx_save back, durably. */
+static void
+tx_restore(struct dx_tx *tx, bool committed)
+{
+	while (tx->saved != NULL) {
+		struct dx_tx_save *sv = tx->saved;
+
+		tx->saved = sv->next;
+		if (!committed) {
+			memcpy(sv->ptr, sv->bytes, sv->len);
+			dx_persist(tx->pool, sv->ptr, sv->len);
+		}
+		dx_free(DX_ARENA_GLOBAL, sv);
+	}
+}
+
 int
 dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len)
 {
-	if (tx->err)
-		return -1;
+	int err;
+
 	if (dx_ei_fail(DX_EI_POOL))
 		errno = ENOMEM;
-	else if (pmemobj_tx_add_range_direct(ptr, len) == 0)
+	else if (tx->err == 0 && pmemobj_tx_add_range_direct(ptr, len) == 0)
 		return 0;
 	/* pmemobj's undo log lives in the pool: out of room there */
-	dx_tx_fail(tx, errno == ENOMEM ? ENOSPC : (errno ? errno : EIO));
-	return dx_err(tx->err, "cannot snapshot %zu bytes in a transaction",
-		len);
+	err = tx->err ? tx->err : errno == ENOMEM ? ENOSPC : (errno ? errno : EIO);
+	dx_tx_fail(tx, err);
+	tx_save(tx, ptr, len);
+	return dx_err(err, "cannot snapshot %zu bytes in a transaction", len);
 }
 
 uint64_t
@@ -135,6 +173,7 @@ static void
 tx_finish(struct dx_tx *tx, bool committed)
 {
 	pmemobj_tx_end();
+	tx_restore(tx, committed);
 	/* release in reverse order of acquisition */
 	while (tx->nlocks > 0)
 		dx_mutex_unlock(tx->locks[--tx->nlocks]);

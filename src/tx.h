@@ -26,9 +26,18 @@ struct daxfile_pool;
 typedef void (*dx_tx_end_fn)(void *arg, bool committed);
 typedef void (*dx_tx_precommit_fn)(struct dx_tx *tx, void *arg);
 
+/* A range libpmemobj could not snapshot, kept in DRAM for the abort. */
+struct dx_tx_save {
+	struct dx_tx_save *next;
+	void *ptr;
+	size_t len;
+	unsigned char bytes[];
+};
+
 struct dx_tx {
 	struct daxfile_pool *pool;
 	int err;
+	struct dx_tx_save *saved;	/* restored if the transaction aborts */
 	dx_tx_precommit_fn precommit;	/* one, last before the commit */
 	void *precommit_arg;
 	unsigned nlocks;
@@ -43,7 +52,12 @@ struct dx_tx {
 /* dx_tx_begin -- start a transaction on 'pool'; -1 with errno on failure. */
 int dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool);
 
-/* dx_tx_add -- snapshot 'len' bytes at 'ptr' before changing them. */
+/*
+ * dx_tx_add -- snapshot 'len' bytes at 'ptr' before changing them.  When
+ * libpmemobj cannot (its undo log is out of room), the transaction fails
+ * and will abort; the bytes are kept in DRAM and put back by the abort,
+ * so a caller that changes them all the same leaves no trace.
+ */
 int dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len);
 #define DX_TX_ADD_FIELD(tx, obj, field) \
 	dx_tx_add((tx), &(obj)->field, sizeof((obj)->field))
