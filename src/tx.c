@@ -64,15 +64,21 @@ tx_save(struct dx_tx *tx, const void *ptr, size_t len)
 	tx->saved = sv;
 }
 
-/* tx_restore -- after an abort, the bytes of tx_save back, durably. */
+/*
+ * tx_restore -- an abort is coming: the bytes of tx_save back, durably,
+ * the latest saved first, so the earliest (the state before the
+ * transaction touched them) is what stays; then libpmemobj's rollback
+ * puts back what it did snapshot, which is older still.  Without
+ * 'restore', the copies are only dropped.
+ */
 static void
-tx_restore(struct dx_tx *tx, bool committed)
+tx_restore(struct dx_tx *tx, bool restore)
 {
 	while (tx->saved != NULL) {
 		struct dx_tx_save *sv = tx->saved;
 
 		tx->saved = sv->next;
-		if (!committed) {
+		if (restore) {
 			memcpy(sv->ptr, sv->bytes, sv->len);
 			dx_persist(tx->pool, sv->ptr, sv->len);
 		}
@@ -173,7 +179,7 @@ static void
 tx_finish(struct dx_tx *tx, bool committed)
 {
 	pmemobj_tx_end();
-	tx_restore(tx, committed);
+	tx_restore(tx, false);
 	/* release in reverse order of acquisition */
 	while (tx->nlocks > 0)
 		dx_mutex_unlock(tx->locks[--tx->nlocks]);
@@ -208,6 +214,7 @@ dx_tx_commit(struct dx_tx *tx)
 int
 dx_tx_abort(struct dx_tx *tx, int err)
 {
+	tx_restore(tx, true);
 	pmemobj_tx_abort(err);
 	tx_finish(tx, false);
 	errno = err;
