@@ -295,10 +295,26 @@ quarantine_add(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
 }
 
 /*
- * quarantine_drain -- punch every quarantined range out of the pool file
- * and index it; true if there was any.  Takes each AG's lock in turn,
- * alone (the punch waits for nothing of the library's).
+ * agi_release -- punch the AG's quarantined ranges out of the pool file
+ * and index them; true if there was any.  Caller holds the AG lock (the
+ * punch waits for nothing of the library's).
  */
+static bool
+agi_release(struct daxfile_pool *pool, struct dx_agi *agi)
+{
+	bool any = agi->nquar > 0;
+
+	for (unsigned k = 0; k < agi->nquar; k++) {
+		quarantine_punch(pool, agi->quar[k].pblk, agi->quar[k].len);
+		agi_insert(pool, agi, agi->quar[k].pblk, agi->quar[k].len);
+		__atomic_sub_fetch(&pool->alloc.quarantined, agi->quar[k].len,
+			__ATOMIC_RELAXED);
+	}
+	agi->nquar = 0;
+	return any;
+}
+
+/* quarantine_drain -- agi_release in every AG, in turn; true if any was. */
 static bool
 quarantine_drain(struct daxfile_pool *pool)
 {
@@ -310,17 +326,32 @@ quarantine_drain(struct daxfile_pool *pool)
 		struct dx_agi *agi = &pool->alloc.ags[i];
 
 		dx_mutex_lock(&agi->lock);
-		for (unsigned k = 0; k < agi->nquar; k++) {
-			quarantine_punch(pool, agi->quar[k].pblk, agi->quar[k].len);
-			agi_insert(pool, agi, agi->quar[k].pblk, agi->quar[k].len);
-			__atomic_sub_fetch(&pool->alloc.quarantined,
-				agi->quar[k].len, __ATOMIC_RELAXED);
-			any = true;
-		}
-		agi->nquar = 0;
+		any |= agi_release(pool, agi);
 		dx_mutex_unlock(&agi->lock);
 	}
 	return any;
+}
+
+/*
+ * quarantine_goal -- the block a growing file wants next is quarantined:
+ * release its AG's quarantine, so the file stays contiguous (a truncated
+ * file growing again takes its old blocks back, punched).
+ */
+static void
+quarantine_goal(struct daxfile_pool *pool, uint32_t g, uint64_t goal)
+{
+	struct dx_agi *agi = &pool->alloc.ags[g];
+
+	if (__atomic_load_n(&pool->alloc.quarantined, __ATOMIC_RELAXED) == 0)
+		return;
+	dx_mutex_lock(&agi->lock);
+	for (unsigned k = 0; k < agi->nquar; k++)
+		if (goal >= agi->quar[k].pblk &&
+		    goal < agi->quar[k].pblk + agi->quar[k].len) {
+			agi_release(pool, agi);
+			break;
+		}
+	dx_mutex_unlock(&agi->lock);
 }
 
 /* agi_pick -- choose blocks in one AG (caller holds its lock). */
@@ -415,8 +446,10 @@ dx_alloc_reserve(struct daxfile_pool *pool, uint32_t agno, uint64_t goal,
 	if (dx_ei_fail(DX_EI_BLOCKS))
 		return dx_err(ENOSPC, "no free blocks in pool '%s' (injected)",
 			pool->path);
-	if (g < al->nags)
+	if (g < al->nags) {
 		agno = g;
+		quarantine_goal(pool, g, goal);
+	}
 	agno %= al->nags;
 	/*
 	 * First pass: a whole 'minlen' run; second: whatever is left; then
