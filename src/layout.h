@@ -127,7 +127,9 @@ struct dx_dinode {
 	uint64_t extents;	/* regular file: first struct dx_extchunk */
 	uint64_t orphan_next;	/* on the orphan list: the next inode */
 	uint64_t orphan_prev;
-	uint64_t pad[2];
+	uint64_t xattr;		/* extended attributes (xattr.c), 0 = none */
+	int64_t btime_ns;	/* creation time, ns since the epoch; 0 = unknown
+				   (pools made before it was kept) */
 };
 
 /*
