@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "attr.h"
 #include "bmap.h"
 #include "data.h"
 #include "file.h"
@@ -152,7 +153,9 @@ dx_truncate(struct dx_inode *ip, uint64_t size)
 	int ret;
 
 	dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
-	ret = truncate_locked(ip, size);
+	ret = dx_attr_file_modified(ip);
+	if (ret == 0)
+		ret = truncate_locked(ip, size);
 	dx_iunlock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
 	dx_map_retry_wait();
 	return ret;
@@ -365,7 +368,9 @@ daxfile_fallocate(daxfile_file *file, int mode, off_t offset, off_t len)
 		return -1;
 	ip = file->ip;
 	dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
-	if (mode & FALLOC_FL_PUNCH_HOLE)
+	if (dx_attr_file_modified(ip) != 0)
+		ret = -1;
+	else if (mode & FALLOC_FL_PUNCH_HOLE)
 		ret = falloc_punch(ip, off, n);
 	else if (mode & FALLOC_FL_ZERO_RANGE)
 		ret = falloc_zero(ip, mode, off, n);
