@@ -225,6 +225,19 @@ attr_chown(struct dx_inode *ip, uid_t uid, gid_t gid)
 			as.new_mode &= ~(uint32_t)S_ISGID;
 	}
 	as.mode = as.new_mode != di->mode;
+	/*
+	 * notify_change turns the clearing into a mode change, which
+	 * setattr_prepare checks as a chmod: owner or CAP_FOWNER, and setgid
+	 * kept only for a member of the (new) group or CAP_FSETID.
+	 */
+	if (as.mode && !dx_perm_owner(&cr, ip)) {
+		dx_err(EPERM, "chown: clearing setuid/setgid needs the owner");
+		goto out;
+	}
+	if (as.mode && (as.new_mode & S_ISGID) &&
+	    !dx_cred_in_group(&cr, as.gid ? gid : di->gid) &&
+	    !dx_cred_capable(&cr, DX_CAP_FSETID))
+		as.new_mode &= ~(uint32_t)S_ISGID;
 	ret = attr_commit(ip, &as);
 out:
 	dx_inode_unlock_attrs(ip, true);
@@ -446,6 +459,8 @@ daxfile_truncate(daxfile_pool *pool, const char *path, off_t length)
 		dx_err_keep("truncate '%s'", path);
 	else if ((uint64_t)length > DX_MAX_FILE_SIZE)
 		dx_err(EFBIG, "length beyond the maximum file size");
+	else if (length == 0 && ip->di->size == 0 && ip->di->nblocks == 0)
+		ret = 0; /* as XFS: an empty file stays as it is, setuid included */
 	else if (dx_file_load(ip) == 0)
 		ret = dx_truncate(ip, (uint64_t)length);
 	dx_iput(ip);

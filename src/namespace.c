@@ -391,12 +391,15 @@ rename_check(struct rename_ctx *rc)
 	return 0;
 }
 
-/* rename_check_empty -- a directory target must be empty (its lock held). */
+/*
+ * rename_check_empty -- a directory target must be empty (its lock held):
+ * EEXIST otherwise, as XFS says (POSIX allows it or ENOTEMPTY).
+ */
 static int
 rename_check_empty(struct rename_ctx *rc)
 {
 	if (rc->tgt != NULL && rc->tgt->isdir && !dx_dir_is_empty(rc->tgt))
-		return dx_err(ENOTEMPTY, "target directory is not empty");
+		return dx_err(EEXIST, "target directory is not empty");
 	return 0;
 }
 
