@@ -43,6 +43,21 @@ set_flags(struct dx_tx *tx, struct dx_inode *ip, uint64_t flags)
 }
 
 /*
+ * zero_eof_tail -- zero, in tx, the rest of the block holding EOF at 'size'.
+ * Stores through a mapping may have put bytes past EOF in that block (the
+ * page holding EOF is mapped whole); collapse and insert move the block to
+ * a new place where they would show as file data's neighbours, so they
+ * clear it as truncate does.  Caller holds the ilock exclusive.
+ */
+static void
+zero_eof_tail(struct dx_tx *tx, struct dx_inode *ip, uint64_t size)
+{
+	if (size & (DX_BLOCK_SIZE - 1))
+		dx_data_zero_tx(tx, ip, size,
+			(dx_blk_up(size) << DX_BLOCK_SHIFT) - size);
+}
+
+/*
  * zero_partial -- zero, in tx, the parts of [off, off+len) that do not fill
  * whole blocks; returns the whole blocks [*fb, *eb) in between (may be
  * empty).  Caller holds the ilock exclusive.
@@ -129,9 +144,7 @@ truncate_locked(struct dx_inode *ip, uint64_t size)
 	if (ret == 0) {
 		if (size < old) {
 			/* the page holding EOF reads zeros past it */
-			if (size & (DX_BLOCK_SIZE - 1))
-				dx_data_zero_tx(&tx, ip, size,
-					(eof_blk << DX_BLOCK_SHIFT) - size);
+			zero_eof_tail(&tx, ip, size);
 			dx_bmap_punch(&tx, ip, eof_blk, DX_MAX_FILE_BLOCKS - eof_blk);
 			set_flags(&tx, ip, ip->di->flags & ~DX_DIFLAG_PREALLOC);
 		}
@@ -284,6 +297,7 @@ falloc_collapse(struct dx_inode *ip, uint64_t off, uint64_t len)
 	if (ret == 0) {
 		dx_bmap_punch(&tx, ip, lblk, n);
 		dx_bmap_shift(&tx, ip, lblk + n, -(int64_t)n);
+		zero_eof_tail(&tx, ip, size - len);
 		set_size(&tx, ip, size - len);
 		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
@@ -311,6 +325,7 @@ falloc_insert(struct dx_inode *ip, uint64_t off, uint64_t len)
 	if (ret == 0) {
 		dx_bmap_split(&tx, ip, lblk);
 		dx_bmap_shift(&tx, ip, lblk, (int64_t)n);
+		zero_eof_tail(&tx, ip, size + len);
 		set_size(&tx, ip, size + len);
 		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
