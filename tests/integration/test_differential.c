@@ -394,6 +394,13 @@ sys_stat(struct diff *d, const struct args *a)
 	return res_of(fstatat(d->host, host_path(a->path), &st, 0));
 }
 
+/*
+ * The operations.  A new one is a draw function (its arguments), a library
+ * and a kernel implementation, and a line here; 'gated' stays true until
+ * the library checks that call's credentials itself.  After each
+ * operation lstat of its first path is compared, and compare_tree()
+ * compares what every entry is.
+ */
 static const struct op ops[] = {
 	{"create", draw_path_mode, lib_create, sys_create, true},
 	{"mkdir", draw_path_mode, lib_mkdir, sys_mkdir, true},
@@ -419,7 +426,11 @@ static const struct who users[] = {
 	{.uid = U2, .gid = G2, .ngroups = 1, .groups = u2_groups},
 };
 
-/* walk_refused -- does the kernel refuse the user a search on the way to 'path'? */
+/*
+ * walk_refused -- does the kernel refuse the user a search on the way to
+ * 'path'?  The library's path walk does not check search permission yet,
+ * so such an operation is not applied to the pool (one_op).
+ */
 static bool
 walk_refused(struct diff *d, const char *path)
 {
