@@ -196,33 +196,38 @@ extents_off_phase(daxfile_file *f)
 }
 
 /*
- * A large file written while another file takes the blocks after its
- * extents (so its goal is taken) still puts every whole 2 MiB of itself
- * on a whole, aligned 2 MiB of the pool file, starting at the first free
- * space whose start is off by 3 blocks; also when fallocate allocates it.
+ * A file growing past 2 MiB whose goal (the block after its last extent)
+ * was taken meanwhile, and a file fallocated from file block 7, still put
+ * every whole 2 MiB of themselves on a whole, aligned 2 MiB of the pool.
  */
 Test(alloc, large_files_keep_their_file_offsets_modulo_2MiB_in_the_pool)
 {
 	struct test_pool tp;
-	daxfile_file *big, *other, *fa;
+	daxfile_file *big, *fa;
+	struct dx_resv taken;
+	struct dx_map last;
 	char *buf = malloc(1 << 20);
-	char page[4096];
 
 	cr_assert_not_null(buf);
 	memset(buf, 'b', 1 << 20);
-	memset(page, 'o', sizeof(page));
 	test_pool_create(&tp, "alloc", 128 << 20);
-	other = daxfile_open(tp.pool, "/other", O_CREAT | O_WRONLY | O_APPEND, 0644);
+	/* 1 MiB (+ 3 blocks, so the goal is off the phase), then steal the goal */
 	big = daxfile_open(tp.pool, "/big", O_CREAT | O_WRONLY, 0644);
-	cr_assert(other != NULL && big != NULL);
-	cr_assert_eq(daxfile_write(other, page, 3 * 1024), 3 * 1024);
-	for (int i = 0; i < 12; i++) {
+	cr_assert_not_null(big);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 3, 3, -1, &taken));
+	cr_assert_eq(daxfile_pwrite(big, buf, 1 << 20, 0), 1 << 20);
+	TEST_OK(daxfile_close(big));
+	big = daxfile_open(tp.pool, "/big", O_WRONLY, 0644);
+	cr_assert_not_null(big);
+	dx_ilock(big->ip, DX_ILOCK_SHARED);
+	dx_bmap_last(big->ip, &last);
+	dx_iunlock(big->ip, DX_ILOCK_SHARED);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, last.pblk + last.len, 1, 1, -1,
+		&taken));
+	cr_assert_eq(taken.pblk, last.pblk + last.len);
+	for (int i = 1; i < 8; i++)
 		cr_assert_eq(daxfile_pwrite(big, buf, 1 << 20, (off_t)i << 20),
 			1 << 20);
-		for (int k = 0; k < 64; k++)
-			cr_assert_eq(daxfile_write(other, page, sizeof(page)),
-				(ssize_t)sizeof(page));
-	}
 	cr_assert_eq(extents_off_phase(big), 0);
 	fa = daxfile_open(tp.pool, "/fallocated", O_CREAT | O_RDWR, 0644);
 	cr_assert_not_null(fa);
@@ -230,7 +235,6 @@ Test(alloc, large_files_keep_their_file_offsets_modulo_2MiB_in_the_pool)
 	cr_assert_eq(extents_off_phase(fa), 0);
 	TEST_OK(daxfile_close(fa));
 	TEST_OK(daxfile_close(big));
-	TEST_OK(daxfile_close(other));
 	free(buf);
 	test_pool_destroy(&tp);
 }
