@@ -235,7 +235,13 @@ agi_pick(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t goal,
 		e = addr_floor(agi, goal);
 		if (e != NULL && goal < e->start + e->len) {
 			len = DX_MIN(want, e->start + e->len - goal);
-			if (len >= minlen || len == want) {
+			/*
+			 * Short runs are refused, unless the run goes to the
+			 * AG's end: the file then goes on at the next AG's
+			 * first block, contiguous in the pool.
+			 */
+			if (len >= minlen || len == want ||
+			    e->start + e->len == agi->end) {
 				start = goal;
 				goto take;
 			}
@@ -317,8 +323,11 @@ dx_alloc_reserve(struct daxfile_pool *pool, uint32_t agno, uint64_t goal,
 			struct dx_agi *agi = &al->ags[(agno + i) % al->nags];
 			bool ok;
 
-			if (__atomic_load_n(&agi->avail, __ATOMIC_RELAXED) <
-			    (pass == 0 ? minlen : 1))
+			/* the goal's AG may hold a short run at the goal */
+			uint64_t need = pass == 0 && !(i == 0 && g < al->nags) ?
+				minlen : 1;
+
+			if (__atomic_load_n(&agi->avail, __ATOMIC_RELAXED) < need)
 				continue;
 			dx_mutex_lock(&agi->lock);
 			ok = agi_pick(pool, agi, i == 0 ? goal : 0, want,

@@ -135,6 +135,39 @@ Test(alloc, a_goal_that_is_free_is_honoured)
 	test_pool_destroy(&tp);
 }
 
+/*
+ * A run at the goal shorter than the minimum is taken when it reaches the
+ * end of its AG (the file goes on at the next AG's start, contiguously),
+ * and refused elsewhere.
+ */
+Test(alloc, a_short_run_at_the_goal_is_taken_only_up_to_the_end_of_its_ag)
+{
+	struct test_pool tp;
+	struct dx_agi *agi;
+	struct dx_resv all, tail, mid, r;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	agi = &tp.pool->alloc.ags[0];
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, agi->start, agi->end - agi->start,
+		1, -1, &all));
+	cr_assert_eq(all.pblk, agi->start);
+	cr_assert_eq(all.len, agi->end - agi->start);
+	tail = (struct dx_resv){agi->end - 5, 5};
+	mid = (struct dx_resv){agi->start + 100, 5};
+	dx_alloc_unreserve(tp.pool, &tail);
+	dx_alloc_unreserve(tp.pool, &mid);
+
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, mid.pblk, 100, 16, -1, &r));
+	cr_assert(r.pblk < agi->start || r.pblk >= agi->end,
+		"a 5-block run in the middle of the AG was taken at %#lx",
+		(unsigned long)r.pblk);
+	dx_alloc_unreserve(tp.pool, &r);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, tail.pblk, 100, 16, -1, &r));
+	cr_assert_eq(r.pblk, tail.pblk);
+	cr_assert_eq(r.len, 5);
+	test_pool_destroy(&tp);
+}
+
 Test(alloc, huge_reservations_start_on_a_2MiB_boundary)
 {
 	struct test_pool tp;
