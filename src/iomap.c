@@ -5,8 +5,8 @@
  *
  * Placement: a file with no blocks starts in the next AG round robin; a
  * growing file asks for the block after the extent before the range (the
- * goal), so it stays contiguous; files of 2 MiB and more get 2 MiB-aligned
- * extents when the goal is not free, so mappings install whole windows; a
+ * goal), so it stays contiguous; files of 2 MiB and more keep their file
+ * offsets modulo 2 MiB in the pool, so mappings install whole windows; a
  * write that reaches EOF allocates ahead of it (speculative preallocation).
  *
  * Order: blocks a file gains are filled (data or zeros) and durable before
@@ -102,8 +102,12 @@ dx_iomap_expose(struct dx_tx *tx, struct dx_inode *ip, uint64_t old,
 /*
  * iomap_reserve -- reserve up to 'want' blocks (at least 'minlen' unless
  * less is free) for the hole at 'lblk': after the extent before it when
- * that block is free, else in the file's AG (or the next new file's), 2 MiB
- * aligned for files of 2 MiB and more.  Caller holds the ilock.
+ * that block is free, else in the file's AG (or the next new file's).  In
+ * a file of 2 MiB or more the blocks go at the same place modulo 2 MiB as
+ * in the file, and a goal that is not is given up (once, where the file
+ * grows past 2 MiB), so every whole 2 MiB of the file lies on a whole,
+ * aligned 2 MiB of the pool file and mappings install it as one window
+ * (one huge page where the backing has them).  Caller holds the ilock.
  */
 static int
 iomap_reserve(struct dx_inode *ip, uint64_t lblk, uint64_t want,
@@ -113,7 +117,7 @@ iomap_reserve(struct dx_inode *ip, uint64_t lblk, uint64_t want,
 	struct dx_map prev, last;
 	uint64_t goal = 0;
 	uint32_t agno;
-	bool huge;
+	bool large;
 
 	dx_assert_held(&ip->ilock);
 	if (lblk > 0) {
@@ -124,9 +128,11 @@ iomap_reserve(struct dx_inode *ip, uint64_t lblk, uint64_t want,
 	dx_bmap_last(ip, &last);
 	agno = last.len != 0 ? dx_alloc_agno(pool, last.pblk) :
 		dx_alloc_pick_ag(pool);
-	huge = (lblk + want >= DX_HUGE_BLOCKS || ip->di->size >= DX_HUGE_SIZE) &&
-		(goal == 0 || want >= DX_HUGE_BLOCKS);
-	return dx_alloc_reserve(pool, agno, goal, want, minlen, huge, r);
+	large = lblk + want >= DX_HUGE_BLOCKS || ip->di->size >= DX_HUGE_SIZE;
+	if (large && goal % DX_HUGE_BLOCKS != lblk % DX_HUGE_BLOCKS)
+		goal = 0;
+	return dx_alloc_reserve(pool, agno, goal, want, minlen,
+		dx_alloc_phase(lblk, large), r);
 }
 
 /*

@@ -824,6 +824,12 @@ dx_map_win_resolved(const struct dx_mapping *m, uintptr_t addr)
 	return *win_state(m, addr) == DX_WIN_INSTALLED;
 }
 
+bool
+dx_map_win_empty(const struct dx_mapping *m, uintptr_t addr)
+{
+	return *win_state(m, addr) == DX_WIN_NONE;
+}
+
 void
 dx_map_win_installed(struct dx_mapping *m, uintptr_t addr, uint32_t vmas)
 {

@@ -118,6 +118,9 @@ int dx_map_sigbus(void *addr, size_t len, int prot);
  */
 bool dx_map_win_resolved(const struct dx_mapping *m, uintptr_t addr);
 
+/* dx_map_win_empty -- has the window of 'addr' nothing in place (NONE)? */
+bool dx_map_win_empty(const struct dx_mapping *m, uintptr_t addr);
+
 /*
  * dx_map_win_installed -- the window of 'addr' is resolved whole, its
  * install made 'vmas' VMAs of its own.  Caller holds the mmaplock and
