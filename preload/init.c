@@ -1,0 +1,61 @@
+/*
+ * init.c -- the layer's start in each process image (the mount table, the
+ * current directory, state handed across exec, the standard streams) and
+ * its part in fork: a child gives up its parent's pools.
+ */
+#define _GNU_SOURCE 1
+#include <pthread.h>
+#include <stdio.h>
+
+#include "entry.h"
+#include "process.h"
+#include "service.h"
+
+int
+dxp_lib_missing(const char *fn)
+{
+	if (!dxp_fd_is_pool(2))
+		dprintf(2, "libdaxfile-preload: this libdaxfile has no %s: ENOSYS\n",
+			fn);
+	errno = ENOSYS;
+	return -1;
+}
+
+/* fork_prepare -- note every offset for the child to start from. */
+static void
+fork_prepare(void)
+{
+	if (atomic_load(&dxp_nfds) != 0)
+		dxp_fd_save_offsets();
+}
+
+/*
+ * fork_child -- the child shares its parent's open pools' descriptors but
+ * not the library's threads nor a consistent copy of its memory: it drops
+ * the library's descriptors (which would keep the parent's lock on the
+ * pool file alive) and opens a pool again, as its own, at its first use.
+ */
+static void
+fork_child(void)
+{
+	dxp_mount_close_inherited();
+	dxp_mount_forget();
+	dxp_service_forget();
+	dxp_fd_detach_all();
+	dxp_process_forked();
+}
+
+__attribute__((constructor)) static void
+dxp_init(void)
+{
+	dxp_real_init();
+	if (dxp_mount_init() != 0 || dxp_nmounts == 0)
+		return;
+	dxp_umask_init();
+	dxp_cwd_init();
+	dxp_process_restore();
+	for (int fd = 0; fd <= 2; fd++)
+		if (dxp_fd_is_pool(fd))
+			dxp_std_adopt(fd);
+	pthread_atfork(fork_prepare, NULL, fork_child);
+}
