@@ -54,6 +54,17 @@ daxfile_pool *daxfile_pool_open(const char *path);
 int daxfile_pool_close(daxfile_pool *pool);
 
 /*
+ * daxfile_pool_forget -- in a child process made by fork(2) while 'pool'
+ * was open: give up the child's hold on the pool (libpmemobj's mapping, its
+ * lock on the pool file and its registration) without changing the pool or
+ * the parent's use of it.  The handle and everything opened from it are
+ * gone in the child (their memory is not freed: other threads' locks may
+ * be held in it); the child may open the pool again once the parent has
+ * closed it.  Never call it in the process that opened the pool.
+ */
+int daxfile_pool_forget(daxfile_pool *pool);
+
+/*
  * daxfile_pool_check -- check the pool file at 'path' (which must not be
  * open) without changing the library's structures (opening it lets
  * libpmemobj finish or roll back a transaction a crash interrupted); one

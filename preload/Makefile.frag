@@ -24,7 +24,8 @@ libdaxfile_preload_la_SOURCES = \
 	preload/real.c preload/real.h \
 	preload/service.c preload/service.h \
 	preload/stat.c \
-	preload/stdio.c
+	preload/stdio.c \
+	preload/syscall.c preload/syscall.h
 libdaxfile_preload_la_CPPFLAGS = -I$(top_srcdir)/include
 # the layer interposes the C library's symbols: only those are exported
 libdaxfile_preload_la_CFLAGS = -std=gnu11 -pthread $(WARN_CFLAGS) \

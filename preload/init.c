@@ -14,9 +14,19 @@
 int
 dxp_lib_missing(const char *fn)
 {
-	if (!dxp_fd_is_pool(2))
-		dprintf(2, "libdaxfile-preload: this libdaxfile has no %s: ENOSYS\n",
-			fn);
+	static const char *said[16];
+	static atomic_int nsaid;
+	int n = atomic_load(&nsaid);
+	bool known = false;
+
+	for (int i = 0; i < n && i < 16; i++)
+		known |= said[i] == fn;
+	if (!known && n < 16 && atomic_compare_exchange_strong(&nsaid, &n, n + 1)) {
+		said[n] = fn;
+		if (!dxp_fd_is_pool(2))
+			dprintf(2, "libdaxfile-preload: this libdaxfile has no %s: ENOSYS\n",
+				fn);
+	}
 	errno = ENOSYS;
 	return -1;
 }
@@ -38,8 +48,8 @@ fork_prepare(void)
 static void
 fork_child(void)
 {
-	dxp_mount_close_inherited();
-	dxp_mount_forget();
+	if (dxp_mount_forget())
+		dxp_mount_close_inherited();
 	dxp_service_forget();
 	dxp_fd_detach_all();
 	dxp_process_forked();

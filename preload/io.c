@@ -604,3 +604,49 @@ copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t n,
 		dxp_oret(oo, 0);
 	return r;
 }
+
+/* truncate_pool -- truncate(2) of a path in a pool. */
+static int
+truncate_pool(struct dxp_mount *m, const char *path, off_t len)
+{
+	daxfile_pool *pool = dxp_mount_get(m);
+	daxfile_file *f;
+	int r;
+
+	if (pool == NULL)
+		return -1;
+	if (DXP_HAVE(daxfile_truncate))
+		return (int)dxp_mret(m, daxfile_truncate(pool, path, len));
+	/* the same permission check as open for writing, then ftruncate */
+	f = daxfile_open(pool, path, O_WRONLY);
+	if (f == NULL)
+		return (int)dxp_mret(m, -1);
+	r = daxfile_ftruncate(f, len);
+	if (r != 0) {
+		int e = errno;
+
+		daxfile_close(f);
+		errno = e;
+	} else {
+		r = daxfile_close(f);
+	}
+	return (int)dxp_mret(m, r);
+}
+
+DXP_EXPORT int
+truncate(const char *path, off_t len)
+{
+	struct dxp_where w;
+
+	if (dxp_resolve(AT_FDCWD, path, &w, false) != 0)
+		return -1;
+	if (w.m == NULL)
+		return REAL(truncate64)(w.host, len);
+	return truncate_pool(w.m, w.path, len);
+}
+
+DXP_EXPORT int
+truncate64(const char *path, off_t len)
+{
+	return truncate(path, len);
+}

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -244,16 +245,24 @@ dxp_mount_release(struct dxp_mount *m)
 	return ret;
 }
 
-void
+bool
 dxp_mount_forget(void)
 {
+	bool any = false;
+
 	for (int i = 0; i < dxp_nmounts; i++) {
 		struct dxp_mount *m = &dxp_mounts[i];
+		daxfile_pool *pool = atomic_load(&m->pool);
 
+		if (pool != NULL) {
+			daxfile_pool_forget(pool);
+			any = true;
+		}
 		pthread_mutex_init(&m->lock, NULL);
 		atomic_store(&m->pool, NULL);
 		atomic_store(&m->users, 0);
 	}
+	return any;
 }
 
 /*
@@ -270,12 +279,9 @@ mount_each_library_fd(void (*fn)(int fd))
 	DIR *d;
 
 	for (int i = 0; i < dxp_nmounts; i++)
-		if (atomic_load(&dxp_mounts[i].pool) != NULL &&
-		    REAL(stat64)(dxp_mounts[i].pool_path,
+		if (REAL(stat64)(dxp_mounts[i].pool_path,
 		    (struct stat64 *)&pst[n]) == 0)
 			n++;
-	if (n == 0)
-		return;
 	d = REAL(opendir)("/proc/self/fd");
 	if (d == NULL)
 		return;

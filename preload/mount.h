@@ -48,8 +48,11 @@ void dxp_mount_put(struct dxp_mount *m);
 /* dxp_mount_release -- give the pool up if nothing uses it; 0 or -1 (busy). */
 int dxp_mount_release(struct dxp_mount *m);
 
-/* dxp_mount_forget -- in a forked child: the parent's pools are not ours. */
-void dxp_mount_forget(void);
+/*
+ * dxp_mount_forget -- in a forked child: the parent's pools are not ours
+ * (daxfile_pool_forget lets go of each); true if one was attached.
+ */
+bool dxp_mount_forget(void);
 
 /*
  * dxp_mount_cloexec_pool_files -- after an attach: the library's own
@@ -60,9 +63,9 @@ void dxp_mount_forget(void);
 void dxp_mount_cloexec_pool_files(struct dxp_mount *m);
 
 /*
- * dxp_mount_close_inherited -- in a forked child, before dxp_mount_forget:
- * close the library's descriptors of the parent's pools (pool files and
- * userfaultfd), which would otherwise keep the parent's lock alive.
+ * dxp_mount_close_inherited -- in a forked child, after dxp_mount_forget:
+ * close what else the library held of the parent's pools (its
+ * userfaultfd, any descriptor of a pool file).
  */
 void dxp_mount_close_inherited(void);
 

@@ -251,13 +251,35 @@ dup3(int oldfd, int newfd, int flags)
 	O_DIRECT | O_NOATIME | O_PATH)
 #define DXP_SETFL (O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT)
 
-/* fcntl_lock -- the record-lock commands. */
+/*
+ * fcntl_lock -- the record-lock commands.  Without the library's locks,
+ * process-associated (POSIX) locks are still answered exactly: only one
+ * process uses a pool at a time, and a process's own locks never conflict
+ * with each other (F_GETLK reports only other processes' locks).  Open
+ * file description locks can conflict inside a process and need the
+ * library.
+ */
 static int
 fcntl_lock(struct dxp_ofd *o, daxfile_file *f, int cmd, struct flock *fl)
 {
 	if (DXP_HAVE(daxfile_fcntl))
 		return daxfile_fcntl(f, cmd, fl);
-	return dxp_lib_missing("daxfile_fcntl");
+	if (cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW)
+		return dxp_lib_missing("daxfile_fcntl");
+	if (fl == NULL)
+		return errno = EFAULT, -1;
+	if ((fl->l_type != F_RDLCK && fl->l_type != F_WRLCK &&
+	    fl->l_type != F_UNLCK) || fl->l_whence < SEEK_SET ||
+	    fl->l_whence > SEEK_END)
+		return errno = EINVAL, -1;
+	if (cmd == F_GETLK) {
+		fl->l_type = F_UNLCK;
+		return 0;
+	}
+	if ((fl->l_type == F_RDLCK && (o->flags & O_ACCMODE) == O_WRONLY) ||
+	    (fl->l_type == F_WRLCK && (o->flags & O_ACCMODE) == O_RDONLY))
+		return errno = EBADF, -1;
+	return 0;
 }
 
 /* fcntl_pool -- fcntl(2) on a pool descriptor. */

@@ -102,7 +102,6 @@ dxp_service_start(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 << 10);
 	if (REAL(pthread_create)(&t, &attr, service_main, (void *)(long)fd) == 0)
 		service_fd = fd;
 	else
