@@ -8,6 +8,7 @@
 
 lib_LTLIBRARIES += libdaxfile-preload.la
 libdaxfile_preload_la_SOURCES = \
+	preload/aio.c \
 	preload/attr.c \
 	preload/dir.c \
 	preload/entry.h \

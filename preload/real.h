@@ -72,8 +72,8 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
 	X(msync) X(mprotect) X(mremap) X(madvise) X(statfs64) X(fstatfs64) \
 	X(statvfs64) X(fstatvfs64) X(fopen64) X(fdopen) X(freopen64) \
 	X(execve) X(posix_spawn) X(posix_spawnp) X(mknodat) X(fpathconf) \
-	X(pathconf) X(isatty) X(aio_read64) X(aio_write64) X(aio_fsync64) \
-	X(lio_listio64) X(aio_cancel64) X(syscall) X(umask) X(sync) \
+	X(pathconf) X(isatty) X(aio_read) X(aio_write) X(aio_fsync) \
+	X(lio_listio) X(syscall) X(umask) X(sync) \
 	X(pthread_create)
 
 #define DXP_REAL_FIELD(name) __typeof__(&name) name;
