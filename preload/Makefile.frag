@@ -13,6 +13,7 @@ libdaxfile_preload_la_SOURCES = \
 	preload/dir.c \
 	preload/entry.h \
 	preload/fdtable.c preload/fdtable.h \
+	preload/hidefd.c preload/hidefd.h \
 	preload/init.c \
 	preload/io.c \
 	preload/lib.h \
@@ -24,6 +25,7 @@ libdaxfile_preload_la_SOURCES = \
 	preload/process.c preload/process.h \
 	preload/real.c preload/real.h \
 	preload/service.c preload/service.h \
+	preload/shared.c preload/shared.h \
 	preload/stat.c \
 	preload/stdio.c \
 	preload/syscall.c preload/syscall.h

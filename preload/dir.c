@@ -78,6 +78,8 @@ stream_new(int fd)
 	pthread_mutex_init(&s->lock, NULL);
 	s->fd = fd;
 	s->o = o;
+	/* an open stream keeps the pool in this process */
+	dxp_mount_hold(o->m);
 	return (DIR *)s;
 }
 
@@ -187,6 +189,7 @@ closedir(DIR *dir)
 	if (s->d != NULL)
 		daxfile_closedir(s->d);
 	fd = s->fd;
+	dxp_mount_unhold(s->o->m);
 	dxp_ofd_put(s->o);
 	s->magic = 0;
 	free(s);
@@ -486,8 +489,13 @@ dents_pool(struct dxp_ofd *o, void *buf, size_t size)
 	if (DXP_HAVE(daxfile_getdents64))
 		return daxfile_getdents64(atomic_load(&o->file), buf, size);
 	pthread_mutex_lock(&o->lock);
-	if (o->dir == NULL)
+	if (o->dir == NULL) {
+		/* after a detach: on after the entries already returned */
 		o->dir = daxfile_opendir(pool, o->path);
+		for (off_t i = 0; o->dir != NULL && i < o->dir_pos; i++)
+			if (daxfile_readdir(o->dir) == NULL)
+				break;
+	}
 	while (o->dir != NULL) {
 		struct dirent64 *de = o->has_pending ? &o->pending :
 			(struct dirent64 *)daxfile_readdir(o->dir);

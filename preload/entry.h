@@ -50,6 +50,16 @@ void dxp_umask_init(void);
 /* dxp_std_adopt -- fd 0, 1 or 2 changed: point stdin/out/err at it. */
 void dxp_std_adopt(int fd);
 
+/*
+ * dxp_from_lib -- was the call that returns to 'ret' made by libdaxfile
+ * itself?  (Its own mappings, and its helper process, are not the
+ * program's.)
+ */
+bool dxp_from_lib(void *ret);
+
+/* dxp_mmap_forget -- in a forked child: the parent's mappings are not ours. */
+void dxp_mmap_forget(void);
+
 /* dxp_std_flush -- before fd 0, 1 or 2 changes: flush its stream. */
 void dxp_std_flush(int fd);
 

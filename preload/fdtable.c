@@ -7,6 +7,12 @@
  * reference count it increments; it takes a reference only while the
  * count is not zero, and then checks that the slot still names the same
  * description.
+ *
+ * Giving the pool up closes the handles of descriptions no call is using:
+ * the one giving up sets 'detaching' and then reads the reference count;
+ * a lookup takes its reference and then reads 'detaching' (both in the
+ * single total order of sequentially consistent operations), so either
+ * the lookup sees the flag and waits, or the count shows the call.
  */
 #define _GNU_SOURCE 1
 #include <errno.h>
@@ -84,9 +90,12 @@ dxp_fd_get(int fd)
 			;
 		if (r <= 0)
 			continue;
-		if (atomic_load(&s->ofd) == o)
+		if (atomic_load(&s->ofd) == o && !atomic_load(&o->detaching))
 			return o;
 		dxp_ofd_put(o);
+		/* a detach holds the lock while it works */
+		pthread_mutex_lock(&o->lock);
+		pthread_mutex_unlock(&o->lock);
 	}
 }
 
@@ -130,6 +139,11 @@ dxp_ofd_new(struct dxp_mount *m, daxfile_file *file, const char *path,
 	}
 	o->m = m;
 	atomic_store(&o->file, file);
+	atomic_store(&o->nslots, 0);
+	atomic_store(&o->detaching, false);
+	o->sh = dxp_shared_alloc();
+	if (o->sh == NULL)
+		o->sh = &o->priv;
 	o->flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC | O_NOCTTY);
 	o->isdir = false;
 	o->ino = 0;
@@ -137,7 +151,8 @@ dxp_ofd_new(struct dxp_mount *m, daxfile_file *file, const char *path,
 		o->isdir = S_ISDIR(st.st_mode);
 		o->ino = st.st_ino;
 	}
-	o->saved_off = 0;
+	atomic_store(&o->sh->offset, 0);
+	atomic_store(&o->sh->flags, o->flags);
 	o->dir = NULL;
 	o->dir_pos = 0;
 	o->has_pending = false;
@@ -156,6 +171,7 @@ ofd_attach(struct dxp_ofd *o)
 
 	if (pool == NULL)
 		return -1;
+	o->flags = atomic_load(&o->sh->flags);
 	f = daxfile_open(pool, o->path, o->flags & ~O_PATH);
 	if (f == NULL)
 		goto err_put;
@@ -164,7 +180,8 @@ ofd_attach(struct dxp_ofd *o)
 		errno = ESTALE;
 		goto err_put;
 	}
-	if (!S_ISDIR(st.st_mode) && daxfile_lseek(f, o->saved_off, SEEK_SET) < 0) {
+	if (!S_ISDIR(st.st_mode) &&
+	    daxfile_lseek(f, atomic_load(&o->sh->offset), SEEK_SET) < 0) {
 		daxfile_close(f);
 		goto err_put;
 	}
@@ -235,9 +252,12 @@ dxp_fd_install(int fd, struct dxp_ofd *o, bool cloexec)
 		return;
 	}
 	atomic_store(&s->cloexec, cloexec);
+	atomic_fetch_add(&o->nslots, 1);
 	old = atomic_exchange(&s->ofd, o);
 	if (old == NULL)
 		atomic_fetch_add(&dxp_nfds, 1);
+	else
+		atomic_fetch_sub(&old->nslots, 1);
 	pthread_mutex_unlock(&table_lock);
 	if (old != NULL)
 		dxp_ofd_put(old);
@@ -255,8 +275,10 @@ dxp_fd_remove(int fd)
 	s = slot_of(fd, false);
 	if (s != NULL)
 		o = atomic_exchange(&s->ofd, NULL);
-	if (o != NULL)
+	if (o != NULL) {
 		atomic_fetch_sub(&dxp_nfds, 1);
+		atomic_fetch_sub(&o->nslots, 1);
+	}
 	pthread_mutex_unlock(&table_lock);
 	return o;
 }
@@ -321,7 +343,7 @@ save_offset(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 		off_t off = daxfile_lseek(f, 0, SEEK_CUR);
 
 		if (off >= 0)
-			o->saved_off = off;
+			atomic_store(&o->sh->offset, off);
 	}
 }
 
@@ -335,6 +357,7 @@ static void
 detach(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 {
 	atomic_store(&o->file, NULL);
+	atomic_store(&o->detaching, false);
 	o->dir = NULL;
 	pthread_mutex_init(&o->lock, NULL);
 }
@@ -344,4 +367,95 @@ dxp_fd_detach_all(void)
 {
 	pthread_mutex_init(&table_lock, NULL);
 	dxp_fd_each(detach, NULL);
+}
+
+/* the descriptions of one mount, collected for a detach */
+struct collect {
+	struct dxp_mount *m;
+	struct dxp_ofd **v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void
+collect(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
+{
+	struct collect *c = arg;
+
+	if (o->m != c->m || atomic_load(&o->file) == NULL)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i] == o)
+			return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		struct dxp_ofd **v = realloc(c->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			c->oom = true;
+			return;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	atomic_fetch_add(&o->refs, 1);
+	c->v[c->n++] = o;
+}
+
+/* ofd_detach -- close the handle, the offset to the shared record; o->lock held. */
+static void
+ofd_detach(struct dxp_ofd *o)
+{
+	daxfile_file *f = atomic_load(&o->file);
+
+	if (f == NULL)
+		return;
+	if (!o->isdir) {
+		off_t off = daxfile_lseek(f, 0, SEEK_CUR);
+
+		if (off >= 0)
+			atomic_store(&o->sh->offset, off);
+	}
+	if (o->dir != NULL) {
+		/* getdents64 goes on after the entries it returned */
+		daxfile_closedir(o->dir);
+		o->dir = NULL;
+		o->has_pending = false;
+	}
+	atomic_store(&o->file, NULL);
+	daxfile_close(f);
+	dxp_mount_put(o->m);
+}
+
+int
+dxp_fd_detach_mount(struct dxp_mount *m)
+{
+	struct collect c = {m, NULL, 0, 0, false};
+	size_t locked = 0;
+	int ret = 0;
+
+	dxp_fd_each(collect, &c);
+	if (c.oom)
+		ret = 1;
+	for (; ret == 0 && locked < c.n; locked++) {
+		struct dxp_ofd *o = c.v[locked];
+
+		pthread_mutex_lock(&o->lock);
+		atomic_store(&o->detaching, true);
+		/* our collect reference, and one per descriptor: no call */
+		if (atomic_load(&o->refs) != atomic_load(&o->nslots) + 1)
+			ret = 1;
+	}
+	for (size_t i = 0; i < locked; i++) {
+		struct dxp_ofd *o = c.v[i];
+
+		if (ret == 0)
+			ofd_detach(o);
+		atomic_store(&o->detaching, false);
+		pthread_mutex_unlock(&o->lock);
+	}
+	for (size_t i = 0; i < c.n; i++)
+		dxp_ofd_put(c.v[i]);
+	free(c.v);
+	return ret;
 }

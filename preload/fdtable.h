@@ -18,22 +18,27 @@
 #include <daxfile.h>
 
 #include "mount.h"
+#include "shared.h"
 
 /*
  * An open file description of a pool file.  'file' is the library's
- * handle while the pool is attached; after fork or exec it is NULL
- * (detached) until the first use opens the file again at 'path' (checked
- * by inode number) and restores the offset.
+ * handle while this process has the pool; it is NULL (detached) after
+ * fork, after exec, and after the pool went to another process, until the
+ * first use opens the file again at 'path' (checked by inode number) and
+ * restores the offset from the shared record.
  */
 struct dxp_ofd {
-	atomic_long refs;	/* descriptors, streams and calls in flight */
+	atomic_long refs;	/* descriptors, streams, mappings, calls */
+	atomic_long nslots;	/* descriptors naming it */
+	atomic_bool detaching;	/* the pool is being given up */
 	struct dxp_mount *m;
-	pthread_mutex_t lock;	/* attach, the directory stream */
+	pthread_mutex_t lock;	/* attach, detach, the directory stream */
 	daxfile_file *_Atomic file;
 	int flags;		/* open(2) status and access flags */
 	bool isdir;
 	ino_t ino;
-	off_t saved_off;	/* the offset while detached */
+	struct dxp_shofd *sh;	/* offset and flags, shared across processes */
+	struct dxp_shofd priv;	/* ... or kept here if no record was left */
 	char path[PATH_MAX];	/* the path inside the pool at open */
 	daxfile_dir *dir;	/* getdents64's stream, opened at first use */
 	off_t dir_pos;		/* entries getdents64 returned */
@@ -93,7 +98,15 @@ void dxp_fd_each(void (*fn)(int fd, struct dxp_ofd *o, bool cloexec, void *),
 /* dxp_fd_detach_all -- fork child: every description becomes detached. */
 void dxp_fd_detach_all(void);
 
-/* dxp_fd_save_offsets -- before fork: note every attached offset. */
+/* dxp_fd_save_offsets -- before fork and at exit: note every offset. */
 void dxp_fd_save_offsets(void);
+
+/*
+ * dxp_fd_detach_mount -- close every handle of mount 'm' (the pool is
+ * being given up), offsets to the shared records: 0, or 1 if a call is
+ * running on one (nothing changed).  The caller has checked that no
+ * stream or mapping of the pool is open.
+ */
+int dxp_fd_detach_mount(struct dxp_mount *m);
 
 #endif /* DXP_FDTABLE_H */

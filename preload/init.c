@@ -6,6 +6,7 @@
 #define _GNU_SOURCE 1
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "entry.h"
 #include "process.h"
@@ -23,7 +24,7 @@ dxp_lib_missing(const char *fn)
 		known |= said[i] == fn;
 	if (!known && n < 16 && atomic_compare_exchange_strong(&nsaid, &n, n + 1)) {
 		said[n] = fn;
-		if (!dxp_fd_is_pool(2))
+		if (!dxp_fd_is_pool(2) && getenv("DAXFILE_PRELOAD_VERBOSE") != NULL)
 			dprintf(2, "libdaxfile-preload: this libdaxfile has no %s: ENOSYS\n",
 				fn);
 	}
@@ -51,8 +52,20 @@ fork_child(void)
 	if (dxp_mount_forget())
 		dxp_mount_close_inherited();
 	dxp_service_forget();
+	dxp_mmap_forget();
 	dxp_fd_detach_all();
 	dxp_process_forked();
+}
+
+/*
+ * dxp_fini -- at exit, the offsets of descriptions other processes share
+ * (a shell's child goes on writing where its parent stopped).
+ */
+__attribute__((destructor)) static void
+dxp_fini(void)
+{
+	if (atomic_load(&dxp_nfds) != 0)
+		dxp_fd_save_offsets();
 }
 
 __attribute__((constructor)) static void

@@ -63,9 +63,8 @@ lib_find(void)
 		dl_iterate_phdr(lib_phdr, info.dli_fbase);
 }
 
-/* from_lib -- was the call made by libdaxfile itself? */
-static bool
-from_lib(void *ret)
+bool
+dxp_from_lib(void *ret)
 {
 	pthread_once(&lib_once, lib_find);
 	return (uintptr_t)ret >= lib_lo && (uintptr_t)ret < lib_hi;
@@ -153,6 +152,7 @@ forget(uintptr_t a, uintptr_t b)
 	cut_range(a, b, drop, &ndrop);
 	pthread_mutex_unlock(&maps_lock);
 	for (size_t i = 0; i < ndrop; i++) {
+		dxp_mount_unhold(drop[i]->m);
 		dxp_mount_put(drop[i]->m);
 		dxp_ofd_put(drop[i]);
 	}
@@ -183,6 +183,7 @@ map_pool(struct dxp_ofd *o, void *addr, size_t len, int prot, int flags,
 		dxp_mret(o->m, 0);
 		return (void *)dxp_oret(o, (long)MAP_FAILED);
 	}
+	dxp_mount_hold(o->m);
 	r.start = (uintptr_t)p;
 	r.end = r.start + ((len + 4095) & ~(size_t)4095);
 	r.off = off;
@@ -195,6 +196,7 @@ map_pool(struct dxp_ofd *o, void *addr, size_t len, int prot, int flags,
 	if (add_range(&r) != 0) {
 		pthread_mutex_unlock(&maps_lock);
 		daxfile_munmap(p, len);
+		dxp_mount_unhold(o->m);
 		dxp_mret(o->m, 0);
 		errno = ENOMEM;
 		return (void *)dxp_oret(o, (long)MAP_FAILED);
@@ -213,7 +215,7 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		return map_pool(o, addr, len, prot, flags, off);
 	p = REAL(mmap64)(addr, len, prot, flags, fd, off);
 	if (p != MAP_FAILED && (flags & MAP_FIXED) &&
-	    !from_lib(__builtin_return_address(0)) &&
+	    !dxp_from_lib(__builtin_return_address(0)) &&
 	    overlaps_any((uintptr_t)p, (uintptr_t)p + len)) {
 		/* the kernel replaced (part of) a pool mapping */
 		forget((uintptr_t)p, (uintptr_t)p + ((len + 4095) & ~(size_t)4095));
@@ -267,7 +269,7 @@ munmap(void *addr, size_t len)
 {
 	uintptr_t a = (uintptr_t)addr, b = a + ((len + 4095) & ~(size_t)4095);
 
-	if (from_lib(__builtin_return_address(0)) || !overlaps_any(a, b))
+	if (dxp_from_lib(__builtin_return_address(0)) || !overlaps_any(a, b))
 		return REAL(munmap)(addr, len);
 	if ((a & 4095) || len == 0)
 		return errno = EINVAL, -1;
@@ -288,7 +290,7 @@ msync(void *addr, size_t len, int flags)
 {
 	uintptr_t a = (uintptr_t)addr, b = a + len;
 
-	if (from_lib(__builtin_return_address(0)) || !overlaps_any(a, b))
+	if (dxp_from_lib(__builtin_return_address(0)) || !overlaps_any(a, b))
 		return REAL(msync)(addr, len, flags);
 	if (pool_parts(a, b, part_msync, &flags) != 0)
 		return -1;
@@ -326,6 +328,7 @@ part_reprotect(const struct range *r, uintptr_t s, uintptr_t e, void *arg)
 	forget(s, e);
 	atomic_fetch_add(&r->o->refs, 1);
 	dxp_mount_get(r->o->m);
+	dxp_mount_hold(r->o->m);
 	pthread_mutex_lock(&maps_lock);
 	add_range(&nr);
 	pthread_mutex_unlock(&maps_lock);
@@ -337,7 +340,7 @@ mprotect(void *addr, size_t len, int prot)
 {
 	uintptr_t a = (uintptr_t)addr, b = a + len;
 
-	if (from_lib(__builtin_return_address(0)) || !overlaps_any(a, b))
+	if (dxp_from_lib(__builtin_return_address(0)) || !overlaps_any(a, b))
 		return REAL(mprotect)(addr, len, prot);
 	if (a & 4095)
 		return errno = EINVAL, -1;
@@ -357,7 +360,7 @@ mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 	if (flags & MREMAP_FIXED)
 		fixed = va_arg(ap, void *);
 	va_end(ap);
-	if (from_lib(__builtin_return_address(0)) ||
+	if (dxp_from_lib(__builtin_return_address(0)) ||
 	    !overlaps_any(a, a + (oldlen ? oldlen : 1)))
 		return REAL(mremap)(old, oldlen, newlen, flags, fixed);
 	pthread_mutex_lock(&maps_lock);
@@ -430,7 +433,7 @@ madvise(void *addr, size_t len, int advice)
 {
 	uintptr_t a = (uintptr_t)addr, b = a + len;
 
-	if (from_lib(__builtin_return_address(0)) || !overlaps_any(a, b))
+	if (dxp_from_lib(__builtin_return_address(0)) || !overlaps_any(a, b))
 		return REAL(madvise)(addr, len, advice);
 	if (advice == MADV_DOFORK || advice == MADV_REMOVE)
 		return pool_parts(a, b, part_madvise, &advice);
@@ -444,4 +447,15 @@ posix_madvise(void *addr, size_t len, int advice)
 		advice);
 
 	return r == 0 ? 0 : errno;
+}
+
+void
+dxp_mmap_forget(void)
+{
+	/* the child has none of the mappings (MADV_DONTFORK) nor the pools */
+	free(maps);
+	maps = NULL;
+	nmaps = capmaps = 0;
+	atomic_store(&nmaps_fast, 0);
+	pthread_mutex_init(&maps_lock, NULL);
 }

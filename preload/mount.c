@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "hidefd.h"
 #include "mount.h"
 #include "path.h"
 #include "real.h"
@@ -169,15 +170,22 @@ mount_attach(struct dxp_mount *m)
 	daxfile_pool *pool = daxfile_pool_open(m->pool_path);
 	pid_t holder;
 
-	if (pool == NULL && errno == EBUSY) {
+	for (int tries = 0; pool == NULL && errno == EBUSY; tries++) {
+		int r = -1;
+
 		holder = mount_holder(m);
-		if (holder != 0 && holder != getpid() &&
-		    dxp_service_request(holder, m->pool_path) == 0)
-			pool = daxfile_pool_open(m->pool_path);
-		if (pool == NULL && errno == EBUSY) {
+		if (holder == 0)
+			r = 1;	/* let go between our open and our look */
+		else if (holder != getpid())
+			r = dxp_service_request(holder, m->pool_path);
+		/* a holder in the middle of a call is asked again, for 5 s */
+		if (r < 0 || (r == 1 && tries >= 500)) {
 			mount_busy(m, holder != 0 ? holder : mount_holder(m));
 			return -1;
 		}
+		if (r == 1)
+			usleep(10000);
+		pool = daxfile_pool_open(m->pool_path);
 	}
 	if (pool == NULL) {
 		int err = errno;
@@ -222,22 +230,45 @@ dxp_mount_put(struct dxp_mount *m)
 	atomic_fetch_sub(&m->users, 1);
 }
 
+void
+dxp_mount_hold(struct dxp_mount *m)
+{
+	atomic_fetch_add(&m->objects, 1);
+}
+
+void
+dxp_mount_unhold(struct dxp_mount *m)
+{
+	atomic_fetch_sub(&m->objects, 1);
+}
+
 int
 dxp_mount_release(struct dxp_mount *m)
 {
 	long idle = 0;
 	daxfile_pool *pool;
-	int ret = -1;
+	int ret = 1;
 
+	if (atomic_load(&m->pool) == NULL)
+		return 0;
+	if (atomic_load(&m->objects) > 0)
+		return -1;
+	/* descriptions first: an attach takes a description's lock, then ours */
+	if (dxp_fd_detach_mount(m) != 0)
+		return 1;
 	pthread_mutex_lock(&m->lock);
 	pool = atomic_load(&m->pool);
 	if (pool == NULL) {
 		ret = 0;
+	} else if (atomic_load(&m->objects) > 0) {
+		ret = -1;
 	} else if (atomic_compare_exchange_strong(&m->users, &idle,
 	    LONG_MIN / 2)) {
 		if (daxfile_pool_close(pool) == 0) {
 			atomic_store(&m->pool, NULL);
 			ret = 0;
+		} else {
+			ret = -1;
 		}
 		atomic_store(&m->users, 0);
 	}
@@ -261,6 +292,7 @@ dxp_mount_forget(void)
 		pthread_mutex_init(&m->lock, NULL);
 		atomic_store(&m->pool, NULL);
 		atomic_store(&m->users, 0);
+		atomic_store(&m->objects, 0);
 	}
 	return any;
 }
@@ -320,6 +352,7 @@ mount_set_cloexec(int fd)
 static void
 mount_close_fd(int fd)
 {
+	dxp_fd_unhide(fd);
 	REAL(close)(fd);
 }
 

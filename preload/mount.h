@@ -23,6 +23,7 @@ struct dxp_mount {
 	pthread_mutex_t lock;	/* attach and release */
 	daxfile_pool *_Atomic pool;	/* attached in this process, or NULL */
 	atomic_long users;	/* calls in flight plus open objects; <0 releasing */
+	atomic_long objects;	/* open objects (files, streams, mappings) */
 	bool warned;		/* the EBUSY message was printed */
 };
 
@@ -45,7 +46,19 @@ daxfile_pool *dxp_mount_get(struct dxp_mount *m);
 /* dxp_mount_put -- drop a use taken by dxp_mount_get. */
 void dxp_mount_put(struct dxp_mount *m);
 
-/* dxp_mount_release -- give the pool up if nothing uses it; 0 or -1 (busy). */
+/*
+ * dxp_mount_hold / dxp_mount_unhold -- a use taken by dxp_mount_get
+ * becomes (or stops being) an open object's: the pool is then busy for
+ * other processes, not only for the length of a call.
+ */
+void dxp_mount_hold(struct dxp_mount *m);
+void dxp_mount_unhold(struct dxp_mount *m);
+
+/*
+ * dxp_mount_release -- give the pool up if nothing uses it: 0 if released
+ * (or not attached), 1 if a call is running (ask again), -1 if something
+ * of the pool is open.
+ */
 int dxp_mount_release(struct dxp_mount *m);
 
 /*

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 
 #include "entry.h"
+#include "hidefd.h"
 
 /* flags the kernel accepts and the library does not need to see */
 #define DXP_OPEN_LOCAL (O_CLOEXEC | O_NOCTTY | 0100000 /* O_LARGEFILE */)
@@ -78,6 +79,8 @@ open(const char *path, int flags, ...)
 	mode_t mode;
 
 	OPEN_MODE(flags, mode);
+	if (dxp_from_lib(__builtin_return_address(0)))
+		return dxp_fd_hide(REAL(openat)(AT_FDCWD, path, flags, mode));
 	return open_at(AT_FDCWD, path, flags, mode);
 }
 
@@ -150,6 +153,12 @@ close(int fd)
 	struct dxp_ofd *o;
 	int r;
 
+	if (dxp_fd_is_hidden(fd)) {
+		/* not the program's: closed only by its owner */
+		if (!dxp_from_lib(__builtin_return_address(0)))
+			return errno = EBADF, -1;
+		dxp_fd_unhide(fd);
+	}
 	if (fd <= 2 && dxp_fd_is_pool(fd))
 		dxp_std_flush(fd);
 	o = dxp_fd_remove(fd);
@@ -164,10 +173,26 @@ close(int fd)
 	return r;
 }
 
+/* close_range_open -- close_range(2) around the hidden descriptors. */
+static int
+close_range_open(unsigned first, unsigned last, int flags)
+{
+	for (unsigned fd = first; fd <= last && fd < (1u << 20); fd++) {
+		if (!dxp_fd_is_hidden((int)fd))
+			continue;
+		if (fd > first && REAL(close_range)(first, fd - 1, flags) != 0)
+			return -1;
+		first = fd + 1;
+		if (fd == ~0u)
+			return 0;
+	}
+	return first > last ? 0 : REAL(close_range)(first, last, flags);
+}
+
 DXP_EXPORT int
 close_range(unsigned first, unsigned last, int flags)
 {
-	int r = REAL(close_range)(first, last, flags);
+	int r = close_range_open(first, last, flags);
 
 	if (r != 0 || atomic_load(&dxp_nfds) == 0)
 		return r;

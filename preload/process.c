@@ -20,6 +20,7 @@
 
 #include "entry.h"
 #include "process.h"
+#include "shared.h"
 
 extern char **environ;
 
@@ -28,19 +29,26 @@ static void
 state_fd(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 {
 	int sfd = *(int *)arg;
-	daxfile_file *f = atomic_load(&o->file);
-	off_t off = o->saved_off;
+	daxfile_file *f;
+	off_t off;
 
 	if (cloexec)
 		return;
-	if (f != NULL && !o->isdir) {
-		off_t cur = daxfile_lseek(f, 0, SEEK_CUR);
+	/* busy: an attach or detach in this thread or another; as it was */
+	if (pthread_mutex_trylock(&o->lock) == 0) {
+		f = atomic_load(&o->file);
+		if (f != NULL && !o->isdir) {
+			off_t cur = daxfile_lseek(f, 0, SEEK_CUR);
 
-		if (cur >= 0)
-			off = cur;
+			if (cur >= 0)
+				atomic_store(&o->sh->offset, cur);
+		}
+		pthread_mutex_unlock(&o->lock);
 	}
-	dprintf(sfd, "fd %d %d %d %lu %ld %zu:%s\n", fd, o->m->index, o->flags,
-		(unsigned long)o->ino, (long)off, strlen(o->path), o->path);
+	off = atomic_load(&o->sh->offset);
+	dprintf(sfd, "fd %d %d %d %lu %ld %ld %zu:%s\n", fd, o->m->index,
+		o->flags, (unsigned long)o->ino, (long)off,
+		dxp_shared_index(o->sh), strlen(o->path), o->path);
 }
 
 /*
@@ -58,6 +66,11 @@ state_build(void)
 	sfd = memfd_create("daxfile-preload-state", 0);
 	if (sfd < 0)
 		return -1;
+	if (dxp_shared_fd() >= 0) {
+		/* the new image maps the records; the descriptor goes across */
+		REAL(fcntl64)(dxp_shared_fd(), F_SETFD, 0);
+		dprintf(sfd, "shared %d\n", dxp_shared_fd());
+	}
 	if (cm != NULL) {
 		char v[PATH_MAX];
 
@@ -165,8 +178,10 @@ exec_at(int dirfd, const char *path, char *const argv[], char *const envp[],
 	else
 		r = (int)syscall(SYS_execveat, w.dirfd, w.host, argv, envp, flags);
 	e = errno;
-	if (sfd >= 0)
+	if (sfd >= 0) {
 		REAL(close)(sfd);
+		REAL(fcntl64)(dxp_shared_fd(), F_SETFD, FD_CLOEXEC);
+	}
 	if (pfd >= 0)
 		REAL(close)(pfd);
 	errno = e;
@@ -332,8 +347,10 @@ spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 		envp = env_with(envp, sfd, env, var, sizeof(var));
 	r = search ? REAL(posix_spawnp)(pid, path, fa, attr, argv, envp) :
 		REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
-	if (sfd >= 0)
+	if (sfd >= 0) {
 		REAL(close)(sfd);
+		REAL(fcntl64)(dxp_shared_fd(), F_SETFD, FD_CLOEXEC);
+	}
 	if (pfd >= 0)
 		REAL(close)(pfd);
 	return r;
@@ -343,6 +360,9 @@ DXP_EXPORT int
 posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 	const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+	/* the library's own helper gets none of the program's state */
+	if (dxp_from_lib(__builtin_return_address(0)))
+		return REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
 	return spawn(pid, path, fa, attr, argv, envp, false);
 }
 
@@ -480,9 +500,13 @@ restore_line(char *line)
 {
 	int fd, idx, flags, off;
 	unsigned long ino;
-	long pos;
+	long pos, shidx;
 	size_t len;
 
+	if (sscanf(line, "shared %d", &fd) == 1) {
+		dxp_shared_adopt(fd);
+		return;
+	}
 	if (sscanf(line, "cwd %zu:%n", &len, &off) == 1) {
 		struct dxp_where w;
 
@@ -491,8 +515,8 @@ restore_line(char *line)
 			dxp_cwd_set_pool(w.m, w.path);
 		return;
 	}
-	if (sscanf(line, "fd %d %d %d %lu %ld %zu:%n", &fd, &idx, &flags, &ino,
-	    &pos, &len, &off) == 6 && idx >= 0 && idx < dxp_nmounts &&
+	if (sscanf(line, "fd %d %d %d %lu %ld %ld %zu:%n", &fd, &idx, &flags,
+	    &ino, &pos, &shidx, &len, &off) == 7 && idx >= 0 && idx < dxp_nmounts &&
 	    len < PATH_MAX) {
 		struct stat fst, pst;
 		struct dxp_ofd *o;
@@ -508,7 +532,10 @@ restore_line(char *line)
 		if (o == NULL)
 			return;
 		o->ino = ino;
-		o->saved_off = pos;
+		if (dxp_shared_at(shidx) != NULL)
+			o->sh = dxp_shared_at(shidx);
+		else
+			atomic_store(&o->sh->offset, pos);
 		dxp_fd_install(fd, o, false);
 	}
 }

@@ -4,10 +4,11 @@
  * The listener is a thread with every signal blocked, started at the first
  * attach; its socket is "\0daxfile-preload/<pid>" (SOCK_SEQPACKET).  A
  * request is the pool file's path; the answer one byte: 'y' released,
- * 'n' busy.
+ * 'w' a call is running (ask again), 'n' something of the pool is open.
  */
 #define _GNU_SOURCE 1
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@
 #include "mount.h"
 #include "real.h"
 #include "service.h"
+#include "hidefd.h"
 
 /* How long a requester waits for an answer. */
 #define SERVICE_TIMEOUT_MS 5000
@@ -54,27 +56,43 @@ service_answer(int c)
 	if (n > 0) {
 		path[n] = '\0';
 		ans = 'y';
-		for (int i = 0; i < dxp_nmounts; i++)
-			if (strcmp(dxp_mounts[i].pool_path, path) == 0 &&
-			    dxp_mount_release(&dxp_mounts[i]) != 0)
+		for (int i = 0; i < dxp_nmounts; i++) {
+			int r;
+
+			if (strcmp(dxp_mounts[i].pool_path, path) != 0)
+				continue;
+			r = dxp_mount_release(&dxp_mounts[i]);
+			if (r < 0)
 				ans = 'n';
+			else if (r > 0 && ans == 'y')
+				ans = 'w';
+		}
 		send(c, &ans, 1, MSG_NOSIGNAL);
 	}
 	REAL(close)(c);
 }
 
+/*
+ * service_main -- the listener.  It waits in poll, not in accept: a
+ * blocked accept holds the lowest free descriptor number reserved, which
+ * would make the program's dup2 onto that number fail with EBUSY and its
+ * open skip it.
+ */
 static void *
 service_main(void *arg)
 {
-	int fd = (int)(long)arg;
+	struct pollfd p = {(int)(long)arg, POLLIN, 0};
 
 	for (;;) {
-		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		int c;
 
-		if (c >= 0)
-			service_answer(c);
-		else if (errno != EINTR && errno != ECONNABORTED)
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			return NULL;
+		c = accept4(p.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (c >= 0) {
+			fcntl(c, F_SETFL, 0);
+			service_answer(c);
+		}
 	}
 }
 
@@ -90,11 +108,13 @@ dxp_service_start(void)
 	pthread_mutex_lock(&service_lock);
 	if (service_fd >= 0)
 		goto out;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = dxp_fd_hide(socket(AF_UNIX,
+		SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
 	if (fd < 0)
 		goto out;
 	if (bind(fd, (struct sockaddr *)&sa, service_addr(getpid(), &sa)) != 0 ||
 	    listen(fd, 16) != 0) {
+		dxp_fd_unhide(fd);
 		REAL(close)(fd);
 		goto out;
 	}
@@ -102,10 +122,12 @@ dxp_service_start(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (REAL(pthread_create)(&t, &attr, service_main, (void *)(long)fd) == 0)
+	if (REAL(pthread_create)(&t, &attr, service_main, (void *)(long)fd) == 0) {
 		service_fd = fd;
-	else
+	} else {
+		dxp_fd_unhide(fd);
 		REAL(close)(fd);
+	}
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 out:
@@ -129,9 +151,8 @@ dxp_service_request(pid_t holder, const char *pool_path)
 		goto out;
 	p.fd = fd;
 	p.events = POLLIN;
-	if (poll(&p, 1, SERVICE_TIMEOUT_MS) == 1 && recv(fd, &ans, 1, 0) == 1 &&
-	    ans == 'y')
-		ret = 0;
+	if (poll(&p, 1, SERVICE_TIMEOUT_MS) == 1 && recv(fd, &ans, 1, 0) == 1)
+		ret = ans == 'y' ? 0 : ans == 'w' ? 1 : -1;
 out:
 	REAL(close)(fd);
 	return ret;
@@ -140,8 +161,10 @@ out:
 void
 dxp_service_forget(void)
 {
-	if (service_fd >= 0)
+	if (service_fd >= 0) {
+		dxp_fd_unhide(service_fd);
 		REAL(close)(service_fd);
+	}
 	service_fd = -1;
 	pthread_mutex_init(&service_lock, NULL);
 }

@@ -14,8 +14,9 @@ void dxp_service_start(void);
 
 /*
  * dxp_service_request -- ask process 'holder' to give up the pool at
- * 'pool_path'.  0 if it did (or is gone), -1 if it is busy or does not
- * answer within a few seconds.
+ * 'pool_path'.  0 if it did, 1 if it is in the middle of a call (ask
+ * again), -1 if something of the pool is open there or it does not answer
+ * within a few seconds.
  */
 int dxp_service_request(pid_t holder, const char *pool_path);
 

@@ -22,6 +22,7 @@
 
 #include "entry.h"
 #include "syscall.h"
+#include "hidefd.h"
 
 #define P(i) ((void *)a[i])
 #define S(i) ((const char *)a[i])
@@ -198,5 +199,18 @@ syscall(long nr, ...)
 	va_end(ap);
 	if (dxp_nmounts != 0 && dxp_syscall_serve(nr, a, &r))
 		return r;
-	return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	r = REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (nr == SYS_userfaultfd && dxp_from_lib(__builtin_return_address(0)))
+		r = dxp_fd_hide((int)r);
+	return r;
+}
+
+DXP_EXPORT int
+memfd_create(const char *name, unsigned flags)
+{
+	int fd = (int)REAL(syscall)(SYS_memfd_create, name, flags);
+
+	if (dxp_from_lib(__builtin_return_address(0)))
+		fd = dxp_fd_hide(fd);
+	return fd;
 }
