@@ -39,3 +39,30 @@ libdaxfile_preload_la_LDFLAGS = -pthread -module -avoid-version -shared \
 	-no-undefined
 
 EXTRA_DIST += preload/Makefile.frag
+
+# --- tests ---------------------------------------------------------------------
+# calls-check.sh runs preload_calls (the contract call by call) through the
+# layer; apps-check.sh runs unmodified Debian programs through it and
+# compares them with tmpfs (installing fio, rocksdb-tools and sqlite3 when
+# root).  `make stress` runs the applications at length (APPS_SCALE=long).
+PRELOAD_TESTS_ENVIRONMENT = \
+	PRELOAD=$(abs_top_builddir)/.libs/libdaxfile-preload.so; export PRELOAD; \
+	DAXFILE=$(abs_top_builddir)/daxfile; export DAXFILE; \
+	LD_LIBRARY_PATH=$(abs_top_builddir)/.libs$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}; \
+	export LD_LIBRARY_PATH;
+AM_TESTS_ENVIRONMENT += $(PRELOAD_TESTS_ENVIRONMENT)
+
+if HAVE_CRITERION
+check_PROGRAMS += tests/preload/preload_calls
+TESTS += tests/preload/calls-check.sh tests/preload/apps-check.sh
+endif
+tests_preload_preload_calls_SOURCES = tests/preload/preload_calls.c
+tests_preload_preload_calls_CFLAGS = $(AM_CFLAGS)
+
+stress-preload: libdaxfile-preload.la daxfile
+	$(AM_TESTS_ENVIRONMENT) APPS_SCALE=long \
+		$(SHELL) $(srcdir)/tests/preload/apps-check.sh
+stress: stress-preload
+.PHONY: stress-preload
+
+EXTRA_DIST += tests/preload/calls-check.sh tests/preload/apps-check.sh

@@ -110,7 +110,7 @@ host_stream(DIR *dir, const char *path)
 	struct dxp_dirstream *s;
 	char v[PATH_MAX];
 
-	if (dir == NULL || dxp_nmounts == 0)
+	if (dxp_nmounts == 0 || (dir == NULL && (path == NULL || errno != ENOENT)))
 		return dir;
 	if (path != NULL) {
 		char tmp[2 * PATH_MAX];
@@ -126,15 +126,19 @@ host_stream(DIR *dir, const char *path)
 	} else if (dxp_fd_vpath(REAL(dirfd)(dir), v, sizeof(v)) != 0) {
 		return dir;
 	}
-	if (mount_name(v, 0) == NULL)
+	if (mount_name(v, 0) == NULL) {
+		if (dir == NULL)
+			errno = ENOENT;
 		return dir;
+	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return dir;
 	s->magic = DIR_MAGIC;
 	pthread_mutex_init(&s->lock, NULL);
 	s->host = dir;
-	s->fd = REAL(dirfd)(dir);
+	/* no host directory at all: only the mount points, on /dev/null's number */
+	s->fd = dir ? REAL(dirfd)(dir) : REAL(open)("/dev/null", O_RDONLY | O_CLOEXEC);
 	snprintf(s->vpath, sizeof(s->vpath), "%s", v);
 	return (DIR *)s;
 }
@@ -179,12 +183,14 @@ closedir(DIR *dir)
 
 	if (!is_ours(dir))
 		return REAL(closedir)(dir);
-	if (s->host != NULL) {
+	if (s->host != NULL || s->o == NULL) {
 		DIR *h = s->host;
 
 		s->magic = 0;
+		if (h == NULL)
+			REAL(close)(s->fd);
 		free(s);
-		return REAL(closedir)(h);
+		return h ? REAL(closedir)(h) : 0;
 	}
 	if (s->d != NULL)
 		daxfile_closedir(s->d);
@@ -226,6 +232,8 @@ host_next(struct dxp_dirstream *s)
 	for (;;) {
 		bool dup = false;
 
+		if (s->host == NULL)
+			return NULL;
 		de = REAL(readdir64)(s->host);
 		if (de == NULL)
 			return NULL;
@@ -244,7 +252,7 @@ stream_next(struct dxp_dirstream *s)
 {
 	struct dirent *de;
 
-	if (s->host != NULL)
+	if (s->host != NULL || s->o == NULL)
 		return host_next(s);
 	if (s->d == NULL)
 		return errno = EBADF, NULL;
@@ -317,8 +325,9 @@ stream_seek(struct dxp_dirstream *s, long loc)
 {
 	daxfile_pool *pool;
 
-	if (s->host != NULL) {
-		REAL(rewinddir)(s->host);
+	if (s->host != NULL || s->o == NULL) {
+		if (s->host != NULL)
+			REAL(rewinddir)(s->host);
 		s->nextra = 0;
 		s->pos = 0;
 		while (s->pos < loc && host_next(s) != NULL)

@@ -141,6 +141,7 @@ dxp_ofd_new(struct dxp_mount *m, daxfile_file *file, const char *path,
 	atomic_store(&o->file, file);
 	atomic_store(&o->nslots, 0);
 	atomic_store(&o->detaching, false);
+	atomic_store(&o->crossed, false);
 	o->sh = dxp_shared_alloc();
 	if (o->sh == NULL)
 		o->sh = &o->priv;
@@ -339,6 +340,7 @@ save_offset(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 {
 	daxfile_file *f = atomic_load(&o->file);
 
+	atomic_store(&o->crossed, true);
 	if (f != NULL && !o->isdir) {
 		off_t off = daxfile_lseek(f, 0, SEEK_CUR);
 

@@ -38,6 +38,7 @@ struct dxp_ofd {
 	bool isdir;
 	ino_t ino;
 	struct dxp_shofd *sh;	/* offset and flags, shared across processes */
+	atomic_bool crossed;	/* another process may use it: keep sh current */
 	struct dxp_shofd priv;	/* ... or kept here if no record was left */
 	char path[PATH_MAX];	/* the path inside the pool at open */
 	daxfile_dir *dir;	/* getdents64's stream, opened at first use */
@@ -87,6 +88,23 @@ struct dxp_ofd *dxp_fd_remove(int fd);
 /* dxp_fd_cloexec / dxp_fd_set_cloexec -- the FD_CLOEXEC flag of a pool fd. */
 bool dxp_fd_cloexec(int fd);
 void dxp_fd_set_cloexec(int fd, bool on);
+
+/*
+ * dxp_ofd_note_offset -- after a call that moved the offset of a
+ * description another process may use: the offset to the shared record
+ * (a process can end with _exit, or be killed, while it holds the pool).
+ */
+static inline void
+dxp_ofd_note_offset(struct dxp_ofd *o, daxfile_file *f)
+{
+	if (__builtin_expect(atomic_load_explicit(&o->crossed,
+	    memory_order_relaxed), 0)) {
+		off_t off = daxfile_lseek(f, 0, SEEK_CUR);
+
+		if (off >= 0)
+			atomic_store(&o->sh->offset, off);
+	}
+}
 
 /* dxp_ofd_vpath -- the path 'fd' was opened at, if it is a pool file. */
 int dxp_ofd_vpath(int fd, char *buf, size_t size);

@@ -29,11 +29,14 @@ read(int fd, void *buf, size_t n)
 {
 	struct dxp_ofd *o = dxp_fd_get(fd);
 	daxfile_file *f;
+	ssize_t r;
 
 	if (o == NULL)
 		return REAL(read)(fd, buf, n);
 	FILE_OR_RETURN(o, f);
-	return dxp_oret(o, daxfile_read(f, buf, n));
+	r = daxfile_read(f, buf, n);
+	dxp_ofd_note_offset(o, f);
+	return dxp_oret(o, r);
 }
 
 DXP_EXPORT ssize_t
@@ -49,11 +52,14 @@ write(int fd, const void *buf, size_t n)
 {
 	struct dxp_ofd *o = dxp_fd_get(fd);
 	daxfile_file *f;
+	ssize_t r;
 
 	if (o == NULL)
 		return REAL(write)(fd, buf, n);
 	FILE_OR_RETURN(o, f);
-	return dxp_oret(o, daxfile_write(f, buf, n));
+	r = daxfile_write(f, buf, n);
+	dxp_ofd_note_offset(o, f);
+	return dxp_oret(o, r);
 }
 
 /* pread_pool / pwrite_pool -- the positioned calls on a description. */
@@ -185,11 +191,14 @@ readv(int fd, const struct iovec *iov, int cnt)
 {
 	struct dxp_ofd *o = dxp_fd_get(fd);
 	daxfile_file *f;
+	ssize_t r;
 
 	if (o == NULL)
 		return REAL(readv)(fd, iov, cnt);
 	FILE_OR_RETURN(o, f);
-	return dxp_oret(o, vec_io(f, iov, cnt, false));
+	r = vec_io(f, iov, cnt, false);
+	dxp_ofd_note_offset(o, f);
+	return dxp_oret(o, r);
 }
 
 DXP_EXPORT ssize_t
@@ -197,11 +206,14 @@ writev(int fd, const struct iovec *iov, int cnt)
 {
 	struct dxp_ofd *o = dxp_fd_get(fd);
 	daxfile_file *f;
+	ssize_t r;
 
 	if (o == NULL)
 		return REAL(writev)(fd, iov, cnt);
 	FILE_OR_RETURN(o, f);
-	return dxp_oret(o, vec_io(f, iov, cnt, true));
+	r = vec_io(f, iov, cnt, true);
+	dxp_ofd_note_offset(o, f);
+	return dxp_oret(o, r);
 }
 
 /* RWF_* flags preadv2/pwritev2 accept on a pool file */
@@ -222,8 +234,10 @@ pv2(struct dxp_ofd *o, const struct iovec *iov, int cnt, off_t off,
 	}
 	if (wr && ((flags & RWF_APPEND) || (o->flags & O_APPEND)))
 		off = -1;
-	if (off == -1)
+	if (off == -1) {
 		r = vec_io(f, iov, cnt, wr);
+		dxp_ofd_note_offset(o, f);
+	}
 	else if (off < 0)
 		r = (errno = EINVAL, -1);
 	else
@@ -321,7 +335,9 @@ lseek(int fd, off_t off, int whence)
 		pthread_mutex_unlock(&o->lock);
 		return dxp_oret(o, 0);
 	}
-	return dxp_oret(o, daxfile_lseek(f, off, whence));
+	off = daxfile_lseek(f, off, whence);
+	dxp_ofd_note_offset(o, f);
+	return dxp_oret(o, off);
 }
 
 DXP_EXPORT off_t

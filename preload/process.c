@@ -532,6 +532,7 @@ restore_line(char *line)
 		if (o == NULL)
 			return;
 		o->ino = ino;
+		atomic_store(&o->crossed, true);
 		if (dxp_shared_at(shidx) != NULL)
 			o->sh = dxp_shared_at(shidx);
 		else

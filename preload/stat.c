@@ -42,6 +42,26 @@ fstat_pool(struct dxp_ofd *o, struct stat *st)
 	return (int)dxp_oret(o, f ? daxfile_fstat(f, st) : -1);
 }
 
+/*
+ * above_mount -- a host path that does not exist but leads to a mount
+ * point is a directory for the program (a mount point needs no host
+ * directory, nor do its parents); else the host's error stands.
+ */
+static int
+above_mount(const char *path, const struct dxp_where *w, struct stat *st)
+{
+	int e = errno;
+
+	if (e != ENOENT || path[0] != '/' || !dxp_path_above_mount(w->path))
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFDIR | 0755;
+	st->st_nlink = 2;
+	st->st_blksize = 4096;
+	st->st_ino = 1;
+	return 0;
+}
+
 /* fstatat_any -- fstatat(2) for every variant. */
 static int
 fstatat_any(int dirfd, const char *path, struct stat *st, int flags)
@@ -54,8 +74,11 @@ fstatat_any(int dirfd, const char *path, struct stat *st, int flags)
 		return fstat_pool(o, st);
 	if (dxp_resolve(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
 		return -1;
-	if (w.m == NULL)
-		return REAL(fstatat64)(w.dirfd, w.host, (struct stat64 *)st, flags);
+	if (w.m == NULL) {
+		if (REAL(fstatat64)(w.dirfd, w.host, (struct stat64 *)st, flags) == 0)
+			return 0;
+		return above_mount(path, &w, st);
+	}
 	return stat_pool(w.m, w.path, st, !(flags & AT_SYMLINK_NOFOLLOW));
 }
 

@@ -18,6 +18,10 @@ dir=${DAXFILE_TEST_DIR:-/dev/shm}
 scale=${APPS_SCALE:-short}
 export PMEM_IS_PMEM_FORCE=1
 
+if ldd "$PRELOAD" | grep -q "lib[at]san"; then
+	echo "SKIP apps-check: the layer is built with a sanitizer, whose runtime cannot be preloaded into other programs"
+	exit 77
+fi
 work=$(mktemp -d "$dir/daxfile-apps.XXXXXX") || exit 99
 pool=$work/one.pool
 pool2=$work/two.pool
