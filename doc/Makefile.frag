@@ -20,6 +20,7 @@ dist_man_MANS += \
 DAXFILE_MAN_LINKS = \
 	doc/links/daxfile_pool_open.3 \
 	doc/links/daxfile_pool_close.3 \
+	doc/links/daxfile_pool_forget.3 \
 	doc/links/daxfile_pool_check.3 \
 	doc/links/daxfile_statvfs.3 \
 	doc/links/daxfile_errormsg.3 \

@@ -28,7 +28,8 @@ libdaxfile_preload_la_SOURCES = \
 	preload/shared.c preload/shared.h \
 	preload/stat.c \
 	preload/stdio.c \
-	preload/syscall.c preload/syscall.h
+	preload/syscall.c preload/syscall.h \
+	preload/walk.c
 libdaxfile_preload_la_CPPFLAGS = -I$(top_srcdir)/include
 # the layer interposes the C library's symbols: only those are exported
 libdaxfile_preload_la_CFLAGS = -std=gnu11 -pthread $(WARN_CFLAGS) \
@@ -39,6 +40,7 @@ libdaxfile_preload_la_LDFLAGS = -pthread -module -avoid-version -shared \
 	-no-undefined
 
 EXTRA_DIST += preload/Makefile.frag
+dist_man_MANS += doc/libdaxfile-preload.7
 
 # --- tests ---------------------------------------------------------------------
 # calls-check.sh runs preload_calls (the contract call by call) through the
@@ -65,4 +67,16 @@ stress-preload: libdaxfile-preload.la daxfile
 stress: stress-preload
 .PHONY: stress-preload
 
-EXTRA_DIST += tests/preload/calls-check.sh tests/preload/apps-check.sh
+# `make bench-apps' (part of `make bench'): fio, sqlite3 and db_bench on
+# tmpfs and through the layer, medians and ratios
+bench-apps: libdaxfile-preload.la daxfile
+	PRELOAD=$(abs_top_builddir)/.libs/libdaxfile-preload.so \
+	DAXFILE=$(abs_top_builddir)/daxfile \
+	LD_LIBRARY_PATH=$(abs_top_builddir)/.libs \
+	DAXFILE_PROBE=$(abs_top_builddir)/tools/daxfile-probe \
+	BENCH_DIR='$(BENCH_DIR)' $(SHELL) $(srcdir)/bench/bench_apps.sh
+bench: bench-apps
+.PHONY: bench-apps
+
+EXTRA_DIST += tests/preload/calls-check.sh tests/preload/apps-check.sh \
+	bench/bench_apps.sh

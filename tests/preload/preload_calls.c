@@ -11,6 +11,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -303,6 +305,33 @@ directory_streams(void)
 		closedir(d);
 }
 
+static int nvisited;
+
+static int
+visit(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	nvisited += type == FTW_F || type == FTW_D || type == FTW_DP;
+	return 0;
+}
+
+static void
+walkers(void)
+{
+	glob_t g;
+
+	mkdir(in("walk"), 0755);
+	mkdir(in("walk/sub"), 0755);
+	close(open(in("walk/sub/a.txt"), O_CREAT | O_WRONLY, 0644));
+	close(open(in("walk/b.txt"), O_CREAT | O_WRONLY, 0644));
+	nvisited = 0;
+	CHECK(nftw(in("walk"), visit, 4, FTW_PHYS | FTW_DEPTH) == 0 &&
+		nvisited == 4, "nftw_walks_a_pool_tree");
+	CHECK(glob(in("walk/*/*.txt"), 0, NULL, &g) == 0 && g.gl_pathc == 1 &&
+		strcmp(g.gl_pathv[0], in("walk/sub/a.txt")) == 0,
+		"glob_matches_in_a_pool");
+	globfree(&g);
+}
+
 static void
 stdio_streams(void)
 {
@@ -351,6 +380,7 @@ main(void)
 	fork_child_uses_the_pool_in_turn();
 	current_directory_in_a_pool();
 	directory_streams();
+	walkers();
 	stdio_streams();
 	exdev_across_pools();
 	printf("%d passed, %d failed\n", passed, failed);
