@@ -16,7 +16,7 @@ libdaxfile_preload_la_SOURCES = \
 	preload/hidefd.c preload/hidefd.h \
 	preload/init.c \
 	preload/io.c \
-	preload/lib.h \
+	preload/lib.c preload/lib.h \
 	preload/mmap.c \
 	preload/mount.c preload/mount.h \
 	preload/namespace.c \
@@ -30,12 +30,29 @@ libdaxfile_preload_la_SOURCES = \
 	preload/stdio.c \
 	preload/syscall.c preload/syscall.h \
 	preload/walk.c
-libdaxfile_preload_la_CPPFLAGS = -I$(top_srcdir)/include
+libdaxfile_preload_la_CPPFLAGS = -I$(top_srcdir)/include \
+	-DDXP_LIBDAXFILE_PATH='"$(pkglibdir)/libdaxfile-preload-core.so"'
 # the layer interposes the C library's symbols: only those are exported
 libdaxfile_preload_la_CFLAGS = -std=gnu11 -pthread $(WARN_CFLAGS) \
 	-Wno-missing-prototypes -fvisibility=hidden -fno-builtin \
 	-fno-delete-null-pointer-checks -Wno-nonnull-compare
-libdaxfile_preload_la_LIBADD = libdaxfile.la -ldl
+# the library is loaded at the first use of a pool (preload/lib.h)
+libdaxfile_preload_la_LIBADD = -ldl
+EXTRA_libdaxfile_preload_la_DEPENDENCIES = libdaxfile-preload-core.la
+
+# libdaxfile-preload-core.so: the library as the layer loads it, with its
+# DRAM from libc (src/mem.c: DX_MALLOC_LIBC), since a library loaded with
+# dlopen cannot have jemalloc's initial-exec thread-local storage, and
+# jemalloc would bring libstdc++ into every program at start.
+pkglib_LTLIBRARIES = libdaxfile-preload-core.la
+libdaxfile_preload_core_la_SOURCES = $(libdaxfile_core_la_SOURCES)
+libdaxfile_preload_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
+	$(PMEMOBJ_CFLAGS) $(PMEM_CFLAGS)
+libdaxfile_preload_core_la_CPPFLAGS = $(libdaxfile_core_la_CPPFLAGS) \
+	-DDX_MALLOC_LIBC
+libdaxfile_preload_core_la_LIBADD = $(PMEMOBJ_LIBS) $(PMEM_LIBS)
+libdaxfile_preload_core_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
+	-shared -no-undefined -Wl,--version-script=$(srcdir)/src/libdaxfile.map
 libdaxfile_preload_la_LDFLAGS = -pthread -module -avoid-version -shared \
 	-no-undefined
 
@@ -50,6 +67,8 @@ dist_man_MANS += doc/libdaxfile-preload.7
 PRELOAD_TESTS_ENVIRONMENT = \
 	PRELOAD=$(abs_top_builddir)/.libs/libdaxfile-preload.so; export PRELOAD; \
 	DAXFILE=$(abs_top_builddir)/daxfile; export DAXFILE; \
+	DAXFILE_PRELOAD_CORE=$(abs_top_builddir)/.libs/libdaxfile-preload-core.so; \
+	export DAXFILE_PRELOAD_CORE; \
 	LD_LIBRARY_PATH=$(abs_top_builddir)/.libs$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}; \
 	export LD_LIBRARY_PATH;
 AM_TESTS_ENVIRONMENT += $(PRELOAD_TESTS_ENVIRONMENT)
@@ -72,6 +91,7 @@ stress: stress-preload
 bench-apps: libdaxfile-preload.la daxfile
 	PRELOAD=$(abs_top_builddir)/.libs/libdaxfile-preload.so \
 	DAXFILE=$(abs_top_builddir)/daxfile \
+	DAXFILE_PRELOAD_CORE=$(abs_top_builddir)/.libs/libdaxfile-preload-core.so \
 	LD_LIBRARY_PATH=$(abs_top_builddir)/.libs \
 	DAXFILE_PROBE=$(abs_top_builddir)/tools/daxfile-probe \
 	BENCH_DIR='$(BENCH_DIR)' $(SHELL) $(srcdir)/bench/bench_apps.sh

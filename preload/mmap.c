@@ -32,9 +32,8 @@ static struct range *maps;
 static size_t nmaps, capmaps;
 static atomic_size_t nmaps_fast;
 
-/* the text of libdaxfile.so */
-static uintptr_t lib_lo, lib_hi;
-static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+/* the text of libdaxfile.so, once it is loaded */
+static _Atomic uintptr_t lib_lo, lib_hi;
 
 static int
 lib_phdr(struct dl_phdr_info *info, size_t size, void *arg)
@@ -47,27 +46,28 @@ lib_phdr(struct dl_phdr_info *info, size_t size, void *arg)
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-			lib_lo = base + ph->p_vaddr;
-			lib_hi = lib_lo + ph->p_memsz;
+			atomic_store(&lib_hi, base + ph->p_vaddr + ph->p_memsz);
+			atomic_store(&lib_lo, base + ph->p_vaddr);
 		}
 	}
 	return 1;
 }
 
-static void
-lib_find(void)
-{
-	Dl_info info;
-
-	if (dladdr((void *)daxfile_mmap, &info) != 0)
-		dl_iterate_phdr(lib_phdr, info.dli_fbase);
-}
-
 bool
 dxp_from_lib(void *ret)
 {
-	pthread_once(&lib_once, lib_find);
-	return (uintptr_t)ret >= lib_lo && (uintptr_t)ret < lib_hi;
+	uintptr_t lo = atomic_load(&lib_lo);
+
+	if (lo == 0) {
+		Dl_info info;
+
+		if (dxp_lib.daxfile_mmap == NULL ||
+		    dladdr((void *)dxp_lib.daxfile_mmap, &info) == 0)
+			return false;
+		dl_iterate_phdr(lib_phdr, info.dli_fbase);
+		lo = atomic_load(&lib_lo);
+	}
+	return (uintptr_t)ret >= lo && (uintptr_t)ret < atomic_load(&lib_hi);
 }
 
 /* overlaps -- does [a, b) meet any pool mapping? (maps_lock not needed) */

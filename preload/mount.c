@@ -24,6 +24,7 @@
 
 #include "fdtable.h"
 #include "hidefd.h"
+#include "lib.h"
 #include "mount.h"
 #include "path.h"
 #include "real.h"
@@ -167,9 +168,12 @@ mount_busy(struct dxp_mount *m, pid_t holder)
 static int
 mount_attach(struct dxp_mount *m)
 {
-	daxfile_pool *pool = daxfile_pool_open(m->pool_path);
+	daxfile_pool *pool;
 	pid_t holder;
 
+	if (dxp_lib_load() != 0)
+		return -1;
+	pool = daxfile_pool_open(m->pool_path);
 	for (int tries = 0; pool == NULL && errno == EBUSY; tries++) {
 		int r = -1;
 

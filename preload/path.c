@@ -101,6 +101,27 @@ first_is_mount_component(const char *p)
 	return false;
 }
 
+/*
+ * first_is_mount_first -- does an absolute path start with the first
+ * component of a mount point ("//x" and "/./x" count as possible)?
+ */
+static bool
+first_is_mount_first(const char *path)
+{
+	const char *p = path + 1;
+	size_t n = strcspn(p, "/");
+
+	if (n == 0 || (n == 1 && p[0] == '.'))
+		return true;
+	for (int i = 0; i < dxp_nmounts; i++) {
+		const char *d = dxp_mounts[i].dir + 1;
+
+		if (strncmp(d, p, n) == 0 && (d[n] == '/' || d[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 /* passes_mount -- does an absolute path go through a mount point? */
 static bool
 passes_mount(const char *path)
@@ -188,6 +209,9 @@ dxp_resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
 	if (dxp_nmounts == 0)
 		return 0;
 	if (path[0] == '/') {
+		/* the common case: a first component no mount point shares */
+		if (!first_is_mount_first(path) && !has_dotdot(path))
+			return 0;
 		if (dxp_path_normalize(path, w->path, sizeof(w->path)) != 0)
 			return -1;
 		if (dxp_mount_match(w->path, &(const char *){NULL}) == NULL) {

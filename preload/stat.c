@@ -48,12 +48,16 @@ fstat_pool(struct dxp_ofd *o, struct stat *st)
  * directory, nor do its parents); else the host's error stands.
  */
 static int
-above_mount(const char *path, const struct dxp_where *w, struct stat *st)
+above_mount(const char *path, struct stat *st)
 {
-	int e = errno;
+	char v[PATH_MAX];
 
-	if (e != ENOENT || path[0] != '/' || !dxp_path_above_mount(w->path))
+	if (errno != ENOENT || path[0] != '/' ||
+	    dxp_path_normalize(path, v, sizeof(v)) != 0 ||
+	    !dxp_path_above_mount(v)) {
+		errno = ENOENT;
 		return -1;
+	}
 	memset(st, 0, sizeof(*st));
 	st->st_mode = S_IFDIR | 0755;
 	st->st_nlink = 2;
@@ -77,7 +81,7 @@ fstatat_any(int dirfd, const char *path, struct stat *st, int flags)
 	if (w.m == NULL) {
 		if (REAL(fstatat64)(w.dirfd, w.host, (struct stat64 *)st, flags) == 0)
 			return 0;
-		return above_mount(path, &w, st);
+		return above_mount(path, st);
 	}
 	return stat_pool(w.m, w.path, st, !(flags & AT_SYMLINK_NOFOLLOW));
 }

@@ -60,10 +60,10 @@ need() {
 		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null 2>&1; }
 }
 
-# lib_has -- does libdaxfile.so define 'fn'? (the layer forwards to it)
+# lib_has -- does the library the layer loads define 'fn'?
 lib_has() {
-	libdir=$(dirname "$PRELOAD")
-	nm -D --defined-only "$libdir"/libdaxfile.so* 2>/dev/null | grep -q " $1\$\| $1@"
+	core=${DAXFILE_PRELOAD_CORE:-$(dirname "$PRELOAD")/libdaxfile-preload-core.so}
+	nm -D --defined-only "$core" 2>/dev/null | grep -q " $1\$\| $1@"
 }
 
 # same -- run script $2 with D=tmpfs dir and D=mount point (through the
