@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "attr.h"
 #include "bmap.h"
 #include "data.h"
 #include "file.h"
@@ -98,6 +99,7 @@ alloc_holes(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk, uint64_t end)
 		struct dx_resv r;
 		uint32_t agno;
 		uint64_t goal = 0;
+		bool large;
 
 		dx_bmap_lookup(ip, lblk, end - lblk, &m);
 		if (m.pblk != 0) {
@@ -114,8 +116,12 @@ alloc_holes(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk, uint64_t end)
 		dx_bmap_last(ip, &last);
 		agno = last.len ? dx_alloc_agno(pool, last.pblk) :
 			dx_alloc_pick_ag(pool);
+		/* as data_reserve: whole 2 MiB of the file on whole 2 MiB */
+		large = m.len >= DX_HUGE_BLOCKS || ip->di->size >= DX_HUGE_SIZE;
+		if (large && goal % DX_HUGE_BLOCKS != lblk % DX_HUGE_BLOCKS)
+			goal = 0;
 		if (dx_alloc_reserve(pool, agno, goal, m.len,
-			DX_MIN(m.len, DX_HUGE_BLOCKS), m.len >= DX_HUGE_BLOCKS,
+			DX_MIN(m.len, DX_HUGE_BLOCKS), dx_alloc_phase(lblk, large),
 			&r) != 0) {
 			dx_tx_fail(tx, ENOSPC);
 			return -1;
@@ -165,7 +171,9 @@ dx_truncate(struct dx_inode *ip, uint64_t size)
 	int ret;
 
 	dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
-	ret = truncate_locked(ip, size);
+	ret = dx_attr_file_modified(ip);
+	if (ret == 0)
+		ret = truncate_locked(ip, size);
 	dx_iunlock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
 	dx_map_retry_wait();
 	return ret;
@@ -401,7 +409,9 @@ daxfile_fallocate(daxfile_file *file, int mode, off_t offset, off_t len)
 		return -1;
 	ip = file->ip;
 	dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
-	if (mode & FALLOC_FL_PUNCH_HOLE)
+	if (dx_attr_file_modified(ip) != 0)
+		ret = -1;
+	else if (mode & FALLOC_FL_PUNCH_HOLE)
 		ret = falloc_punch(ip, off, n);
 	else if (mode & FALLOC_FL_ZERO_RANGE)
 		ret = falloc_zero(ip, mode, off, n);

@@ -37,11 +37,15 @@ struct daxfile_pool {
 	bool is_pmem;		/* flush with CPU instructions, not msync */
 
 	struct dx_icache icache;
+	struct dx_inode *cwd;	/* current directory, NULL: the root
+				   (referenced; under the ICACHE lock) */
 	struct dx_alloc alloc;
 	struct dx_mutex rename_lock;
 	struct dx_mutex orphan_lock;
 
 	atomic_long nopen;	/* open files, directory streams, mappings */
+	unsigned umask;		/* daxfile_umask: cleared from new inodes'
+				   modes; the process umask at open (atomic) */
 };
 
 /* dx_ptr -- the address of pool offset 'off'. */
@@ -93,7 +97,7 @@ dx_block_ptr(const struct daxfile_pool *pool, uint64_t pblk)
 struct daxfile_pool *dx_pool_attach(const char *path, bool probe);
 void dx_pool_detach(struct daxfile_pool *pool);
 
-/* dx_super_check -- is the superblock ours, of our version, intact? */
+/* dx_super_check -- is the superblock ours, of a version we read, intact? */
 int dx_super_check(struct daxfile_pool *pool);
 
 /* dx_pool_check_handle -- EINVAL for NULL or a closed pool handle. */
@@ -108,6 +112,13 @@ void dx_persist(struct daxfile_pool *pool, const void *addr, size_t len);
 
 /* dx_corrupt -- report damaged metadata found at run time: EFSCORRUPTED. */
 int dx_corrupt(struct daxfile_pool *pool, const char *what, uint64_t off);
+
+/* dx_pool_umask -- the pool's umask (daxfile_umask). */
+static inline mode_t
+dx_pool_umask(const struct daxfile_pool *pool)
+{
+	return __atomic_load_n(&pool->umask, __ATOMIC_RELAXED);
+}
 
 /* dx_pool_busy_get/put -- count an open file, stream or mapping. */
 static inline void

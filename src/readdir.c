@@ -101,7 +101,7 @@ daxfile_opendir(daxfile_pool *pool, const char *path)
 
 	if (dx_pool_check_handle(pool) != 0)
 		return NULL;
-	ip = dx_namei(pool, path);
+	ip = dx_namei(pool, NULL, path, DX_LOOKUP_FOLLOW);
 	if (ip == NULL)
 		return NULL;
 	if (!ip->isdir) {

@@ -23,7 +23,15 @@ main(void)
 		(void *)daxfile_ftruncate, (void *)daxfile_fallocate,
 		(void *)daxfile_fsync, (void *)daxfile_fdatasync,
 		(void *)daxfile_mmap, (void *)daxfile_munmap,
-		(void *)daxfile_msync,
+		(void *)daxfile_msync, (void *)daxfile_chmod,
+		(void *)daxfile_fchmod, (void *)daxfile_fchmodat,
+		(void *)daxfile_chown, (void *)daxfile_lchown,
+		(void *)daxfile_fchown, (void *)daxfile_fchownat,
+		(void *)daxfile_access, (void *)daxfile_faccessat,
+		(void *)daxfile_utimensat, (void *)daxfile_futimens,
+		(void *)daxfile_truncate, (void *)daxfile_umask,
+		(void *)daxfile_statx, (void *)daxfile_lstat,
+		(void *)daxfile_fstatat,
 	};
 
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
