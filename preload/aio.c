@@ -49,7 +49,7 @@ notify(const struct sigevent *ev)
 		si.si_pid = getpid();
 		si.si_uid = getuid();
 		si.si_value = ev->sigev_value;
-		syscall(SYS_rt_sigqueueinfo, getpid(), ev->sigev_signo, &si);
+		REAL(syscall)(SYS_rt_sigqueueinfo, getpid(), ev->sigev_signo, &si);
 	} else if (ev->sigev_notify == SIGEV_THREAD) {
 		struct notify *n = malloc(sizeof(*n));
 		pthread_attr_t attr, *ap = ev->sigev_notify_attributes;

@@ -172,11 +172,11 @@ exec_at(int dirfd, const char *path, char *const argv[], char *const envp[],
 	if (sfd >= 0)
 		envp = env_with(envp, sfd, env, var, sizeof(var));
 	if (pfd >= 0)
-		r = (int)syscall(SYS_execveat, pfd, "", argv, envp, AT_EMPTY_PATH);
+		r = (int)REAL(syscall)(SYS_execveat, pfd, "", argv, envp, AT_EMPTY_PATH);
 	else if (w.dirfd == AT_FDCWD && flags == 0)
 		r = REAL(execve)(w.host, argv, envp);
 	else
-		r = (int)syscall(SYS_execveat, w.dirfd, w.host, argv, envp, flags);
+		r = (int)REAL(syscall)(SYS_execveat, w.dirfd, w.host, argv, envp, flags);
 	e = errno;
 	if (sfd >= 0) {
 		REAL(close)(sfd);
