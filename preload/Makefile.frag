@@ -40,16 +40,16 @@ libdaxfile_preload_la_CFLAGS = -std=gnu11 -pthread $(WARN_CFLAGS) \
 libdaxfile_preload_la_LIBADD = -ldl
 EXTRA_libdaxfile_preload_la_DEPENDENCIES = libdaxfile-preload-core.la
 
-# libdaxfile-preload-core.so: the library as the layer loads it, with its
-# DRAM from libc (src/mem.c: DX_MALLOC_LIBC), since a library loaded with
-# dlopen cannot have jemalloc's initial-exec thread-local storage, and
-# jemalloc would bring libstdc++ into every program at start.
+# libdaxfile-preload-core.so: the library as the layer loads it with
+# dlopen, with its DRAM from libc and no initial-exec thread-local storage
+# (src/mem.c, src/out.c: DX_DLOPENED), which a library loaded with dlopen
+# cannot have; jemalloc would also bring libstdc++ into every program.
 pkglib_LTLIBRARIES = libdaxfile-preload-core.la
 libdaxfile_preload_core_la_SOURCES = $(libdaxfile_core_la_SOURCES)
 libdaxfile_preload_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
 	$(PMEMOBJ_CFLAGS) $(PMEM_CFLAGS)
 libdaxfile_preload_core_la_CPPFLAGS = $(libdaxfile_core_la_CPPFLAGS) \
-	-DDX_MALLOC_LIBC
+	-DDX_DLOPENED
 libdaxfile_preload_core_la_LIBADD = $(PMEMOBJ_LIBS) $(PMEM_LIBS)
 libdaxfile_preload_core_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
 	-shared -no-undefined -Wl,--version-script=$(srcdir)/src/libdaxfile.map
