@@ -32,12 +32,17 @@ dxp_lib_missing(const char *fn)
 	return -1;
 }
 
-/* fork_prepare -- note every offset for the child to start from. */
-static void
-fork_prepare(void)
+/*
+ * fork -- note every offset for the child to start from, before the
+ * fork handlers run: the library's take its mapping locks, which rank
+ * below a file's offset lock (doc/locking.md), so this cannot be one.
+ */
+DXP_EXPORT pid_t
+fork(void)
 {
 	if (atomic_load(&dxp_nfds) != 0)
 		dxp_fd_save_offsets();
+	return REAL(fork)();
 }
 
 /*
@@ -80,5 +85,5 @@ dxp_init(void)
 	for (int fd = 0; fd <= 2; fd++)
 		if (dxp_fd_is_pool(fd))
 			dxp_std_adopt(fd);
-	pthread_atfork(fork_prepare, NULL, fork_child);
+	pthread_atfork(NULL, NULL, fork_child);
 }

@@ -74,7 +74,7 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
 	X(statvfs64) X(fstatvfs64) X(fopen64) X(fdopen) X(freopen64) \
 	X(execve) X(posix_spawn) X(posix_spawnp) X(mknodat) X(fpathconf) \
 	X(pathconf) X(isatty) X(aio_read) X(aio_write) X(aio_fsync) \
-	X(lio_listio) X(syscall) X(umask) X(sync) X(nftw) X(ftw) X(glob) \
+	X(lio_listio) X(syscall) X(umask) X(sync) X(nftw) X(ftw) X(glob) X(fork) \
 	X(pthread_create)
 
 #define DXP_REAL_FIELD(name) __typeof__(&name) name;
