@@ -17,6 +17,7 @@
 #include "bmap.h"
 #include "data.h"
 #include "dir.h"
+#include "locks.h"
 #include "mem.h"
 #include "out.h"
 #include "pool.h"
@@ -153,6 +154,7 @@ inode_destroy(struct dx_inode *ip)
 	struct daxfile_pool *pool = ip->pool;
 
 	dx_bmap_destroy(ip);
+	dx_locks_inode_free(ip);
 	dx_rwlock_destroy(&ip->iolock);
 	dx_rwlock_destroy(&ip->mmaplock);
 	dx_rwlock_destroy(&ip->ilock);

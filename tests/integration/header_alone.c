@@ -24,6 +24,7 @@ main(void)
 		(void *)daxfile_fsync, (void *)daxfile_fdatasync,
 		(void *)daxfile_mmap, (void *)daxfile_munmap,
 		(void *)daxfile_msync,
+		(void *)daxfile_fcntl, (void *)daxfile_flock,
 	};
 
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
