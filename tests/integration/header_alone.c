@@ -25,6 +25,9 @@ main(void)
 		(void *)daxfile_mmap, (void *)daxfile_munmap,
 		(void *)daxfile_msync,
 		(void *)daxfile_fcntl, (void *)daxfile_flock,
+		(void *)daxfile_fdopendir, (void *)daxfile_dirfile,
+		(void *)daxfile_rewinddir, (void *)daxfile_telldir,
+		(void *)daxfile_seekdir, (void *)daxfile_getdents64,
 	};
 
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
