@@ -19,6 +19,8 @@
  *     (POSIX atomicity of the offset update), as the kernel's f_pos_lock.
  *     (FPOS is first in the order: a regular file's offset is never taken
  *     with a DIR or RENAME lock held, a directory's offset before its DIR.)
+ *   IOLOCK -> IOLOCK (subclasses): copy_file_range locks its source and
+ *     destination in inode number order, as lock_two_nondirectories.
  *   IOLOCK -> MMAPLOCK: truncate, punch, zero, collapse and insert take
  *     the iolock (no read/write runs) and then the mmaplock (no fault
  *     runs) before touching blocks.  Faults take the mmaplock alone: a

@@ -28,6 +28,7 @@ main(void)
 		(void *)daxfile_fdopendir, (void *)daxfile_dirfile,
 		(void *)daxfile_rewinddir, (void *)daxfile_telldir,
 		(void *)daxfile_seekdir, (void *)daxfile_getdents64,
+		(void *)daxfile_copy_file_range,
 	};
 
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
