@@ -68,9 +68,8 @@ open_flags_check(int flags)
 	return 0;
 }
 
-/* file_load -- the extent map of a regular file, in DRAM while it is open. */
-static int
-file_load(struct dx_inode *ip)
+int
+dx_file_load(struct dx_inode *ip)
 {
 	int ret;
 
@@ -109,7 +108,7 @@ daxfile_open(daxfile_pool *pool, const char *path, int flags, ...)
 		dx_err(EISDIR, "'%s' is a directory", path);
 		goto err_put;
 	}
-	if (!ip->isdir && file_load(ip) != 0)
+	if (!ip->isdir && dx_file_load(ip) != 0)
 		goto err_put;
 	if (!ip->isdir && (flags & O_TRUNC) && dx_truncate(ip, 0) != 0)
 		goto err_put;

@@ -20,6 +20,7 @@
 #include "namei.h"
 #include "namespace.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 #include "tx.h"
 
@@ -50,6 +51,7 @@ DX_EXPORT int
 daxfile_mkdir(daxfile_pool *pool, const char *path, mode_t mode)
 {
 	struct dx_nameidata nd;
+	struct dx_cred cr;
 	struct dx_tx tx;
 	unsigned type;
 	uint64_t ino;
@@ -74,7 +76,9 @@ daxfile_mkdir(daxfile_pool *pool, const char *path, mode_t mode)
 		goto out;
 	if (dx_tx_begin(&tx, pool) != 0)
 		goto out;
-	ino = dx_inode_alloc(&tx, S_IFDIR | (mode & 07777));
+	dx_cred_init(&cr, DX_CRED_FS);
+	ino = dx_inode_alloc(&tx, nd.dir, dx_perm_create_mode(&cr, nd.dir,
+		S_IFDIR | (mode & 07777), dx_pool_umask(pool)), &cr);
 	if (ino != 0) {
 		dx_dir_init(pool, ino, nd.dir->ino);
 		dx_dir_add(&tx, nd.dir, nd.name, nd.len, ino, DT_DIR);
@@ -387,12 +391,15 @@ rename_check(struct rename_ctx *rc)
 	return 0;
 }
 
-/* rename_check_empty -- a directory target must be empty (its lock held). */
+/*
+ * rename_check_empty -- a directory target must be empty (its lock held):
+ * EEXIST otherwise, as XFS says (POSIX allows it or ENOTEMPTY).
+ */
 static int
 rename_check_empty(struct rename_ctx *rc)
 {
 	if (rc->tgt != NULL && rc->tgt->isdir && !dx_dir_is_empty(rc->tgt))
-		return dx_err(ENOTEMPTY, "target directory is not empty");
+		return dx_err(EEXIST, "target directory is not empty");
 	return 0;
 }
 
@@ -493,6 +500,7 @@ static struct dx_inode *
 create_file(struct dx_nameidata *nd, mode_t mode)
 {
 	struct daxfile_pool *pool = nd->dir->pool;
+	struct dx_cred cr;
 	struct dx_tx tx;
 	uint64_t ino;
 
@@ -503,7 +511,9 @@ create_file(struct dx_nameidata *nd, mode_t mode)
 	}
 	if (dx_tx_begin(&tx, pool) != 0)
 		return NULL;
-	ino = dx_inode_alloc(&tx, S_IFREG | (mode & 07777));
+	dx_cred_init(&cr, DX_CRED_FS);
+	ino = dx_inode_alloc(&tx, nd->dir, dx_perm_create_mode(&cr, nd->dir,
+		S_IFREG | (mode & 07777), dx_pool_umask(pool)), &cr);
 	if (ino != 0) {
 		dx_dir_add(&tx, nd->dir, nd->name, nd->len, ino, DT_REG);
 		dx_inode_touch(&tx, nd->dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);

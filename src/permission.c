@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
@@ -73,6 +74,27 @@ dx_cred_gid(struct dx_cred *cr)
 		cr->have |= DX_CRED_HAVE_GID;
 	}
 	return cr->gid;
+}
+
+mode_t
+dx_cred_umask(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	unsigned m;
+	mode_t old;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "Umask: %o", &m) == 1) {
+			fclose(f);
+			return (mode_t)(m & 0777);
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	old = umask(022);
+	umask(old);
+	return old;
 }
 
 /* cred_read_caps -- the thread's effective (or, for real ids, permitted) set. */
@@ -278,8 +300,10 @@ void
 dx_perm_init_owner(struct dx_cred *cr, const struct dx_inode *dir,
 	mode_t *mode, uint32_t *uid, uint32_t *gid)
 {
-	struct perm_attrs d = perm_attrs(dir);
+	struct perm_attrs d = {0, 0, 0};
 
+	if (dir != NULL)
+		d = perm_attrs(dir);
 	*uid = dx_cred_uid(cr);
 	if (d.mode & S_ISGID) {
 		*gid = d.gid;

@@ -74,6 +74,12 @@ dx_cred_init(struct dx_cred *cr, enum dx_cred_kind kind)
 uid_t dx_cred_uid(struct dx_cred *cr);
 gid_t dx_cred_gid(struct dx_cred *cr);
 
+/*
+ * dx_cred_umask -- the process's umask, read without changing it (from
+ * /proc/self/status; where that is missing, set and set back).
+ */
+mode_t dx_cred_umask(void);
+
 /* dx_cred_capable -- is capability 'cap' (DX_CAP_*) in the set the call acts with? */
 bool dx_cred_capable(struct dx_cred *cr, unsigned cap);
 
@@ -128,7 +134,8 @@ mode_t dx_perm_create_mode(struct dx_cred *cr, const struct dx_inode *dir,
 /*
  * dx_perm_init_owner -- inode_init_owner: the owner of a new inode is the
  * fsuid; its group the fsgid, or the group of a setgid 'dir', whose
- * setgid bit a new directory inherits ('*mode' gains it).
+ * setgid bit a new directory inherits ('*mode' gains it).  'dir' is NULL
+ * for the root directory of a new pool.
  */
 void dx_perm_init_owner(struct dx_cred *cr, const struct dx_inode *dir,
 	mode_t *mode, uint32_t *uid, uint32_t *gid);

@@ -12,21 +12,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
-#include <pthread.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 
 #include "inode.h"
 #include "permission.h"
-
-#define U1 1001
-#define U2 1002
-#define G1 2001
-#define G2 2002
+#include "testcred.h"
 
 /* A fake inode: the checks read only ino, isdir and the dinode's ids and mode. */
 struct fake {
@@ -44,73 +37,6 @@ fake_init(struct fake *f, mode_t mode, uid_t uid, gid_t gid)
 	f->ip.di = &f->di;
 	f->ip.isdir = S_ISDIR(mode);
 	f->ip.ino = 0x1000;
-}
-
-/* The credentials a test thread takes before it runs its checks. */
-struct who {
-	uid_t uid;		/* fsuid (and, with 'real', the real uid) */
-	gid_t gid;		/* fsgid */
-	int ngroups;
-	const gid_t *groups;
-	uint64_t drop;		/* capabilities taken out of the effective set */
-	bool real;		/* setresuid(uid, 0, 0): real id differs from euid */
-};
-
-static void
-become(const struct who *w)
-{
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
-
-	cr_assert_eq(syscall(SYS_setgroups, w->ngroups, w->groups), 0,
-		"setgroups: %s", strerror(errno));
-	if (w->real) {
-		cr_assert_eq(syscall(SYS_setresgid, w->gid, 0, 0), 0);
-		cr_assert_eq(syscall(SYS_setresuid, w->uid, 0, 0), 0);
-	} else {
-		syscall(SYS_setfsgid, w->gid);
-		syscall(SYS_setfsuid, w->uid);
-	}
-	if (w->drop) {
-		cr_assert_eq(syscall(SYS_capget, &h, d), 0);
-		d[0].effective &= ~(uint32_t)w->drop;
-		d[1].effective &= ~(uint32_t)(w->drop >> 32);
-		cr_assert_eq(syscall(SYS_capset, &h, d), 0, "capset: %s",
-			strerror(errno));
-	}
-}
-
-struct job {
-	const struct who *w;
-	void (*fn)(void);
-};
-
-static void *
-job_main(void *arg)
-{
-	struct job *j = arg;
-
-	become(j->w);
-	j->fn();
-	return NULL;
-}
-
-/* as -- run fn in a new thread with the credentials 'w'. */
-static void
-as(const struct who *w, void (*fn)(void))
-{
-	struct job j = {w, fn};
-	pthread_t t;
-
-	cr_assert_eq(pthread_create(&t, NULL, job_main, &j), 0);
-	cr_assert_eq(pthread_join(t, NULL), 0);
-}
-
-static void
-need_root(void)
-{
-	if (geteuid() != 0)
-		cr_skip_test("SKIPPED: switching credentials needs root");
 }
 
 /* check -- dx_perm_inode with fresh credentials: 0 or the errno. */
