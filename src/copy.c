@@ -25,6 +25,7 @@
 #include <libpmem.h>
 #include <limits.h>
 
+#include "attr.h"
 #include "bmap.h"
 #include "data.h"
 #include "file.h"
@@ -202,6 +203,9 @@ copy_locked(struct copy *c, uint64_t src, uint64_t dst, uint64_t count)
 	uint64_t done = 0;
 	int ret;
 
+	/* as a write: setuid and setgid go unless the caller has CAP_FSETID */
+	if (dx_attr_file_modified(c->out) != 0)
+		return -1;
 	c->old_size = c->out->di->size;
 	dx_map_invalidate(c->out, dst, dst + count, false);
 	ret = copy_expose(c, dst + count);

@@ -23,6 +23,7 @@
 #include "permission.h"
 #include "pool.h"
 #include "tx.h"
+#include "xattr.h"
 
 #define ICACHE_MIN_BUCKETS 1024
 
@@ -284,6 +285,7 @@ inode_free_tx(struct dx_tx *tx, struct dx_inode *ip)
 		dx_dir_destroy(tx, ip);
 	else
 		dx_bmap_free_all(tx, ip);
+	dx_xattr_free_all(tx, ip);
 	dx_tx_free(tx, ip->ino);
 }
 
