@@ -43,6 +43,7 @@ main(void)
 		(void *)daxfile_listxattr, (void *)daxfile_llistxattr,
 		(void *)daxfile_flistxattr, (void *)daxfile_removexattr,
 		(void *)daxfile_lremovexattr, (void *)daxfile_fremovexattr,
+		(void *)daxfile_syncfs,
 	};
 
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
