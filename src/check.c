@@ -350,7 +350,8 @@ ck_xattrs(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
 		names[n++] = (struct ck_xname){dx_name_hash(0, x->data, x->namelen), x};
 		off = x->next;
 	}
-	qsort(names, n, sizeof(*names), ck_xname_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), ck_xname_cmp);
 	for (size_t i = 1; i < n; i++) {
 		const struct dx_xattr *a = names[i - 1].x, *b = names[i].x;
 
