@@ -284,6 +284,9 @@ copy_check(daxfile_file *in, daxfile_file *out, unsigned flags)
 		return dx_err(EBADF, "the destination is not open for writing");
 	if (out->flags & O_APPEND)
 		return dx_err(EBADF, "the destination is open with O_APPEND");
+	/* two pools are two file systems to the kernel's checks */
+	if (in->pool != out->pool)
+		return dx_err(EXDEV, "the files are in two pools");
 	return 0;
 }
 

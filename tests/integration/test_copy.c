@@ -6,7 +6,7 @@
  * offsets given or taken from the file positions, copies inside one file,
  * a mapping of the destination seeing the new bytes, copies in both
  * directions at once, and the errnos of copy_file_range(2) as Linux gives
- * them.
+ * them (EXDEV only between two pools).
  */
 #define _GNU_SOURCE
 
@@ -235,6 +235,16 @@ Test(copy, bad_calls_give_the_errnos_of_linux)
 	TEST_FAILS(cfr(a, 1, b, 0, SIZE_MAX), -1, EOVERFLOW);
 	TEST_FAILS(cfr(a, -1, b, 0, 0), -1, EINVAL);
 	TEST_FAILS(cfr(a, 0, b, MAX_FILE_SIZE, 10), -1, EFBIG);
+	{
+		struct test_pool other;
+		daxfile_file *o;
+
+		test_pool_create(&other, "copy2", TEST_POOL_SIZE);
+		o = xopen(other.pool, "/o", O_RDWR | O_CREAT);
+		TEST_FAILS(cfr(a, 0, o, 0, 10), -1, EXDEV);
+		TEST_OK(daxfile_close(o));
+		test_pool_destroy(&other);
+	}
 	TEST_FAILS(cfr(a, 1000, b, MAX_FILE_SIZE, 10), -1, EFBIG);
 	/* near the largest size it is shortened */
 	cr_assert_eq(cfr(a, 0, b, MAX_FILE_SIZE - 5, 10), 5);
