@@ -193,12 +193,18 @@ lk_waiter_remove(struct dx_lockctx *ctx, struct dx_lkwait *w)
 }
 
 /*
- * lk_wait -- the request 'w' (already a waiter) must wait: sleep once.
+ * lk_wait -- the request 'w' must wait: it becomes a waiter of the
+ * context the first time ('*waiting' says it is one), then sleeps once.
  * -1 with errno EINTR (signal) or EBADF (its description was closed).
  */
 static int
-lk_wait(struct dx_lockctx *ctx, struct dx_lkwait *w)
+lk_wait(struct dx_lockctx *ctx, struct dx_lkwait *w, bool *waiting)
 {
+	if (!*waiting) {
+		w->next = ctx->waiters;
+		ctx->waiters = w;
+		*waiting = true;
+	}
 	if (lk_sleep(ctx) != 0)
 		return -1;
 	if (w->closed)
@@ -356,13 +362,8 @@ rec_set(struct dx_inode *ip, const daxfile_file *file, const struct lk_req *r)
 			ret = dx_err(EDEADLK, "waiting would deadlock: the holder waits for a lock of this process");
 			goto out;
 		}
-		if (!waiting) {
-			w.next = ctx->waiters;
-			ctx->waiters = &w;
-			waiting = true;
-		}
 		w.blocker = blocker;
-		if (lk_wait(ctx, &w) != 0) {
+		if (lk_wait(ctx, &w, &waiting) != 0) {
 			ret = -1;
 			goto out;
 		}
@@ -573,12 +574,7 @@ dx_locks_flock(daxfile_file *file, short type, bool wait)
 			ret = dx_err(EWOULDBLOCK, "another open file description holds a flock lock");
 			goto out;
 		}
-		if (!waiting) {
-			w.next = ctx->waiters;
-			ctx->waiters = &w;
-			waiting = true;
-		}
-		if (lk_wait(ctx, &w) != 0) {
+		if (lk_wait(ctx, &w, &waiting) != 0) {
 			ret = -1;
 			goto out;
 		}
