@@ -219,7 +219,9 @@ xattr_get(struct dx_inode *ip, const struct xname *xn, void *value,
 	} else if (x->valuelen > size) {
 		ret = dx_err(ERANGE, "value of '%s' is %u bytes, the buffer %zu",
 			xn->s, x->valuelen, size);
-	} else if (value == NULL && x->valuelen > 0) {
+	} else if (x->valuelen == 0) {
+		ret = 0;
+	} else if (value == NULL) {
 		ret = dx_err(EFAULT, "value buffer is NULL");
 	} else {
 		dx_might_fault();
@@ -269,8 +271,10 @@ xattr_store(struct dx_inode *ip, const struct xname *xn, const void *value,
 	*x = (struct dx_xattr){.magic = DX_XATTR_MAGIC, .owner = ip->ino,
 		.valuelen = (uint32_t)size, .namelen = (uint16_t)xn->len};
 	memcpy(x->data, xn->s, xn->len);
-	dx_might_fault();
-	memcpy(x->data + xn->len, value, size);
+	if (size > 0) {
+		dx_might_fault();
+		memcpy(x->data + xn->len, value, size);
+	}
 	if (old != NULL) {
 		x->next = old->next;
 		dx_tx_free(&tx, *link);
