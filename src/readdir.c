@@ -31,6 +31,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #include "dir.h"
 #include "file.h"
@@ -245,6 +246,44 @@ out:
 	return ret;
 }
 
+/* time_not_after -- is 'a' at or before 'b'? */
+static bool
+time_not_after(const struct dx_time *a, const struct dx_time *b)
+{
+	return a->sec < b->sec || (a->sec == b->sec && a->nsec <= b->nsec);
+}
+
+/*
+ * dir_accessed -- a listing read the directory: its atime moves as
+ * Linux's relatime moves it (relatime_need_update: when not later than
+ * mtime or ctime, or a day old), unless the handle has O_NOATIME.
+ * Checked under the DIR lock shared, stored under it exclusive: a lone
+ * store, as a read's atime.
+ */
+static void
+dir_accessed(daxfile_file *file)
+{
+	struct dx_inode *dp = file->ip;
+	struct dx_dinode *di = dp->di;
+	struct timespec now;
+	bool due;
+
+	if (file->flags & O_NOATIME)
+		return;
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	dx_ilock(dp, DX_IOLOCK_SHARED);
+	due = time_not_after(&di->atime, &di->mtime) ||
+		time_not_after(&di->atime, &di->ctime) ||
+		di->atime.sec + 24 * 3600 <= now.tv_sec;
+	dx_iunlock(dp, DX_IOLOCK_SHARED);
+	if (!due)
+		return;
+	dx_ilock(dp, DX_IOLOCK_EXCL);
+	di->atime = (struct dx_time){now.tv_sec, now.tv_nsec};
+	dx_persist(dp->pool, &di->atime, sizeof(di->atime));
+	dx_iunlock(dp, DX_IOLOCK_EXCL);
+}
+
 /* dir_handle_check -- a live handle of a directory that can be listed. */
 static int
 dir_handle_check(const daxfile_file *file)
@@ -270,6 +309,8 @@ daxfile_getdents64(daxfile_file *dir, void *buf, size_t size)
 	dx_mutex_lock(&dir->pos_lock);
 	ret = getdents_locked(dir, buf, size);
 	dx_mutex_unlock(&dir->pos_lock);
+	if (ret >= 0)
+		dir_accessed(dir);
 	return ret;
 }
 
@@ -350,6 +391,8 @@ daxfile_readdir(daxfile_dir *d)
 	dx_mutex_lock(&f->pos_lock);
 	if (d->at == d->len) {
 		n = getdents_locked(f, d->buf, STREAM_BUF);
+		if (n >= 0)
+			dir_accessed(f);
 		if (n <= 0)
 			goto out;
 		d->at = 0;

@@ -232,6 +232,43 @@ Test(readdir, getdents64_gives_the_errnos_of_linux)
 	test_pool_destroy(&tp);
 }
 
+Test(readdir, a_listing_moves_atime_as_relatime_does_unless_o_noatime)
+{
+	struct test_pool tp;
+	struct stat st0, st1, st2;
+	char buf[256];
+	daxfile_file *d;
+	daxfile_dir *s;
+
+	test_pool_create(&tp, "readdir", TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	TEST_OK(daxfile_stat(tp.pool, "/d", &st0));
+	nanosleep(&(struct timespec){0, 20000000}, NULL);
+	/* O_NOATIME: no change */
+	d = xopen(tp.pool, "/d", O_RDONLY | O_DIRECTORY | O_NOATIME);
+	cr_assert_gt(daxfile_getdents64(d, buf, sizeof(buf)), 0);
+	TEST_OK(daxfile_close(d));
+	TEST_OK(daxfile_stat(tp.pool, "/d", &st1));
+	cr_assert(st1.st_atim.tv_sec == st0.st_atim.tv_sec &&
+		st1.st_atim.tv_nsec == st0.st_atim.tv_nsec, "O_NOATIME moved atime");
+	/* atime equal to mtime: the first listing moves it, the next not */
+	s = daxfile_opendir(tp.pool, "/d");
+	cr_assert_not_null(daxfile_readdir(s));
+	TEST_OK(daxfile_stat(tp.pool, "/d", &st1));
+	cr_assert(st1.st_atim.tv_sec > st0.st_atim.tv_sec ||
+		(st1.st_atim.tv_sec == st0.st_atim.tv_sec &&
+		 st1.st_atim.tv_nsec > st0.st_atim.tv_nsec), "atime did not move");
+	cr_assert_eq(st1.st_mtim.tv_nsec, st0.st_mtim.tv_nsec);
+	nanosleep(&(struct timespec){0, 20000000}, NULL);
+	daxfile_rewinddir(s);
+	cr_assert_not_null(daxfile_readdir(s));
+	TEST_OK(daxfile_closedir(s));
+	TEST_OK(daxfile_stat(tp.pool, "/d", &st2));
+	cr_assert(st2.st_atim.tv_sec == st1.st_atim.tv_sec &&
+		st2.st_atim.tv_nsec == st1.st_atim.tv_nsec, "relatime moved atime twice");
+	test_pool_destroy(&tp);
+}
+
 /* --- streams ------------------------------------------------------------------ */
 
 Test(readdir, a_stream_owns_its_handle_and_dirfile_returns_it)
