@@ -492,9 +492,31 @@ lk_range(daxfile_file *file, const struct flock *fl, struct lk_req *r)
 	return 0;
 }
 
+/*
+ * lk_hold -- a call that may wait keeps its inode: a close of the handle
+ * from another thread ends the wait (EBADF), and the inode and its lock
+ * state must outlive the waiter's way out.
+ */
+static void
+lk_hold(struct dx_inode *ip, bool wait)
+{
+	if (wait)
+		dx_ihold(ip);
+}
+
+static void
+lk_unhold(struct dx_inode *ip, bool wait)
+{
+	if (wait)
+		dx_iput(ip);
+}
+
 int
 dx_locks_fcntl(daxfile_file *file, int cmd, struct flock *fl)
 {
+	struct dx_inode *ip = file->ip;
+	int ret;
+
 	bool get = cmd == F_GETLK || cmd == F_OFD_GETLK;
 	bool ofd = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK ||
 		cmd == F_OFD_SETLKW;
@@ -515,22 +537,25 @@ dx_locks_fcntl(daxfile_file *file, int cmd, struct flock *fl)
 	if (ofd && fl->l_pid != 0)
 		return dx_err(EINVAL, "l_pid must be 0 for OFD locks");
 	if (get) {
-		rec_get(file->ip, &r, fl);
+		rec_get(ip, &r, fl);
 		return 0;
 	}
-	return rec_set(file->ip, file, &r);
+	lk_hold(ip, r.wait);
+	ret = rec_set(ip, file, &r);
+	lk_unhold(ip, r.wait);
+	return ret;
 }
 
 /* --- flock locks -------------------------------------------------------- */
 
 /*
- * dx_locks_flock -- as Linux's flock_lock_inode: a description holds one
+ * flock_set -- as Linux's flock_lock_inode: a description holds one
  * flock lock; asking for another type first drops the one it has (so a
  * conversion that cannot be granted loses the old lock), then waits for
  * the new one unless told not to.
  */
-int
-dx_locks_flock(daxfile_file *file, short type, bool wait)
+static int
+flock_set(daxfile_file *file, short type, bool wait)
 {
 	struct dx_inode *ip = file->ip;
 	struct daxfile_pool *pool = ip->pool;
@@ -588,6 +613,18 @@ out:
 		lk_waiter_remove(ctx, &w);
 	dx_mutex_unlock(&ctx->lock);
 	dx_free(pool->arena, n);
+	return ret;
+}
+
+int
+dx_locks_flock(daxfile_file *file, short type, bool wait)
+{
+	struct dx_inode *ip = file->ip;
+	int ret;
+
+	lk_hold(ip, wait);
+	ret = flock_set(file, type, wait);
+	lk_unhold(ip, wait);
 	return ret;
 }
 

@@ -559,6 +559,38 @@ Test(locks, closing_the_description_of_a_waiter_ends_its_wait_with_ebadf,
 	teardown(&fx);
 }
 
+/*
+ * The waiter's handle and then the holder's, the last of the file, close
+ * at once: the inode must outlive the waiter's way out.
+ */
+Test(locks, closing_every_handle_while_one_waits_is_safe, .timeout = 60)
+{
+	struct test_pool tp;
+
+	test_pool_create(&tp, "locks", TEST_POOL_SIZE);
+	for (int i = 0; i < 40; i++) {
+		daxfile_file *a = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+		daxfile_file *b = xopen(tp.pool, "/f", O_RDWR);
+		struct waiter w = {.f = b, .cmd = i % 2 ? 0 : F_OFD_SETLKW,
+			.type = i % 2 ? LOCK_EX : F_WRLCK};
+		pthread_t t;
+
+		TEST_OK(lk(a, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 0));
+		TEST_OK(daxfile_flock(a, LOCK_EX));
+		cr_assert_eq(pthread_create(&t, NULL, waiter_main, &w), 0);
+		while (!w.started)
+			sleep_ms(1);
+		sleep_ms(5);
+		TEST_OK(daxfile_close(b));
+		TEST_OK(daxfile_close(a));
+		TEST_OK(daxfile_unlink(tp.pool, "/f"));
+		cr_assert_eq(pthread_join(t, NULL), 0);
+		cr_assert_eq(w.ret, -1);
+		cr_assert_eq(w.err, EBADF, "errno %d", w.err);
+	}
+	test_pool_destroy(&tp);
+}
+
 /* Threads of one description take turns on a counter under F_OFD_SETLKW. */
 struct counter {
 	daxfile_pool *pool;
