@@ -42,8 +42,9 @@ daxfile_pool *daxfile_pool_create(const char *path, uint64_t size, mode_t mode);
 /*
  * daxfile_pool_open -- open an existing pool.  ENOENT: no such file; EINVAL:
  * not a libdaxfile pool (not a pmemobj pool, another layout, bad magic,
- * truncated file); EPROTO: a libdaxfile pool of another on-media version or
- * with a damaged superblock; EBUSY: the pool is open elsewhere.
+ * truncated file); EPROTO: a libdaxfile pool of a newer on-media version or
+ * with a damaged superblock; EBUSY: the pool is open elsewhere.  A pool of
+ * an older on-media version is upgraded in place, in one crash-safe step.
  */
 daxfile_pool *daxfile_pool_open(const char *path);
 
@@ -66,8 +67,10 @@ int daxfile_pool_check(const char *path, FILE *report);
 int daxfile_statvfs(daxfile_pool *pool, struct statvfs *buf);
 
 /*
- * Namespace.  Paths are absolute inside the pool, '/'-separated; "." and
- * ".." work; names up to 255 bytes, paths up to 4095.
+ * Namespace.  Paths are '/'-separated: an absolute path starts at the
+ * pool's root, a relative one at the pool's current directory
+ * (daxfile_chdir, below); "." and ".." work and symbolic links are
+ * followed; names up to 255 bytes, paths up to 4095.
  */
 
 /* daxfile_open -- open(2); a mode_t follows 'flags' when O_CREAT is set. */

@@ -1,8 +1,8 @@
 /*
  * attr.c -- inode attributes: owners, modes and times changed (chmod,
  * chown, utimensat and their variants, truncate by path, the setuid and
- * setgid bits a data change clears), queried (stat variants, statx,
- * access) and the pool's umask.
+ * setgid bits a data change clears), queried (statx, access) and the
+ * pool's umask.
  *
  * Every change takes the inode's attribute lock exclusive (the DIR lock of
  * a directory, the ILOCK of a file), checks the caller against the kernel's
@@ -29,49 +29,32 @@
 
 /* --- resolving the target ----------------------------------------------- */
 
-/*
- * attr_file -- the inode of an open file for the f* calls; EBADF for a
- * handle opened with O_PATH when 'need_io' (fchmod, fchown, futimens).
- */
+/* attr_file -- the inode of an open file; EBADF also for an O_PATH handle. */
 static struct dx_inode *
-attr_file(daxfile_file *file, bool need_io)
+attr_file(daxfile_file *file)
 {
-	if (dx_file_check(file) != 0)
-		return NULL;
-	if (need_io && (file->flags & O_PATH)) {
-		dx_err(EBADF, "file handle was opened with O_PATH");
-		return NULL;
-	}
-	return file->ip;
+	return dx_file_check(file) == 0 ? file->ip : NULL;
 }
 
 /*
  * attr_lookup -- the referenced inode that ('dir', 'path', 'flags') names
- * for the *at calls: AT_EMPTY_PATH with an empty path names 'dir' itself
- * (NULL: the pool's root); otherwise the path is resolved by namei.
+ * for the *at calls: AT_SYMLINK_NOFOLLOW leaves a final link unfollowed,
+ * AT_EMPTY_PATH with an empty path names 'dir' itself (NULL: the pool's
+ * current directory).
  */
 static struct dx_inode *
 attr_lookup(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	int flags)
 {
-	struct dx_inode *ip;
+	unsigned lookup = 0;
 
 	if (dx_pool_check_handle(pool) != 0)
 		return NULL;
-	if (dir != NULL && dx_file_check(dir) != 0)
-		return NULL;
-	if (dir != NULL && dir->pool != pool) {
-		dx_err(EINVAL, "directory handle belongs to another pool");
-		return NULL;
-	}
-	if (path != NULL && path[0] == '\0' && (flags & AT_EMPTY_PATH)) {
-		if (dir == NULL)
-			return dx_iget(pool, pool->sb->root_ino);
-		ip = dir->ip;
-		dx_ihold(ip);
-		return ip;
-	}
-	return dx_namei(pool, path);
+	if (!(flags & AT_SYMLINK_NOFOLLOW))
+		lookup |= DX_LOOKUP_FOLLOW;
+	if (flags & AT_EMPTY_PATH)
+		lookup |= DX_LOOKUP_EMPTY;
+	return dx_namei(pool, dir, path, lookup);
 }
 
 /* attr_flags_check -- EINVAL for flags outside 'allowed'. */
@@ -175,7 +158,7 @@ daxfile_chmod(daxfile_pool *pool, const char *path, mode_t mode)
 DX_EXPORT int
 daxfile_fchmod(daxfile_file *file, mode_t mode)
 {
-	struct dx_inode *ip = attr_file(file, true);
+	struct dx_inode *ip = attr_file(file);
 
 	return ip == NULL ? -1 : attr_chmod(ip, mode);
 }
@@ -278,7 +261,7 @@ daxfile_lchown(daxfile_pool *pool, const char *path, uid_t owner, gid_t group)
 DX_EXPORT int
 daxfile_fchown(daxfile_file *file, uid_t owner, gid_t group)
 {
-	struct dx_inode *ip = attr_file(file, true);
+	struct dx_inode *ip = attr_file(file);
 
 	return ip == NULL ? -1 : attr_chown(ip, owner, group);
 }
@@ -392,7 +375,7 @@ daxfile_utimensat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 DX_EXPORT int
 daxfile_futimens(daxfile_file *file, const struct timespec times[2])
 {
-	struct dx_inode *ip = attr_file(file, true);
+	struct dx_inode *ip = attr_file(file);
 
 	if (ip == NULL)
 		return -1;
@@ -469,43 +452,6 @@ daxfile_truncate(daxfile_pool *pool, const char *path, off_t length)
 
 /* --- stat ------------------------------------------------------------------------ */
 
-/* attr_stat -- dx_inode_stat under the attribute lock (shared). */
-static void
-attr_stat(struct dx_inode *ip, struct stat *st, int64_t *btime_ns)
-{
-	dx_inode_lock_attrs(ip, false);
-	dx_inode_stat(ip, st);
-	if (btime_ns != NULL)
-		*btime_ns = ip->di->btime_ns;
-	dx_inode_unlock_attrs(ip, false);
-}
-
-DX_EXPORT int
-daxfile_fstatat(daxfile_pool *pool, daxfile_file *dir, const char *path,
-	struct stat *st, int flags)
-{
-	struct dx_inode *ip;
-
-	dx_err_begin();
-	if (attr_flags_check(flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH |
-	    AT_NO_AUTOMOUNT) != 0)
-		return -1;
-	if (st == NULL)
-		return dx_err(EFAULT, "stat buffer is NULL");
-	ip = attr_lookup(pool, dir, path, flags);
-	if (ip == NULL)
-		return -1;
-	attr_stat(ip, st, NULL);
-	dx_iput(ip);
-	return 0;
-}
-
-DX_EXPORT int
-daxfile_lstat(daxfile_pool *pool, const char *path, struct stat *st)
-{
-	return daxfile_fstatat(pool, NULL, path, st, AT_SYMLINK_NOFOLLOW);
-}
-
 static struct statx_timestamp
 stx_time(struct timespec t)
 {
@@ -563,7 +509,10 @@ daxfile_statx(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	ip = attr_lookup(pool, dir, path, flags);
 	if (ip == NULL)
 		return -1;
-	attr_stat(ip, &st, &btime_ns);
+	dx_inode_lock_attrs(ip, false);
+	dx_inode_stat(ip, &st);
+	btime_ns = ip->di->btime_ns;
+	dx_inode_unlock_attrs(ip, false);
 	dx_iput(ip);
 	statx_fill(stx, &st, btime_ns);
 	return 0;

@@ -3,16 +3,18 @@
  *
  * It reads everything and changes nothing of the library's own: superblock,
  * AG headers against their bitmaps, the tree from the root (every entry
- * names a live inode, every directory has one parent, no cycles, link
- * counts match), the orphan list, every file's extents (sane, no block
- * owned twice, the bitmaps mark exactly the owned blocks), and every
- * inode's extended attributes (sound, well named, each name once).  Each
- * problem is one line of the report.  (Opening the pmemobj pool lets
- * libpmemobj finish or roll back a transaction a crash interrupted, as any
- * open does.)
+ * names a live inode of the entry's type, every directory has one parent,
+ * no cycles, every link count matches the entries that name the inode),
+ * the orphan list (unnamed inodes only), every symbolic link's target,
+ * every file's extents (sane, no block owned twice, the bitmaps mark
+ * exactly the owned blocks), and every inode's extended attributes (sound,
+ * well named, each name once).  Each problem is one line of the report.
+ * (Opening the pmemobj pool lets libpmemobj finish or roll back a
+ * transaction a crash interrupted, as any open does.)
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -25,6 +27,7 @@
 #include "out.h"
 #include "pool.h"
 #include "probe.h"
+#include "symlink.h"
 #include "xattr.h"
 
 /* What the checker learns of one inode. */
@@ -136,10 +139,14 @@ ck_dinode(struct ck *ck, uint64_t ino)
 	if (!dx_obj_ok(ck->pool, ino, sizeof(*di)))
 		return NULL;
 	di = dx_ptr(ck->pool, ino);
-	if (di->magic != DX_INODE_MAGIC || !(S_ISDIR(di->mode) || S_ISREG(di->mode)))
+	if (di->magic != DX_INODE_MAGIC || !(S_ISDIR(di->mode) ||
+	    S_ISREG(di->mode) || S_ISLNK(di->mode)))
 		return NULL;
 	if (S_ISDIR(di->mode) &&
 	    !dx_obj_ok(ck->pool, ino, sizeof(*di) + sizeof(struct dx_dirhdr)))
+		return NULL;
+	if (S_ISLNK(di->mode) &&
+	    !dx_obj_ok(ck->pool, ino, sizeof(*di) + DX_SYMLINK_INLINE))
 		return NULL;
 	return di;
 }
@@ -291,6 +298,16 @@ ck_file(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
 			(unsigned long)blocks);
 }
 
+/* ck_symlink -- a symbolic link's target storage. */
+static void
+ck_symlink(struct ck *ck, uint64_t ino)
+{
+	const char *why = dx_symlink_check(ck->pool, ino);
+
+	if (why != NULL)
+		ck_problem(ck, "symbolic link %#lx: %s", (unsigned long)ino, why);
+}
+
 /* --- extended attributes ---------------------------------------------------- */
 
 /* A name seen in an inode's attributes, to find it twice. */
@@ -390,7 +407,8 @@ ck_entry(void *arg, const char *name, size_t len, uint64_t ino, unsigned type)
 		return 0;
 	}
 	ci->refs++;
-	if ((type == 4 /* DT_DIR */) != !!S_ISDIR(di->mode))
+	if (type != (S_ISDIR(di->mode) ? DT_DIR : S_ISLNK(di->mode) ? DT_LNK :
+	    DT_REG))
 		ck_problem(ck, "directory %#lx: entry '%.*s' has the wrong type",
 			(unsigned long)w->dir, (int)len, name);
 	if (!S_ISDIR(di->mode))
@@ -511,6 +529,8 @@ ck_links(struct ck *ck)
 		}
 		if (S_ISREG(di->mode))
 			ck_file(ck, ci->ino, di);
+		if (S_ISLNK(di->mode))
+			ck_symlink(ck, ci->ino);
 		if (ci->orphan) {
 			if (di->nlink != 0 || ci->refs != 0)
 				ck_problem(ck, "inode %#lx: on the orphan list but linked",

@@ -1,6 +1,8 @@
 /*
- * file.c -- open file descriptions: daxfile_open, daxfile_close,
- * daxfile_fstat, and handle validation.
+ * file.c -- open file descriptions: daxfile_open and daxfile_openat (with
+ * O_PATH handles and unnamed O_TMPFILE files), daxfile_close,
+ * daxfile_fstat, daxfile_truncate (which opens its file for the time of
+ * the call), and handle validation.
  */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 #include "locks.h"
 #include "map.h"
 #include "mem.h"
+#include "namei.h"
 #include "namespace.h"
 #include "out.h"
 #include "pool.h"
@@ -22,13 +25,23 @@
 static struct dx_handle_cache file_cache = DX_HANDLE_CACHE_INIT(daxfile_file);
 
 int
-dx_file_check(const daxfile_file *file)
+dx_file_check_any(const daxfile_file *file)
 {
 	dx_err_begin();
 	if (file == NULL)
 		return dx_err(EBADF, "file handle is NULL");
 	if (!dx_handle_is(file, DX_FILE_MAGIC))
 		return dx_err(EBADF, "file handle is closed");
+	return 0;
+}
+
+int
+dx_file_check(const daxfile_file *file)
+{
+	if (dx_file_check_any(file) != 0)
+		return -1;
+	if (file->flags & O_PATH)
+		return dx_err(EBADF, "file handle was opened with O_PATH");
 	return 0;
 }
 
@@ -52,19 +65,44 @@ dx_file_check_write(const daxfile_file *file)
 	return 0;
 }
 
+/* The flags that O_PATH keeps; it drops the others, as open(2) does. */
+#define OPEN_PATH_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+/* O_TMPFILE's own bit (glibc's O_TMPFILE includes O_DIRECTORY) */
+#define OPEN_TMPFILE_BIT (O_TMPFILE & ~O_DIRECTORY)
+
 /* open_flags_check -- reject what open(2) rejects or we cannot honour. */
 static int
 open_flags_check(int flags)
 {
 	if ((flags & O_ACCMODE) == O_ACCMODE)
 		return dx_err(EINVAL, "invalid access mode in flags %#x", flags);
-#ifdef O_TMPFILE
-	if ((flags & O_TMPFILE) == O_TMPFILE)
-		return dx_err(EOPNOTSUPP, "O_TMPFILE is not supported");
-#endif
 	/* as Linux 6.4+: it would create a regular file and then fail */
 	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
 		return dx_err(EINVAL, "O_CREAT with O_DIRECTORY");
+	if ((flags & OPEN_TMPFILE_BIT) &&
+	    ((flags & (O_TMPFILE | O_CREAT)) != O_TMPFILE ||
+	     ((flags & O_ACCMODE) == O_RDONLY && !(flags & O_TRUNC))))
+		return dx_err(EINVAL, "O_TMPFILE needs O_DIRECTORY and write access, and no O_CREAT");
+	return 0;
+}
+
+/*
+ * open_check -- what open(2) checks of the file it found (the kernel's
+ * do_open and may_open), in its order.
+ */
+static int
+open_check(struct dx_inode *ip, int flags, const char *path)
+{
+	if ((flags & O_DIRECTORY) && !ip->isdir && !(flags & OPEN_TMPFILE_BIT))
+		return dx_err(ENOTDIR, "'%s' is not a directory", path);
+	if (flags & O_PATH)
+		return 0;
+	if (ip->islnk)
+		return dx_err(ELOOP, "'%s' is a symbolic link (O_NOFOLLOW)", path);
+	if (ip->isdir &&
+	    ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))))
+		return dx_err(EISDIR, "'%s' is a directory", path);
 	return 0;
 }
 
@@ -79,38 +117,40 @@ dx_file_load(struct dx_inode *ip)
 	return ret;
 }
 
-DX_EXPORT daxfile_file *
-daxfile_open(daxfile_pool *pool, const char *path, int flags, ...)
+/*
+ * file_open -- openat(2): the file's inode, looked up, created or made
+ * unnamed, checked, then a new handle.  'ap' holds the mode_t when flags
+ * create a file.
+ */
+static daxfile_file *
+file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
+	va_list ap)
 {
 	struct dx_inode *ip;
 	daxfile_file *f;
 	mode_t mode = 0;
-	va_list ap;
+	bool regular;
 
+	if (flags & (O_CREAT | OPEN_TMPFILE_BIT))
+		mode = (mode_t)va_arg(ap, int);
 	if (dx_pool_check_handle(pool) != 0)
 		return NULL;
-	if (flags & O_CREAT) {
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
+	if (flags & O_PATH)
+		flags &= OPEN_PATH_FLAGS;
 	if (open_flags_check(flags) != 0)
 		return NULL;
-	ip = dx_open_inode(pool, path, flags, mode);
+	if (flags & OPEN_TMPFILE_BIT)
+		ip = dx_open_tmpfile(pool, dir, path, flags, mode);
+	else
+		ip = dx_open_inode(pool, dir, path, flags, mode);
 	if (ip == NULL)
 		return NULL;
-	if ((flags & O_DIRECTORY) && !ip->isdir) {
-		dx_err(ENOTDIR, "'%s' is not a directory", path);
+	if (open_check(ip, flags, path) != 0)
 		goto err_put;
-	}
-	if (ip->isdir &&
-	    ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)))) {
-		dx_err(EISDIR, "'%s' is a directory", path);
+	regular = !ip->isdir && !ip->islnk && !(flags & O_PATH);
+	if (regular && dx_file_load(ip) != 0)
 		goto err_put;
-	}
-	if (!ip->isdir && dx_file_load(ip) != 0)
-		goto err_put;
-	if (!ip->isdir && (flags & O_TRUNC) && dx_truncate(ip, 0) != 0)
+	if (regular && (flags & O_TRUNC) && dx_truncate(ip, 0) != 0)
 		goto err_put;
 	f = dx_handle_get(&file_cache);
 	if (f == NULL) {
@@ -121,7 +161,7 @@ daxfile_open(daxfile_pool *pool, const char *path, int flags, ...)
 	f->ip = ip;
 	f->flags = flags;
 	dx_mutex_init(&f->pos_lock, DX_LC_FPOS);
-	if (!ip->isdir && (flags & O_ACCMODE) != O_RDONLY)
+	if (regular && (flags & O_ACCMODE) != O_RDONLY)
 		dx_data_writer_open(ip);
 	dx_pool_busy_get(pool);
 	dx_handle_live(f, DX_FILE_MAGIC);
@@ -132,18 +172,44 @@ err_put:
 	return NULL;
 }
 
+DX_EXPORT daxfile_file *
+daxfile_open(daxfile_pool *pool, const char *path, int flags, ...)
+{
+	daxfile_file *f;
+	va_list ap;
+
+	va_start(ap, flags);
+	f = file_open(pool, NULL, path, flags, ap);
+	va_end(ap);
+	return f;
+}
+
+DX_EXPORT daxfile_file *
+daxfile_openat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	int flags, ...)
+{
+	daxfile_file *f;
+	va_list ap;
+
+	va_start(ap, flags);
+	f = file_open(pool, dir, path, flags, ap);
+	va_end(ap);
+	return f;
+}
+
 DX_EXPORT int
 daxfile_close(daxfile_file *file)
 {
 	struct daxfile_pool *pool;
 	struct dx_inode *ip;
 
-	if (dx_file_check(file) != 0)
+	if (dx_file_check_any(file) != 0)
 		return -1;
 	pool = file->pool;
 	ip = file->ip;
 	dx_locks_close(file);
-	if (!ip->isdir && (file->flags & O_ACCMODE) != O_RDONLY)
+	if (!ip->isdir && !(file->flags & O_PATH) &&
+	    (file->flags & O_ACCMODE) != O_RDONLY)
 		dx_data_writer_close(ip);
 	dx_mutex_destroy(&file->pos_lock);
 	dx_handle_put(&file_cache, file);
@@ -156,7 +222,7 @@ daxfile_close(daxfile_file *file)
 DX_EXPORT int
 daxfile_fstat(daxfile_file *file, struct stat *st)
 {
-	if (dx_file_check(file) != 0)
+	if (dx_file_check_any(file) != 0)
 		return -1;
 	if (st == NULL)
 		return dx_err(EFAULT, "stat buffer is NULL");

@@ -5,6 +5,7 @@
 #ifndef DX_INODE_H
 #define DX_INODE_H 1
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -34,13 +35,24 @@ struct dx_inode {
 	struct dx_inode *hnext;		/* icache chain */
 	unsigned refcnt;		/* under the ICACHE lock */
 	bool isdir;
+	bool islnk;			/* a symbolic link */
+	bool linkable;			/* made by O_TMPFILE without O_EXCL and
+					   not yet named: linkat may name it
+					   (under ilock) */
 	bool unhashed;			/* out of the table: its dinode is
 					   freed by its unlinker's transaction */
 
 	/*
+	 * A removed directory that is still referenced (a current directory,
+	 * an open handle): the parent it had, referenced, for "..".  Set
+	 * under its DIR lock, put with the inode.
+	 */
+	struct dx_inode *gone_parent;
+
+	/*
 	 * A directory's iolock is its DIR lock: it covers its entries and
-	 * every field of its dinode.  A regular file's dinode fields and
-	 * extent map are covered by ilock.
+	 * every field of its dinode.  The dinode fields of a regular file or
+	 * a symbolic link, and a file's extent map, are covered by ilock.
 	 */
 	struct dx_rwlock iolock;
 	uint64_t ioseq;			/* odd while the iolock is held
@@ -134,6 +146,18 @@ void dx_icache_fini(struct daxfile_pool *pool);
 struct dx_inode *dx_iget(struct daxfile_pool *pool, uint64_t ino);
 /* dx_ihold -- one more reference to an inode already held. */
 void dx_ihold(struct dx_inode *ip);
+
+/*
+ * dx_islot_get / dx_islot_swap -- a reference kept in a slot that threads
+ * share (the pool's current directory), read and replaced under the
+ * ICACHE lock.  get: a new reference to what the slot holds, or NULL;
+ * swap: the slot takes the caller's reference to 'ip' and its old one is
+ * returned, for the caller to dx_iput.
+ */
+struct dx_inode *dx_islot_get(struct daxfile_pool *pool,
+	struct dx_inode **slot);
+struct dx_inode *dx_islot_swap(struct daxfile_pool *pool,
+	struct dx_inode **slot, struct dx_inode *ip);
 /* dx_iput -- drop a reference; the last one reclaims an unlinked inode. */
 void dx_iput(struct dx_inode *ip);
 /*
@@ -148,7 +172,7 @@ unsigned dx_icache_writers(struct daxfile_pool *pool, struct dx_inode **out,
  * 'mode' (as dx_perm_create_mode made them) in directory 'dir' (NULL for
  * the root of a new pool), owned as dx_perm_init_owner says for the
  * credentials 'cr', in 'tx'; its number, or 0.  Directories get their
- * dirhdr in the same object.
+ * dirhdr in the same object, links room for a short target.
  */
 struct dx_cred;
 uint64_t dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir,
@@ -169,6 +193,14 @@ void dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what);
 void dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip);
 
 /*
+ * dx_inode_orphan / dx_inode_unorphan -- put a new unnamed inode on the
+ * orphan list, or take one off it as it gets its first name, in 'tx'
+ * (for unorphan, the caller holds the inode's ilock).
+ */
+void dx_inode_orphan(struct dx_tx *tx, struct dx_dinode *di);
+void dx_inode_unorphan(struct dx_tx *tx, struct dx_dinode *di);
+
+/*
  * dx_inode_count -- inodes in use: the tree walked from the root, plus the
  * orphans (libpmemobj's own object list is not trusted with a damaged
  * heap).  -1 with errno on failure.
@@ -180,6 +212,13 @@ int dx_orphans_reclaim(struct daxfile_pool *pool);
 
 /* dx_inode_stat -- fill 'st' (caller holds the inode's attribute lock). */
 void dx_inode_stat(struct dx_inode *ip, struct stat *st);
+
+/* dx_inode_dtype -- the DT_* type of the inode, for directory entries. */
+static inline unsigned
+dx_inode_dtype(const struct dx_inode *ip)
+{
+	return ip->isdir ? DT_DIR : ip->islnk ? DT_LNK : DT_REG;
+}
 
 /* dx_inode_lock_attrs -- lock what covers the dinode fields, shared/excl. */
 void dx_inode_lock_attrs(struct dx_inode *ip, bool excl);

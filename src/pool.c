@@ -19,6 +19,7 @@
 #include "permission.h"
 #include "pool.h"
 #include "probe.h"
+#include "upgrade.h"
 
 static struct dx_handle_cache pool_cache =
 	DX_HANDLE_CACHE_INIT(struct daxfile_pool);
@@ -167,9 +168,11 @@ dx_super_check(struct daxfile_pool *pool)
 	if (sb->magic != DX_SUPER_MAGIC)
 		return dx_err(EINVAL, "'%s' is not a libdaxfile pool (bad magic)",
 			pool->path);
-	if (sb->version != DX_FORMAT_VERSION)
-		return dx_err(EPROTO, "pool '%s' has on-media version %u; this library reads version %u",
-			pool->path, sb->version, DX_FORMAT_VERSION);
+	if (sb->version < DX_FORMAT_VERSION_MIN ||
+	    sb->version > DX_FORMAT_VERSION)
+		return dx_err(EPROTO, "pool '%s' has on-media version %u; this library reads versions %u to %u",
+			pool->path, sb->version, DX_FORMAT_VERSION_MIN,
+			DX_FORMAT_VERSION);
 	if (sb->checksum !=
 	    dx_checksum64(sb, offsetof(struct dx_super, checksum)))
 		return dx_err(EPROTO, "pool '%s' has a damaged superblock (checksum)",
@@ -332,7 +335,8 @@ daxfile_pool_open(const char *path)
 
 	if (pool == NULL)
 		return NULL;
-	if (dx_super_check(pool) != 0 || pool_start(pool) != 0) {
+	if (dx_super_check(pool) != 0 || dx_upgrade(pool) != 0 ||
+	    pool_start(pool) != 0) {
 		dx_pool_detach(pool);
 		return NULL;
 	}
@@ -362,6 +366,8 @@ daxfile_pool_close(daxfile_pool *pool)
 	if (busy != 0)
 		return dx_err(EBUSY, "pool '%s' still has %ld open files, directory streams or mappings",
 			pool->path, busy);
+	if (pool->cwd != NULL)
+		dx_iput(dx_islot_swap(pool, &pool->cwd, NULL));
 	dx_alloc_fini(pool);
 	dx_icache_fini(pool);
 	close(pool->fd);

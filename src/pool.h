@@ -37,6 +37,8 @@ struct daxfile_pool {
 	bool is_pmem;		/* flush with CPU instructions, not msync */
 
 	struct dx_icache icache;
+	struct dx_inode *cwd;	/* current directory, NULL: the root
+				   (referenced; under the ICACHE lock) */
 	struct dx_alloc alloc;
 	struct dx_mutex rename_lock;
 	struct dx_mutex orphan_lock;
@@ -95,7 +97,7 @@ dx_block_ptr(const struct daxfile_pool *pool, uint64_t pblk)
 struct daxfile_pool *dx_pool_attach(const char *path, bool probe);
 void dx_pool_detach(struct daxfile_pool *pool);
 
-/* dx_super_check -- is the superblock ours, of our version, intact? */
+/* dx_super_check -- is the superblock ours, of a version we read, intact? */
 int dx_super_check(struct daxfile_pool *pool);
 
 /* dx_pool_check_handle -- EINVAL for NULL or a closed pool handle. */

@@ -446,8 +446,7 @@ xattr_path(daxfile_pool *pool, const char *path, bool follow)
 {
 	if (dx_pool_check_handle(pool) != 0)
 		return NULL;
-	(void)follow;
-	return dx_namei(pool, path);
+	return dx_namei(pool, NULL, path, follow ? DX_LOOKUP_FOLLOW : 0);
 }
 
 /* xattr_file -- the referenced inode of an open file (not O_PATH: EBADF). */

@@ -1,8 +1,9 @@
 /*
  * daxfile-crash.c -- crash tests: a child process runs a deterministic mixed
  * workload (namespace changes, writes, appends, truncates, fallocate modes,
- * setting and removing extended attributes) on a fresh pool and dies at
- * some instant; the parent reopens the pool and checks that
+ * chmod and, as root, chown, setting and removing extended attributes) on
+ * a fresh pool and dies at some instant; the parent reopens the pool and
+ * checks that
  *   - daxfile_pool_check is clean before and after the reopen (no block
  *     leaked or owned twice, no dangling entry),
  *   - every operation the child completed is there, byte for byte (and
@@ -53,20 +54,22 @@
 
 enum kind {
 	K_MKDIR, K_RMDIR, K_CREATE, K_WRITE, K_APPEND, K_TRUNCATE, K_UNLINK,
-	K_RENAME, K_PUNCH, K_ZERO, K_COLLAPSE, K_INSERT, K_SETXATTR,
-	K_RMXATTR, K_NKINDS
+	K_RENAME, K_PUNCH, K_ZERO, K_COLLAPSE, K_INSERT, K_CHMOD, K_CHOWN,
+	K_SETXATTR, K_RMXATTR, K_NKINDS
 };
 
 static const char *const kind_names[K_NKINDS] = {
 	"mkdir", "rmdir", "create", "write", "append", "truncate", "unlink",
-	"rename", "punch", "zero", "collapse", "insert", "setxattr",
-	"removexattr",
+	"rename", "punch", "zero", "collapse", "insert", "chmod", "chown",
+	"setxattr", "removexattr",
 };
 
 struct mfile {
 	bool live;
 	int dir;		/* -1: the root */
 	unsigned id;		/* the name is f<id> */
+	uint32_t mode;		/* permission bits */
+	uint32_t uid, gid;
 	uint64_t size;
 	uint8_t data[MAXSZ];
 	/* extended attributes: value i is fill(xlen[i], xseed[i]) when set */
@@ -216,6 +219,15 @@ gen(struct model *m)
 					o.file2 = -1;
 			}
 			return o;
+		case K_CHOWN:
+			if (geteuid() != 0)
+				continue; /* only root may give files away */
+			/* fall through */
+		case K_CHMOD:
+			o.file = pick_file(m, true);
+			if (o.file < 0)
+				continue;
+			return o;
 		default:
 			break;
 		}
@@ -251,6 +263,20 @@ gen(struct model *m)
 	}
 }
 
+/* chmod_mode -- the mode a chmod sets: any bits, the owner's rw kept. */
+static uint32_t
+chmod_mode(const struct op *o)
+{
+	return (uint32_t)(o->seed & 07777) | 0600;
+}
+
+/* chown_id -- the owner or group a chown sets: 0, 1000 or 2000. */
+static uint32_t
+chown_id(uint64_t seed)
+{
+	return (uint32_t)(seed % 3) * 1000;
+}
+
 /* apply -- the operation's effect on the model. */
 static void
 apply(struct model *m, const struct op *o)
@@ -266,7 +292,21 @@ apply(struct model *m, const struct op *o)
 		f->dir = o->dir;
 		f->id = m->next_id++;
 		f->size = 0;
+		f->mode = 0644;		/* the harness runs with umask 022 */
+		f->uid = (uint32_t)geteuid();
+		f->gid = (uint32_t)getegid();
 		memset(f->xset, 0, sizeof(f->xset));
+		break;
+	case K_CHMOD:
+		f->mode = chmod_mode(o);
+		break;
+	case K_CHOWN:
+		f->uid = chown_id(o->seed);
+		f->gid = chown_id(o->seed >> 8);
+		/* chown clears setuid, and setgid of a group-executable file */
+		f->mode &= ~(uint32_t)S_ISUID;
+		if ((f->mode & S_IXGRP) != 0)
+			f->mode &= ~(uint32_t)S_ISGID;
 		break;
 	case K_SETXATTR:
 		f->xset[o->off] = true;
@@ -374,6 +414,15 @@ run_op(daxfile_pool *p, struct model *m, const struct op *o)
 			snprintf(path2, sizeof(path2), "/d%d/f%u", o->dir, m->next_id);
 		if (daxfile_rename(p, path, path2) != 0)
 			child_fail("rename", path);
+		return;
+	case K_CHMOD:
+		if (daxfile_chmod(p, path, chmod_mode(o)) != 0)
+			child_fail("chmod", path);
+		return;
+	case K_CHOWN:
+		if (daxfile_chown(p, path, chown_id(o->seed),
+		    chown_id(o->seed >> 8)) != 0)
+			child_fail("chown", path);
 		return;
 	case K_SETXATTR:
 	case K_RMXATTR:
@@ -492,6 +541,9 @@ file_matches(daxfile_pool *p, const char *path, const struct mfile *f,
 	n = daxfile_pread(h, buf, sizeof(buf), 0);
 	daxfile_close(h);
 	if (n < 0 || (uint64_t)n != (uint64_t)st.st_size)
+		return false;
+	if ((st.st_mode & 07777) != f->mode || st.st_uid != f->uid ||
+	    st.st_gid != f->gid)
 		return false;
 	if ((uint64_t)n == f->size && memcmp(buf, f->data, f->size) == 0)
 		return true;
@@ -740,6 +792,7 @@ main(int argc, char **argv)
 	if (mode != 1 || optind != argc - 1 || opt.crashes == 0)
 		usage();
 	opt.pool = argv[optind];
+	umask(022);	/* the pool's umask: the model's new files are 0644 */
 	j = mmap(NULL, sizeof(*j), PROT_READ | PROT_WRITE,
 		MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (opt.points) {

@@ -66,7 +66,7 @@ Test(dir, a_hundred_thousand_names_are_found_quickly_and_listed_once,
 		cr_assert_not_null(f, "%s: %s", name, daxfile_errormsg());
 		TEST_OK(daxfile_close(f));
 	}
-	root = dx_namei(tp.pool, "/d");
+	root = dx_namei(tp.pool, NULL, "/d", 0);
 	cr_assert_not_null(root);
 	hdr = dx_dir_hdr(root);
 	cr_assert_eq(hdr->nentries, NAMES);
