@@ -270,8 +270,6 @@ copy_check(daxfile_file *in, daxfile_file *out, unsigned flags)
 {
 	if (dx_file_check(in) != 0 || dx_file_check(out) != 0)
 		return -1;
-	if ((in->flags | out->flags) & O_PATH)
-		return dx_err(EBADF, "an O_PATH handle cannot be copied from or to");
 	if (flags != 0)
 		return dx_err(EINVAL, "flags %#x: none are defined", flags);
 	if (in->ip->isdir || out->ip->isdir)

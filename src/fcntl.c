@@ -83,7 +83,7 @@ fcntl_cmd(daxfile_file *file, int cmd, va_list ap)
 {
 	int flags;
 
-	if (dx_file_check(file) != 0)
+	if (dx_file_check_any(file) != 0)
 		return -1;
 	flags = __atomic_load_n(&file->flags, __ATOMIC_RELAXED);
 	switch (cmd) {
@@ -153,7 +153,5 @@ daxfile_flock(daxfile_file *file, int operation)
 	}
 	if (dx_file_check(file) != 0)
 		return -1;
-	if (file->flags & O_PATH)
-		return dx_err(EBADF, "flock on an O_PATH file");
 	return dx_locks_flock(file, type, !(operation & LOCK_NB));
 }

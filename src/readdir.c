@@ -284,14 +284,12 @@ dir_accessed(daxfile_file *file)
 	dx_iunlock(dp, DX_IOLOCK_EXCL);
 }
 
-/* dir_handle_check -- a live handle of a directory that can be listed. */
+/* dir_handle_check -- a live handle (not O_PATH) of a directory. */
 static int
 dir_handle_check(const daxfile_file *file)
 {
 	if (dx_file_check(file) != 0)
 		return -1;
-	if (file->flags & O_PATH)
-		return dx_err(EBADF, "an O_PATH handle cannot be listed");
 	if (!file->ip->isdir)
 		return dx_err(ENOTDIR, "not a directory");
 	return 0;
@@ -321,7 +319,8 @@ daxfile_fdopendir(daxfile_file *dir)
 {
 	struct daxfile_dir *d;
 
-	if (dx_file_check(dir) != 0)
+	/* as glibc: an O_PATH handle makes a stream whose reads fail (EBADF) */
+	if (dx_file_check_any(dir) != 0)
 		return NULL;
 	if (!dir->ip->isdir) {
 		dx_err(ENOTDIR, "not a directory");
@@ -428,7 +427,7 @@ daxfile_telldir(daxfile_dir *d)
 {
 	long pos;
 
-	if (stream_check(d) != 0 || dx_file_check(d->file) != 0)
+	if (stream_check(d) != 0 || dx_file_check_any(d->file) != 0)
 		return -1;
 	dx_mutex_lock(&d->file->pos_lock);
 	pos = (long)d->pos;
@@ -439,7 +438,7 @@ daxfile_telldir(daxfile_dir *d)
 DX_EXPORT void
 daxfile_seekdir(daxfile_dir *d, long loc)
 {
-	if (stream_check(d) != 0 || dx_file_check(d->file) != 0 || loc < 0)
+	if (stream_check(d) != 0 || dx_file_check_any(d->file) != 0 || loc < 0)
 		return;
 	dx_mutex_lock(&d->file->pos_lock);
 	d->file->pos = (uint64_t)loc;

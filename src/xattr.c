@@ -455,10 +455,6 @@ xattr_file(daxfile_file *file)
 {
 	if (dx_file_check(file) != 0)
 		return NULL;
-	if (file->flags & O_PATH) {
-		dx_err(EBADF, "file handle was opened with O_PATH");
-		return NULL;
-	}
 	dx_ihold(file->ip);
 	return file->ip;
 }

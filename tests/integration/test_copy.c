@@ -226,6 +226,13 @@ Test(copy, bad_calls_give_the_errnos_of_linux)
 	TEST_FAILS(cfr(wr, 0, b, 0, 10), -1, EBADF);
 	TEST_FAILS(cfr(a, 0, rd, 0, 10), -1, EBADF);
 	TEST_FAILS(cfr(a, 0, ap, 0, 10), -1, EBADF);
+	{
+		daxfile_file *p = xopen(tp.pool, "/a", O_PATH);
+
+		TEST_FAILS(cfr(p, 0, b, 0, 10), -1, EBADF);
+		TEST_FAILS(cfr(a, 0, p, 0, 10), -1, EBADF);
+		TEST_OK(daxfile_close(p));
+	}
 	TEST_FAILS(cfr(d, 0, b, 0, 10), -1, EISDIR);
 	TEST_FAILS(cfr(a, 0, d, 0, 10), -1, EISDIR);
 	/* the directory is found before the access mode */

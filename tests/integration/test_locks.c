@@ -316,6 +316,29 @@ Test(locks, bad_requests_give_the_errnos_of_linux)
 	teardown(&fx);
 }
 
+Test(locks, an_o_path_handle_has_flags_but_takes_no_locks)
+{
+	struct fixture fx;
+	daxfile_file *p;
+	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+
+	setup(&fx);
+	p = xopen(fx.tp.pool, "/f", O_PATH | O_CLOEXEC);
+	cr_assert_eq(daxfile_fcntl(p, F_GETFL), O_PATH);
+	cr_assert_eq(daxfile_fcntl(p, F_GETFD), FD_CLOEXEC);
+	TEST_OK(daxfile_fcntl(p, F_SETFD, 0));
+	TEST_FAILS(daxfile_fcntl(p, F_SETFL, O_APPEND), -1, EBADF);
+	TEST_FAILS(daxfile_fcntl(p, F_SETLK, &fl), -1, EBADF);
+	TEST_FAILS(daxfile_fcntl(p, F_GETLK, &fl), -1, EBADF);
+	TEST_FAILS(daxfile_fcntl(p, F_OFD_SETLK, &fl), -1, EBADF);
+	TEST_FAILS(daxfile_flock(p, LOCK_SH), -1, EBADF);
+	/* closing it leaves the process's POSIX locks, as on Linux */
+	TEST_OK(lk(fx.a, F_SETLK, F_WRLCK, SEEK_SET, 0, 0));
+	TEST_OK(daxfile_close(p));
+	TEST_FAILS(lk(fx.b, F_OFD_SETLK, F_RDLCK, SEEK_SET, 0, 1), -1, EAGAIN);
+	teardown(&fx);
+}
+
 Test(locks, a_directory_takes_read_locks_and_flock_but_no_write_record_locks)
 {
 	struct test_pool tp;

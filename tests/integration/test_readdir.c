@@ -88,8 +88,10 @@ Test(readdir, getdents64_returns_dot_dotdot_and_every_entry_with_its_type)
 		snprintf(p, sizeof(p), "/d/e%d", i);
 		if (i % 3 == 0)
 			TEST_OK(daxfile_mkdir(tp.pool, p, 0755));
-		else
+		else if (i % 3 == 1)
 			touch(tp.pool, p);
+		else
+			TEST_OK(daxfile_symlink(tp.pool, "e0", p));
 	}
 	TEST_OK(daxfile_stat(tp.pool, "/d", &st));
 	TEST_OK(daxfile_stat(tp.pool, "/", &root));
@@ -123,9 +125,11 @@ Test(readdir, getdents64_returns_dot_dotdot_and_every_entry_with_its_type)
 		cr_assert(!seen[i], "'%s' twice", r->d_name);
 		seen[i] = true;
 		snprintf(p, sizeof(p), "/d/%s", r->d_name);
-		TEST_OK(daxfile_stat(tp.pool, p, &es));
+		TEST_OK(daxfile_lstat(tp.pool, p, &es));
 		cr_assert_eq(r->d_ino, es.st_ino);
-		cr_assert_eq(r->d_type, i % 3 == 0 ? DT_DIR : DT_REG);
+		cr_assert_eq(r->d_type, i % 3 == 0 ? DT_DIR :
+			i % 3 == 1 ? DT_REG : DT_LNK, "%s: d_type %u", p,
+			r->d_type);
 	}
 	cr_assert_eq(dots, 2);
 	for (int i = 0; i < 10; i++)
@@ -300,6 +304,13 @@ Test(readdir, a_stream_owns_its_handle_and_dirfile_returns_it)
 	TEST_OK(daxfile_close(f));
 	TEST_FAILS(daxfile_fdopendir(f), NULL, EBADF);
 	TEST_FAILS(daxfile_fdopendir(NULL), NULL, EBADF);
+	/* as glibc: a stream over an O_PATH handle, whose reads fail */
+	d = xopen(tp.pool, "/d", O_PATH | O_DIRECTORY);
+	s = daxfile_fdopendir(d);
+	cr_assert_not_null(s, "%s", daxfile_errormsg());
+	TEST_FAILS(daxfile_readdir(s), NULL, EBADF);
+	cr_assert_eq(daxfile_telldir(s), 0);
+	TEST_OK(daxfile_closedir(s));
 	test_pool_destroy(&tp);
 }
 

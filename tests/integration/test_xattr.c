@@ -365,6 +365,45 @@ Test(xattr, the_attributes_of_a_removed_file_give_their_space_back,
 	test_pool_destroy(&tp);
 }
 
+Test(xattr, the_l_forms_name_a_symbolic_link_and_the_others_its_target)
+{
+	struct test_pool tp;
+	char buf[64];
+
+	test_pool_create(&tp, "xattr", TEST_POOL_SIZE);
+	touch(tp.pool, "/f");
+	TEST_OK(daxfile_symlink(tp.pool, "f", "/l"));
+	TEST_OK(daxfile_setxattr(tp.pool, "/l", "user.t", "target", 6, 0));
+	expect_value(tp.pool, "/f", "user.t", "target");
+	expect_value(tp.pool, "/l", "user.t", "target");
+	/* user.* lives only on regular files and directories */
+	TEST_FAILS(daxfile_lgetxattr(tp.pool, "/l", "user.t", buf, 64), -1,
+		ENODATA);
+	TEST_FAILS(daxfile_lsetxattr(tp.pool, "/l", "user.t", "v", 1, 0), -1,
+		EPERM);
+	TEST_FAILS(daxfile_lremovexattr(tp.pool, "/l", "user.t"), -1, EPERM);
+	/* trusted.* may sit on the link itself */
+	TEST_OK(daxfile_lsetxattr(tp.pool, "/l", "trusted.l", "link", 4, 0));
+	cr_assert_eq(daxfile_lgetxattr(tp.pool, "/l", "trusted.l", buf, 64), 4);
+	TEST_FAILS(daxfile_getxattr(tp.pool, "/l", "trusted.l", buf, 64), -1,
+		ENODATA);
+	cr_assert_eq(daxfile_llistxattr(tp.pool, "/l", buf, sizeof(buf)),
+		(ssize_t)sizeof("trusted.l"));
+	cr_assert_eq(daxfile_listxattr(tp.pool, "/l", buf, sizeof(buf)),
+		(ssize_t)sizeof("user.t"));
+	TEST_OK(daxfile_lremovexattr(tp.pool, "/l", "trusted.l"));
+	/* a relative path starts at the pool's current directory */
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	touch(tp.pool, "/d/g");
+	TEST_OK(daxfile_chdir(tp.pool, "/d"));
+	TEST_OK(daxfile_setxattr(tp.pool, "g", "user.rel", "r", 1, 0));
+	expect_value(tp.pool, "/d/g", "user.rel", "r");
+	/* the link goes with its attributes */
+	TEST_OK(daxfile_lsetxattr(tp.pool, "/l", "trusted.gone", "x", 1, 0));
+	TEST_OK(daxfile_unlink(tp.pool, "/l"));
+	test_pool_destroy(&tp);
+}
+
 /* --- permissions ------------------------------------------------------------- */
 
 static daxfile_pool *perm_pool;
