@@ -205,8 +205,10 @@ data_goal(struct dx_inode *ip, uint64_t lblk)
 
 /*
  * data_reserve -- reserve blocks for the hole at 'lblk' (up to 'len'
- * blocks): contiguous after the previous extent when possible, 2 MiB
- * aligned for large files.  Caller holds ilock (either mode).
+ * blocks): contiguous after the previous extent when possible; in a large
+ * file at the same place modulo 2 MiB as in the file, giving up the goal
+ * if it is not (once, where the file grows past 2 MiB), so that mappings
+ * install whole 2 MiB.  Caller holds ilock (either mode).
  */
 static int
 data_reserve(struct dx_inode *ip, uint64_t lblk, uint64_t len,
@@ -216,15 +218,16 @@ data_reserve(struct dx_inode *ip, uint64_t lblk, uint64_t len,
 	uint64_t goal = data_goal(ip, lblk);
 	struct dx_map last;
 	uint32_t agno;
-	bool huge;
+	bool large;
 
 	dx_bmap_last(ip, &last);
 	agno = last.len != 0 ? dx_alloc_agno(pool, last.pblk) :
 		dx_alloc_pick_ag(pool);
-	huge = goal == 0 && (lblk + len >= DX_HUGE_BLOCKS ||
-		ip->di->size >= DX_HUGE_SIZE);
-	return dx_alloc_reserve(pool, agno, goal, len, DX_MIN(len, 16), huge,
-		r);
+	large = lblk + len >= DX_HUGE_BLOCKS || ip->di->size >= DX_HUGE_SIZE;
+	if (large && goal % DX_HUGE_BLOCKS != lblk % DX_HUGE_BLOCKS)
+		goal = 0;
+	return dx_alloc_reserve(pool, agno, goal, len, DX_MIN(len, 16),
+		dx_alloc_phase(lblk, large), r);
 }
 
 /*

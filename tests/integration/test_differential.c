@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -585,15 +586,20 @@ walk_refused(struct diff *d, const char *path, bool follow)
 		errno == EACCES;
 }
 
-/* The run's parameters, for the worker thread; its first failure. */
-static struct {
+/*
+ * The run's parameters, for the worker thread; its first failure.  It
+ * lives in memory shared with the test's process: the run goes on in a
+ * child process, so that the mount is removed even if the run dies.
+ */
+static struct run {
 	int host;
 	unsigned nops;
 	char seeds[256];
 	char mnt[300];		/* the XFS mount: the worker's root */
 	char fail[4096];
 	unsigned ok[32], failed[32], skipped[32];	/* per operation */
-} run;
+} *runp;
+#define run (*runp)
 
 /* --- comparing -------------------------------------------------------------------- */
 
@@ -873,7 +879,8 @@ Test(differential, random_operations_give_the_same_results_and_tree_as_xfs,
 	const char *seeds = getenv("DIFF_SEEDS");
 	const char *nops = getenv("DIFF_OPS");
 	struct who root = {.uid = 0, .gid = 0};
-	int ok;
+	int ok, status = 0;
+	pid_t child;
 
 	if (geteuid() != 0)
 		cr_skip_test("SKIPPED: the differential test needs root to loop-mount XFS");
@@ -888,16 +895,28 @@ Test(differential, random_operations_give_the_same_results_and_tree_as_xfs,
 		sh("rm -rf %s", base);
 		cr_skip_test("SKIPPED: cannot loop-mount an XFS file system here (mkfs.xfs, mount -o loop)");
 	}
+	runp = mmap(NULL, sizeof(*runp), PROT_READ | PROT_WRITE,
+		MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(runp, MAP_FAILED);
 	run.host = open(mnt, O_RDONLY | O_DIRECTORY);
 	snprintf(run.mnt, sizeof(run.mnt), "%s", mnt);
 	run.nops = nops ? (unsigned)atoi(nops) : 8000;
 	snprintf(run.seeds, sizeof(run.seeds), "%s",
 		seeds ? seeds : "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16");
 	umask(022);
-	as(&root, run_seeds);
+	child = fork();
+	if (child == 0) {
+		as(&root, run_seeds);
+		_exit(0);
+	}
+	waitpid(child, &status, 0);
 	close(run.host);
-	sh("umount %s", mnt);
+	/* lazily if something still holds it: never leave a mount behind */
+	if (sh("umount %s >/dev/null 2>&1", mnt) != 0)
+		sh("umount -l %s", mnt);
 	sh("rm -rf %s", base);
+	cr_assert(child > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"differential: the run died (status %#x): %s", status, run.fail);
 	cr_assert(run.fail[0] == '\0', "differential: %s", run.fail);
 	for (unsigned i = 0; i < NELEM(ops); i++) {
 		cr_log_info("%-10s %5u succeeded, %5u failed alike, %5u refused by the kernel's checks only",
