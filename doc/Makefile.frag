@@ -13,13 +13,35 @@ dist_man_MANS += \
 	doc/daxfile_read.3 \
 	doc/daxfile_mmap.3 \
 	doc/daxfile_chmod.3 \
-	doc/daxfile_access.3
+	doc/daxfile_access.3 \
+	doc/daxfile_fcntl.3 \
+	doc/daxfile_getdents64.3 \
+	doc/daxfile_copy_file_range.3 \
+	doc/daxfile_getxattr.3 \
+	doc/daxfile_syncfs.3
 
 # One page per other function, each a single `.so man3/PAGE.3' line.  They
 # live in doc/links/ and are installed into man3 under their own names
 # (automake installs a man page under the last component of its path),
 # uninstalled and distributed like the pages above.
 DAXFILE_MAN_LINKS = \
+	doc/links/daxfile_flock.3 \
+	doc/links/daxfile_fdopendir.3 \
+	doc/links/daxfile_dirfile.3 \
+	doc/links/daxfile_telldir.3 \
+	doc/links/daxfile_seekdir.3 \
+	doc/links/daxfile_rewinddir.3 \
+	doc/links/daxfile_lgetxattr.3 \
+	doc/links/daxfile_fgetxattr.3 \
+	doc/links/daxfile_setxattr.3 \
+	doc/links/daxfile_lsetxattr.3 \
+	doc/links/daxfile_fsetxattr.3 \
+	doc/links/daxfile_listxattr.3 \
+	doc/links/daxfile_llistxattr.3 \
+	doc/links/daxfile_flistxattr.3 \
+	doc/links/daxfile_removexattr.3 \
+	doc/links/daxfile_lremovexattr.3 \
+	doc/links/daxfile_fremovexattr.3 \
 	doc/links/daxfile_pool_open.3 \
 	doc/links/daxfile_pool_close.3 \
 	doc/links/daxfile_pool_forget.3 \

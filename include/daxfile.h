@@ -100,7 +100,10 @@ int daxfile_rename(daxfile_pool *pool, const char *from, const char *to);
 int daxfile_stat(daxfile_pool *pool, const char *path, struct stat *st);
 /* daxfile_fstat -- fstat(2). */
 int daxfile_fstat(daxfile_file *file, struct stat *st);
-/* daxfile_opendir -- opendir(3); the stream sees the entries of that moment. */
+/*
+ * daxfile_opendir -- opendir(3).  An entry that exists for the whole walk
+ * is returned exactly once, whatever is created or removed meanwhile.
+ */
 daxfile_dir *daxfile_opendir(daxfile_pool *pool, const char *path);
 /* daxfile_readdir -- readdir(3): NULL at the end (errno unchanged). */
 struct dirent *daxfile_readdir(daxfile_dir *dir);

@@ -14,6 +14,7 @@
 #include "bmap.h"
 #include "data.h"
 #include "file.h"
+#include "locks.h"
 #include "map.h"
 #include "mem.h"
 #include "namei.h"
@@ -206,6 +207,7 @@ daxfile_close(daxfile_file *file)
 		return -1;
 	pool = file->pool;
 	ip = file->ip;
+	dx_locks_close(file);
 	if (!ip->isdir && !(file->flags & O_PATH) &&
 	    (file->flags & O_ACCMODE) != O_RDONLY)
 		dx_data_writer_close(ip);

@@ -17,12 +17,14 @@
 #include "bmap.h"
 #include "data.h"
 #include "dir.h"
+#include "locks.h"
 #include "mem.h"
 #include "out.h"
 #include "permission.h"
 #include "pool.h"
 #include "symlink.h"
 #include "tx.h"
+#include "xattr.h"
 
 #define ICACHE_MIN_BUCKETS 1024
 
@@ -159,6 +161,7 @@ inode_destroy(struct dx_inode *ip)
 	struct daxfile_pool *pool = ip->pool;
 
 	dx_bmap_destroy(ip);
+	dx_locks_inode_free(ip);
 	dx_rwlock_destroy(&ip->iolock);
 	dx_rwlock_destroy(&ip->mmaplock);
 	dx_rwlock_destroy(&ip->ilock);
@@ -316,6 +319,7 @@ inode_free_tx(struct dx_tx *tx, struct dx_inode *ip)
 		dx_symlink_free(tx, ip->di);
 	else
 		dx_bmap_free_all(tx, ip);
+	dx_xattr_free_all(tx, ip);
 	dx_tx_free(tx, ip->ino);
 }
 

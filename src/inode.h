@@ -19,6 +19,7 @@ struct dx_tx;
 struct dx_bmap;
 struct dx_mapping;
 struct dx_fault_job;
+struct dx_lockctx;
 
 /* Where a file stands in the fault service (uffd.c). */
 enum dx_fq_state {
@@ -69,6 +70,9 @@ struct dx_inode {
 	struct dx_mutex maplist_lock;	/* MAPLIST */
 	struct dx_mapping *maps;	/* live mappings: under maplist_lock */
 	unsigned nmaps;			/* atomic: mappings, for the write path */
+
+	/* advisory locks (locks.c): made at the first lock, atomic pointer */
+	struct dx_lockctx *locks;
 
 	/* queued faults (uffd.c): under the fault service's lock */
 	struct dx_fault_job *fq_head, *fq_tail;

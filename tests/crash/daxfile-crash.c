@@ -1,12 +1,13 @@
 /*
  * daxfile-crash.c -- crash tests: a child process runs a deterministic mixed
  * workload (namespace changes, writes, appends, truncates, fallocate modes,
- * chmod and, as root, chown)
- * on a fresh pool and dies at some instant; the parent reopens the pool and
+ * chmod and, as root, chown, setting and removing extended attributes) on
+ * a fresh pool and dies at some instant; the parent reopens the pool and
  * checks that
  *   - daxfile_pool_check is clean before and after the reopen (no block
  *     leaked or owned twice, no dangling entry),
- *   - every operation the child completed is there, byte for byte,
+ *   - every operation the child completed is there, byte for byte (and
+ *     every attribute value),
  *   - the operation in flight is all or nothing when it changes metadata,
  *     and for a data write leaves only old or new bytes in its range (a
  *     write is not atomic on a crash, as on XFS with DAX).
@@ -38,6 +39,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,16 +49,19 @@
 #define NFILES 24
 #define MAXSZ (64 << 10)
 #define BLK 4096
+#define NXATTRS 4		/* names user.x0 .. user.x3 */
+#define XATTR_BIG 16384		/* now and then a value this long */
 
 enum kind {
 	K_MKDIR, K_RMDIR, K_CREATE, K_WRITE, K_APPEND, K_TRUNCATE, K_UNLINK,
 	K_RENAME, K_PUNCH, K_ZERO, K_COLLAPSE, K_INSERT, K_CHMOD, K_CHOWN,
-	K_NKINDS
+	K_SETXATTR, K_RMXATTR, K_NKINDS
 };
 
 static const char *const kind_names[K_NKINDS] = {
 	"mkdir", "rmdir", "create", "write", "append", "truncate", "unlink",
 	"rename", "punch", "zero", "collapse", "insert", "chmod", "chown",
+	"setxattr", "removexattr",
 };
 
 struct mfile {
@@ -67,6 +72,10 @@ struct mfile {
 	uint32_t uid, gid;
 	uint64_t size;
 	uint8_t data[MAXSZ];
+	/* extended attributes: value i is fill(xlen[i], xseed[i]) when set */
+	bool xset[NXATTRS];
+	uint32_t xlen[NXATTRS];
+	uint64_t xseed[NXATTRS];
 };
 
 /* The model: what the tree holds after some number of operations. */
@@ -187,6 +196,17 @@ gen(struct model *m)
 			if (o.file < 0)
 				continue;
 			return o;
+		case K_SETXATTR:
+		case K_RMXATTR:
+			o.file = pick_file(m, true);
+			if (o.file < 0)
+				continue;
+			o.off = rnd(m) % NXATTRS;	/* the name */
+			o.len = rnd(m) % 8 == 0 ? XATTR_BIG : rnd(m) % 2000;
+			if (o.kind == K_RMXATTR &&
+			    !m->files[o.file].xset[o.off])
+				continue;
+			return o;
 		case K_RENAME:
 			o.file = pick_file(m, true);
 			o.dir = pick_dir(m);
@@ -275,6 +295,7 @@ apply(struct model *m, const struct op *o)
 		f->mode = 0644;		/* the harness runs with umask 022 */
 		f->uid = (uint32_t)geteuid();
 		f->gid = (uint32_t)getegid();
+		memset(f->xset, 0, sizeof(f->xset));
 		break;
 	case K_CHMOD:
 		f->mode = chmod_mode(o);
@@ -286,6 +307,14 @@ apply(struct model *m, const struct op *o)
 		f->mode &= ~(uint32_t)S_ISUID;
 		if ((f->mode & S_IXGRP) != 0)
 			f->mode &= ~(uint32_t)S_ISGID;
+		break;
+	case K_SETXATTR:
+		f->xset[o->off] = true;
+		f->xlen[o->off] = (uint32_t)o->len;
+		f->xseed[o->off] = o->seed;
+		break;
+	case K_RMXATTR:
+		f->xset[o->off] = false;
 		break;
 	case K_UNLINK: f->live = false; break;
 	case K_RENAME:
@@ -395,6 +424,15 @@ run_op(daxfile_pool *p, struct model *m, const struct op *o)
 		    chown_id(o->seed >> 8)) != 0)
 			child_fail("chown", path);
 		return;
+	case K_SETXATTR:
+	case K_RMXATTR:
+		snprintf(path2, sizeof(path2), "user.x%u", (unsigned)o->off);
+		fill(buf, o->len, o->seed);
+		if ((o->kind == K_SETXATTR ?
+		     daxfile_setxattr(p, path, path2, buf, o->len, 0) :
+		     daxfile_removexattr(p, path, path2)) != 0)
+			child_fail(kind_names[o->kind], path);
+		return;
 	default:
 		break;
 	}
@@ -458,6 +496,32 @@ child(struct journal *j)
 
 static struct model before, after;	/* around the operation in flight */
 
+/* xattrs_match -- does the pool file have exactly f's attributes? */
+static bool
+xattrs_match(daxfile_pool *p, const char *path, const struct mfile *f)
+{
+	static uint8_t buf[XATTR_BIG], want[XATTR_BIG];
+	ssize_t total = 0;
+
+	for (unsigned i = 0; i < NXATTRS; i++) {
+		char name[16];
+		ssize_t n;
+
+		snprintf(name, sizeof(name), "user.x%u", i);
+		n = daxfile_getxattr(p, path, name, buf, sizeof(buf));
+		if (!f->xset[i]) {
+			if (n != -1 || errno != ENODATA)
+				return false;
+			continue;
+		}
+		fill(want, f->xlen[i], f->xseed[i]);
+		if (n != (ssize_t)f->xlen[i] || memcmp(buf, want, f->xlen[i]) != 0)
+			return false;
+		total += (ssize_t)strlen(name) + 1;
+	}
+	return daxfile_listxattr(p, path, NULL, 0) == total;
+}
+
 /* file_matches -- does the pool file hold exactly f's bytes? */
 static bool
 file_matches(daxfile_pool *p, const char *path, const struct mfile *f,
@@ -468,8 +532,11 @@ file_matches(daxfile_pool *p, const char *path, const struct mfile *f,
 	struct stat st;
 	ssize_t n;
 
-	if (h == NULL)
+	if (h == NULL || !xattrs_match(p, path, f)) {
+		if (h != NULL)
+			daxfile_close(h);
 		return false;
+	}
 	daxfile_fstat(h, &st);
 	n = daxfile_pread(h, buf, sizeof(buf), 0);
 	daxfile_close(h);

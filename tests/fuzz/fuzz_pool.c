@@ -8,7 +8,8 @@
  * An input is a list of patches over the base image (built once, at
  * start): each names a region -- anywhere in the file, or one of the pool's
  * objects (superblock, AG headers, inodes, directory entries and blocks,
- * extent chunks), which is where damage matters -- an offset in it, and the
+ * extent chunks, extended attributes), which is where damage matters -- an
+ * offset in it, and the
  * bytes to write there.  Inputs stay small and mean the same on every run,
  * so findings replay as regression tests (tests/fuzz/regressions/, run by
  * `make check` through fuzz-replay.c).
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "daxfile.h"
@@ -43,6 +45,7 @@ static struct {
 	struct region regions[MAX_REGIONS];
 	unsigned nregions;
 	unsigned budget;	/* tree entries left to visit */
+	char bigvalue[20000];	/* a large attribute value */
 } fz;
 
 static void
@@ -93,6 +96,13 @@ base_build(void)
 		snprintf(name, sizeof(name), "/many/entry-%d", i);
 		put_file(p, name, 0, 10);
 	}
+	/* extended attributes: a chain of three, a large value, a directory's */
+	daxfile_setxattr(p, "/small", "user.a", "value-a", 7, 0);
+	daxfile_setxattr(p, "/small", "trusted.b", "", 0, 0);
+	daxfile_setxattr(p, "/small", "user.c", name, sizeof(name), 0);
+	daxfile_setxattr(p, "/big", "user.big", fz.bigvalue,
+		sizeof(fz.bigvalue), 0);
+	daxfile_setxattr(p, "/a", "user.dir", "d", 1, 0);
 	if (daxfile_pool_close(p) != 0)
 		die("close");
 }
@@ -198,6 +208,19 @@ read_file(daxfile_pool *p, const char *path)
 	daxfile_close(f);
 }
 
+/* xattrs -- list the attributes of 'path', read each, set and remove one. */
+static void
+xattrs(daxfile_pool *p, const char *path)
+{
+	static char list[4096], value[64 << 10];
+	ssize_t n = daxfile_listxattr(p, path, list, sizeof(list));
+
+	for (ssize_t at = 0; at < n; at += (ssize_t)strnlen(list + at, n - at) + 1)
+		daxfile_getxattr(p, path, list + at, value, sizeof(value));
+	daxfile_setxattr(p, path, "user.new", "n", 1, 0);
+	daxfile_removexattr(p, path, "user.a");
+}
+
 /* walk -- list, stat and read everything below 'dir', within a budget. */
 static void
 walk(daxfile_pool *p, const char *dir, int depth)
@@ -218,6 +241,7 @@ walk(daxfile_pool *p, const char *dir, int depth)
 			e->d_name);
 		if (daxfile_stat(p, path, &st) != 0)
 			continue;
+		xattrs(p, path);
 		if (S_ISDIR(st.st_mode))
 			walk(p, path, depth + 1);
 		else

@@ -32,6 +32,18 @@ main(void)
 		(void *)daxfile_truncate, (void *)daxfile_umask,
 		(void *)daxfile_statx, (void *)daxfile_lstat,
 		(void *)daxfile_fstatat,
+		(void *)daxfile_fcntl, (void *)daxfile_flock,
+		(void *)daxfile_fdopendir, (void *)daxfile_dirfile,
+		(void *)daxfile_rewinddir, (void *)daxfile_telldir,
+		(void *)daxfile_seekdir, (void *)daxfile_getdents64,
+		(void *)daxfile_copy_file_range,
+		(void *)daxfile_getxattr, (void *)daxfile_lgetxattr,
+		(void *)daxfile_fgetxattr, (void *)daxfile_setxattr,
+		(void *)daxfile_lsetxattr, (void *)daxfile_fsetxattr,
+		(void *)daxfile_listxattr, (void *)daxfile_llistxattr,
+		(void *)daxfile_flistxattr, (void *)daxfile_removexattr,
+		(void *)daxfile_lremovexattr, (void *)daxfile_fremovexattr,
+		(void *)daxfile_syncfs,
 	};
 
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
