@@ -2,7 +2,9 @@
  * bench_namespace.c -- the namespace: create+close and unlink of files in
  * one directory, lookup (stat) of existing names in directories of 10,000
  * and 100,000 entries, each beside the same calls on a tmpfs directory
- * (openat/close/unlinkat/fstatat on /dev/shm, same names, same order); and
+ * (openat/close/unlinkat/fstatat on /dev/shm, same names, same order);
+ * stat, lstat, chmod and utimensat of existing files beside fstatat,
+ * fchmodat and utimensat on tmpfs; and
  * the cost of opening a pool that holds 100,000 extents, with every file
  * opened (extent maps load at open), beside opening an empty pool of the
  * same size.
@@ -267,6 +269,97 @@ bench_lookup(struct run *r)
 	free(v[1]);
 }
 
+/* --- attributes ------------------------------------------------------------ */
+
+enum attr_call { A_STAT, A_LSTAT, A_CHMOD, A_UTIMES, A_NCALLS };
+
+/* attr_pass -- one attribute call on every name of v; us per call. */
+static double
+attr_pass(struct run *r, bool dx, enum attr_call c, char (*v)[NAME_LEN],
+	size_t n)
+{
+	struct timespec times[2] = {{1000000000, 0}, {1000000000, 0}};
+	struct stat st;
+	uint64_t sink = 0;
+	double t = bench_now();
+
+	for (size_t i = 0; i < n; i++) {
+		const char *p = v[i] + (dx ? 0 : 1);
+		mode_t mode = (i & 1) ? 0600 : 0644;
+		int ret;
+
+		times[1].tv_nsec = (long)i;
+		switch (c) {
+		case A_STAT:
+			ret = dx ? daxfile_stat(r->pool, p, &st) :
+				fstatat(r->workfd, p, &st, 0);
+			sink += (uint64_t)st.st_ino;
+			break;
+		case A_LSTAT:
+			ret = dx ? daxfile_lstat(r->pool, p, &st) :
+				fstatat(r->workfd, p, &st, AT_SYMLINK_NOFOLLOW);
+			sink += (uint64_t)st.st_ino;
+			break;
+		case A_CHMOD:
+			ret = dx ? daxfile_chmod(r->pool, p, mode) :
+				fchmodat(r->workfd, p, mode, 0);
+			break;
+		default:
+			ret = dx ? daxfile_utimensat(r->pool, NULL, p, times, 0) :
+				utimensat(r->workfd, p, times, 0);
+			break;
+		}
+		if (ret != 0) {
+			if (dx)
+				bench_dx_die(v[i]);
+			bench_sys_die(v[i]);
+		}
+	}
+	t = bench_now() - t;
+	bench_sink += sink;
+	return t / (double)n * 1e6;
+}
+
+/*
+ * bench_attrs -- stat, lstat, chmod and utimensat of existing files of a
+ * directory of dir_small entries, random order; each a permission check
+ * (owner, or search of every directory) against the caller's credentials.
+ */
+static void
+bench_attrs(struct run *r)
+{
+	static const char *const what[A_NCALLS] = {"stat", "lstat", "chmod",
+		"utimensat (explicit times)"};
+	static const char *const base[A_NCALLS] = {"tmpfs fstatat",
+		"tmpfs fstatat NOFOLLOW", "tmpfs fchmodat", "tmpfs utimensat"};
+	struct bench *b = r->b;
+	size_t n = r->sz->nlookup, size = r->sz->dir_small;
+	struct bench_sample d[A_NCALLS], h[A_NCALLS];
+	uint64_t *idx = bench_offsets(n, size, 1, 21);
+	char (*v)[NAME_LEN];
+	char title[160];
+
+	memset(d, 0, sizeof(d));
+	memset(h, 0, sizeof(h));
+	populate(r, "attr", size);
+	v = names("attr", n, idx);
+	free(idx);
+	for (int rep = 0; rep < b->reps; rep++)
+		for (int c = 0; c < A_NCALLS; c++) {
+			bench_add(&d[c], attr_pass(r, true, c, v, n));
+			bench_add(&h[c], attr_pass(r, false, c, v, n));
+		}
+	snprintf(title, sizeof(title),
+		"Attributes: calls on existing names of a directory of %zu entries, random order (%zu per repetition)",
+		size, n);
+	bench_section(b, title);
+	for (int c = 0; c < A_NCALLS; c++)
+		bench_report(b, what[c], "us/op", BENCH_LOWER, &d[c], base[c],
+			&h[c], 0, NULL);
+	bench_note(b, "chmod and utimensat are one transaction each in the pool; every call checks the caller's credentials (directories 0755: search needs no credential; the owner check reads the fsuid)");
+	free(v);
+}
+
 /* --- pool open with many extents ------------------------------------------ */
 
 /*
@@ -398,7 +491,7 @@ main(int argc, char **argv)
 	struct run r;
 
 	bench_init(&b, argc, argv, "bench_namespace",
-		"the namespace: create, unlink and lookup vs tmpfs; pool open with many extents");
+		"the namespace: create, unlink, lookup and attribute calls vs tmpfs; pool open with many extents");
 	r.b = &b;
 	r.sz = b.quick ? &quick : &full;
 	r.block = bench_buf(BENCH_BLOCK, 5);
@@ -409,6 +502,7 @@ main(int argc, char **argv)
 
 	bench_create(&r);
 	bench_lookup(&r);
+	bench_attrs(&r);
 	bench_pool_close(r.pool);
 	bench_open(&r);
 

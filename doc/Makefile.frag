@@ -11,7 +11,9 @@ dist_man_MANS += \
 	doc/daxfile_pool_create.3 \
 	doc/daxfile_open.3 \
 	doc/daxfile_read.3 \
-	doc/daxfile_mmap.3
+	doc/daxfile_mmap.3 \
+	doc/daxfile_chmod.3 \
+	doc/daxfile_access.3
 
 # One page per other function, each a single `.so man3/PAGE.3' line.  They
 # live in doc/links/ and are installed into man3 under their own names
@@ -44,5 +46,19 @@ DAXFILE_MAN_LINKS = \
 	doc/links/daxfile_fsync.3 \
 	doc/links/daxfile_fdatasync.3 \
 	doc/links/daxfile_munmap.3 \
-	doc/links/daxfile_msync.3
+	doc/links/daxfile_msync.3 \
+	doc/links/daxfile_fchmod.3 \
+	doc/links/daxfile_fchmodat.3 \
+	doc/links/daxfile_chown.3 \
+	doc/links/daxfile_lchown.3 \
+	doc/links/daxfile_fchown.3 \
+	doc/links/daxfile_fchownat.3 \
+	doc/links/daxfile_utimensat.3 \
+	doc/links/daxfile_futimens.3 \
+	doc/links/daxfile_truncate.3 \
+	doc/links/daxfile_umask.3 \
+	doc/links/daxfile_faccessat.3 \
+	doc/links/daxfile_lstat.3 \
+	doc/links/daxfile_fstatat.3 \
+	doc/links/daxfile_statx.3
 dist_man3_MANS = $(DAXFILE_MAN_LINKS)

@@ -35,6 +35,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "attr.h"
 #include "bmap.h"
 #include "crash.h"
 #include "data.h"
@@ -620,6 +621,9 @@ data_write(daxfile_file *file, const struct iovec *iov, int iovcnt,
 		ret = 0;
 		goto out;
 	}
+	ret = dx_attr_file_modified(ip);
+	if (ret != 0)
+		goto out;
 	if (off >= DX_MAX_FILE_SIZE) {
 		ret = dx_err(EFBIG, "offset %lu beyond the maximum file size",
 			(unsigned long)off);
@@ -842,7 +846,7 @@ data_read(daxfile_file *file, const struct iovec *iov, int iovcnt,
 	if (total == 0)
 		return 0;
 	ret = read_copy(ip, iov, iovcnt, (uint64_t)offset, (uint64_t)total);
-	if (ret > 0)
+	if (ret > 0 && !(file->flags & O_NOATIME))
 		relatime(ip);
 	if (ret > 0 && pos != NULL)
 		*pos = (uint64_t)offset + (uint64_t)ret;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "attr.h"
 #include "bmap.h"
 #include "data.h"
 #include "file.h"
@@ -40,6 +41,21 @@ set_flags(struct dx_tx *tx, struct dx_inode *ip, uint64_t flags)
 {
 	if (ip->di->flags != flags && DX_TX_ADD_FIELD(tx, ip->di, flags) == 0)
 		ip->di->flags = flags;
+}
+
+/*
+ * zero_eof_tail -- zero, in tx, the rest of the block holding EOF at 'size'.
+ * Stores through a mapping may have put bytes past EOF in that block (the
+ * page holding EOF is mapped whole); collapse and insert move the block to
+ * a new place where they would show as file data's neighbours, so they
+ * clear it as truncate does.  Caller holds the ilock exclusive.
+ */
+static void
+zero_eof_tail(struct dx_tx *tx, struct dx_inode *ip, uint64_t size)
+{
+	if (size & (DX_BLOCK_SIZE - 1))
+		dx_data_zero_tx(tx, ip, size,
+			(dx_blk_up(size) << DX_BLOCK_SHIFT) - size);
 }
 
 /*
@@ -129,9 +145,7 @@ truncate_locked(struct dx_inode *ip, uint64_t size)
 	if (ret == 0) {
 		if (size < old) {
 			/* the page holding EOF reads zeros past it */
-			if (size & (DX_BLOCK_SIZE - 1))
-				dx_data_zero_tx(&tx, ip, size,
-					(eof_blk << DX_BLOCK_SHIFT) - size);
+			zero_eof_tail(&tx, ip, size);
 			dx_bmap_punch(&tx, ip, eof_blk, DX_MAX_FILE_BLOCKS - eof_blk);
 			set_flags(&tx, ip, ip->di->flags & ~DX_DIFLAG_PREALLOC);
 		}
@@ -152,7 +166,9 @@ dx_truncate(struct dx_inode *ip, uint64_t size)
 	int ret;
 
 	dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
-	ret = truncate_locked(ip, size);
+	ret = dx_attr_file_modified(ip);
+	if (ret == 0)
+		ret = truncate_locked(ip, size);
 	dx_iunlock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
 	dx_map_retry_wait();
 	return ret;
@@ -284,6 +300,7 @@ falloc_collapse(struct dx_inode *ip, uint64_t off, uint64_t len)
 	if (ret == 0) {
 		dx_bmap_punch(&tx, ip, lblk, n);
 		dx_bmap_shift(&tx, ip, lblk + n, -(int64_t)n);
+		zero_eof_tail(&tx, ip, size - len);
 		set_size(&tx, ip, size - len);
 		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
@@ -311,6 +328,7 @@ falloc_insert(struct dx_inode *ip, uint64_t off, uint64_t len)
 	if (ret == 0) {
 		dx_bmap_split(&tx, ip, lblk);
 		dx_bmap_shift(&tx, ip, lblk, (int64_t)n);
+		zero_eof_tail(&tx, ip, size + len);
 		set_size(&tx, ip, size + len);
 		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
@@ -319,35 +337,56 @@ falloc_insert(struct dx_inode *ip, uint64_t off, uint64_t len)
 	return ret;
 }
 
-/* falloc_check -- the argument checks of vfs_fallocate and XFS, in order. */
+#ifndef FALLOC_FL_WRITE_ZEROES
+#define FALLOC_FL_WRITE_ZEROES 0x80	/* Linux 6.17; <linux/falloc.h> may lack it */
+#endif
+
+/*
+ * falloc_check -- the argument checks of vfs_fallocate and XFS, in the
+ * kernel's order: the range, then the mode (the modes exclude each other,
+ * and only ALLOCATE, ZERO_RANGE and UNSHARE_RANGE take KEEP_SIZE; PUNCH_HOLE
+ * needs it), then the descriptor, then the file type and size, then what
+ * XFS itself refuses (WRITE_ZEROES; collapse and insert off block bounds).
+ */
 static int
 falloc_check(daxfile_file *file, int mode, off_t offset, off_t len)
 {
-	const int supported = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE |
-		FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_ZERO_RANGE |
-		FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE;
+	const int modes = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE |
+		FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE |
+		FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_WRITE_ZEROES;
 
 	if (offset < 0 || len <= 0)
 		return dx_err(EINVAL, "negative offset or non-positive length");
-	if (mode & ~supported)
+	if (mode & ~(modes | FALLOC_FL_KEEP_SIZE))
 		return dx_err(EOPNOTSUPP, "unsupported fallocate mode %#x", mode);
-	if ((mode & FALLOC_FL_PUNCH_HOLE) && (mode & FALLOC_FL_ZERO_RANGE))
-		return dx_err(EOPNOTSUPP, "PUNCH_HOLE with ZERO_RANGE");
-	if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE))
-		return dx_err(EOPNOTSUPP, "PUNCH_HOLE needs KEEP_SIZE");
-	if ((mode & FALLOC_FL_COLLAPSE_RANGE) && mode != FALLOC_FL_COLLAPSE_RANGE)
-		return dx_err(EINVAL, "COLLAPSE_RANGE takes no other flag");
-	if ((mode & FALLOC_FL_INSERT_RANGE) && mode != FALLOC_FL_INSERT_RANGE)
-		return dx_err(EINVAL, "INSERT_RANGE takes no other flag");
-	if ((mode & FALLOC_FL_UNSHARE_RANGE) &&
-	    (mode & ~(FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_KEEP_SIZE)))
-		return dx_err(EINVAL, "UNSHARE_RANGE takes only KEEP_SIZE");
+	switch (mode & modes) {
+	case 0:
+	case FALLOC_FL_ZERO_RANGE:
+	case FALLOC_FL_UNSHARE_RANGE:
+		break;
+	case FALLOC_FL_PUNCH_HOLE:
+		if (!(mode & FALLOC_FL_KEEP_SIZE))
+			return dx_err(EOPNOTSUPP, "PUNCH_HOLE needs KEEP_SIZE");
+		break;
+	case FALLOC_FL_COLLAPSE_RANGE:
+	case FALLOC_FL_INSERT_RANGE:
+	case FALLOC_FL_WRITE_ZEROES:
+		if (mode & FALLOC_FL_KEEP_SIZE)
+			return dx_err(EOPNOTSUPP,
+				"fallocate mode %#x does not take KEEP_SIZE", mode);
+		break;
+	default:
+		return dx_err(EOPNOTSUPP, "fallocate modes %#x exclude each other",
+			mode);
+	}
 	if ((file->flags & O_ACCMODE) == O_RDONLY)
 		return dx_err(EBADF, "file is not open for writing");
 	if (file->ip->isdir)
 		return dx_err(EISDIR, "cannot fallocate a directory");
 	if ((uint64_t)offset + (uint64_t)len > DX_MAX_FILE_SIZE)
 		return dx_err(EFBIG, "range beyond the maximum file size");
+	if (mode & FALLOC_FL_WRITE_ZEROES)
+		return dx_err(EOPNOTSUPP, "WRITE_ZEROES is not supported");
 	if ((mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) &&
 	    ((offset | len) & (DX_BLOCK_SIZE - 1)))
 		return dx_err(EINVAL, "collapse/insert range must be block aligned");
@@ -365,7 +404,9 @@ daxfile_fallocate(daxfile_file *file, int mode, off_t offset, off_t len)
 		return -1;
 	ip = file->ip;
 	dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
-	if (mode & FALLOC_FL_PUNCH_HOLE)
+	if (dx_attr_file_modified(ip) != 0)
+		ret = -1;
+	else if (mode & FALLOC_FL_PUNCH_HOLE)
 		ret = falloc_punch(ip, off, n);
 	else if (mode & FALLOC_FL_ZERO_RANGE)
 		ret = falloc_zero(ip, mode, off, n);

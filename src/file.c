@@ -1,8 +1,7 @@
 /*
  * file.c -- open file descriptions: daxfile_open and daxfile_openat (with
  * O_PATH handles and unnamed O_TMPFILE files), daxfile_close,
- * daxfile_fstat, daxfile_truncate (which opens its file for the time of
- * the call), and handle validation.
+ * daxfile_fstat, and handle validation.
  */
 #include "config.h"
 
@@ -19,6 +18,7 @@
 #include "namei.h"
 #include "namespace.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 
 static struct dx_handle_cache file_cache = DX_HANDLE_CACHE_INIT(daxfile_file);
@@ -88,10 +88,12 @@ open_flags_check(int flags)
 
 /*
  * open_check -- what open(2) checks of the file it found (the kernel's
- * do_open and may_open), in its order.
+ * do_open and may_open), in its order; a file the call created or made
+ * unnamed needs no permission.
  */
 static int
-open_check(struct dx_inode *ip, int flags, const char *path)
+open_check(struct dx_inode *ip, int flags, const char *path,
+	struct dx_cred *cr, bool created)
 {
 	if ((flags & O_DIRECTORY) && !ip->isdir && !(flags & OPEN_TMPFILE_BIT))
 		return dx_err(ENOTDIR, "'%s' is not a directory", path);
@@ -102,12 +104,13 @@ open_check(struct dx_inode *ip, int flags, const char *path)
 	if (ip->isdir &&
 	    ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))))
 		return dx_err(EISDIR, "'%s' is a directory", path);
-	return 0;
+	if (created || (flags & OPEN_TMPFILE_BIT))
+		return 0;
+	return dx_perm_open(cr, ip, flags);
 }
 
-/* file_load -- the extent map of a regular file, in DRAM while it is open. */
-static int
-file_load(struct dx_inode *ip)
+int
+dx_file_load(struct dx_inode *ip)
 {
 	int ret;
 
@@ -127,9 +130,10 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 	va_list ap)
 {
 	struct dx_inode *ip;
+	struct dx_cred cr;
 	daxfile_file *f;
+	bool regular, created = false;
 	mode_t mode = 0;
-	bool regular;
 
 	if (flags & (O_CREAT | OPEN_TMPFILE_BIT))
 		mode = (mode_t)va_arg(ap, int);
@@ -139,18 +143,20 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 		flags &= OPEN_PATH_FLAGS;
 	if (open_flags_check(flags) != 0)
 		return NULL;
+	dx_cred_init(&cr, DX_CRED_FS);
 	if (flags & OPEN_TMPFILE_BIT)
-		ip = dx_open_tmpfile(pool, dir, path, flags, mode);
+		ip = dx_open_tmpfile(pool, dir, path, flags, mode, &cr);
 	else
-		ip = dx_open_inode(pool, dir, path, flags, mode);
+		ip = dx_open_inode(pool, dir, path, flags, mode, &cr, &created);
 	if (ip == NULL)
 		return NULL;
-	if (open_check(ip, flags, path) != 0)
+	if (open_check(ip, flags, path, &cr, created) != 0)
 		goto err_put;
 	regular = !ip->isdir && !ip->islnk && !(flags & O_PATH);
-	if (regular && file_load(ip) != 0)
+	if (regular && dx_file_load(ip) != 0)
 		goto err_put;
-	if (regular && (flags & O_TRUNC) && dx_truncate(ip, 0) != 0)
+	/* a file this call created is empty: nothing to truncate */
+	if (regular && (flags & O_TRUNC) && !created && dx_truncate(ip, 0) != 0)
 		goto err_put;
 	f = dx_handle_get(&file_cache);
 	if (f == NULL) {
@@ -216,29 +222,6 @@ daxfile_close(daxfile_file *file)
 	dx_pool_busy_put(pool);
 	dx_map_retry_wait();
 	return 0;
-}
-
-DX_EXPORT int
-daxfile_truncate(daxfile_pool *pool, const char *path, off_t length)
-{
-	struct dx_inode *ip;
-	int ret = -1;
-
-	if (dx_pool_check_handle(pool) != 0)
-		return -1;
-	if (length < 0)
-		return dx_err(EINVAL, "negative length");
-	ip = dx_namei(pool, NULL, path, DX_LOOKUP_FOLLOW);
-	if (ip == NULL)
-		return -1;
-	if (ip->isdir)
-		dx_err(EISDIR, "'%s' is a directory", path);
-	else if ((uint64_t)length > DX_MAX_FILE_SIZE)
-		dx_err(EFBIG, "length beyond the maximum file size");
-	else if (file_load(ip) == 0)
-		ret = dx_truncate(ip, (uint64_t)length);
-	dx_iput(ip);
-	return ret;
 }
 
 DX_EXPORT int

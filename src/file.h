@@ -34,4 +34,11 @@ int dx_file_check_any(const daxfile_file *file);
 int dx_file_check_read(const daxfile_file *file);
 int dx_file_check_write(const daxfile_file *file);
 
+struct dx_inode;
+/*
+ * dx_file_load -- the extent map of regular file 'ip' in DRAM, where it
+ * stays while the inode is referenced (open files, truncate by path).
+ */
+int dx_file_load(struct dx_inode *ip);
+
 #endif /* DX_FILE_H */

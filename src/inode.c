@@ -19,6 +19,7 @@
 #include "dir.h"
 #include "mem.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 #include "symlink.h"
 #include "tx.h"
@@ -372,11 +373,13 @@ dx_iput(struct dx_inode *ip)
 }
 
 uint64_t
-dx_inode_alloc(struct dx_tx *tx, mode_t mode)
+dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir, mode_t mode,
+	struct dx_cred *cr)
 {
 	size_t size = sizeof(struct dx_dinode);
 	struct dx_dinode *di;
 	struct timespec now = dx_now();
+	uint32_t uid, gid;
 	uint64_t ino;
 
 	if (S_ISDIR(mode))
@@ -387,13 +390,15 @@ dx_inode_alloc(struct dx_tx *tx, mode_t mode)
 	if (ino == 0)
 		return 0;
 	di = dx_ptr(tx->pool, ino);
+	dx_perm_init_owner(cr, dir, &mode, &uid, &gid);
 	di->magic = DX_INODE_MAGIC;
 	di->mode = mode;
 	di->nlink = S_ISDIR(mode) ? 2 : 1;
-	di->uid = (uint32_t)geteuid();
-	di->gid = (uint32_t)getegid();
+	di->uid = uid;
+	di->gid = gid;
 	di->atime = di->mtime = di->ctime =
 		(struct dx_time){now.tv_sec, now.tv_nsec};
+	di->btime_ns = now.tv_sec * 1000000000LL + now.tv_nsec;
 	di->generation = (uint64_t)now.tv_nsec ^ ino;
 	return ino;
 }

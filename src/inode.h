@@ -164,11 +164,15 @@ unsigned dx_icache_writers(struct daxfile_pool *pool, struct dx_inode **out,
 	unsigned max);
 
 /*
- * dx_inode_alloc -- a new persistent inode of type 'mode' in 'tx'; its
- * number, or 0.  Directories get their dirhdr in the same object, links
- * room for a short target.
+ * dx_inode_alloc -- a new persistent inode of type and permission bits
+ * 'mode' (as dx_perm_create_mode made them) in directory 'dir' (NULL for
+ * the root of a new pool), owned as dx_perm_init_owner says for the
+ * credentials 'cr', in 'tx'; its number, or 0.  Directories get their
+ * dirhdr in the same object, links room for a short target.
  */
-uint64_t dx_inode_alloc(struct dx_tx *tx, mode_t mode);
+struct dx_cred;
+uint64_t dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir,
+	mode_t mode, struct dx_cred *cr);
 
 /* dx_inode_touch -- set mtime and/or ctime to now, in 'tx'. */
 #define DX_TOUCH_MTIME 0x1u

@@ -10,51 +10,67 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dir.h"
 #include "namei.h"
 #include "namespace.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 #include "symlink.h"
 #include "tx.h"
 
-/*
- * link_new_name -- lock nd->dir (exclusive) for a new entry nd names: 0,
- * or -1 (the lock released) with the errors the kernel's filename_create
- * gives: EEXIST for a name that exists, ENOENT for a trailing slash or a
- * removed directory.
- */
-static int
-link_new_name(struct dx_nameidata *nd, const char *path)
-{
-	unsigned type;
-
-	if (nd->kind != DX_LAST_NAME)
-		return dx_err(EEXIST, "'%s' exists", path);
-	dx_ilock(nd->dir, DX_IOLOCK_EXCL);
-	if (dx_ns_alive(nd->dir) != 0)
-		goto err;
-	if (dx_dir_lookup(nd->dir, nd->name, nd->len, &type) != 0) {
-		dx_err(EEXIST, "'%s' exists", path);
-		goto err;
-	}
-	if (errno != ENOENT)
-		goto err;
-	if (nd->trailing_slash) {
-		dx_err(ENOENT, "'%s' ends in a slash but is not a directory", path);
-		goto err;
-	}
-	return 0;
-err:
-	dx_iunlock(nd->dir, DX_IOLOCK_EXCL);
-	return -1;
-}
-
 /* --- hard links ---------------------------------------------------------- */
 
-/* link_add -- give 'ip' the new name nd names (nd->dir locked). */
+/*
+ * link_protected -- fs.protected_hardlinks, read once: 1 when only the
+ * owner may link a file that is not a safe source (the kernel's default
+ * and Debian's).
+ */
+static bool
+link_protected(void)
+{
+	static int value = -1;
+	int v = __atomic_load_n(&value, __ATOMIC_RELAXED);
+
+	if (v < 0) {
+		FILE *f = fopen("/proc/sys/fs/protected_hardlinks", "re");
+
+		if (f == NULL || fscanf(f, "%d", &v) != 1)
+			v = 1;
+		if (f != NULL)
+			fclose(f);
+		__atomic_store_n(&value, v, __ATOMIC_RELAXED);
+	}
+	return v != 0;
+}
+
+/*
+ * link_may -- the kernel's may_linkat with protected hard links: the
+ * owner (or CAP_FOWNER) may link anything; others only a regular file that
+ * is neither setuid nor setgid-executable and that they may read and
+ * write (EPERM).
+ */
+static int
+link_may(struct dx_cred *cr, struct dx_inode *ip)
+{
+	uint32_t mode = __atomic_load_n(&ip->di->mode, __ATOMIC_RELAXED);
+
+	if (!link_protected() || dx_perm_owner(cr, ip))
+		return 0;
+	if (S_ISREG(mode) && !(mode & S_ISUID) &&
+	    (mode & (S_ISGID | S_IXGRP)) != (S_ISGID | S_IXGRP) &&
+	    dx_perm_inode(cr, ip, DX_MAY_READ | DX_MAY_WRITE) == 0)
+		return 0;
+	return dx_err(EPERM, "protected hard links: only the owner may link this file");
+}
+
+/*
+ * link_add -- give 'ip' the new name nd names (nd->dir locked, and checked
+ * by dx_ns_create_begin).
+ */
 static int
 link_add(struct dx_nameidata *nd, struct dx_inode *ip)
 {
@@ -97,6 +113,7 @@ daxfile_linkat(daxfile_pool *pool, daxfile_file *olddir,
 	const int known = AT_SYMLINK_FOLLOW | AT_EMPTY_PATH;
 	struct dx_nameidata nd;
 	struct dx_inode *ip;
+	struct dx_cred cr;
 	unsigned lookup = 0;
 	int ret = -1;
 
@@ -108,17 +125,20 @@ daxfile_linkat(daxfile_pool *pool, daxfile_file *olddir,
 		lookup |= DX_LOOKUP_FOLLOW;
 	if (flags & AT_EMPTY_PATH)
 		lookup |= DX_LOOKUP_EMPTY;
-	ip = dx_namei(pool, olddir, oldpath, lookup);
+	dx_cred_init(&cr, DX_CRED_FS);
+	ip = dx_namei(pool, olddir, oldpath, lookup, &cr);
 	if (ip == NULL)
 		return -1;
-	if (dx_namei_parent(pool, newdir, newpath, &nd) != 0)
+	if (dx_namei_parent(pool, newdir, newpath, &cr, &nd) != 0)
 		goto out_put;
-	if (link_new_name(&nd, newpath) == 0) {
-		ret = link_add(&nd, ip);
+	if (dx_ns_create_begin(&nd, newpath, false) == 0) {
+		/* may_linkat comes between filename_create and may_create */
+		if (link_may(&cr, ip) == 0 && dx_ns_may_create(&nd) == 0)
+			ret = link_add(&nd, ip);
 		dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
-		if (ret != 0)
-			dx_err_keep("cannot link '%s' to '%s'", newpath, oldpath);
 	}
+	if (ret != 0)
+		dx_err_keep("cannot link '%s' to '%s'", newpath, oldpath);
 	dx_namei_done(&nd);
 out_put:
 	dx_iput(ip);
@@ -153,6 +173,7 @@ daxfile_symlinkat(daxfile_pool *pool, const char *target, daxfile_file *dir,
 	const char *linkpath)
 {
 	struct dx_nameidata nd;
+	struct dx_cred cr;
 	struct dx_tx tx;
 	uint64_t ino;
 	size_t len = 0;
@@ -161,12 +182,14 @@ daxfile_symlinkat(daxfile_pool *pool, const char *target, daxfile_file *dir,
 	if (dx_pool_check_handle(pool) != 0 ||
 	    symlink_target_check(target, &len) != 0)
 		return -1;
-	if (dx_namei_parent(pool, dir, linkpath, &nd) != 0)
+	dx_cred_init(&cr, DX_CRED_FS);
+	if (dx_namei_parent(pool, dir, linkpath, &cr, &nd) != 0)
 		return -1;
-	if (link_new_name(&nd, linkpath) != 0)
+	if (dx_ns_create_begin(&nd, linkpath, false) != 0)
 		goto out;
-	if (dx_tx_begin(&tx, pool) == 0) {
-		ino = dx_inode_alloc(&tx, S_IFLNK | 0777);
+	if (dx_ns_may_create(&nd) == 0 && dx_tx_begin(&tx, pool) == 0) {
+		/* a link's mode is 0777, whatever the umask */
+		ino = dx_inode_alloc(&tx, nd.dir, S_IFLNK | 0777, &cr);
 		if (ino != 0) {
 			dx_symlink_init(&tx, ino, target, len);
 			dx_dir_add(&tx, nd.dir, nd.name, nd.len, ino, DT_LNK);
@@ -194,6 +217,7 @@ daxfile_readlinkat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	char *buf, size_t size)
 {
 	struct dx_inode *ip;
+	struct dx_cred cr;
 	const char *target;
 	size_t n;
 
@@ -201,7 +225,8 @@ daxfile_readlinkat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 		return -1;
 	if (size == 0 || size > INT32_MAX)
 		return dx_err(EINVAL, "buffer size %zu", size);
-	ip = dx_namei(pool, dir, path, DX_LOOKUP_EMPTY);
+	dx_cred_init(&cr, DX_CRED_FS);
+	ip = dx_namei(pool, dir, path, DX_LOOKUP_EMPTY, &cr);
 	if (ip == NULL)
 		return -1;
 	if (!ip->islnk) {

@@ -16,6 +16,7 @@
 #include "hash.h"
 #include "mkfs.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 #include "probe.h"
 #include "upgrade.h"
@@ -92,6 +93,7 @@ pool_start(struct daxfile_pool *pool)
 		goto err_icache;
 	if (dx_orphans_reclaim(pool) != 0)
 		goto err_alloc;
+	pool->umask = dx_cred_umask();
 	return 0;
 
 err_alloc:

@@ -44,6 +44,8 @@ struct daxfile_pool {
 	struct dx_mutex orphan_lock;
 
 	atomic_long nopen;	/* open files, directory streams, mappings */
+	unsigned umask;		/* daxfile_umask: cleared from new inodes'
+				   modes; the process umask at open (atomic) */
 };
 
 /* dx_ptr -- the address of pool offset 'off'. */
@@ -110,6 +112,13 @@ void dx_persist(struct daxfile_pool *pool, const void *addr, size_t len);
 
 /* dx_corrupt -- report damaged metadata found at run time: EFSCORRUPTED. */
 int dx_corrupt(struct daxfile_pool *pool, const char *what, uint64_t off);
+
+/* dx_pool_umask -- the pool's umask (daxfile_umask). */
+static inline mode_t
+dx_pool_umask(const struct daxfile_pool *pool)
+{
+	return __atomic_load_n(&pool->umask, __ATOMIC_RELAXED);
+}
 
 /* dx_pool_busy_get/put -- count an open file, stream or mapping. */
 static inline void

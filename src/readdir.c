@@ -17,6 +17,7 @@
 #include "mem.h"
 #include "namei.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 
 #define DX_DIR_STREAM_MAGIC 0x6d61657274737864ULL	/* "dxstream" */
@@ -97,17 +98,21 @@ daxfile_opendir(daxfile_pool *pool, const char *path)
 {
 	struct daxfile_dir *d;
 	struct dx_inode *ip;
+	struct dx_cred cr;
 	int ret;
 
 	if (dx_pool_check_handle(pool) != 0)
 		return NULL;
-	ip = dx_namei(pool, NULL, path, DX_LOOKUP_FOLLOW);
+	dx_cred_init(&cr, DX_CRED_FS);
+	ip = dx_namei(pool, NULL, path, DX_LOOKUP_FOLLOW, &cr);
 	if (ip == NULL)
 		return NULL;
 	if (!ip->isdir) {
 		dx_err(ENOTDIR, "'%s' is not a directory", path);
 		goto err_put;
 	}
+	if (dx_perm_inode(&cr, ip, DX_MAY_READ) != 0)
+		goto err_put;
 	d = dx_handle_get(&stream_cache);
 	if (d == NULL) {
 		dx_err(ENOMEM, "cannot allocate a directory stream");

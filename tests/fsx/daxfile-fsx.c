@@ -8,7 +8,13 @@
  * SEEK_DATA/SEEK_HOLE, fsync, close and reopen of the file, close and
  * reopen of the pool.  After each operation the size is checked (fstat and
  * SEEK_END), and every -f operations the whole file; mapped reads check
- * that the bytes past EOF in the page holding EOF are zero.
+ * that the bytes past EOF in the page holding EOF are zero.  After every
+ * operation that changes the size, the exerciser stores junk past EOF in
+ * the page holding EOF through a mapping (POSIX allows the store; it must
+ * never become file data) and checks, after the next operation that moves
+ * EOF out of that page or moves the page (truncate down, growth past the
+ * page, collapse, insert), that the new page holding EOF reads zero past
+ * it ("eofstore"; -x eofstore turns it off).
  *
  * A seed reproduces a run; -L writes the operation log, -P replays one; a
  * failure prints the seed, the operation number and the last operations.
@@ -44,13 +50,15 @@
 enum op_kind {
 	OP_READ, OP_WRITE, OP_MAPREAD, OP_MAPWRITE, OP_TRUNCATE, OP_FALLOC,
 	OP_KEEPSIZE, OP_PUNCH, OP_ZERO, OP_COLLAPSE, OP_INSERT, OP_SEEK,
-	OP_FSYNC, OP_REOPEN, OP_POOLREOPEN, OP_NKINDS
+	OP_FSYNC, OP_REOPEN, OP_POOLREOPEN,
+	OP_EOFSTORE,	/* not drawn: follows every size change */
+	OP_NKINDS
 };
 
 static const char *const op_names[OP_NKINDS] = {
 	"read", "write", "mapread", "mapwrite", "truncate", "fallocate",
 	"keepsize", "punch", "zero", "collapse", "insert", "seek", "fsync",
-	"reopen", "poolreopen",
+	"reopen", "poolreopen", "eofstore",
 };
 
 struct op {
@@ -93,6 +101,8 @@ struct fsx {
 	uint64_t opno;
 	uint64_t size;		/* model size */
 	uint8_t *good;		/* model bytes */
+	bool junk;		/* bytes past EOF stored through a mapping ... */
+	uint64_t junk_pg;	/* ... in the page at this offset */
 	uint8_t *buf;
 	struct op ring[LOG_RING];
 	FILE *log;
@@ -304,7 +314,7 @@ do_mapread(struct fsx *x, struct op *o)
 	len = o->len < x->size - o->off ? o->len : x->size - o->off;
 	/* up to the end of the page holding EOF when the read reaches it */
 	eofpg = (x->size + PAGE - 1) & ~(PAGE - 1);
-	if (o->off + len == x->size)
+	if (o->off + len == x->size && !x->junk)
 		len = eofpg - o->off;
 	p = map_range(x, o->off, len, PROT_READ, &base, &mlen);
 	check_bytes(x, p, o->off, len, "mapread (zero past EOF)");
@@ -423,6 +433,73 @@ do_seek(struct fsx *x, struct op *o)
 				o->off, i);
 }
 
+/*
+ * eof_check -- the page holding EOF reads zero past EOF (through a mapping,
+ * the only way to see those bytes).
+ */
+static void
+eof_check(struct fsx *x)
+{
+	uint64_t pg = x->size & ~(PAGE - 1), tail = x->size - pg;
+	size_t mlen;
+	void *base;
+	uint8_t *p;
+
+	if (tail == 0)
+		return;
+	p = map_range(x, pg, PAGE, PROT_READ, &base, &mlen);
+	for (uint64_t i = tail; i < PAGE; i++)
+		if (p[i] != 0)
+			fail(x, "eofstore: byte at %#" PRIx64 " past EOF is %#x "
+				"after the size changed (size %#" PRIx64 ")",
+				pg + i, p[i], x->size);
+	if (daxfile_munmap(base, mlen) != 0)
+		fail(x, "munmap");
+}
+
+/* eof_store -- junk past EOF in the page holding it, through a mapping. */
+static void
+eof_store(struct fsx *x)
+{
+	uint64_t pg = x->size & ~(PAGE - 1), tail = x->size - pg;
+	size_t mlen;
+	void *base;
+	uint8_t *p;
+
+	if (tail == 0)
+		return;
+	p = map_range(x, pg, PAGE, PROT_READ | PROT_WRITE, &base, &mlen);
+	fill_random(x, p + tail, PAGE - tail);
+	if (daxfile_munmap(base, mlen) != 0)
+		fail(x, "munmap");
+	x->junk = true;
+	x->junk_pg = pg;
+}
+
+/*
+ * eof_after -- after an operation that took the size from 'old' to
+ * x->size: junk stored past EOF earlier must be gone if EOF left its page
+ * (a truncate down clears the tail of the new last block; growth past the
+ * page zeroes from the old EOF on; collapse and insert move the page and
+ * clear it), then store new junk.  Growth inside the page may keep the
+ * junk past the new EOF, as the kernel's page cache does.
+ */
+static void
+eof_after(struct fsx *x, const struct op *o, uint64_t old)
+{
+	bool moved = o->kind == OP_COLLAPSE || o->kind == OP_INSERT;
+
+	if (opt.disabled[OP_EOFSTORE] || (x->size == old && !moved))
+		return;
+	if (x->junk && (moved || x->size < old ||
+	    x->size >= x->junk_pg + PAGE))
+		x->junk = false;
+	if (!x->junk) {
+		eof_check(x);
+		eof_store(x);
+	}
+}
+
 /* --- choosing operations ------------------------------------------------- */
 
 static uint64_t
@@ -438,7 +515,7 @@ op_make(struct fsx *x, struct op *o)
 	uint64_t blocks;
 
 	o->kind = (enum op_kind)pick(x, OP_NKINDS);
-	if (opt.disabled[o->kind])
+	if (opt.disabled[o->kind] || o->kind == OP_EOFSTORE)
 		return false;
 	o->off = pick(x, opt.flen);
 	o->len = 1 + pick(x, opt.oplen);
@@ -547,6 +624,7 @@ fsx_main(void *arg)
 	pthread_rwlock_rdlock(&pool_lock);
 	file_open(x, O_CREAT | O_TRUNC);
 	for (x->opno = 1; x->opno <= opt.nops && !stop_all; x->opno++) {
+		uint64_t old_size;
 		struct op o;
 
 		if (x->replay != NULL) {
@@ -561,8 +639,10 @@ fsx_main(void *arg)
 			op_print(x->log, x->opno, &o);
 		if (opt.debug)
 			op_print(stdout, x->opno, &o);
+		old_size = x->size;
 		op_run(x, &o);
 		check_size(x);
+		eof_after(x, &o, old_size);
 		if (x->opno % opt.check_every == 0)
 			check_all(x);
 	}
@@ -705,6 +785,7 @@ usage(void)
 		"                   [-x op[,op...]] POOL\n"
 		"  -x disables operations by name: read write mapread mapwrite truncate\n"
 		"     fallocate keepsize punch zero collapse insert seek fsync reopen poolreopen\n"
+		"     eofstore (junk stored past EOF through a mapping after size changes)\n"
 		"  -t N runs N exercisers (each its own file) plus mapped readers and a\n"
 		"     truncating/punching mutator on a shared file (poolreopen is off then)\n");
 	exit(2);

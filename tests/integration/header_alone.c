@@ -23,7 +23,21 @@ main(void)
 		(void *)daxfile_ftruncate, (void *)daxfile_fallocate,
 		(void *)daxfile_fsync, (void *)daxfile_fdatasync,
 		(void *)daxfile_mmap, (void *)daxfile_munmap,
-		(void *)daxfile_msync,
+		(void *)daxfile_msync, (void *)daxfile_chmod,
+		(void *)daxfile_fchmod, (void *)daxfile_fchmodat,
+		(void *)daxfile_chown, (void *)daxfile_lchown,
+		(void *)daxfile_fchown, (void *)daxfile_fchownat,
+		(void *)daxfile_access, (void *)daxfile_faccessat,
+		(void *)daxfile_utimensat, (void *)daxfile_futimens,
+		(void *)daxfile_truncate, (void *)daxfile_umask,
+		(void *)daxfile_statx, (void *)daxfile_lstat,
+		(void *)daxfile_fstatat, (void *)daxfile_chdir,
+		(void *)daxfile_fchdir, (void *)daxfile_getcwd,
+		(void *)daxfile_openat, (void *)daxfile_mkdirat,
+		(void *)daxfile_unlinkat, (void *)daxfile_renameat2,
+		(void *)daxfile_link, (void *)daxfile_linkat,
+		(void *)daxfile_symlink, (void *)daxfile_symlinkat,
+		(void *)daxfile_readlink, (void *)daxfile_readlinkat,
 	};
 
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)

@@ -943,6 +943,51 @@ Test(mmap, a_page_past_eof_gives_sigbus_at_the_exact_address_and_the_eof_page_re
 	test_pool_destroy(&tp);
 }
 
+/*
+ * eof_junk_then -- write 'size' bytes, store 'X' past EOF through a mapping
+ * of the page holding EOF (POSIX allows the store; it must never become
+ * file data), unmap, run 'mode' at [off, off+len), then map the new page
+ * holding EOF: every byte past EOF reads zero, as on XFS and ext4.
+ */
+static void
+eof_junk_then(int mode, uint64_t size, uint64_t off, uint64_t len)
+{
+	struct test_pool tp;
+	uint64_t pg = size & ~(uint64_t)(PG - 1), nsize, npg;
+	unsigned char *m;
+	daxfile_file *f;
+
+	test_pool_create(&tp, "mmap", TEST_POOL_SIZE);
+	f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	pwrite_pat(f, 0, size, 3);
+	m = xmap(PG, RW, MAP_SHARED, f, pg);
+	memset(m + (size - pg), 'X', PG - (size - pg));
+	xunmap(m, PG);
+	pread_pat(f, 0, size, 3);
+
+	xfallocate(f, mode, off, len);
+	nsize = mode == FALLOC_FL_INSERT_RANGE ? size + len : size - len;
+	cr_assert_eq(xfstat(f).st_size, (off_t)nsize);
+	npg = nsize & ~(uint64_t)(PG - 1);
+	m = xmap(PG, PROT_READ, MAP_SHARED, f, npg);
+	map_zero(m + (nsize - npg), nsize, PG - (nsize - npg));
+	xunmap(m, PG);
+	TEST_OK(daxfile_close(f));
+	test_pool_destroy(&tp);
+}
+
+Test(mmap, bytes_stored_past_eof_through_a_mapping_do_not_come_back_after_insert_range)
+{
+	eof_junk_then(FALLOC_FL_INSERT_RANGE, 0x3a0ec, 0x30000, 0x5000);
+	eof_junk_then(FALLOC_FL_INSERT_RANGE, 0x3a0ec, 0, 0x1000);
+}
+
+Test(mmap, bytes_stored_past_eof_through_a_mapping_do_not_come_back_after_collapse_range)
+{
+	eof_junk_then(FALLOC_FL_COLLAPSE_RANGE, 0x3a0ec, 0x30000, 0x5000);
+	eof_junk_then(FALLOC_FL_COLLAPSE_RANGE, 0x3a0ec, 0x39000, 0x1000);
+}
+
 Test(mmap, pages_past_eof_work_and_read_zero_after_the_file_grows)
 {
 	struct test_pool tp;
