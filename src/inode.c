@@ -489,6 +489,8 @@ ino_list_unique(struct ino_list *l)
 {
 	int64_t n = 0;
 
+	if (l->n == 0)
+		return 0; /* qsort may not be given the NULL of an empty list */
 	qsort(l->v, l->n, sizeof(*l->v), ino_cmp);
 	for (size_t i = 0; i < l->n; i++)
 		n += i == 0 || l->v[i] != l->v[i - 1];
