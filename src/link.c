@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "dir.h"
@@ -23,49 +22,6 @@
 #include "tx.h"
 
 /* --- hard links ---------------------------------------------------------- */
-
-/*
- * link_protected -- fs.protected_hardlinks, read once: 1 when only the
- * owner may link a file that is not a safe source (the kernel's default
- * and Debian's).
- */
-static bool
-link_protected(void)
-{
-	static int value = -1;
-	int v = __atomic_load_n(&value, __ATOMIC_RELAXED);
-
-	if (v < 0) {
-		FILE *f = fopen("/proc/sys/fs/protected_hardlinks", "re");
-
-		if (f == NULL || fscanf(f, "%d", &v) != 1)
-			v = 1;
-		if (f != NULL)
-			fclose(f);
-		__atomic_store_n(&value, v, __ATOMIC_RELAXED);
-	}
-	return v != 0;
-}
-
-/*
- * link_may -- the kernel's may_linkat with protected hard links: the
- * owner (or CAP_FOWNER) may link anything; others only a regular file that
- * is neither setuid nor setgid-executable and that they may read and
- * write (EPERM).
- */
-static int
-link_may(struct dx_cred *cr, struct dx_inode *ip)
-{
-	uint32_t mode = __atomic_load_n(&ip->di->mode, __ATOMIC_RELAXED);
-
-	if (!link_protected() || dx_perm_owner(cr, ip))
-		return 0;
-	if (S_ISREG(mode) && !(mode & S_ISUID) &&
-	    (mode & (S_ISGID | S_IXGRP)) != (S_ISGID | S_IXGRP) &&
-	    dx_perm_inode(cr, ip, DX_MAY_READ | DX_MAY_WRITE) == 0)
-		return 0;
-	return dx_err(EPERM, "protected hard links: only the owner may link this file");
-}
 
 /*
  * link_add -- give 'ip' the new name nd names (nd->dir locked, and checked
@@ -133,7 +89,7 @@ daxfile_linkat(daxfile_pool *pool, daxfile_file *olddir,
 		goto out_put;
 	if (dx_ns_create_begin(&nd, newpath, false) == 0) {
 		/* may_linkat comes between filename_create and may_create */
-		if (link_may(&cr, ip) == 0 && dx_ns_may_create(&nd) == 0)
+		if (dx_perm_may_linkat(&cr, ip) == 0 && dx_ns_may_create(&nd) == 0)
 			ret = link_add(&nd, ip);
 		dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
 	}

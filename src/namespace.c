@@ -365,6 +365,12 @@ open_create(struct dx_nameidata *nd, const char *path, int flags,
 		*link = ip;
 		return NULL;
 	}
+	/* the kernel's do_open: a directory first, then the sticky rule */
+	if (ip != NULL && !ip->isdir &&
+	    dx_perm_create_in_sticky(nd->cred, nd->dir, ip) != 0) {
+		dx_iput(ip);
+		return NULL;
+	}
 	return ip;
 }
 

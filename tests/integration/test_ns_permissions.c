@@ -6,8 +6,9 @@
  * walk (also through a link, but not to read the link), write and search
  * permission on the parent to create, remove or rename, the sticky bit,
  * write permission on a directory that changes parent, open by access
- * mode, O_TRUNC and O_NOATIME, chdir, opendir, O_TMPFILE, and the
- * protected hard links rule of link.
+ * mode, O_TRUNC and O_NOATIME, chdir, opendir, O_TMPFILE, the
+ * protected hard links rule of link, and O_CREAT on another user's link in
+ * a sticky directory.
  */
 #define _GNU_SOURCE	/* O_NOATIME, O_TMPFILE, O_PATH */
 
@@ -251,4 +252,27 @@ Test(nsperm, links_files_and_directories_belong_to_their_creator)
 	cr_assert_eq(st.st_mode & 07777, 0777, "a link's mode is 0777");
 	cr_assert_eq(xstat(P, "/rw/f").st_uid, U1);
 	cr_assert_eq(xstat(P, "/rw/d").st_gid, G1);
+}
+
+static void
+link_in_sticky(void)
+{
+	TEST_OK(daxfile_symlink(P, "target", "/sticky/ulink"));
+}
+
+Test(nsperm, O_CREAT_on_another_users_link_in_a_sticky_directory_is_refused_even_to_root)
+{
+	daxfile_file *f;
+
+	as(&user1, link_in_sticky);
+	/* may_create_in_sticky: the link is neither root's nor the directory owner's */
+	FAILS(daxfile_open(P, "/sticky/ulink", O_CREAT | O_WRONLY | O_NOFOLLOW,
+		0644), NULL, EACCES);
+	FAILS(daxfile_open(P, "/sticky/ulink", O_WRONLY | O_NOFOLLOW), NULL,
+		ELOOP);
+	/* followed, the link leads to a new file, created as usual */
+	f = daxfile_open(P, "/sticky/ulink", O_CREAT | O_WRONLY, 0644);
+	cr_assert_not_null(f, "open through the link: %s", daxfile_errormsg());
+	TEST_OK(daxfile_close(f));
+	cr_assert(S_ISREG(xstat(P, "/sticky/target").st_mode));
 }
