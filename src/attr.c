@@ -29,20 +29,11 @@
 
 /* --- resolving the target ----------------------------------------------- */
 
-/*
- * attr_file -- the inode of an open file for the f* calls; EBADF for a
- * handle opened with O_PATH when 'need_io' (fchmod, fchown, futimens).
- */
+/* attr_file -- the inode of an open file; EBADF also for an O_PATH handle. */
 static struct dx_inode *
-attr_file(daxfile_file *file, bool need_io)
+attr_file(daxfile_file *file)
 {
-	if (dx_file_check(file) != 0)
-		return NULL;
-	if (need_io && (file->flags & O_PATH)) {
-		dx_err(EBADF, "file handle was opened with O_PATH");
-		return NULL;
-	}
-	return file->ip;
+	return dx_file_check(file) == 0 ? file->ip : NULL;
 }
 
 /*
@@ -173,7 +164,7 @@ daxfile_chmod(daxfile_pool *pool, const char *path, mode_t mode)
 DX_EXPORT int
 daxfile_fchmod(daxfile_file *file, mode_t mode)
 {
-	struct dx_inode *ip = attr_file(file, true);
+	struct dx_inode *ip = attr_file(file);
 
 	return ip == NULL ? -1 : attr_chmod(ip, mode);
 }
@@ -276,7 +267,7 @@ daxfile_lchown(daxfile_pool *pool, const char *path, uid_t owner, gid_t group)
 DX_EXPORT int
 daxfile_fchown(daxfile_file *file, uid_t owner, gid_t group)
 {
-	struct dx_inode *ip = attr_file(file, true);
+	struct dx_inode *ip = attr_file(file);
 
 	return ip == NULL ? -1 : attr_chown(ip, owner, group);
 }
@@ -390,7 +381,7 @@ daxfile_utimensat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 DX_EXPORT int
 daxfile_futimens(daxfile_file *file, const struct timespec times[2])
 {
-	struct dx_inode *ip = attr_file(file, true);
+	struct dx_inode *ip = attr_file(file);
 
 	if (ip == NULL)
 		return -1;

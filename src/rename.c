@@ -148,14 +148,18 @@ rename_unlock(struct rename_ctx *rc)
 	dx_namei_done(&rc->from);
 }
 
-/* rename_lock_children -- the source and target, lower inode number first. */
+/*
+ * rename_lock_children -- the source and target: a directory's DIR lock
+ * before a file's ILOCK (the rank order: RENAME_EXCHANGE can pair the
+ * two), otherwise the lower inode number first.
+ */
 static void
 rename_lock_children(struct rename_ctx *rc)
 {
 	struct dx_inode *x = rc->src, *y = rc->tgt;
 	unsigned fx, fy;
 
-	if (y != NULL && y->ino < x->ino) {
+	if (y != NULL && (y->isdir != x->isdir ? y->isdir : y->ino < x->ino)) {
 		x = rc->tgt;
 		y = rc->src;
 	}

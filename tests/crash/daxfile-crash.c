@@ -3,8 +3,8 @@
  * workload (namespace changes: create, unlink, rename over a name and to a
  * free one, RENAME_NOREPLACE, RENAME_EXCHANGE, hard links, symbolic links,
  * O_TMPFILE files named by linkat; writes, appends, truncates, fallocate
- * modes) on a fresh pool and dies at some instant; the parent reopens the
- * pool and checks that
+ * modes, chmod and, as root, chown) on a fresh pool and dies at some
+ * instant; the parent reopens the pool and checks that
  *   - daxfile_pool_check is clean before and after the reopen (no block
  *     leaked or owned twice, no dangling entry),
  *   - every operation the child completed is there, byte for byte, with
@@ -56,13 +56,15 @@
 enum kind {
 	K_MKDIR, K_RMDIR, K_CREATE, K_WRITE, K_APPEND, K_TRUNCATE, K_UNLINK,
 	K_RENAME, K_PUNCH, K_ZERO, K_COLLAPSE, K_INSERT, K_LINK, K_SYMLINK,
-	K_UNSYMLINK, K_NOREPLACE, K_EXCHANGE, K_TMPFILE, K_NKINDS
+	K_UNSYMLINK, K_NOREPLACE, K_EXCHANGE, K_TMPFILE, K_CHMOD, K_CHOWN,
+	K_NKINDS
 };
 
 static const char *const kind_names[K_NKINDS] = {
 	"mkdir", "rmdir", "create", "write", "append", "truncate", "unlink",
 	"rename", "punch", "zero", "collapse", "insert", "link", "symlink",
 	"unlink-symlink", "rename-noreplace", "rename-exchange", "tmpfile",
+	"chmod", "chown",
 };
 
 /* A name of a file: <dir>/f<id>. */
@@ -75,6 +77,8 @@ struct mname {
 struct mfile {
 	bool live;		/* some name is */
 	struct mname names[NNAMES];
+	uint32_t mode;		/* permission bits */
+	uint32_t uid, gid;
 	uint64_t size;
 	uint8_t data[MAXSZ];
 };
@@ -338,9 +342,30 @@ gen_namespace(struct model *m, struct op *o)
 	case K_UNSYMLINK:
 		o->link = pick_link(m, true);
 		return o->link >= 0;
+	case K_CHOWN:
+		if (geteuid() != 0)
+			return false; /* only root may give files away */
+		/* fall through */
+	case K_CHMOD:
+		o->file = pick_file(m, true);
+		return o->file >= 0;
 	default:
 		return false;
 	}
+}
+
+/* chmod_mode -- the mode a chmod sets: any bits, the owner's rw kept. */
+static uint32_t
+chmod_mode(const struct op *o)
+{
+	return (uint32_t)(o->seed & 07777) | 0600;
+}
+
+/* chown_id -- the owner or group a chown sets: 0, 1000 or 2000. */
+static uint32_t
+chown_id(uint64_t seed)
+{
+	return (uint32_t)(seed % 3) * 1000;
 }
 
 /* gen -- decide an operation legal in the model (retries until one is). */
@@ -431,6 +456,9 @@ apply(struct model *m, const struct op *o)
 		memset(f->names, 0, sizeof(f->names));
 		f->live = true;
 		f->names[0] = (struct mname){true, o->dir, m->next_id++};
+		f->mode = 0644;		/* the harness runs with umask 022 */
+		f->uid = (uint32_t)geteuid();
+		f->gid = (uint32_t)getegid();
 		f->size = 0;
 		if (o->kind == K_TMPFILE) {
 			fill(f->data, o->len, o->seed);
@@ -465,6 +493,17 @@ apply(struct model *m, const struct op *o)
 		break;
 	}
 	case K_UNSYMLINK: m->links[o->link].live = false; break;
+	case K_CHMOD:
+		f->mode = chmod_mode(o);
+		break;
+	case K_CHOWN:
+		f->uid = chown_id(o->seed);
+		f->gid = chown_id(o->seed >> 8);
+		/* chown clears setuid, and setgid of a group-executable file */
+		f->mode &= ~(uint32_t)S_ISUID;
+		if ((f->mode & S_IXGRP) != 0)
+			f->mode &= ~(uint32_t)S_ISGID;
+		break;
 	case K_WRITE:
 		if (o->off > f->size)
 			memset(f->data + f->size, 0, o->off - f->size);
@@ -586,6 +625,15 @@ run_namespace(daxfile_pool *p, struct model *m, const struct op *o)
 		link_path(&m->links[o->link], path, sizeof(path));
 		ret = daxfile_unlink(p, path);
 		break;
+	case K_CHMOD:
+		path_of(m, o->file, path, sizeof(path));
+		ret = daxfile_chmod(p, path, chmod_mode(o));
+		break;
+	case K_CHOWN:
+		path_of(m, o->file, path, sizeof(path));
+		ret = daxfile_chown(p, path, chown_id(o->seed),
+			chown_id(o->seed >> 8));
+		break;
 	default:
 		return false;
 	}
@@ -681,6 +729,9 @@ file_matches(daxfile_pool *p, const char *path, const struct mfile *f,
 	n = daxfile_pread(h, buf, sizeof(buf), 0);
 	daxfile_close(h);
 	if (n < 0 || (uint64_t)n != (uint64_t)st.st_size)
+		return false;
+	if ((st.st_mode & 07777) != f->mode || st.st_uid != f->uid ||
+	    st.st_gid != f->gid)
 		return false;
 	if ((uint64_t)n == f->size && memcmp(buf, f->data, f->size) == 0)
 		return true;
@@ -976,6 +1027,7 @@ main(int argc, char **argv)
 	if (mode != 1 || optind != argc - 1 || opt.crashes == 0)
 		usage();
 	opt.pool = argv[optind];
+	umask(022);	/* the pool's umask: the model's new files are 0644 */
 	j = mmap(NULL, sizeof(*j), PROT_READ | PROT_WRITE,
 		MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (opt.points) {

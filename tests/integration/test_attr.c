@@ -561,3 +561,84 @@ Test(attr, a_write_stamps_mtime_and_ctime_and_a_read_follows_relatime)
 	cr_assert_eq(st.st_atim.tv_sec, 1000, "O_NOATIME: no atime update");
 	TEST_OK(daxfile_close(f));
 }
+
+/* --- symbolic links and relative paths ------------------------------------------ */
+
+static void
+link_owner_as_u1(void)
+{
+	struct stat st;
+
+	TEST_OK(daxfile_symlink(P, "f", "/mylink"));
+	TEST_OK(daxfile_lstat(P, "/mylink", &st));
+	cr_assert_eq(st.st_uid, U1, "a link belongs to its creator");
+	cr_assert_eq(st.st_mode, S_IFLNK | 0777, "mode 0777 whatever the umask");
+	TEST_OK(daxfile_lchown(P, "/mylink", (uid_t)-1, G1));
+	FAILS(daxfile_lchown(P, "/link", (uid_t)-1, G1), -1, EPERM);
+}
+
+Test(attr, calls_follow_links_unless_told_and_a_links_mode_never_changes)
+{
+	struct who u1 = {.uid = U1, .gid = G1};
+	struct timespec set[2] = {{1111, 1}, {2222, 2}};
+	struct statx sx;
+	struct stat st, lst;
+	daxfile_file *d;
+
+	daxfile_umask(P, 077);
+	make_file("/f", 0644);
+	TEST_OK(daxfile_symlink(P, "f", "/link"));
+	TEST_OK(daxfile_chmod(P, "/link", 0640));
+	cr_assert_eq(st_of("/f").st_mode, S_IFREG | 0640, "chmod follows the link");
+	FAILS(daxfile_fchmodat(P, NULL, "/link", 0600, AT_SYMLINK_NOFOLLOW), -1,
+		EOPNOTSUPP);
+	TEST_OK(daxfile_lchown(P, "/link", 5, 6));
+	TEST_OK(daxfile_lstat(P, "/link", &lst));
+	cr_assert_eq(lst.st_uid, 5, "lchown changes the link");
+	cr_assert_eq(st_of("/f").st_uid, geteuid(), "not its target");
+	TEST_OK(daxfile_chown(P, "/link", 7, (gid_t)-1));
+	cr_assert_eq(st_of("/f").st_uid, 7, "chown follows");
+	TEST_OK(daxfile_utimensat(P, NULL, "/link", set, AT_SYMLINK_NOFOLLOW));
+	TEST_OK(daxfile_lstat(P, "/link", &lst));
+	cr_assert(ts_eq(lst.st_mtim, set[1]), "the link's own times");
+	cr_assert(!ts_eq(st_of("/f").st_mtim, set[1]), "not the target's");
+	TEST_OK(daxfile_statx(P, NULL, "/link", AT_SYMLINK_NOFOLLOW, STATX_ALL, &sx));
+	cr_assert(S_ISLNK(sx.stx_mode));
+	cr_assert_eq(sx.stx_size, 1, "a link's size is its target's length");
+	cr_assert_eq(sx.stx_attributes & STATX_ATTR_DAX, 0, "links are not DAX");
+	TEST_OK(daxfile_statx(P, NULL, "/link", 0, STATX_ALL, &sx));
+	cr_assert(S_ISREG(sx.stx_mode));
+	cr_assert_eq(sx.stx_attributes & STATX_ATTR_DAX, STATX_ATTR_DAX);
+	TEST_OK(daxfile_access(P, "/link", R_OK));
+	TEST_OK(daxfile_faccessat(P, NULL, "/link", F_OK, AT_SYMLINK_NOFOLLOW));
+	TEST_OK(daxfile_symlink(P, "nothing", "/dangling"));
+	FAILS(daxfile_chmod(P, "/dangling", 0600), -1, ENOENT);
+	FAILS(daxfile_access(P, "/dangling", F_OK), -1, ENOENT);
+	TEST_OK(daxfile_faccessat(P, NULL, "/dangling", F_OK, AT_SYMLINK_NOFOLLOW));
+	/* relative paths: from a directory handle, and from the current directory */
+	TEST_OK(daxfile_mkdir(P, "/d", 0777));
+	make_file("/d/g", 0666);
+	cr_assert_eq(st_of("/d/g").st_mode, S_IFREG | 0600, "the umask set above");
+	d = daxfile_open(P, "/d", O_RDONLY | O_DIRECTORY);
+	cr_assert_not_null(d);
+	TEST_OK(daxfile_fchmodat(P, d, "g", 0604, 0));
+	TEST_OK(daxfile_fchownat(P, d, "g", 3, 4, 0));
+	TEST_OK(daxfile_faccessat(P, d, "g", R_OK, 0));
+	TEST_OK(daxfile_utimensat(P, d, "g", set, 0));
+	TEST_OK(daxfile_statx(P, d, "g", 0, STATX_BASIC_STATS, &sx));
+	cr_assert_eq(sx.stx_mode, S_IFREG | 0604);
+	cr_assert_eq(sx.stx_uid, 3);
+	cr_assert_eq(sx.stx_mtime.tv_sec, 2222);
+	TEST_OK(daxfile_close(d));
+	TEST_OK(daxfile_chdir(P, "/d"));
+	TEST_OK(daxfile_chmod(P, "g", 0644));
+	TEST_OK(daxfile_truncate(P, "g", 100));
+	st = st_of("/d/g");
+	cr_assert_eq(st.st_mode, S_IFREG | 0644);
+	cr_assert_eq(st.st_size, 100);
+	TEST_OK(daxfile_chdir(P, "/"));
+	if (geteuid() == 0) {
+		TEST_OK(daxfile_chmod(P, "/", 0777));
+		as(&u1, link_owner_as_u1);
+	}
+}

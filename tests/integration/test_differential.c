@@ -1,11 +1,17 @@
 /*
  * test_differential.c -- random sequences of namespace and attribute
- * operations applied both to a pool and to a loop-mounted XFS file
+ * operations (ops[]: creation, removal, rename and renameat2 flags, hard
+ * and symbolic links, open flags through links, chmod, chown, utimensat,
+ * access, truncate, write, stat, lstat, readlink) applied both to a pool
+ * and to a loop-mounted XFS file
  * system, each by the same user (a worker thread switches its fsuid,
  * fsgid and groups with raw system calls before each operation, so the
- * kernel checks the XFS side with the same credentials), comparing the
+ * kernel checks the XFS side with the same credentials, and runs chrooted
+ * into the XFS mount, so that '/' and '..' mean the same on both sides),
+ * comparing the
  * result and errno of every operation, what stat says after it, and
- * every so often the whole tree: types, modes, owners, link counts, sizes.
+ * every so often the whole tree: types, modes, owners, link counts, sizes,
+ * link targets.
  *
  * The operations are a table (ops[]); each names a library and a kernel
  * implementation.  Operations the library does not yet check against
@@ -16,18 +22,20 @@
  *
  * Needs root and a loop mount (mkfs.xfs, mount -o loop); skipped with a
  * message otherwise.  DIFF_SEEDS (default 1 to 16) and DIFF_OPS (default
- * 8,000 per seed: a few seconds) set the run; a
+ * 8,000 per seed: about ten seconds) set the run; a
  * failure prints the seed, the operation number and the last operations.
  */
 #define _GNU_SOURCE
 
 #include <dirent.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,12 +55,13 @@ struct diff {
 	int host;			/* the XFS directory the tree lives in */
 	uint64_t rng;
 	unsigned seed, opno;
-	char log[LOG_KEEP][200];	/* the last operations */
+	char log[LOG_KEEP][320];	/* the last operations */
 };
 
 /* One operation's arguments, drawn once and applied to both sides. */
 struct args {
 	char path[64], path2[64];	/* "/a/b" (the host uses "a/b") */
+	char target[64];		/* a symbolic link's (relative) target */
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
@@ -74,7 +83,11 @@ struct op {
 	struct res (*lib)(struct diff *d, const struct args *a);
 	struct res (*sys)(struct diff *d, const struct args *a);
 	bool gated;	/* the library does not check this call's credentials yet */
+	bool follow;	/* the call follows a final symbolic link of 'path' */
 };
+
+static void fail_dump(struct diff *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
 
 /* --- randomness and paths --------------------------------------------------- */
 
@@ -332,24 +345,12 @@ lib_truncate(struct diff *d, const struct args *a)
 	return res_of(daxfile_truncate(d->pool, a->path, a->len));
 }
 
+/* sys_truncate -- truncate(2) has no *at form: the thread's root is the mount. */
 static struct res
 sys_truncate(struct diff *d, const struct args *a)
 {
-	int fd = openat(d->host, host_path(a->path), O_PATH);
-	char proc[64];
-	long r;
-
-	/* truncate(2) has no *at form: go through the O_PATH descriptor */
-	if (fd < 0)
-		return res_of(-1);
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	r = truncate(proc, a->len);
-	{
-		struct res res = res_of(r);
-
-		close(fd);
-		return res;
-	}
+	(void)d;
+	return res_of(truncate(a->path, a->len));
 }
 
 static struct res
@@ -394,19 +395,171 @@ sys_stat(struct diff *d, const struct args *a)
 	return res_of(fstatat(d->host, host_path(a->path), &st, 0));
 }
 
+static void
+draw_flags2(struct diff *d, struct args *a)
+{
+	static const unsigned f[] = {0, RENAME_NOREPLACE, RENAME_EXCHANGE};
+
+	draw_two(d, a);
+	a->flags = (int)f[rnd(d, 3)];
+}
+
+static struct res
+lib_rename2(struct diff *d, const struct args *a)
+{
+	return res_of(daxfile_renameat2(d->pool, NULL, a->path, NULL, a->path2,
+		(unsigned)a->flags));
+}
+
+static struct res
+sys_rename2(struct diff *d, const struct args *a)
+{
+	return res_of(renameat2(d->host, host_path(a->path), d->host,
+		host_path(a->path2), (unsigned)a->flags));
+}
+
+static struct res
+lib_link(struct diff *d, const struct args *a)
+{
+	return res_of(daxfile_link(d->pool, a->path, a->path2));
+}
+
+static struct res
+sys_link(struct diff *d, const struct args *a)
+{
+	return res_of(linkat(d->host, host_path(a->path), d->host,
+		host_path(a->path2), 0));
+}
+
+/*
+ * draw_symlink -- a target, relative or absolute (the worker runs chrooted
+ * into the XFS mount, so '/' and '..' of it mean what they mean in the
+ * pool), often dangling.
+ */
+static void
+draw_symlink(struct diff *d, struct args *a)
+{
+	static const char *const targets[] = {"a", "b", "c", "a/b", "../a",
+		"..", ".", "c/../a", "x/y", "b/", "../../c", "/a", "/b/c", "/"};
+
+	draw_path(d, a->path);
+	snprintf(a->target, sizeof(a->target), "%s",
+		targets[rnd(d, NELEM(targets))]);
+}
+
+static struct res
+lib_symlink(struct diff *d, const struct args *a)
+{
+	return res_of(daxfile_symlink(d->pool, a->target, a->path));
+}
+
+static struct res
+sys_symlink(struct diff *d, const struct args *a)
+{
+	return res_of(symlinkat(a->target, d->host, host_path(a->path)));
+}
+
+/* lib_readlink -- the length must agree, and the bytes too (checked here). */
+static struct res
+lib_readlink(struct diff *d, const struct args *a)
+{
+	char buf[128], hbuf[128];
+	ssize_t n = daxfile_readlink(d->pool, a->path, buf, sizeof(buf));
+	struct res r = res_of(n);
+
+	if (n >= 0 && (readlinkat(d->host, host_path(a->path), hbuf,
+	    sizeof(hbuf)) != n || memcmp(buf, hbuf, (size_t)n) != 0))
+		fail_dump(d, "readlink %s: the pool says '%.*s'", a->path,
+			(int)n, buf);
+	return r;
+}
+
+static struct res
+sys_readlink(struct diff *d, const struct args *a)
+{
+	char buf[128];
+
+	return res_of(readlinkat(d->host, host_path(a->path), buf, sizeof(buf)));
+}
+
+/* draw_open -- open flags that follow links or not, create or not. */
+static void
+draw_open(struct diff *d, struct args *a)
+{
+	static const int f[] = {O_RDONLY, O_RDONLY | O_NOFOLLOW,
+		O_WRONLY | O_CREAT, O_RDONLY | O_DIRECTORY, O_WRONLY | O_TRUNC,
+		O_RDONLY | O_PATH, O_WRONLY | O_CREAT | O_EXCL,
+		O_RDONLY | O_PATH | O_NOFOLLOW};
+
+	draw_path(d, a->path);
+	a->flags = f[rnd(d, NELEM(f))];
+	a->mode = draw_mode(d);
+}
+
+static struct res
+lib_open(struct diff *d, const struct args *a)
+{
+	daxfile_file *f = daxfile_openat(d->pool, NULL, a->path, a->flags,
+		a->mode);
+
+	if (f == NULL)
+		return res_of(-1);
+	return res_of(daxfile_close(f));
+}
+
+static struct res
+sys_open(struct diff *d, const struct args *a)
+{
+	int fd = openat(d->host, host_path(a->path), a->flags, a->mode);
+
+	if (fd < 0)
+		return res_of(-1);
+	return res_of(close(fd));
+}
+
+static struct res
+lib_lstat(struct diff *d, const struct args *a)
+{
+	struct stat st;
+
+	return res_of(daxfile_lstat(d->pool, a->path, &st));
+}
+
+static struct res
+sys_lstat(struct diff *d, const struct args *a)
+{
+	struct stat st;
+
+	return res_of(fstatat(d->host, host_path(a->path), &st,
+		AT_SYMLINK_NOFOLLOW));
+}
+
+/*
+ * The operations.  A new one is a draw function (its arguments), a library
+ * and a kernel implementation, and a line here; 'gated' stays true until
+ * the library checks that call's credentials itself.  After each
+ * operation lstat of its first path is compared, and compare_tree()
+ * compares what every entry is.
+ */
 static const struct op ops[] = {
-	{"create", draw_path_mode, lib_create, sys_create, true},
-	{"mkdir", draw_path_mode, lib_mkdir, sys_mkdir, true},
-	{"rmdir", draw_one, lib_rmdir, sys_rmdir, true},
-	{"unlink", draw_one, lib_unlink, sys_unlink, true},
-	{"rename", draw_two, lib_rename, sys_rename, true},
-	{"chmod", draw_path_mode, lib_chmod, sys_chmod, false},
-	{"chown", draw_chown, lib_chown, sys_chown, false},
-	{"utimensat", draw_times, lib_utimens, sys_utimens, false},
-	{"access", draw_access, lib_access, sys_access, false},
-	{"truncate", draw_len, lib_truncate, sys_truncate, false},
-	{"write", draw_len, lib_write, sys_write, true},
-	{"stat", draw_one, lib_stat, sys_stat, false},
+	{"create", draw_path_mode, lib_create, sys_create, true, true},
+	{"mkdir", draw_path_mode, lib_mkdir, sys_mkdir, true, false},
+	{"rmdir", draw_one, lib_rmdir, sys_rmdir, true, false},
+	{"unlink", draw_one, lib_unlink, sys_unlink, true, false},
+	{"rename", draw_two, lib_rename, sys_rename, true, false},
+	{"renameat2", draw_flags2, lib_rename2, sys_rename2, true, false},
+	{"link", draw_two, lib_link, sys_link, true, false},
+	{"symlink", draw_symlink, lib_symlink, sys_symlink, true, false},
+	{"readlink", draw_one, lib_readlink, sys_readlink, false, false},
+	{"open", draw_open, lib_open, sys_open, true, true},
+	{"chmod", draw_path_mode, lib_chmod, sys_chmod, false, true},
+	{"chown", draw_chown, lib_chown, sys_chown, false, true},
+	{"utimensat", draw_times, lib_utimens, sys_utimens, false, true},
+	{"access", draw_access, lib_access, sys_access, false, true},
+	{"truncate", draw_len, lib_truncate, sys_truncate, false, true},
+	{"write", draw_len, lib_write, sys_write, true, true},
+	{"stat", draw_one, lib_stat, sys_stat, false, true},
+	{"lstat", draw_one, lib_lstat, sys_lstat, false, false},
 };
 
 /* --- users ---------------------------------------------------------------------- */
@@ -419,36 +572,36 @@ static const struct who users[] = {
 	{.uid = U2, .gid = G2, .ngroups = 1, .groups = u2_groups},
 };
 
-/* walk_refused -- does the kernel refuse the user a search on the way to 'path'? */
+/*
+ * walk_refused -- does the kernel refuse the user a search on the way to
+ * 'path' (following a final link when 'follow')?  The library's path walk
+ * does not check search permission yet, so such an operation is not
+ * applied to the pool (one_op).
+ */
 static bool
-walk_refused(struct diff *d, const char *path)
+walk_refused(struct diff *d, const char *path, bool follow)
 {
-	char dir[64];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", host_path(path));
-	while ((slash = strrchr(dir, '/')) != NULL) {
-		*slash = '\0';
-		if (faccessat(d->host, dir, X_OK, AT_EACCESS) != 0 &&
-		    errno == EACCES)
-			return true;
-	}
-	return false;
+	return faccessat(d->host, host_path(path), F_OK,
+		AT_EACCESS | (follow ? 0 : AT_SYMLINK_NOFOLLOW)) != 0 &&
+		errno == EACCES;
 }
 
-/* The run's parameters, for the worker thread; its first failure. */
-static struct {
+/*
+ * The run's parameters, for the worker thread; its first failure.  It
+ * lives in memory shared with the test's process: the run goes on in a
+ * child process, so that the mount is removed even if the run dies.
+ */
+static struct run {
 	int host;
 	unsigned nops;
 	char seeds[256];
+	char mnt[300];		/* the XFS mount: the worker's root */
 	char fail[4096];
-	unsigned ok[16], failed[16], skipped[16];	/* per operation */
-} run;
+	unsigned ok[32], failed[32], skipped[32];	/* per operation */
+} *runp;
+#define run (*runp)
 
 /* --- comparing -------------------------------------------------------------------- */
-
-static void
-fail_dump(struct diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * fail_dump -- record the failure with the last operations and end the
@@ -488,6 +641,19 @@ same_inode(struct diff *d, const char *path, const struct stat *l,
 			(unsigned long)l->st_nlink, (long)l->st_size, h->st_mode,
 			h->st_uid, h->st_gid, (unsigned long)h->st_nlink,
 			(long)h->st_size);
+}
+
+/* same_target -- both links name the same target. */
+static void
+same_target(struct diff *d, const char *path)
+{
+	char lt[128], ht[128];
+	ssize_t ln = daxfile_readlink(d->pool, path, lt, sizeof(lt));
+	ssize_t hn = readlinkat(d->host, host_path(path), ht, sizeof(ht));
+
+	if (ln < 0 || ln != hn || memcmp(lt, ht, (size_t)ln) != 0)
+		fail_dump(d, "%s: link to '%.*s' in the pool, '%.*s' on xfs", path,
+			(int)(ln > 0 ? ln : 0), lt, (int)(hn > 0 ? hn : 0), ht);
 }
 
 static int
@@ -549,6 +715,8 @@ compare_tree(struct diff *d, const char *path)
 		    fstatat(d->host, host_path(child), &h, AT_SYMLINK_NOFOLLOW) != 0)
 			fail_dump(d, "%s: listed but cannot be stat'ed", child);
 		same_inode(d, child, &l, &h);
+		if (S_ISLNK(l.st_mode))
+			same_target(d, child);
 		if (S_ISDIR(l.st_mode))
 			compare_tree(d, child);
 	}
@@ -569,14 +737,17 @@ one_op(struct diff *d)
 	memset(&a, 0, sizeof(a));
 	op->draw(d, &a);
 	snprintf(d->log[d->opno % LOG_KEEP], sizeof(d->log[0]),
-		"#%u uid %u: %s %s %s mode %o uid %d gid %d flags %#x len %ld",
-		d->opno, w->uid, op->name, a.path, a.path2, a.mode, (int)a.uid,
-		(int)a.gid, a.flags, (long)a.len);
+		"#%u uid %u: %s %s %s%s%.24s mode %o uid %d gid %d flags %#x len %d",
+		d->opno, w->uid, op->name, a.path, a.path2,
+		a.target[0] ? " -> " : "", a.target, a.mode, (int)a.uid,
+		(int)a.gid, a.flags, (int)a.len);
 	become(w);
+	/* before the operation: it may change what the paths name */
+	skip = w->uid != 0 && (walk_refused(d, a.path, op->follow) ||
+		(a.path2[0] && walk_refused(d, a.path2, false)));
 	h = op->sys(d, &a);
-	skip = w->uid != 0 && (walk_refused(d, a.path) ||
-		(a.path2[0] && walk_refused(d, a.path2)) ||
-		(op->gated && h.ret < 0 && (h.err == EACCES || h.err == EPERM)));
+	skip = skip || (w->uid != 0 && op->gated && h.ret < 0 &&
+		(h.err == EACCES || h.err == EPERM));
 	l = skip ? h : op->lib(d, &a);
 	become(&users[0]);
 	if (skip)
@@ -589,7 +760,7 @@ one_op(struct diff *d)
 		fail_dump(d, "%s %s: pool %ld (%s: %s), xfs %ld (%s)", op->name,
 			a.path, l.ret, strerror(l.err), daxfile_errormsg(), h.ret,
 			strerror(h.err));
-	if (l.ret == 0 || op->lib == lib_stat) {
+	if (l.ret >= 0 || op->lib == lib_stat) {
 		struct stat ls, hs;
 		bool lok = daxfile_lstat(d->pool, a.path, &ls) == 0;
 		bool hok = fstatat(d->host, host_path(a.path), &hs,
@@ -625,12 +796,33 @@ clear_host(struct diff *d, const char *path)
 	}
 }
 
+/*
+ * root_enter -- make 'path' (relative to 'fd' when not -1) the thread's
+ * root: the XFS mount while operations run, so that '/' and '..' of the
+ * tree mean on the host what they mean in the pool; the old root again
+ * for the pool files on /dev/shm.
+ */
+static void
+root_enter(struct diff *d, const char *path, int fd)
+{
+	if ((fd >= 0 && fchdir(fd) != 0) || chroot(path) != 0 || chdir("/") != 0)
+		fail_dump(d, "chroot to %s: %s", path, strerror(errno));
+}
+
 static void
 run_seeds(void)
 {
 	char *save, *tok, seeds[256];
+	int oldroot;
 
 	snprintf(seeds, sizeof(seeds), "%s", run.seeds);
+	/* this thread's root is its own to change (see root_enter) */
+	oldroot = open("/", O_RDONLY | O_DIRECTORY);
+	if (unshare(CLONE_FS) != 0 || oldroot < 0) {
+		snprintf(run.fail, sizeof(run.fail), "unshare(CLONE_FS): %s",
+			strerror(errno));
+		return;
+	}
 	for (tok = strtok_r(seeds, " ", &save); tok != NULL;
 	    tok = strtok_r(NULL, " ", &save)) {
 		struct diff d = {.host = run.host};
@@ -642,6 +834,10 @@ run_seeds(void)
 		d.pool = daxfile_pool_create(path, DIFF_POOL_SIZE, 0600);
 		if (d.pool == NULL)
 			fail_dump(&d, "pool create: %s", daxfile_errormsg());
+		/* a link to '/' may have changed the root: as a new pool's */
+		if (fchown(d.host, 0, 0) != 0 || fchmod(d.host, 0755) != 0)
+			fail_dump(&d, "resetting the xfs root: %s", strerror(errno));
+		root_enter(&d, run.mnt, -1);
 		for (d.opno = 0; d.opno < run.nops; d.opno++) {
 			one_op(&d);
 			if (d.opno % 64 == 63)
@@ -649,6 +845,7 @@ run_seeds(void)
 		}
 		compare_tree(&d, "/");
 		clear_host(&d, "/");
+		root_enter(&d, ".", oldroot);
 		if (daxfile_pool_close(d.pool) != 0 ||
 		    daxfile_pool_check(path, stderr) != 0)
 			fail_dump(&d, "the pool is not clean after the run");
@@ -682,7 +879,8 @@ Test(differential, random_operations_give_the_same_results_and_tree_as_xfs,
 	const char *seeds = getenv("DIFF_SEEDS");
 	const char *nops = getenv("DIFF_OPS");
 	struct who root = {.uid = 0, .gid = 0};
-	int ok;
+	int ok, status = 0;
+	pid_t child;
 
 	if (geteuid() != 0)
 		cr_skip_test("SKIPPED: the differential test needs root to loop-mount XFS");
@@ -697,15 +895,28 @@ Test(differential, random_operations_give_the_same_results_and_tree_as_xfs,
 		sh("rm -rf %s", base);
 		cr_skip_test("SKIPPED: cannot loop-mount an XFS file system here (mkfs.xfs, mount -o loop)");
 	}
+	runp = mmap(NULL, sizeof(*runp), PROT_READ | PROT_WRITE,
+		MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(runp, MAP_FAILED);
 	run.host = open(mnt, O_RDONLY | O_DIRECTORY);
+	snprintf(run.mnt, sizeof(run.mnt), "%s", mnt);
 	run.nops = nops ? (unsigned)atoi(nops) : 8000;
 	snprintf(run.seeds, sizeof(run.seeds), "%s",
 		seeds ? seeds : "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16");
 	umask(022);
-	as(&root, run_seeds);
+	child = fork();
+	if (child == 0) {
+		as(&root, run_seeds);
+		_exit(0);
+	}
+	waitpid(child, &status, 0);
 	close(run.host);
-	sh("umount %s", mnt);
+	/* lazily if something still holds it: never leave a mount behind */
+	if (sh("umount %s >/dev/null 2>&1", mnt) != 0)
+		sh("umount -l %s", mnt);
 	sh("rm -rf %s", base);
+	cr_assert(child > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"differential: the run died (status %#x): %s", status, run.fail);
 	cr_assert(run.fail[0] == '\0', "differential: %s", run.fail);
 	for (unsigned i = 0; i < NELEM(ops); i++) {
 		cr_log_info("%-10s %5u succeeded, %5u failed alike, %5u refused by the kernel's checks only",
