@@ -230,10 +230,13 @@ namei_walk(struct dx_nameidata *nd, const char *name)
 		/* the component was the last of a link's target: resume */
 		name = *p == '\0' ? rest[--depth] : p;
 		if (next->islnk) {
-			rest[depth++] = name;
-			name = namei_link(nd, next);
-			if (name == NULL)
+			/* counted first: the stack holds one rest per link */
+			const char *target = namei_link(nd, next);
+
+			if (target == NULL)
 				return -1;
+			rest[depth++] = name;
+			name = target;
 			continue;
 		}
 		namei_set_dir(nd, next);

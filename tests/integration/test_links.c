@@ -581,6 +581,16 @@ Test(links, trailing_slashes_dangling_links_and_loops_fail_as_on_linux)
 	}
 	check_text(tp.pool, "l40", "end");
 	FAILS(daxfile_stat(tp.pool, "l41", &(struct stat){0}), -1, ELOOP);
+	/* links inside links' targets: 40 nested are followed, 41 are too many */
+	TEST_OK(daxfile_mkdir(tp.pool, "n0", 0755));
+	for (int i = 1; i <= 41; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		snprintf(prev, sizeof(prev), "n%d/.", i - 1);
+		TEST_OK(daxfile_symlink(tp.pool, prev, name));
+	}
+	TEST_OK(daxfile_stat(tp.pool, "n40/.", &(struct stat){0}));
+	FAILS(daxfile_stat(tp.pool, "n41/.", &(struct stat){0}), -1, ELOOP);
+	FAILS(daxfile_stat(tp.pool, "n41", &(struct stat){0}), -1, ELOOP);
 	FAILS(daxfile_open(tp.pool, "l41", O_RDONLY), NULL, ELOOP);
 	TEST_OK(daxfile_lstat(tp.pool, "l41", &(struct stat){0}));
 	f = daxfile_open(tp.pool, "l41", O_PATH | O_NOFOLLOW);
