@@ -18,7 +18,9 @@ dist_man_MANS += \
 	doc/daxfile_getdents64.3 \
 	doc/daxfile_copy_file_range.3 \
 	doc/daxfile_getxattr.3 \
-	doc/daxfile_syncfs.3
+	doc/daxfile_syncfs.3 \
+	doc/daxfile_link.3 \
+	doc/daxfile_chdir.3
 
 # One page per other function, each a single `.so man3/PAGE.3' line.  They
 # live in doc/links/ and are installed into man3 under their own names
@@ -83,5 +85,16 @@ DAXFILE_MAN_LINKS = \
 	doc/links/daxfile_faccessat.3 \
 	doc/links/daxfile_lstat.3 \
 	doc/links/daxfile_fstatat.3 \
-	doc/links/daxfile_statx.3
+	doc/links/daxfile_statx.3 \
+	doc/links/daxfile_openat.3 \
+	doc/links/daxfile_mkdirat.3 \
+	doc/links/daxfile_unlinkat.3 \
+	doc/links/daxfile_renameat2.3 \
+	doc/links/daxfile_linkat.3 \
+	doc/links/daxfile_symlink.3 \
+	doc/links/daxfile_symlinkat.3 \
+	doc/links/daxfile_readlink.3 \
+	doc/links/daxfile_readlinkat.3 \
+	doc/links/daxfile_fchdir.3 \
+	doc/links/daxfile_getcwd.3
 dist_man3_MANS = $(DAXFILE_MAN_LINKS)

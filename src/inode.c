@@ -493,6 +493,8 @@ ino_list_unique(struct ino_list *l)
 {
 	int64_t n = 0;
 
+	if (l->n == 0)
+		return 0; /* qsort may not be given the NULL of an empty list */
 	qsort(l->v, l->n, sizeof(*l->v), ino_cmp);
 	for (size_t i = 0; i < l->n; i++)
 		n += i == 0 || l->v[i] != l->v[i - 1];
@@ -511,7 +513,6 @@ count_entry(void *arg, const char *name, size_t len, uint64_t ino,
 	unsigned type)
 {
 	struct count_walk *cw = arg;
-	const struct dx_dinode *di = dx_ptr(cw->pool, ino);
 
 	(void)name;
 	(void)len;
@@ -520,7 +521,8 @@ count_entry(void *arg, const char *name, size_t len, uint64_t ino,
 		return ino_list_push(cw->pool, &cw->dirs, ino);
 	}
 	/* the entry pins the inode: its link count is safe to read */
-	if (dx_obj_ok(cw->pool, ino, sizeof(*di)) && di->nlink > 1)
+	if (dx_obj_ok(cw->pool, ino, sizeof(struct dx_dinode)) &&
+	    ((const struct dx_dinode *)dx_ptr(cw->pool, ino))->nlink > 1)
 		return ino_list_push(cw->pool, &cw->shared, ino);
 	cw->count++;
 	return 0;

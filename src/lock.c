@@ -13,8 +13,9 @@
  *   DIR -> DIR (subclasses): ancestor before descendant; unrelated
  *     directories (the two parents of a rename, two children) in inode
  *     number order.  rmdir takes parent then child.
- *   DIR -> ILOCK: a namespace change updates the child's link count and
- *     ctime while its directory entry is pinned by the parent.
+ *   DIR -> ILOCK: a namespace change (unlink, link, rename) updates the
+ *     child's link count and ctime while its directory entry is pinned by
+ *     the parent.
  *   FPOS -> IOLOCK: read/write hold the file offset across the whole call
  *     (POSIX atomicity of the offset update), as the kernel's f_pos_lock.
  *     (FPOS is first in the order: a regular file's offset is never taken
@@ -31,8 +32,9 @@
  *   MAPLIST -> ILOCK: the extent map is read after the windows to replace
  *     are known; faults resolve blocks under ILOCK after they hold the
  *     mmaplock, so ILOCK never waits on a mapping operation.
- *   ILOCK -> ORPHAN: unlink and last close change the orphan list in the
- *     transaction that changes the inode.
+ *   ILOCK -> ORPHAN: unlink, last close and the link that names an
+ *     O_TMPFILE file change the orphan list in the transaction that
+ *     changes the inode.
  *   ILOCK -> AG, ORPHAN -> AG: blocks are allocated and freed inside the
  *     transaction that changes the extent map; the AG lock is held until
  *     that transaction commits (a crash or abort rolls the bitmap back).

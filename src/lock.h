@@ -34,7 +34,7 @@ enum dx_lock_class {
 	DX_LC_ILOCK,	/* file: extent map, size, attributes */
 	DX_LC_ORPHAN,	/* pool: the persistent orphan list */
 	DX_LC_AG,	/* allocation group: free-space index and bitmap */
-	DX_LC_ICACHE,	/* pool: in-core inode table */
+	DX_LC_ICACHE,	/* pool: in-core inode table, current directory */
 	DX_LC_MAPTABLE,	/* process: address -> mapping table */
 	DX_LC_WINDOW,	/* mapping: its installed windows */
 	DX_LC_LEAF,	/* any lock that never nests another */

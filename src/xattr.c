@@ -444,9 +444,12 @@ dx_xattr_free_all(struct dx_tx *tx, struct dx_inode *ip)
 static struct dx_inode *
 xattr_path(daxfile_pool *pool, const char *path, bool follow)
 {
+	struct dx_cred cr;
+
 	if (dx_pool_check_handle(pool) != 0)
 		return NULL;
-	return dx_namei(pool, NULL, path, follow ? DX_LOOKUP_FOLLOW : 0);
+	dx_cred_init(&cr, DX_CRED_FS);
+	return dx_namei(pool, NULL, path, follow ? DX_LOOKUP_FOLLOW : 0, &cr);
 }
 
 /* xattr_file -- the referenced inode of an open file (not O_PATH: EBADF). */

@@ -8,11 +8,13 @@
  * An input is a list of patches over the base image (built once, at
  * start): each names a region -- anywhere in the file, or one of the pool's
  * objects (superblock, AG headers, inodes, directory entries and blocks,
- * extent chunks, extended attributes), which is where damage matters -- an
- * offset in it, and the
- * bytes to write there.  Inputs stay small and mean the same on every run,
+ * extent chunks, extended attributes, symbolic links and their target
+ * blocks), which is where damage matters -- an offset in it, and the bytes
+ * to write there.  Inputs stay small and mean the same on every run,
  * so findings replay as regression tests (tests/fuzz/regressions/, run by
- * `make check` through fuzz-replay.c).
+ * `make check` through fuzz-replay.c).  Objects are numbered in the order
+ * of their offsets in the base image: a change to the image renumbers
+ * them, and the inputs are then rewritten to name the same objects.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -103,6 +105,17 @@ base_build(void)
 	daxfile_setxattr(p, "/big", "user.big", fz.bigvalue,
 		sizeof(fz.bigvalue), 0);
 	daxfile_setxattr(p, "/a", "user.dir", "d", 1, 0);
+	/* links: a second name, a short target, a long one (its own block) */
+	memset(name, 'x', sizeof(name) - 1);
+	name[0] = '/';
+	name[sizeof(name) - 1] = '\0';
+	if (daxfile_link(p, "/small", "/a/hard") != 0 ||
+	    daxfile_symlink(p, "../small", "/a/short") != 0 ||
+	    daxfile_symlink(p, "/a/b/../../a/b/../../a/b/../../a/b/../../a/b/../../"
+		"a/b/../../a/b/../../a/b/../../a/b/../../a/b/../../a/b/../../a/b/../../"
+		"a/b/../../a/b/../../a/b/../../small", "/a/b/long") != 0 ||
+	    daxfile_symlink(p, name, "/a/dangling") != 0)
+		die("links");
 	if (daxfile_pool_close(p) != 0)
 		die("close");
 }
@@ -239,6 +252,8 @@ walk(daxfile_pool *p, const char *dir, int depth)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "",
 			e->d_name);
+		if (daxfile_lstat(p, path, &st) == 0 && S_ISLNK(st.st_mode))
+			daxfile_readlink(p, path, path + 2048, 2048);
 		if (daxfile_stat(p, path, &st) != 0)
 			continue;
 		xattrs(p, path);
@@ -267,8 +282,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		daxfile_statvfs(p, &sv);
 		walk(p, "/", 0);
 		daxfile_mkdir(p, "/new", 0755);
+		daxfile_link(p, "/a/hard", "/new/third");
+		daxfile_symlink(p, "/a/b", "/new/link");
+		daxfile_renameat2(p, NULL, "/a/short", NULL, "/new/link",
+			RENAME_EXCHANGE);
 		daxfile_rename(p, "/small", "/a/b/moved");
 		daxfile_unlink(p, "/big");
+		daxfile_unlink(p, "/a/b/long");
+		daxfile_unlink(p, "/a/hard");
 		if (daxfile_pool_close(p) != 0)
 			abort(); /* everything opened above was closed */
 	}

@@ -44,6 +44,13 @@ main(void)
 		(void *)daxfile_flistxattr, (void *)daxfile_removexattr,
 		(void *)daxfile_lremovexattr, (void *)daxfile_fremovexattr,
 		(void *)daxfile_syncfs,
+		(void *)daxfile_chdir,
+		(void *)daxfile_fchdir, (void *)daxfile_getcwd,
+		(void *)daxfile_openat, (void *)daxfile_mkdirat,
+		(void *)daxfile_unlinkat, (void *)daxfile_renameat2,
+		(void *)daxfile_link, (void *)daxfile_linkat,
+		(void *)daxfile_symlink, (void *)daxfile_symlinkat,
+		(void *)daxfile_readlink, (void *)daxfile_readlinkat,
 	};
 
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
