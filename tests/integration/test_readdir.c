@@ -387,8 +387,16 @@ struct job {
 };
 
 /*
+ * A churner's names stop growing the directory after this many creates, so
+ * that a fast machine does not fill the pool's inode space within the run.
+ */
+#define CHURN_GROW 20000
+
+/*
  * churn -- create names "c<id>_<k>" and remove every other one: the
- * directory keeps growing, so its hash table keeps splitting.
+ * directory keeps growing, so its hash table keeps splitting.  After
+ * CHURN_GROW creates, every create removes the name before it, so the
+ * directory keeps its size while names still come and go.
  */
 static void *
 churn(void *arg)
@@ -407,7 +415,7 @@ churn(void *arg)
 			thread_fail("create %s", path);
 			break;
 		}
-		if (k % 2 == 1) {
+		if (k % 2 == 1 || k > CHURN_GROW) {
 			snprintf(path, sizeof(path), "/d/c%d_%lu", j->id, k - 1);
 			if (daxfile_unlink(j->st->pool, path) != 0)
 				thread_fail("unlink %s", path);
