@@ -234,12 +234,12 @@ falloc_alloc(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 		if (grow)
 			dx_data_expose(&tx, ip, old, end);
 		alloc_holes(&tx, ip, dx_blk(off), dx_blk_up(end));
-		if (grow) {
+		if (grow)
 			set_size(&tx, ip, end);
-			dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-		} else if (end > old) {
+		else if (end > old)
 			set_flags(&tx, ip, ip->di->flags | DX_DIFLAG_PREALLOC);
-		}
+		/* as XFS: every fallocate is a modification, size or not */
+		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
 		if (ret != 0)
 			dx_err_keep("cannot preallocate");

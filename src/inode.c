@@ -427,6 +427,30 @@ dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what)
 	}
 }
 
+/* time_not_after -- is 'a' earlier than or equal to 'b'? */
+static bool
+time_not_after(const struct dx_time *a, const struct dx_time *b)
+{
+	return a->sec < b->sec || (a->sec == b->sec && a->nsec <= b->nsec);
+}
+
+void
+dx_inode_accessed(struct dx_inode *ip)
+{
+	struct dx_dinode *di = ip->di;
+	struct timespec now;
+
+	if (!time_not_after(&di->atime, &di->mtime) &&
+	    !time_not_after(&di->atime, &di->ctime) &&
+	    di->atime.sec + 24 * 3600 > (int64_t)time(NULL))
+		return;
+	now = dx_now();
+	dx_ilock(ip, DX_ILOCK_EXCL);
+	di->atime = (struct dx_time){now.tv_sec, now.tv_nsec};
+	dx_persist(ip->pool, &di->atime, sizeof(di->atime));
+	dx_iunlock(ip, DX_ILOCK_EXCL);
+}
+
 /*
  * dx_inode_unlinked -- the link count of 'ip' dropped to zero in 'tx' (the
  * caller holds the parent's DIR lock exclusive and one reference).

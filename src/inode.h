@@ -185,6 +185,16 @@ uint64_t dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir,
 void dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what);
 
 /*
+ * dx_inode_accessed -- 'ip' was read (file data, a directory listing, a
+ * symbolic link's target): move its atime as Linux's relatime does
+ * (relatime_need_update: when atime is not later than mtime or ctime, or
+ * a day old).  A lone 16-byte store under the ilock, persisted, outside any
+ * transaction.  Reads call it every time: the common case reads the times
+ * and the clock's seconds and returns.  The caller holds no ilock.
+ */
+void dx_inode_accessed(struct dx_inode *ip);
+
+/*
  * dx_inode_unlinked -- the last link of 'ip' is gone in 'tx' (caller holds
  * the parent's DIR lock and ip's ilock or DIR lock): free it in the same
  * transaction when nobody else holds it, else put it on the orphan list

@@ -199,6 +199,7 @@ daxfile_readlinkat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	n = DX_MIN(size, (size_t)ip->di->size);
 	dx_might_fault();
 	memcpy(buf, target, n);
+	dx_inode_accessed(ip);
 	dx_iput(ip);
 	return (ssize_t)n;
 }

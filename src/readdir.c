@@ -246,42 +246,15 @@ out:
 	return ret;
 }
 
-/* time_not_after -- is 'a' at or before 'b'? */
-static bool
-time_not_after(const struct dx_time *a, const struct dx_time *b)
-{
-	return a->sec < b->sec || (a->sec == b->sec && a->nsec <= b->nsec);
-}
-
 /*
- * dir_accessed -- a listing read the directory: its atime moves as
- * Linux's relatime moves it (relatime_need_update: when not later than
- * mtime or ctime, or a day old), unless the handle has O_NOATIME.
- * Checked under the DIR lock shared, stored under it exclusive: a lone
- * store, as a read's atime.
+ * dir_accessed -- a listing read the directory: its atime moves by
+ * relatime, unless the handle has O_NOATIME.
  */
 static void
 dir_accessed(daxfile_file *file)
 {
-	struct dx_inode *dp = file->ip;
-	struct dx_dinode *di = dp->di;
-	struct timespec now;
-	bool due;
-
-	if (file->flags & O_NOATIME)
-		return;
-	clock_gettime(CLOCK_REALTIME_COARSE, &now);
-	dx_ilock(dp, DX_IOLOCK_SHARED);
-	due = time_not_after(&di->atime, &di->mtime) ||
-		time_not_after(&di->atime, &di->ctime) ||
-		di->atime.sec + 24 * 3600 <= now.tv_sec;
-	dx_iunlock(dp, DX_IOLOCK_SHARED);
-	if (!due)
-		return;
-	dx_ilock(dp, DX_IOLOCK_EXCL);
-	di->atime = (struct dx_time){now.tv_sec, now.tv_nsec};
-	dx_persist(dp->pool, &di->atime, sizeof(di->atime));
-	dx_iunlock(dp, DX_IOLOCK_EXCL);
+	if (!(file->flags & O_NOATIME))
+		dx_inode_accessed(file->ip);
 }
 
 /* dir_handle_check -- a live handle (not O_PATH) of a directory. */
