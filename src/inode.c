@@ -445,10 +445,10 @@ dx_inode_accessed(struct dx_inode *ip)
 	    di->atime.sec + 24 * 3600 > (int64_t)time(NULL))
 		return;
 	now = dx_now();
-	dx_ilock(ip, DX_ILOCK_EXCL);
+	dx_inode_lock_attrs(ip, true);
 	di->atime = (struct dx_time){now.tv_sec, now.tv_nsec};
 	dx_persist(ip->pool, &di->atime, sizeof(di->atime));
-	dx_iunlock(ip, DX_ILOCK_EXCL);
+	dx_inode_unlock_attrs(ip, true);
 }
 
 /*

@@ -188,9 +188,10 @@ void dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what);
  * dx_inode_accessed -- 'ip' was read (file data, a directory listing, a
  * symbolic link's target): move its atime as Linux's relatime does
  * (relatime_need_update: when atime is not later than mtime or ctime, or
- * a day old).  A lone 16-byte store under the ilock, persisted, outside any
+ * a day old).  A lone 16-byte store under the lock of its attributes (a
+ * directory's DIR lock, else the ilock), persisted, outside any
  * transaction.  Reads call it every time: the common case reads the times
- * and the clock's seconds and returns.  The caller holds no ilock.
+ * and the clock's seconds and returns.  The caller holds neither lock.
  */
 void dx_inode_accessed(struct dx_inode *ip);
 
