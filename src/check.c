@@ -50,6 +50,10 @@ struct ck {
 	uint64_t **owned;
 	uint32_t nags;
 	const struct dx_ag **ags;
+	/* objects the tree reaches that hang off inodes (ck_reach) */
+	uint64_t *reached;
+	size_t nreached, capreached;
+	bool reach_failed;	/* out of memory: no leak check */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -298,14 +302,79 @@ ck_file(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
 			(unsigned long)blocks);
 }
 
+/* --- objects that hang off inodes ------------------------------------------ */
+
+/* ck_reach -- the tree reaches the object at 'off' (an attribute, a target). */
+static int
+ck_reach(struct ck *ck, uint64_t off)
+{
+	if (ck->nreached == ck->capreached) {
+		size_t cap = ck->capreached ? 2 * ck->capreached : 256;
+		uint64_t *p = dx_realloc(ck->pool->arena, ck->reached,
+			cap * sizeof(*p));
+
+		if (p == NULL) {
+			ck->reach_failed = true;
+			return dx_err(ENOMEM, "cannot allocate the checker's object list");
+		}
+		ck->reached = p;
+		ck->capreached = cap;
+	}
+	ck->reached[ck->nreached++] = off;
+	return 0;
+}
+
+static int
+ck_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * ck_unreached -- every heap object of the types that hang off inodes
+ * (extended attributes, long symbolic-link targets) must be one the tree
+ * reached: any other is space leaked for good.  The heap's object list is
+ * walked in this process only after the probe (or ck_list_here) walked it.
+ */
+static void
+ck_unreached(struct ck *ck)
+{
+	static const struct {
+		unsigned type;
+		const char *what;
+	} types[] = {
+		{DX_TYPE_XATTR, "extended attribute"},
+		{DX_TYPE_SYMBLK, "symbolic link target block"},
+	};
+	PMEMobjpool *pop = ck->pool->pop;
+
+	if (ck->reach_failed)
+		return;
+	if (ck->nreached > 1)
+		qsort(ck->reached, ck->nreached, sizeof(uint64_t), ck_u64_cmp);
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+		for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, types[t].type);
+		    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o))
+			if (ck->nreached == 0 ||
+			    bsearch(&o.off, ck->reached, ck->nreached,
+			    sizeof(uint64_t), ck_u64_cmp) == NULL)
+				ck_problem(ck, "%s at %#lx belongs to no inode",
+					types[t].what, (unsigned long)o.off);
+}
+
 /* ck_symlink -- a symbolic link's target storage. */
 static void
 ck_symlink(struct ck *ck, uint64_t ino)
 {
 	const char *why = dx_symlink_check(ck->pool, ino);
+	const struct dx_dinode *di = dx_ptr(ck->pool, ino);
 
 	if (why != NULL)
 		ck_problem(ck, "symbolic link %#lx: %s", (unsigned long)ino, why);
+	else if (di->extents != 0)
+		(void)ck_reach(ck, di->extents);
 }
 
 /* --- extended attributes ---------------------------------------------------- */
@@ -365,6 +434,10 @@ ck_xattrs(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
 			names = p;
 		}
 		names[n++] = (struct ck_xname){dx_name_hash(0, x->data, x->namelen), x};
+		if (ck_reach(ck, off) != 0) {
+			dx_free(pool->arena, names);
+			return -1;
+		}
 		off = x->next;
 	}
 	if (n > 1)
@@ -614,6 +687,7 @@ daxfile_pool_check(const char *path, FILE *report)
 	ck_links(&ck);
 	if (ck_every_xattr(&ck) != 0)
 		goto out;
+	ck_unreached(&ck);
 	ck_bitmaps(&ck, &used, &total);
 	if (total != ck.pool->sb->data_blocks)
 		ck_problem(&ck, "AGs hold %lu blocks, superblock says %lu",

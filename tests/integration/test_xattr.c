@@ -590,3 +590,60 @@ Test(xattr, the_checker_finds_a_damaged_attribute_and_calls_fail_cleanly)
 	TEST_OK(daxfile_pool_close(tp.pool));
 	unlink(tp.path);
 }
+
+/*
+ * cut_xattr_chain -- in the pool file at 'path', end the chain of
+ * attributes at the first object that has a next one: that one is then
+ * reached by no inode.
+ */
+static void
+cut_xattr_chain(const char *path)
+{
+	static const char magic[8] = {'D', 'X', 'X', 'A', 'T', 'T', 'R', 0};
+	static char buf[1 << 16];
+	FILE *f = fopen(path, "r+b");
+	long base = 0, found = -1;
+	uint64_t next;
+	size_t n;
+
+	cr_assert_not_null(f);
+	while (found < 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		for (size_t i = 0; i + 16 <= n; i += 8) {
+			if (memcmp(buf + i, magic, 8) != 0)
+				continue;
+			memcpy(&next, buf + i + 8, sizeof(next));
+			if (next != 0) {
+				found = base + (long)i;
+				break;
+			}
+		}
+		base += (long)n;
+	}
+	cr_assert_geq(found, 0, "no chained attribute in the pool file");
+	next = 0;
+	cr_assert_eq(fseek(f, found + 8, SEEK_SET), 0);
+	cr_assert_eq(fwrite(&next, sizeof(next), 1, f), 1);
+	fclose(f);
+}
+
+Test(xattr, the_checker_finds_an_attribute_that_belongs_to_no_inode)
+{
+	struct test_pool tp;
+	char buf[128];
+	FILE *out = tmpfile();
+
+	test_pool_create(&tp, "xattr", TEST_POOL_SIZE);
+	touch(tp.pool, "/f");
+	TEST_OK(daxfile_setxattr(tp.pool, "/f", "user.a", "v", 1, 0));
+	TEST_OK(daxfile_setxattr(tp.pool, "/f", "user.b", "w", 1, 0));
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	cr_assert_eq(daxfile_pool_check(tp.path, NULL), 0);
+	cut_xattr_chain(tp.path);
+	cr_assert_eq(daxfile_pool_check(tp.path, out), 1);
+	rewind(out);
+	cr_assert_not_null(fgets(buf, sizeof(buf), out));
+	cr_assert_not_null(strstr(buf, "belongs to no inode"), "report: %s", buf);
+	fclose(out);
+	unlink(tp.path);
+}
