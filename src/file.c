@@ -122,8 +122,8 @@ dx_file_load(struct dx_inode *ip)
 }
 
 /*
- * file_open -- openat(2): the file's inode, looked up, created or made
- * unnamed, checked, then a new handle.  'ap' holds the mode_t when flags
+ * file_open -- openat(2): a new handle, then the file's inode, looked up,
+ * created or made unnamed, and checked.  'ap' holds the mode_t when flags
  * create a file.
  */
 static daxfile_file *
@@ -144,13 +144,19 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 		flags &= OPEN_PATH_FLAGS;
 	if (open_flags_check(flags) != 0)
 		return NULL;
+	/* as the kernel's struct file: taken before anything is created */
+	f = dx_handle_get(&file_cache);
+	if (f == NULL) {
+		dx_err(ENOMEM, "cannot allocate a file handle");
+		return NULL;
+	}
 	dx_cred_init(&cr, DX_CRED_FS);
 	if (flags & OPEN_TMPFILE_BIT)
 		ip = dx_open_tmpfile(pool, dir, path, flags, mode, &cr);
 	else
 		ip = dx_open_inode(pool, dir, path, flags, mode, &cr, &created);
 	if (ip == NULL)
-		return NULL;
+		goto err_handle;
 	if (open_check(ip, flags, path, &cr, created) != 0)
 		goto err_put;
 	regular = !ip->isdir && !ip->islnk && !(flags & O_PATH);
@@ -159,11 +165,6 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 	/* a file this call created is empty: nothing to truncate */
 	if (regular && (flags & O_TRUNC) && !created && dx_truncate(ip, 0) != 0)
 		goto err_put;
-	f = dx_handle_get(&file_cache);
-	if (f == NULL) {
-		dx_err(ENOMEM, "cannot allocate a file handle");
-		goto err_put;
-	}
 	f->pool = pool;
 	f->ip = ip;
 	f->flags = flags;
@@ -176,6 +177,8 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 
 err_put:
 	dx_iput(ip);
+err_handle:
+	dx_handle_put(&file_cache, f);
 	return NULL;
 }
 
