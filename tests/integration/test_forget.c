@@ -43,17 +43,18 @@ Test(forget, the_parent_keeps_working_after_its_child_forgets_the_pool)
 Test(forget, a_child_opens_the_pool_once_the_parent_has_closed_it)
 {
 	struct test_pool tp;
-	int go[2];
+	int go[2], ready[2];
+	char c;
 	pid_t pid;
 
 	test_pool_create(&tp, "forget", TEST_POOL_SIZE);
 	cr_assert_eq(daxfile_mkdir(tp.pool, "/d", 0755), 0);
 	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ready), 0);
 	pid = fork();
 	if (pid == 0) {
 		daxfile_pool *p;
 		struct stat st;
-		char c;
 
 		if (daxfile_pool_forget(tp.pool) != 0)
 			_exit(1);
@@ -61,7 +62,7 @@ Test(forget, a_child_opens_the_pool_once_the_parent_has_closed_it)
 		p = daxfile_pool_open(tp.path);
 		if (p != NULL || errno != EBUSY)
 			_exit(2);
-		if (read(go[0], &c, 1) != 1)
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(3);
 		p = daxfile_pool_open(tp.path);
 		if (p == NULL)
@@ -70,7 +71,11 @@ Test(forget, a_child_opens_the_pool_once_the_parent_has_closed_it)
 			_exit(5);
 		_exit(daxfile_pool_close(p) == 0 ? 0 : 6);
 	}
-	usleep(100000);
+	/* the parent closes only after the child found the pool busy */
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1)
+		cr_assert_fail("the child failed before it found the pool busy: "
+			"step %d", child_status(pid));
 	cr_assert_eq(daxfile_pool_close(tp.pool), 0, "%s", daxfile_errormsg());
 	tp.pool = NULL;
 	cr_assert_eq(write(go[1], "x", 1), 1);
