@@ -31,10 +31,12 @@ static __thread struct defer_ctx ctx DX_TLS_FAST;
 
 unsigned dx_fork_gen;
 
+/* The owner registers at its first use (map.c: the first mmap), which may
+   race another thread's call that finds work of that kind due. */
 void
 dx_defer_register(enum dx_defer_kind kind, void (*fn)(void))
 {
-	defer_fn[kind] = fn;
+	__atomic_store_n(&defer_fn[kind], fn, __ATOMIC_RELEASE);
 }
 
 void
@@ -69,6 +71,7 @@ dx_defer_run(void)
 	ctx.running = true;
 	while (defer_pending()) {
 		struct dx_deferred *d = ctx.items;
+		void (*fn)(void);
 
 		if (d != NULL) {
 			/* items first: an inode reclaim frees blocks */
@@ -80,8 +83,9 @@ dx_defer_run(void)
 			if (!(ctx.due & (1u << k)))
 				continue;
 			ctx.due &= ~(1u << k);
-			if (defer_fn[k] != NULL)
-				defer_fn[k]();
+			fn = __atomic_load_n(&defer_fn[k], __ATOMIC_ACQUIRE);
+			if (fn != NULL)
+				fn();
 		}
 	}
 	ctx.running = false;

@@ -176,11 +176,13 @@ void
 dx_map_install_begin(void)
 {
 	dx_rwlock_rdlock(&mt.install_lock);
+	dx_tsan_ignore_begin();
 }
 
 void
 dx_map_install_end(void)
 {
+	dx_tsan_ignore_end();
 	dx_rwlock_unlock(&mt.install_lock);
 }
 

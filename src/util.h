@@ -48,6 +48,45 @@
 #endif
 #endif
 
+/*
+ * dx_tsan_ignore_begin/end -- ThreadSanitizer does not record this thread's
+ * memory accesses in between.  The library maps pages into an
+ * application's mapping (a window installed, SIGBUS markers) while a
+ * thread that touched them waits in the kernel until the worker wakes it
+ * (userfaultfd): a happens-before no interceptor sees.  TSan takes such an
+ * mmap for a write by the installing thread, and reports the woken
+ * thread's access as a race (with the installer's stack often gone from
+ * its history, so no suppression can name it); ignored, the mmap resets
+ * the range's state instead.  No-ops but in builds for TSan whose runtime
+ * has the interface (configure's check).
+ */
+#if defined(DX_TSAN) && defined(HAVE___TSAN_IGNORE_THREAD_BEGIN)
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+
+static inline void
+dx_tsan_ignore_begin(void)
+{
+	__tsan_ignore_thread_begin();
+}
+
+static inline void
+dx_tsan_ignore_end(void)
+{
+	__tsan_ignore_thread_end();
+}
+#else
+static inline void
+dx_tsan_ignore_begin(void)
+{
+}
+
+static inline void
+dx_tsan_ignore_end(void)
+{
+}
+#endif
+
 void dx_assert_fail(const char *expr, const char *file, int line,
 	const char *func) __attribute__((noreturn));
 
