@@ -1619,7 +1619,7 @@ Test(mmap_race, a_mapped_read_right_after_insert_or_collapse_range_sees_the_shif
 {
 	struct test_pool tp;
 	struct deadline dl;
-	struct sh *s = xmalloc(sizeof(*s));
+	struct sh *s = (struct sh *)xmalloc(sizeof(*s));
 	pthread_t t[2];
 	unsigned rounds = 0;
 	char op[96];
