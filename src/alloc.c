@@ -15,14 +15,17 @@
  * Pinned pages: a mapping installs the pool file's own pages, which an
  * application can pin (O_DIRECT I/O in flight into them, vmsplice, an
  * io_uring fixed buffer) and keep writing to after the file lost the
- * block.  A library cannot see pins, so once blocks were ever mapped, the
- * blocks freed go into quarantine instead of the index; only when an
+ * block.  A library cannot see pins, so blocks installed in a shared
+ * mapping are marked (a bit per block, kept in DRAM: mappings end with the
+ * pool's handle), and freed marked blocks go into quarantine instead of
+ * the index, while blocks never installed go back at once; only when an
  * allocation finds no other free block is the quarantine emptied: its
  * ranges of the pool file are punched out (FALLOC_FL_PUNCH_HOLE), where
  * on tmpfs or a DAX file system the kernel takes the page away from the
  * file (a pinned one lives on, orphaned) and the next owner gets a fresh
- * one, and then they join the index.  So a truncate of a mapped file costs
- * what it did, and punches come rarely and in batches.  Device DAX cannot
+ * one, their marks are cleared, and they join the index.  So a truncate
+ * of a mapped file costs what it did, punches come rarely and in batches,
+ * and files that are only read and written never wait for them.  Device DAX cannot
  * punch: there the limit is documented (daxfile_mmap(3)).
  */
 #include "config.h"
@@ -244,9 +247,71 @@ agi_take(struct daxfile_pool *pool, struct dx_agi *agi, struct fext *e,
 
 /* --- quarantine ------------------------------------------------------------- */
 
-void
-dx_alloc_note_mapped(struct daxfile_pool *pool)
+/* mark_bits -- the bits of word 'b / 64' for blocks [b, e) of an AG. */
+static inline uint64_t
+mark_bits(uint64_t b, uint64_t e)
 {
+	uint64_t n = DX_MIN(64 - b % 64, e - b);
+
+	return (n == 64 ? ~0ULL : (1ULL << n) - 1) << (b % 64);
+}
+
+/*
+ * agi_mark -- set (or clear) the mapped bits of AG blocks [b, e) (relative
+ * to the AG's start).  Atomic: faults of other files mark blocks that
+ * share a word, holding no AG lock.
+ */
+static void
+agi_mark(struct dx_agi *agi, uint64_t b, uint64_t e, bool set)
+{
+	while (b < e) {
+		uint64_t bits = mark_bits(b, e), *w = &agi->mapped[b / 64];
+		uint64_t old = __atomic_load_n(w, __ATOMIC_RELAXED);
+
+		if (set && (old & bits) != bits)
+			__atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
+		else if (!set && (old & bits) != 0)
+			__atomic_fetch_and(w, ~bits, __ATOMIC_RELAXED);
+		b = (b | 63) + 1;
+	}
+}
+
+/*
+ * mark_run -- where the run of AG blocks from 'b' whose mapped bits are
+ * all 'set' ends, at most 'e'.
+ */
+static uint64_t
+mark_run(const struct dx_agi *agi, uint64_t b, uint64_t e, bool set)
+{
+	while (b < e) {
+		uint64_t w = __atomic_load_n(&agi->mapped[b / 64], __ATOMIC_RELAXED);
+
+		/* a 1 from bit b on is a block of the other kind */
+		w = (set ? ~w : w) >> (b % 64);
+		if (w != 0)
+			return DX_MIN(e, b + (uint64_t)__builtin_ctzll(w));
+		b = (b | 63) + 1;
+	}
+	return e;
+}
+
+void
+dx_alloc_note_mapped(struct daxfile_pool *pool, uint64_t pblk, uint64_t len)
+{
+	uint64_t end = pblk + len;
+
+	while (pblk < end) {
+		uint32_t agno = dx_alloc_agno(pool, pblk);
+		struct dx_agi *agi;
+		uint64_t e;
+
+		if (agno == pool->alloc.nags)
+			return;	/* the caller's extent map is damaged */
+		agi = &pool->alloc.ags[agno];
+		e = DX_MIN(end, agi->end);
+		agi_mark(agi, pblk - agi->start, e - agi->start, true);
+		pblk = e;
+	}
 	if (!__atomic_load_n(&pool->alloc.mapped, __ATOMIC_RELAXED))
 		__atomic_store_n(&pool->alloc.mapped, true, __ATOMIC_RELAXED);
 }
@@ -271,10 +336,19 @@ quarantine_punch(struct daxfile_pool *pool, uint64_t pblk, uint64_t len)
 		strerror(errno));
 }
 
+/* quarantine_index -- punched blocks lose their marks and join the index. */
+static void
+quarantine_index(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
+	uint64_t len)
+{
+	agi_mark(agi, pblk - agi->start, pblk + len - agi->start, false);
+	agi_insert(pool, agi, pblk, len);
+}
+
 /*
- * quarantine_add -- freed blocks of a pool whose blocks were mapped wait
- * out of the index (caller holds the AG lock); without memory to keep
- * them, they are punched and indexed at once.
+ * quarantine_add -- freed blocks that were mapped wait out of the index
+ * (caller holds the AG lock); without memory to keep them, they are
+ * punched and indexed at once.
  */
 static void
 quarantine_add(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
@@ -287,7 +361,7 @@ quarantine_add(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
 
 		if (q == NULL) {
 			quarantine_punch(pool, pblk, len);
-			agi_insert(pool, agi, pblk, len);
+			quarantine_index(pool, agi, pblk, len);
 			return;
 		}
 		agi->quar = q;
@@ -309,7 +383,7 @@ agi_release(struct daxfile_pool *pool, struct dx_agi *agi)
 
 	for (unsigned k = 0; k < agi->nquar; k++) {
 		quarantine_punch(pool, agi->quar[k].pblk, agi->quar[k].len);
-		agi_insert(pool, agi, agi->quar[k].pblk, agi->quar[k].len);
+		quarantine_index(pool, agi, agi->quar[k].pblk, agi->quar[k].len);
 		__atomic_sub_fetch(&pool->alloc.quarantined, agi->quar[k].len,
 			__ATOMIC_RELAXED);
 	}
@@ -355,6 +429,36 @@ quarantine_goal(struct daxfile_pool *pool, uint32_t g, uint64_t goal)
 			break;
 		}
 	dx_mutex_unlock(&agi->lock);
+}
+
+/*
+ * agi_free -- freed blocks [pblk, pblk+len) of the AG: runs that were
+ * installed in a shared mapping into quarantine, the others into the index
+ * (caller holds the AG lock).  The marks cannot change meanwhile: a fault
+ * marks only blocks of its file, which the free took under the file's
+ * mmaplock exclusive.
+ */
+static void
+agi_free(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
+	uint64_t len)
+{
+	uint64_t b = pblk - agi->start, e = b + len;
+
+	if (!__atomic_load_n(&pool->alloc.mapped, __ATOMIC_RELAXED)) {
+		agi_insert(pool, agi, pblk, len);
+		return;
+	}
+	while (b < e) {
+		bool mapped = __atomic_load_n(&agi->mapped[b / 64],
+			__ATOMIC_RELAXED) >> (b % 64) & 1;
+		uint64_t r = mark_run(agi, b, e, mapped);
+
+		if (mapped)
+			quarantine_add(pool, agi, agi->start + b, r - b);
+		else
+			agi_insert(pool, agi, agi->start + b, r - b);
+		b = r;
+	}
 }
 
 /* phase_start -- the first block from 'start' on at 'phase' modulo 2 MiB. */
@@ -523,8 +627,8 @@ alloc_tx_end(void *arg, bool committed)
 		if (op->claim == committed)
 			continue;
 		dx_mutex_lock(&agi->lock);
-		if (freeing && __atomic_load_n(&pool->alloc.mapped, __ATOMIC_RELAXED))
-			quarantine_add(pool, agi, op->pblk, op->len);
+		if (freeing)
+			agi_free(pool, agi, op->pblk, op->len);
 		else
 			agi_insert(pool, agi, op->pblk, op->len);
 		dx_mutex_unlock(&agi->lock);
@@ -710,6 +814,9 @@ agi_load(struct daxfile_pool *pool, struct dx_agi *agi, uint32_t agno)
 	    !dx_obj_ok(pool, off, sizeof(*ag) + (ag->nblocks + 63) / 64 * 8) ||
 	    (agno > 0 && ag->start < pool->alloc.ags[agno - 1].end))
 		return dx_corrupt(pool, "damaged AG header", off);
+	agi->mapped = dx_zalloc(pool->arena, (ag->nblocks + 63) / 64 * 8);
+	if (agi->mapped == NULL)
+		return dx_err(ENOMEM, "cannot allocate the marks of AG %u", agno);
 	dx_mutex_init(&agi->lock, DX_LC_AG);
 	agi->ag = ag;
 	agi->agno = agno;
@@ -760,9 +867,14 @@ dx_alloc_fini(struct daxfile_pool *pool)
 	struct dx_alloc *al = &pool->alloc;
 
 	/* the extents live in the pool's arena, destroyed with it */
-	for (uint32_t i = 0; i < al->nags; i++)
-		if (al->ags[i].ag != NULL)
-			dx_mutex_destroy(&al->ags[i].lock);
+	for (uint32_t i = 0; i < al->nags; i++) {
+		struct dx_agi *agi = &al->ags[i];
+
+		if (agi->ag != NULL)
+			dx_mutex_destroy(&agi->lock);
+		dx_free(pool->arena, agi->mapped);
+		dx_free(pool->arena, agi->quar);
+	}
 	dx_free(pool->arena, al->ags);
 	al->ags = NULL;
 	al->nags = 0;

@@ -34,8 +34,10 @@ struct dx_agi {
 	uint64_t avail;			/* blocks in the DRAM index (atomic) */
 	struct dx_rb_root by_addr;	/* free extents by start */
 	struct dx_rb_root by_size;	/* free extents by (length, start) */
-	struct dx_resv *quar;		/* freed after blocks were mapped: out of
-					   the index until punched (alloc.c) */
+	uint64_t *mapped;		/* a bit per block: installed in a shared
+					   mapping since last punched (atomic) */
+	struct dx_resv *quar;		/* freed mapped blocks: out of the index
+					   until punched (alloc.c) */
 	unsigned nquar, capquar;
 };
 
@@ -43,7 +45,7 @@ struct dx_alloc {
 	uint32_t nags;
 	struct dx_agi *ags;
 	unsigned rotor;			/* AG for the next new file */
-	bool mapped;			/* blocks were mapped into the process */
+	bool mapped;			/* some block's mapped bit was ever set */
 	bool nopunch;			/* the pool file cannot punch holes */
 	uint64_t quarantined;		/* blocks in quarantine (atomic) */
 };
@@ -97,13 +99,16 @@ void dx_alloc_claim(struct dx_tx *tx, const struct dx_resv *r);
 void dx_alloc_free(struct dx_tx *tx, uint64_t pblk, uint64_t len);
 
 /*
- * dx_alloc_note_mapped -- blocks of the pool are mapped into the process
- * (a shared window was installed): from now on blocks freed wait in
+ * dx_alloc_note_mapped -- blocks [pblk, pblk+len) are about to be installed
+ * in a shared mapping, where an application can pin their pages (O_DIRECT,
+ * vmsplice, io_uring fixed buffers): when they are freed, they wait in
  * quarantine and are dropped from the pool file before they are handed out
- * again, so that pages an application pinned (O_DIRECT, vmsplice, io_uring
- * fixed buffers) never become another file's.
+ * again, so a pinned page never becomes another file's.  Blocks never
+ * installed go back to the index at once.  The caller owns the blocks (a
+ * fault holding the file's mmaplock), so no free of them runs meanwhile.
  */
-void dx_alloc_note_mapped(struct daxfile_pool *pool);
+void dx_alloc_note_mapped(struct daxfile_pool *pool, uint64_t pblk,
+	uint64_t len);
 
 /* dx_alloc_avail -- blocks free in the DRAM index (not reserved). */
 uint64_t dx_alloc_avail(struct daxfile_pool *pool);

@@ -422,36 +422,6 @@ daxfile_write(daxfile_file *file, const void *buf, size_t count)
 
 /* --- read ----------------------------------------------------------------- */
 
-/* dx_time_before -- is 'a' earlier than 'b'? */
-static inline bool
-dx_time_before(const struct dx_time *a, const struct dx_time *b)
-{
-	return a->sec < b->sec || (a->sec == b->sec && a->nsec < b->nsec);
-}
-
-/*
- * relatime -- update atime as Linux's default does: when it is older than
- * mtime or ctime, or a day old.  A lone 16-byte store: nothing else
- * changes atime under a transaction, so no rollback can undo it.  Reads
- * run it every time, so the common case asks only for the seconds.
- */
-static void
-relatime(struct dx_inode *ip)
-{
-	struct dx_dinode *di = ip->di;
-	struct timespec now;
-
-	if (!dx_time_before(&di->atime, &di->mtime) &&
-	    !dx_time_before(&di->atime, &di->ctime) &&
-	    di->atime.sec + 24 * 3600 > (int64_t)time(NULL))
-		return;
-	clock_gettime(CLOCK_REALTIME_COARSE, &now);
-	dx_ilock(ip, DX_ILOCK_EXCL);
-	di->atime = (struct dx_time){now.tv_sec, now.tv_nsec};
-	dx_persist(ip->pool, &di->atime, sizeof(di->atime));
-	dx_iunlock(ip, DX_ILOCK_EXCL);
-}
-
 /* read_span -- copy [off, off+len), all below EOF, into 'buf'. */
 static void
 read_span(struct dx_inode *ip, char *buf, uint64_t off, uint64_t len)
@@ -566,8 +536,9 @@ data_read(daxfile_file *file, const struct iovec *iov, int iovcnt,
 	if (total == 0)
 		return 0;
 	ret = read_copy(ip, iov, iovcnt, (uint64_t)offset, (uint64_t)total);
-	if (ret > 0 && !(file->flags & O_NOATIME))
-		relatime(ip);
+	/* as Linux: a read that reaches EOF reads nothing but still accesses */
+	if (ret >= 0 && !(file->flags & O_NOATIME))
+		dx_inode_accessed(ip);
 	if (ret > 0 && pos != NULL)
 		*pos = (uint64_t)offset + (uint64_t)ret;
 	return ret;

@@ -27,7 +27,7 @@ struct defer_ctx {
 	struct dx_deferred *items, **tail;
 };
 
-static __thread struct defer_ctx ctx __attribute__((tls_model("initial-exec")));
+static __thread struct defer_ctx ctx DX_TLS_FAST;
 
 unsigned dx_fork_gen;
 

@@ -255,12 +255,12 @@ falloc_alloc(struct dx_inode *ip, const struct falloc_req *rq)
 		if (grow)
 			dx_iomap_expose(&tx, ip, old, end);
 		alloc_holes(&tx, ip, off, len);
-		if (grow) {
+		if (grow)
 			set_size(&tx, ip, end);
-			dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-		} else if (end > old) {
+		else if (end > old)
 			set_flags(&tx, ip, ip->di->flags | DX_DIFLAG_PREALLOC);
-		}
+		/* as XFS: every fallocate is a modification, size or not */
+		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
 		if (ret != 0)
 			dx_err_keep("cannot preallocate");

@@ -86,7 +86,7 @@ install_file(struct dx_mapping *m, uintptr_t a, size_t n, uint64_t pblk,
 
 	if (!m->shared)
 		return dx_uffd_copy((void *)a, dx_block_ptr(pool, pblk), n, false);
-	dx_alloc_note_mapped(pool);
+	dx_alloc_note_mapped(pool, pblk, n >> DX_BLOCK_SHIFT);
 	dx_map_install_begin();
 	if (dx_ei_mmap((void *)a, n, m->prot, MAP_SHARED | MAP_FIXED |
 		(populate ? MAP_POPULATE : 0), pool->fd,

@@ -55,4 +55,18 @@ dx_handle_is(const void *hp, uint64_t magic)
 		(magic ^ __atomic_load_n(&dx_fork_gen, __ATOMIC_RELAXED));
 }
 
+/*
+ * dx_handle_inherited -- is 'h' a live handle with 'magic' of this process
+ * or of one it descends from by fork()?  (A dead or foreign magic mixes
+ * to far more than any fork count.)
+ */
+static inline bool
+dx_handle_inherited(const void *hp, uint64_t magic)
+{
+	const struct dx_handle *h = hp;
+
+	return h != NULL && (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) ^
+		magic) <= __atomic_load_n(&dx_fork_gen, __ATOMIC_RELAXED);
+}
+
 #endif /* DX_HANDLE_H */

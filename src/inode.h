@@ -20,6 +20,7 @@ struct daxfile_pool;
 struct dx_tx;
 struct dx_bmap;
 struct dx_fmap;
+struct dx_lockctx;
 
 struct dx_inode {
 	struct daxfile_pool *pool;
@@ -64,6 +65,9 @@ struct dx_inode {
 
 	struct dx_deferred reclaim;	/* the last reference to an unlinked
 					   inode went: freed with no lock held */
+
+	/* advisory locks (locks.c): made at the first lock, atomic pointer */
+	struct dx_lockctx *locks;
 };
 
 /* The table of in-core inodes, by inode number. */
@@ -179,6 +183,17 @@ uint64_t dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir,
 #define DX_TOUCH_CTIME 0x2u
 #define DX_TOUCH_ATIME 0x4u
 void dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what);
+
+/*
+ * dx_inode_accessed -- 'ip' was read (file data, a directory listing, a
+ * symbolic link's target): move its atime as Linux's relatime does
+ * (relatime_need_update: when atime is not later than mtime or ctime, or
+ * a day old).  A lone 16-byte store under the lock of its attributes (a
+ * directory's DIR lock, else the ilock), persisted, outside any
+ * transaction.  Reads call it every time: the common case reads the times
+ * and the clock's seconds and returns.  The caller holds neither lock.
+ */
+void dx_inode_accessed(struct dx_inode *ip);
 
 /*
  * dx_inode_unlinked -- the last link of 'ip' is gone in 'tx' (caller holds

@@ -17,7 +17,7 @@ _Static_assert(sizeof(((struct dx_errsave *)0)->msg) == DX_ERRMSG_MAX,
 static __thread char errmsg[DX_ERRMSG_MAX];
 static __thread int errmsg_errno;	/* the errno the message explains */
 /* set during the current call; every call clears it, so no TLS lookup */
-static __thread bool errmsg_fresh __attribute__((tls_model("initial-exec")));
+static __thread bool errmsg_fresh DX_TLS_FAST;
 
 void
 dx_err_begin(void)

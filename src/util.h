@@ -25,6 +25,20 @@
 
 #define DX_EXPORT __attribute__((visibility("default")))
 
+/*
+ * DX_TLS_FAST -- thread-local storage reached without a lookup
+ * (initial-exec), but in the build of the library that
+ * libdaxfile-preload.so loads with dlopen (DX_DLOPENED, src/mem.c): a
+ * module with any initial-exec storage needs its whole thread-local block
+ * in the little static room left after start-up, so there all of it is
+ * reached by lookup.
+ */
+#ifdef DX_DLOPENED
+#define DX_TLS_FAST
+#else
+#define DX_TLS_FAST __attribute__((tls_model("initial-exec")))
+#endif
+
 /* DX_TSAN -- built for ThreadSanitizer (GCC's macro or clang's feature). */
 #if defined(__SANITIZE_THREAD__)
 #define DX_TSAN 1

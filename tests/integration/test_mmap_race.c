@@ -20,6 +20,10 @@
  * fork() while other threads fault pages in and punch holes: no hang, and
  * every child that touches the mapping dies with SIGSEGV.
  *
+ * Insert and collapse range against faults in flight: right after each
+ * shift, every page read through a mapping holds the bytes that were
+ * shifted there (zeros only in an inserted range).
+ *
  * Every test has a deadline: a stuck thread aborts the test with a message
  * naming what hangs instead of hanging the suite.
  *
@@ -1481,4 +1485,186 @@ Test(mmap_race, writes_and_store_faults_into_preallocated_blocks_lose_no_byte)
 	TEST_OK(daxfile_munmap(u.map, UW_SIZE));
 	TEST_OK(daxfile_close(u.f));
 	test_pool_destroy(&tp);
+}
+
+/* ===================================================================== */
+/* 6. Insert and collapse range against faults in flight                  */
+/* ===================================================================== */
+
+/*
+ * One thread shifts a file by insert and collapse range (mostly at offset
+ * 0, often by 0xe000, as in the exerciser run that once read zeros there)
+ * while two others keep reading its first megabyte through a shared
+ * mapping, so that faults are queued or being served whenever a shift
+ * waits for the mmaplock.  Right after each shift the shifter reads every
+ * page of the file through that mapping and through a new one: each must
+ * hold what the model says (the tags of the pages shifted there, zeros in
+ * an inserted range), never a hole where data was.  Then it fills the
+ * inserted range.
+ */
+#define SH_MIN (1 * MIB)
+#define SH_MAX (2 * MIB)
+#define SH_PAGES (SH_MAX / PG)
+#define SH_SECONDS 4.0
+#define SH_KEY 0x5e1f000000000000ULL
+#define SH_KEY_MASK 0xffff000000000000ULL
+
+struct sh {
+	daxfile_file *f;
+	volatile uint64_t *map;		/* SH_MAX bytes, shared, the whole test */
+	uint64_t tag[SH_PAGES];		/* page p's words: tag[p] + index; 0: zeros */
+	uint64_t size;			/* bytes, a whole number of pages */
+	uint64_t next;			/* tags handed out */
+	int stop;
+};
+
+static uint64_t
+sh_word(uint64_t tag, uint64_t i)
+{
+	return tag == 0 ? 0 : tag + i;
+}
+
+/* sh_fill -- write fresh tags into pages [p, p + n). */
+static void
+sh_fill(struct sh *s, uint64_t p, uint64_t n)
+{
+	uint64_t buf[PG / 8];
+
+	for (uint64_t q = p; q < p + n && !failed(); q++) {
+		s->tag[q] = SH_KEY | (++s->next << 12);
+		for (uint64_t i = 0; i < PG / 8; i++)
+			buf[i] = sh_word(s->tag[q], i);
+		if (daxfile_pwrite(s->f, buf, PG, (off_t)(q * PG)) != (ssize_t)PG)
+			thread_fail("pwrite of page %lu: %s", (unsigned long)q,
+				daxfile_errormsg());
+	}
+}
+
+/* sh_check -- two words of every page below EOF, read through 'm'. */
+static void
+sh_check(const struct sh *s, const volatile uint64_t *m, const char *what,
+	const char *op)
+{
+	for (uint64_t p = 0; p < s->size / PG && !failed(); p++) {
+		uint64_t idx[2] = {0, mix64(p ^ s->next) % (PG / 8)};
+
+		for (int k = 0; k < 2; k++) {
+			uint64_t got = m[p * (PG / 8) + idx[k]];
+			uint64_t want = sh_word(s->tag[p], idx[k]);
+
+			if (got != want)
+				thread_fail("right after %s, %s reads %#lx at file "
+					"offset %#lx, expected %#lx", op, what,
+					(unsigned long)got,
+					(unsigned long)(p * PG + idx[k] * 8),
+					(unsigned long)want);
+		}
+	}
+}
+
+/* sh_shift -- one insert or collapse range, the model shifted alike. */
+static void
+sh_shift(struct sh *s, uint64_t round, char *op, size_t oplen)
+{
+	uint64_t pages = s->size / PG, r = mix64(round);
+	uint64_t n = r % 3 == 0 ? 0xe000 / PG : 1 + (r >> 8) % 16;
+	uint64_t at = (r >> 16) % 4 == 0 ? (r >> 24) % (pages - n) : 0;
+	bool insert = (r >> 40) & 1;
+	int mode;
+
+	if (s->size + n * PG > SH_MAX)
+		insert = false;
+	else if (s->size - n * PG < SH_MIN)
+		insert = true;
+	mode = insert ? FALLOC_FL_INSERT_RANGE : FALLOC_FL_COLLAPSE_RANGE;
+	snprintf(op, oplen, "%s range of %#lx at %#lx",
+		insert ? "insert" : "collapse", (unsigned long)(n * PG),
+		(unsigned long)(at * PG));
+	if (daxfile_fallocate(s->f, mode, (off_t)(at * PG), (off_t)(n * PG)) != 0) {
+		thread_fail("%s: %s", op, daxfile_errormsg());
+		return;
+	}
+	if (insert) {
+		memmove(&s->tag[at + n], &s->tag[at], (pages - at) * 8);
+		memset(&s->tag[at], 0, n * 8);
+		s->size += n * PG;
+	} else {
+		memmove(&s->tag[at], &s->tag[at + n], (pages - at - n) * 8);
+		s->size -= n * PG;
+	}
+}
+
+static void *
+sh_toucher(void *arg)
+{
+	struct sh *s = arg;
+
+	tl_role = "shift toucher";
+	for (uint64_t k = mix64((uintptr_t)&k); !failed() &&
+	     !__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE); k++) {
+		/* half of the reads in the first 64 KiB, where shifts start */
+		uint64_t r = mix64(k);
+		uint64_t w = r % ((r & 1 ? 64 * KIB : SH_MIN) / 8);
+		uint64_t v = s->map[w];
+
+		if (v != 0 && (v & SH_KEY_MASK) != SH_KEY)
+			thread_fail("a reader found %#lx at file offset %#lx: "
+				"not the file's bytes", (unsigned long)v,
+				(unsigned long)(w * 8));
+	}
+	return NULL;
+}
+
+Test(mmap_race, a_mapped_read_right_after_insert_or_collapse_range_sees_the_shifted_bytes)
+{
+	struct test_pool tp;
+	struct deadline dl;
+	struct sh *s = xmalloc(sizeof(*s));
+	pthread_t t[2];
+	unsigned rounds = 0;
+	char op[96];
+	double t0;
+
+	handlers_install();
+	memset(s, 0, sizeof(*s));
+	test_pool_create(&tp, "mmrace", TEST_POOL_SIZE);
+	s->f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	s->size = (SH_MIN + SH_MAX) / 2;
+	sh_fill(s, 0, s->size / PG);
+	s->map = daxfile_mmap(NULL, SH_MAX, PROT_READ, MAP_SHARED, s->f, 0);
+	cr_assert_neq(s->map, MAP_FAILED, "mmap: %s", daxfile_errormsg());
+	deadline_start(&dl, "insert and collapse range against mapped reads", 120);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, sh_toucher, s), 0);
+	t0 = now();
+	while (now() - t0 < SH_SECONDS && !failed()) {
+		volatile uint64_t *m2;
+		uint64_t before = s->size;
+
+		sh_shift(s, rounds, op, sizeof(op));
+		sh_check(s, s->map, "the mapping that readers use", op);
+		m2 = daxfile_mmap(NULL, s->size, PROT_READ, MAP_SHARED, s->f, 0);
+		if (m2 == MAP_FAILED) {
+			thread_fail("mmap: %s", daxfile_errormsg());
+			break;
+		}
+		sh_check(s, m2, "a new mapping", op);
+		daxfile_munmap((void *)m2, s->size);
+		for (uint64_t p = 0; p < s->size / PG && s->size > before; p++)
+			if (s->tag[p] == 0)
+				sh_fill(s, p, 1);
+		rounds++;
+	}
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	deadline_stop(&dl);
+	assert_no_failure();
+	cr_log_info("insert and collapse range against mapped reads: %u shifts",
+		rounds);
+	cr_assert_gt(rounds, 0);
+	TEST_OK(daxfile_munmap((void *)s->map, SH_MAX));
+	TEST_OK(daxfile_close(s->f));
+	test_pool_destroy(&tp);
+	free(s);
 }

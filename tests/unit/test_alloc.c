@@ -1,7 +1,8 @@
 /*
  * test_alloc.c -- the block allocator: reservations, claims and frees in
  * transactions (commit and abort), placement (goal, 2 MiB phase of large
- * files, AG spread), and the fragmentation of files appended to in turn.
+ * files, AG spread), the fragmentation of files appended to in turn, and
+ * the quarantine of freed blocks that a shared mapping showed.
  */
 #include <fcntl.h>
 
@@ -118,6 +119,45 @@ Test(alloc, freed_blocks_are_not_reused_before_the_free_commits)
 	/* a never-claimed reservation vanishes with the pool: close without it */
 	daxfile_pool_close(tp.pool);
 	tp.pool = NULL;
+	test_pool_destroy(&tp);
+}
+
+Test(alloc, only_freed_blocks_that_a_shared_mapping_showed_wait_in_quarantine)
+{
+	struct test_pool tp;
+	struct dx_resv r, r2;
+	struct dx_tx tx;
+	uint64_t before;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 64, 64, -1, &r));
+	TEST_OK(dx_tx_begin(&tx, tp.pool));
+	dx_alloc_claim(&tx, &r);
+	TEST_OK(dx_tx_commit(&tx));
+	/* a window showed blocks 16 to 23 of the 64 */
+	dx_alloc_note_mapped(tp.pool, r.pblk + 16, 8);
+	before = avail(tp.pool);
+	TEST_OK(dx_tx_begin(&tx, tp.pool));
+	dx_alloc_free(&tx, r.pblk, r.len);
+	TEST_OK(dx_tx_commit(&tx));
+	cr_assert_eq(tp.pool->alloc.quarantined, 8);
+	cr_assert_eq(avail(tp.pool), before + 56,
+		"blocks no mapping showed are free again at once");
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, r.pblk, 16, 16, -1, &r2));
+	cr_assert_eq(r2.pblk, r.pblk);
+	dx_alloc_unreserve(tp.pool, &r2);
+	/* asked for by a growing file: punched, unmarked, indexed */
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, r.pblk + 16, 8, 8, -1, &r2));
+	cr_assert_eq(r2.pblk, r.pblk + 16);
+	cr_assert_eq(tp.pool->alloc.quarantined, 0);
+	TEST_OK(dx_tx_begin(&tx, tp.pool));
+	dx_alloc_claim(&tx, &r2);
+	TEST_OK(dx_tx_commit(&tx));
+	TEST_OK(dx_tx_begin(&tx, tp.pool));
+	dx_alloc_free(&tx, r2.pblk, r2.len);
+	TEST_OK(dx_tx_commit(&tx));
+	cr_assert_eq(tp.pool->alloc.quarantined, 0,
+		"a punch forgets that the blocks were mapped");
 	test_pool_destroy(&tp);
 }
 
