@@ -10,10 +10,10 @@
  * (read_copy).  Neither holds the mmaplock or the ilock while it copies
  * (the buffer may be a mapping whose fault takes them).  The ilock is taken
  * briefly to look up or change the extent map; reads and overwrites mostly
- * find extents in its lock-free lookup cache.  A write never frees blocks, and nothing frees
- * blocks without the iolock exclusive, so a block found in a lookup stays
- * the file's while a copy under the iolock runs, and a lock-free copy that
- * raced a free is detected and redone.
+ * find extents in its lock-free lookup cache.  A write never frees blocks,
+ * and nothing frees blocks without the iolock exclusive, so a block found
+ * in a lookup stays the file's while a copy under the iolock runs, and a
+ * lock-free copy that raced a free is detected and redone.
  *
  * Persistence: on persistent memory a write's bytes are flushed before it
  * returns; elsewhere overwrites wait for fsync.  Always: new blocks hold
