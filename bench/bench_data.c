@@ -8,6 +8,7 @@
  * The raw baseline maps a /dev/shm file of the same size as the test file
  * (MAP_SHARED, populated) and copies with pmem_memcpy_persist (writes) or
  * memcpy (reads): the cost of the bytes alone, without any file system.
+ * The three sides of a copy row take turns in running first (side_order).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -104,6 +105,18 @@ raw_map(struct run *r, const char *name, uint64_t size, int *fdp)
 /* --- 4 KiB random I/O and 1 MiB sequential I/O ---------------------------- */
 
 enum side { DX, HOST, RAW };
+
+/*
+ * side_order -- the side that runs i-th in repetition 'rep': the order
+ * turns with each repetition, so that no side always runs first (on cold
+ * caches) or right after the same neighbour; the median sees each side
+ * in every position.
+ */
+static enum side
+side_order(int rep, int i)
+{
+	return (enum side)((rep + i) % 3);
+}
 
 /* rand_pass -- one repetition of random 4 KiB reads or writes; seconds. */
 static double
@@ -205,18 +218,20 @@ bench_copies(struct run *r)
 	map = raw_map(r, "raw", size, &rawfd);
 
 	for (int rep = 0; rep < b->reps; rep++) {
-		bench_add(&dr, rand_pass(DX, false, f, fd, map, off, n, r->rbuf,
-			r->small) / (double)n * 1e6);
-		bench_add(&hr, rand_pass(HOST, false, f, fd, map, off, n, r->rbuf,
-			r->small) / (double)n * 1e6);
-		bench_add(&rr, rand_pass(RAW, false, f, fd, map, off, n, r->rbuf,
-			r->small) / (double)n * 1e6);
-		bench_add(&dw, rand_pass(DX, true, f, fd, map, off, n, r->rbuf,
-			r->small) / (double)n * 1e6);
-		bench_add(&hw, rand_pass(HOST, true, f, fd, map, off, n, r->rbuf,
-			r->small) / (double)n * 1e6);
-		bench_add(&rw, rand_pass(RAW, true, f, fd, map, off, n, r->rbuf,
-			r->small) / (double)n * 1e6);
+		for (int i = 0; i < 3; i++) {
+			enum side s = side_order(rep, i);
+			struct bench_sample *smp[] = {&dr, &hr, &rr};
+
+			bench_add(smp[s], rand_pass(s, false, f, fd, map, off, n,
+				r->rbuf, r->small) / (double)n * 1e6);
+		}
+		for (int i = 0; i < 3; i++) {
+			enum side s = side_order(rep, i);
+			struct bench_sample *smp[] = {&dw, &hw, &rw};
+
+			bench_add(smp[s], rand_pass(s, true, f, fd, map, off, n,
+				r->rbuf, r->small) / (double)n * 1e6);
+		}
 	}
 	snprintf(title, sizeof(title),
 		"4 KiB random I/O on a %s file (%zu ops per repetition, same offsets on every side)",
@@ -229,21 +244,23 @@ bench_copies(struct run *r)
 	bench_report(b, "4 KiB random overwrite pwrite", "us/op", BENCH_LOWER,
 		&dw, "tmpfs pwrite", &hw, 2.0, NULL);
 	bench_report(b, "4 KiB random overwrite pwrite", "us/op", BENCH_LOWER,
-		&dw, "raw memcpy_persist", &rw, 1 / 1.5, "within 1.5x");
+		&dw, "raw memcpy_persist", &rw, 0.9, NULL);
 
 	for (int rep = 0; rep < b->reps; rep++) {
-		bench_add(&dsw, seq_pass(DX, true, f, fd, map, size, passes,
-			r->rbuf, r->chunk));
-		bench_add(&hsw, seq_pass(HOST, true, f, fd, map, size, passes,
-			r->rbuf, r->chunk));
-		bench_add(&rsw, seq_pass(RAW, true, f, fd, map, size, passes,
-			r->rbuf, r->chunk));
-		bench_add(&dsr, seq_pass(DX, false, f, fd, map, size, passes,
-			r->rbuf, r->chunk));
-		bench_add(&hsr, seq_pass(HOST, false, f, fd, map, size, passes,
-			r->rbuf, r->chunk));
-		bench_add(&rsr, seq_pass(RAW, false, f, fd, map, size, passes,
-			r->rbuf, r->chunk));
+		for (int i = 0; i < 3; i++) {
+			enum side s = side_order(rep, i);
+			struct bench_sample *smp[] = {&dsw, &hsw, &rsw};
+
+			bench_add(smp[s], seq_pass(s, true, f, fd, map, size,
+				passes, r->rbuf, r->chunk));
+		}
+		for (int i = 0; i < 3; i++) {
+			enum side s = side_order(rep, i);
+			struct bench_sample *smp[] = {&dsr, &hsr, &rsr};
+
+			bench_add(smp[s], seq_pass(s, false, f, fd, map, size,
+				passes, r->rbuf, r->chunk));
+		}
 	}
 	snprintf(title, sizeof(title),
 		"1 MiB sequential I/O over the %s file (overwrite, then read; %d passes per repetition)",
@@ -251,12 +268,12 @@ bench_copies(struct run *r)
 	bench_section(b, title);
 	snprintf(name, sizeof(name), "1 MiB sequential pwrite");
 	bench_report(b, name, "GB/s", BENCH_HIGHER, &dsw, "raw memcpy_persist",
-		&rsw, 0.9, NULL);
+		&rsw, 0.95, NULL);
 	bench_report(b, name, "GB/s", BENCH_HIGHER, &dsw, "tmpfs pwrite", &hsw,
 		0, NULL);
 	snprintf(name, sizeof(name), "1 MiB sequential pread");
 	bench_report(b, name, "GB/s", BENCH_HIGHER, &dsr, "raw memcpy", &rsr,
-		0.9, NULL);
+		0.95, NULL);
 	bench_report(b, name, "GB/s", BENCH_HIGHER, &dsr, "tmpfs pread", &hsr,
 		0, NULL);
 

@@ -71,9 +71,10 @@ void dx_bmap_lookup(const struct dx_inode *ip, uint64_t lblk, uint64_t maxlen,
 /*
  * dx_bmap_lookup_fast -- dx_bmap_lookup from the lookup cache, without any
  * lock; false when the cache does not hold 'lblk' (then take the ilock and
- * call dx_bmap_lookup_remember).  Only for readers that hold the iolock
- * shared or check its sequence (data.c): they exclude every change but
- * faults filling holes and writing unwritten extents.  The acquire loads
+ * call dx_bmap_lookup_remember).  Only for callers that hold the iolock
+ * (a read shared, an overwrite exclusive) or check its sequence (data.c,
+ * iomap.c): they exclude every change but faults filling holes and writing
+ * unwritten extents.  The acquire loads
  * keep the second read of the sequence after the slots'.
  */
 static inline bool

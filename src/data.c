@@ -9,11 +9,11 @@
  * holder ran meanwhile, else copies again under the iolock shared
  * (read_copy).  Neither holds the mmaplock or the ilock while it copies
  * (the buffer may be a mapping whose fault takes them).  The ilock is taken
- * briefly to look up or change the extent map; reads mostly find extents in
- * its lock-free lookup cache.  A write never frees blocks, and nothing frees
- * blocks without the iolock exclusive, so a block found in a lookup stays
- * the file's while a copy under the iolock runs, and a lock-free copy that
- * raced a free is detected and redone.
+ * briefly to look up or change the extent map; reads and overwrites mostly
+ * find extents in its lock-free lookup cache.  A write never frees blocks,
+ * and nothing frees blocks without the iolock exclusive, so a block found
+ * in a lookup stays the file's while a copy under the iolock runs, and a
+ * lock-free copy that raced a free is detected and redone.
  *
  * Persistence: on persistent memory a write's bytes are flushed before it
  * returns; elsewhere overwrites wait for fsync.  Always: new blocks hold
@@ -264,6 +264,17 @@ write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 	uint64_t alo = UINT64_MAX, ahi = 0;
 
 	dx_assert_held_excl(&ip->iolock);
+	if (iovcnt == 1 && off + count <= size) {
+		char *dst = dx_iomap_overwrite(ip, off, count);
+
+		if (dst != NULL) {
+			/* below EOF, in written blocks: the copy is all */
+			copy_in(pool, dst, iov[0].iov_base, count);
+			dx_crash_point("data-overwrite");
+			done = count;
+			goto copied;
+		}
+	}
 	if (off > size && write_gap(ip, size, off) != 0)
 		return -1;
 	while (done < count) {
@@ -283,6 +294,7 @@ write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 			src = saved;
 		done += (uint64_t)w;
 	}
+copied:
 	if (pool->is_pmem)
 		pmem_drain();
 	if (done > 0) {
@@ -410,20 +422,6 @@ daxfile_write(daxfile_file *file, const void *buf, size_t count)
 
 /* --- read ----------------------------------------------------------------- */
 
-/*
- * prefetch_head -- ask for the first 4 KiB of a copy's source at once.  A
- * random read starts on a page the hardware prefetcher has not seen, and a
- * copy loop only has a few lines in flight; all 64 requested together
- * overlap their latencies (larger on pmem than on DRAM).  Past the first
- * page the prefetcher keeps up by itself.
- */
-static inline void
-prefetch_head(const char *src, uint64_t n)
-{
-	for (uint64_t i = 0; i < n && i < 4096; i += 64)
-		__builtin_prefetch(src + i, 0, 3);
-}
-
 /* read_span -- copy [off, off+len), all below EOF, into 'buf'. */
 static void
 read_span(struct dx_inode *ip, char *buf, uint64_t off, uint64_t len)
@@ -443,11 +441,8 @@ read_span(struct dx_inode *ip, char *buf, uint64_t off, uint64_t len)
 		if (m.pblk == 0 || m.unwritten) {
 			memset(buf, 0, n);
 		} else {
-			const char *src = (const char *)dx_block_ptr(pool,
-				m.pblk) + boff;
-
-			prefetch_head(src, n);
-			memcpy(buf, src, n);
+			memcpy(buf, (const char *)dx_block_ptr(pool, m.pblk) +
+				boff, n);
 		}
 		buf += n;
 		off += n;

@@ -656,14 +656,35 @@ dx_orphans_reclaim(struct daxfile_pool *pool)
 }
 
 /*
- * ioseq_step -- the iolock exclusive taken or about to be released: the
- * sequence turns odd or even.  A locked instruction, so that it is ordered
- * with every store of the holder, the non-temporal copies included.
+ * ioseq_begin -- the iolock exclusive taken: the sequence turns odd.  A
+ * locked instruction, so that no store of the holder (non-temporal copies
+ * included, which x86 lets pass earlier stores) is seen before it.
  */
 static inline void
-ioseq_step(struct dx_inode *ip)
+ioseq_begin(struct dx_inode *ip)
 {
 	__atomic_fetch_add(&ip->ioseq, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * ioseq_end -- the iolock exclusive about to be released: the sequence
+ * turns even, after every store of the holder.  Only the holder changes
+ * it.  On x86 a store fence orders the non-temporal copies before the
+ * plain store; unlike a locked instruction it does not stall the
+ * pipeline until they reached memory, which the lock's release does next
+ * anyway.
+ */
+static inline void
+ioseq_end(struct dx_inode *ip)
+{
+#if defined(__x86_64__)
+	uint64_t s = __atomic_load_n(&ip->ioseq, __ATOMIC_RELAXED);
+
+	__builtin_ia32_sfence();
+	__atomic_store_n(&ip->ioseq, s + 1, __ATOMIC_RELEASE);
+#else
+	__atomic_fetch_add(&ip->ioseq, 1, __ATOMIC_SEQ_CST);
+#endif
 }
 
 void
@@ -671,7 +692,7 @@ dx_ilock_nested(struct dx_inode *ip, unsigned flags, unsigned sub)
 {
 	if (flags & DX_IOLOCK_EXCL) {
 		dx_rwlock_wrlock_nested(&ip->iolock, sub);
-		ioseq_step(ip);
+		ioseq_begin(ip);
 	} else if (flags & DX_IOLOCK_SHARED)
 		dx_rwlock_rdlock_nested(&ip->iolock, sub);
 	if (flags & DX_MMAPLOCK_EXCL)
@@ -692,7 +713,7 @@ dx_iunlock(struct dx_inode *ip, unsigned flags)
 	if (flags & (DX_MMAPLOCK_EXCL | DX_MMAPLOCK_SHARED))
 		dx_rwlock_unlock(&ip->mmaplock);
 	if (flags & DX_IOLOCK_EXCL)
-		ioseq_step(ip);
+		ioseq_end(ip);
 	if (flags & (DX_IOLOCK_EXCL | DX_IOLOCK_SHARED))
 		dx_rwlock_unlock(&ip->iolock);
 }
@@ -702,7 +723,7 @@ dx_itrylock_io_excl(struct dx_inode *ip)
 {
 	if (!dx_rwlock_trywrlock(&ip->iolock))
 		return false;
-	ioseq_step(ip);
+	ioseq_begin(ip);
 	return true;
 }
 

@@ -386,9 +386,9 @@ iomap_write(struct dx_inode *ip, uint64_t off, uint64_t len,
 	int ret = 0;
 
 	dx_assert_held_excl(&ip->iolock);
-	dx_ilock(ip, DX_ILOCK_SHARED);
-	dx_bmap_lookup(ip, lblk, DX_MAX_FILE_BLOCKS - lblk, &m);
-	dx_iunlock(ip, DX_ILOCK_SHARED);
+	if (!dx_bmap_lookup_fast(dx_bmap_lcache_of(ip->bmap), lblk,
+	    DX_MAX_FILE_BLOCKS - lblk, &m))
+		dx_bmap_lookup_remember(ip, lblk, DX_MAX_FILE_BLOCKS - lblk, &m);
 	if (m.pblk == 0)
 		return iomap_write_hole(ip, off, len, &m, map);
 	if (m.unwritten) {
@@ -409,6 +409,20 @@ iomap_write(struct dx_inode *ip, uint64_t off, uint64_t len,
 	map->pblk = m.pblk;
 	map->type = DX_IOMAP_MAPPED;
 	return 0;
+}
+
+void *
+dx_iomap_overwrite(struct dx_inode *ip, uint64_t off, uint64_t len)
+{
+	uint64_t lblk = dx_blk(off), nblk = dx_blk_up(off + len) - lblk;
+	struct dx_map m;
+
+	dx_assert_held_excl(&ip->iolock);
+	if (!dx_bmap_lookup_fast(dx_bmap_lcache_of(ip->bmap), lblk, nblk, &m) ||
+	    m.unwritten || m.len < nblk)
+		return NULL;
+	return (char *)dx_block_ptr(ip->pool, m.pblk) +
+		(off & (DX_BLOCK_SIZE - 1));
 }
 
 int

@@ -85,6 +85,15 @@ int dx_iomap_begin(struct dx_inode *ip, uint64_t off, uint64_t len,
 	unsigned flags, struct dx_iomap *map);
 
 /*
+ * dx_iomap_overwrite -- the common case of WRITE, without a lock: bytes
+ * [off, off+len) lie in one written extent that the file's lookup cache
+ * holds.  Their address in the pool, or NULL (then ask dx_iomap_begin).
+ * Caller holds the iolock exclusive: nothing takes written blocks away or
+ * makes them unwritten without it, so the answer holds until it lets go.
+ */
+void *dx_iomap_overwrite(struct dx_inode *ip, uint64_t off, uint64_t len);
+
+/*
  * dx_iomap_end -- a write copied its bytes into a NEW answer: make them
  * durable and link the blocks in one transaction, if the range is still a
  * hole (a fault may have filled it meanwhile: then 1, and the write asks

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -212,6 +213,70 @@ Test(data, overwrites_in_place_replace_exactly_the_bytes_written)
 }
 
 /* --- holes and EOF -------------------------------------------------------- */
+
+/*
+ * Overwrites find their blocks in the lookup cache that reads and writes
+ * fill: after a punch, a zero range and a collapse, an overwrite must land
+ * in the blocks the file has now, never in those it had (which another
+ * file may have taken meanwhile).
+ */
+Test(data, an_overwrite_after_the_extent_map_changed_lands_in_the_files_own_blocks)
+{
+	struct test_pool tp;
+	daxfile_file *f, *g;
+
+	test_pool_create(&tp, "data", TEST_POOL_SIZE);
+	f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	pwrite_pat(f, 0, 64 * KIB, 1);
+	check_pat(f, 0, 64 * KIB, 1);
+	pwrite_pat(f, 0, 64 * KIB, 2);
+
+	/* a hole where blocks were: the freed blocks go to another file */
+	TEST_OK(daxfile_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		16 * KIB, 16 * KIB));
+	g = xopen(tp.pool, "/g", O_RDWR | O_CREAT);
+	pwrite_pat(g, 0, 256 * KIB, 7);
+	check_pat(f, 0, 16 * KIB, 2);
+	check_byte(f, 16 * KIB, 16 * KIB, 0);
+	pwrite_pat(f, 20 * KIB, 4 * KIB, 3);
+	check_byte(f, 16 * KIB, 4 * KIB, 0);
+	check_pat(f, 20 * KIB, 4 * KIB, 3);
+	check_byte(f, 24 * KIB, 8 * KIB, 0);
+
+	/*
+	 * unwritten blocks, which a read just put in the lookup cache: the
+	 * overwrite converts them, zeroing around what it writes
+	 */
+	TEST_OK(daxfile_fallocate(f, FALLOC_FL_ZERO_RANGE, 32 * KIB, 16 * KIB));
+	check_byte(f, 32 * KIB, 16 * KIB, 0);
+	pwrite_pat(f, 36 * KIB, 4 * KIB, 4);
+	check_byte(f, 32 * KIB, 4 * KIB, 0);
+	check_pat(f, 36 * KIB, 4 * KIB, 4);
+	check_byte(f, 40 * KIB, 8 * KIB, 0);
+
+	/* a collapse moves the blocks after it to lower file offsets */
+	TEST_OK(daxfile_fallocate(f, FALLOC_FL_COLLAPSE_RANGE, 48 * KIB,
+		4 * KIB));
+	cr_assert_eq(xfstat(f).st_size, (off_t)(60 * KIB));
+	check_byte(f, 40 * KIB, 8 * KIB, 0);
+	pwrite_pat(f, 48 * KIB, 4 * KIB, 5);
+	check_pat(f, 48 * KIB, 4 * KIB, 5);
+	{
+		unsigned char b[4096];
+
+		/* the block that followed the collapsed one is now at 52 KiB */
+		fill(b, sizeof(b), 56 * KIB, 2);
+		cr_assert_eq(daxfile_pread(f, b, sizeof(b), 52 * KIB), 4096);
+		for (size_t i = 0; i < sizeof(b); i++)
+			cr_assert_eq(b[i], pat(56 * KIB + i, 2),
+				"byte %zu after the collapse", 52 * KIB + i);
+	}
+	check_pat(f, 0, 16 * KIB, 2);
+	check_pat(g, 0, 256 * KIB, 7);
+	TEST_OK(daxfile_close(g));
+	TEST_OK(daxfile_close(f));
+	test_pool_destroy(&tp);
+}
 
 Test(data, a_write_far_past_the_end_of_an_empty_file_leaves_a_hole_reading_zero)
 {
