@@ -611,12 +611,17 @@ dx_alloc_unreserve(struct daxfile_pool *pool, const struct dx_resv *r)
 	dx_mutex_unlock(&agi->lock);
 }
 
-/* alloc_tx_end -- after the transaction: frees become usable, or claims return. */
+/*
+ * alloc_tx_end -- after the transaction: frees become usable, or claims
+ * return.  The ops are sorted and merged (alloc_precommit): each AG's lock
+ * is taken once for all of its ops.
+ */
 static void
 alloc_tx_end(void *arg, bool committed)
 {
 	struct dx_alloc_ops *ao = arg;
 	struct daxfile_pool *pool = ao->pool;
+	struct dx_agi *held = NULL;
 	bool freed = false;
 
 	for (unsigned i = 0; i < ao->n; i++) {
@@ -626,14 +631,20 @@ alloc_tx_end(void *arg, bool committed)
 
 		if (op->claim == committed)
 			continue;
-		dx_mutex_lock(&agi->lock);
+		if (agi != held) {
+			if (held != NULL)
+				dx_mutex_unlock(&held->lock);
+			dx_mutex_lock(&agi->lock);
+			held = agi;
+		}
 		if (freeing)
 			agi_free(pool, agi, op->pblk, op->len);
 		else
 			agi_insert(pool, agi, op->pblk, op->len);
-		dx_mutex_unlock(&agi->lock);
 		freed |= freeing;
 	}
+	if (held != NULL)
+		dx_mutex_unlock(&held->lock);
 	dx_free(pool->arena, ao->ops);
 	dx_free(pool->arena, ao);
 	if (freed)
@@ -746,6 +757,34 @@ op_cmp(const void *a, const void *b)
 }
 
 /*
+ * ops_merge -- sort the ops by block and merge neighbours of one kind in
+ * one AG: a file of many extents laid out next to each other in the pool
+ * is freed with one bitmap update and one index insert per run, not one
+ * per extent.
+ */
+static void
+ops_merge(struct daxfile_pool *pool, struct dx_alloc_ops *ao)
+{
+	unsigned n = 0;
+
+	if (ao->n == 0)
+		return;
+	qsort(ao->ops, ao->n, sizeof(*ao->ops), op_cmp);
+	for (unsigned i = 1; i < ao->n; i++) {
+		struct alloc_op *last = &ao->ops[n], *op = &ao->ops[i];
+
+		if (op->claim == last->claim &&
+		    last->pblk + last->len == op->pblk &&
+		    dx_alloc_agno(pool, last->pblk) ==
+		    dx_alloc_agno(pool, op->pblk))
+			last->len += op->len;
+		else
+			ao->ops[++n] = *op;
+	}
+	ao->n = n + 1;
+}
+
+/*
  * alloc_precommit -- apply the transaction's claims and frees to the
  * bitmaps: AG locks taken in AG order and held until the transaction ends.
  */
@@ -755,7 +794,7 @@ alloc_precommit(struct dx_tx *tx, void *arg)
 	struct dx_alloc_ops *ao = arg;
 	struct daxfile_pool *pool = tx->pool;
 
-	qsort(ao->ops, ao->n, sizeof(*ao->ops), op_cmp);
+	ops_merge(pool, ao);
 	for (unsigned i = 0; i < ao->n && !tx->err; i++) {
 		struct alloc_op *op = &ao->ops[i];
 		uint32_t agno = dx_alloc_agno(pool, op->pblk);

@@ -161,6 +161,42 @@ Test(alloc, only_freed_blocks_that_a_shared_mapping_showed_wait_in_quarantine)
 	test_pool_destroy(&tp);
 }
 
+Test(alloc, neighbouring_frees_of_one_transaction_are_applied_as_one_run)
+{
+	struct test_pool tp;
+	struct dx_resv r, r2;
+	struct dx_tx tx;
+	struct dx_agi *agi;
+	uint64_t before, ondisk;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 64, 64, -1, &r));
+	TEST_OK(dx_tx_begin(&tx, tp.pool));
+	dx_alloc_claim(&tx, &r);
+	TEST_OK(dx_tx_commit(&tx));
+	agi = &tp.pool->alloc.ags[dx_alloc_agno(tp.pool, r.pblk)];
+	/* blocks 8 to 39 were shown by a mapping */
+	dx_alloc_note_mapped(tp.pool, r.pblk + 8, 32);
+	before = avail(tp.pool);
+	ondisk = dx_alloc_free_blocks(tp.pool);
+	TEST_OK(dx_tx_begin(&tx, tp.pool));
+	/* one block at a time, last to first, as a fragmented file's truncate */
+	for (uint64_t k = r.len; k-- > 0;)
+		dx_alloc_free(&tx, r.pblk + k, 1);
+	TEST_OK(dx_tx_commit(&tx));
+	cr_assert_eq(dx_alloc_free_blocks(tp.pool), ondisk + 64);
+	for (uint64_t b = r.pblk; b < r.pblk + r.len; b++)
+		cr_assert(!marked(tp.pool, b));
+	cr_assert_eq(tp.pool->alloc.quarantined, 32);
+	cr_assert_eq(agi->nquar, 1, "the mapped blocks wait as one range");
+	cr_assert_eq(avail(tp.pool), before + 32);
+	/* the unmapped blocks joined the index as whole runs */
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, r.pblk + 40, 24, 24, -1, &r2));
+	cr_assert_eq(r2.pblk, r.pblk + 40);
+	dx_alloc_unreserve(tp.pool, &r2);
+	test_pool_destroy(&tp);
+}
+
 Test(alloc, a_goal_that_is_free_is_honoured)
 {
 	struct test_pool tp;
