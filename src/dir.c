@@ -31,6 +31,23 @@ dx_dir_hdr(const struct dx_inode *dp)
 	return (struct dx_dirhdr *)(dp->di + 1);
 }
 
+/*
+ * dir_tx_add -- snapshot a directory's dinode and header whole, in one
+ * range, before a change of its entries: every field an entry change
+ * touches (the count, the embedded buckets, the table's shape, the times,
+ * the link count) is then covered.  The caller holds its DIR lock
+ * exclusive and the directory is alive, so it is on no orphan list and no
+ * other transaction changes its orphan links, which the range includes.
+ */
+static int
+dir_tx_add(struct dx_tx *tx, struct dx_inode *dp)
+{
+	dx_assert_held_excl(&dp->iolock);
+	ASSERT(dp->di->nlink != 0);
+	return dx_tx_add(tx, dp->di,
+		sizeof(struct dx_dinode) + sizeof(struct dx_dirhdr));
+}
+
 static inline uint64_t
 dir_nbuckets(const struct dx_dirhdr *hdr)
 {
@@ -243,7 +260,8 @@ dx_dir_add(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 	uint64_t *head, off;
 	struct dx_dirent *de;
 
-	dx_assert_held_excl(&dp->iolock);
+	if (dir_tx_add(tx, dp) != 0)
+		return -1;
 	off = dx_tx_alloc(tx, sizeof(*de) + len + 1, DX_TYPE_DIRENT, false);
 	if (off == 0)
 		return -1;
@@ -278,7 +296,8 @@ dx_dir_remove(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 	struct dx_dirent *de;
 	uint64_t *link;
 
-	dx_assert_held_excl(&dp->iolock);
+	if (dir_tx_add(tx, dp) != 0)
+		return -1;
 	link = dir_find(dp, name, len, &de);
 	if (link == NULL)
 		return dx_err_keep("cannot find entry '%.*s' to remove",
@@ -298,7 +317,8 @@ dx_dir_retarget(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 {
 	struct dx_dirent *de;
 
-	dx_assert_held_excl(&dp->iolock);
+	if (dir_tx_add(tx, dp) != 0)
+		return -1;
 	if (dir_find(dp, name, len, &de) == NULL)
 		return dx_err_keep("cannot find entry '%.*s' to replace",
 			(int)len, name);
@@ -315,8 +335,7 @@ dx_dir_set_parent(struct dx_tx *tx, struct dx_inode *dp, uint64_t parent)
 {
 	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
 
-	dx_assert_held_excl(&dp->iolock);
-	if (DX_TX_ADD_FIELD(tx, hdr, parent) == 0)
+	if (dir_tx_add(tx, dp) == 0)
 		hdr->parent = parent;
 }
 

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -403,24 +404,26 @@ dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir, mode_t mode,
 	return ino;
 }
 
+int
+dx_inode_tx_add(struct dx_tx *tx, struct dx_dinode *di)
+{
+	return dx_tx_add(tx, di, offsetof(struct dx_dinode, orphan_next));
+}
+
 void
 dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what)
 {
 	struct timespec now = dx_now();
 	struct dx_time t = {now.tv_sec, now.tv_nsec};
 
-	if (what & DX_TOUCH_ATIME) {
-		DX_TX_ADD_FIELD(tx, di, atime);
+	if (dx_inode_tx_add(tx, di) != 0)
+		return;
+	if (what & DX_TOUCH_ATIME)
 		di->atime = t;
-	}
-	if (what & DX_TOUCH_MTIME) {
-		DX_TX_ADD_FIELD(tx, di, mtime);
+	if (what & DX_TOUCH_MTIME)
 		di->mtime = t;
-	}
-	if (what & DX_TOUCH_CTIME) {
-		DX_TX_ADD_FIELD(tx, di, ctime);
+	if (what & DX_TOUCH_CTIME)
 		di->ctime = t;
-	}
 }
 
 /*

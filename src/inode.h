@@ -174,6 +174,16 @@ struct dx_cred;
 uint64_t dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir,
 	mode_t mode, struct dx_cred *cr);
 
+/*
+ * dx_inode_tx_add -- snapshot, in one range, every field of the dinode that
+ * its attribute lock covers (ILOCK, or the DIR lock of a directory): all
+ * but the orphan links and what follows them.  The orphan links are the
+ * ORPHAN lock's, which may change them in another transaction while the
+ * caller holds the inode's lock.  The caller holds that lock exclusive
+ * until 'tx' ends.
+ */
+int dx_inode_tx_add(struct dx_tx *tx, struct dx_dinode *di);
+
 /* dx_inode_touch -- set mtime and/or ctime to now, in 'tx'. */
 #define DX_TOUCH_MTIME 0x1u
 #define DX_TOUCH_CTIME 0x2u

@@ -35,7 +35,7 @@ dx_ns_alive(struct dx_inode *dir)
 void
 dx_ns_nlink(struct dx_tx *tx, struct dx_inode *ip, int delta)
 {
-	if (DX_TX_ADD_FIELD(tx, ip->di, nlink) == 0)
+	if (dx_inode_tx_add(tx, ip->di) == 0)
 		ip->di->nlink = (uint32_t)((int)ip->di->nlink + delta);
 }
 
@@ -154,7 +154,7 @@ ns_rmdir(daxfile_pool *pool, daxfile_file *dir, const char *path)
 	dx_dir_remove(&tx, nd.dir, nd.name, nd.len);
 	dx_ns_nlink(&tx, nd.dir, -1);
 	dx_inode_touch(&tx, nd.dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-	DX_TX_ADD_FIELD(&tx, ip->di, nlink);
+	dx_inode_tx_add(&tx, ip->di);
 	ip->di->nlink = 0;
 	dx_inode_touch(&tx, ip->di, DX_TOUCH_CTIME);
 	dx_inode_unlinked(&tx, ip);

@@ -289,7 +289,7 @@ rename_replace(struct dx_tx *tx, struct rename_ctx *rc)
 	dx_dir_retarget(tx, tdir, rc->to.name, rc->to.len, rc->src->ino,
 		dx_inode_dtype(rc->src));
 	if (tgt->isdir) {
-		DX_TX_ADD_FIELD(tx, tgt->di, nlink);
+		dx_inode_tx_add(tx, tgt->di);
 		tgt->di->nlink = 0;
 		dx_ns_nlink(tx, tdir, -1);
 	} else {

@@ -27,6 +27,7 @@ dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool)
 	tx->aops = NULL;
 	tx->nlocks = 0;
 	tx->ncb = 0;
+	tx->nranges = 0;
 	if (pmemobj_tx_begin(pool->pop, NULL, TX_PARAM_NONE) != 0)
 		return dx_err(errno ? errno : ENOMEM,
 			"cannot begin a transaction");
@@ -41,14 +42,33 @@ dx_tx_fail(struct dx_tx *tx, int err)
 		tx->err = err;
 }
 
+/* tx_covered -- is [p, p+len) inside a range this transaction snapshotted? */
+static bool
+tx_covered(const struct dx_tx *tx, uintptr_t p, size_t len)
+{
+	for (unsigned i = 0; i < tx->nranges; i++)
+		if (p >= tx->ranges[i].start && p + len <= tx->ranges[i].end)
+			return true;
+	return false;
+}
+
 int
 dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len)
 {
+	uintptr_t p = (uintptr_t)ptr;
+
 	if (tx->err)
 		return -1;
+	if (tx_covered(tx, p, len))
+		return 0;
 	if (pmemobj_tx_add_range_direct(ptr, len) != 0) {
 		dx_tx_fail(tx, errno == ENOMEM ? ENOSPC : (errno ? errno : EIO));
 		return -1;
+	}
+	if (tx->nranges < DX_TX_MAX_RANGES) {
+		tx->ranges[tx->nranges].start = p;
+		tx->ranges[tx->nranges].end = p + len;
+		tx->nranges++;
 	}
 	return 0;
 }

@@ -22,6 +22,7 @@ struct daxfile_pool;
 #define DX_TX_MAX_AGS 32
 #define DX_TX_MAX_LOCKS (8 + DX_TX_MAX_AGS)
 #define DX_TX_MAX_CALLBACKS 8
+#define DX_TX_MAX_RANGES 8	/* snapshots remembered for dx_tx_add */
 
 typedef void (*dx_tx_end_fn)(void *arg, bool committed);
 
@@ -38,12 +39,23 @@ struct dx_tx {
 		dx_tx_end_fn fn;
 		void *arg;
 	} cb[DX_TX_MAX_CALLBACKS];
+	unsigned nranges;
+	struct {
+		uintptr_t start, end;
+	} ranges[DX_TX_MAX_RANGES];	/* snapshotted: a range inside one
+					   costs dx_tx_add nothing more */
 };
 
 /* dx_tx_begin -- start a transaction on 'pool'; -1 with errno on failure. */
 int dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool);
 
-/* dx_tx_add -- snapshot 'len' bytes at 'ptr' before changing them. */
+/*
+ * dx_tx_add -- snapshot 'len' bytes at 'ptr' before changing them.  Every
+ * snapshot costs a drain, whatever its size: callers that change several
+ * fields of one object snapshot the object (or the part of it their lock
+ * covers) first, and the field-sized calls that follow find their range
+ * taken already and return at once.
+ */
 int dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len);
 #define DX_TX_ADD_FIELD(tx, obj, field) \
 	dx_tx_add((tx), &(obj)->field, sizeof((obj)->field))
