@@ -47,6 +47,8 @@ dx_icache_init(struct daxfile_pool *pool)
 		return dx_err(ENOMEM, "cannot allocate the inode table");
 	ic->mask = ICACHE_MIN_BUCKETS - 1;
 	ic->count = 0;
+	ic->spare = NULL;
+	ic->nspare = 0;
 	return 0;
 }
 
@@ -56,6 +58,12 @@ dx_icache_fini(struct daxfile_pool *pool)
 	struct dx_icache *ic = &pool->icache;
 
 	VERIFY(ic->count == 0);
+	while (ic->spare != NULL) {
+		struct dx_inode *ip = ic->spare;
+
+		ic->spare = ip->hnext;
+		dx_free(pool->arena, ip);
+	}
 	dx_free(pool->arena, ic->tab);
 	dx_mutex_destroy(&ic->lock);
 }
@@ -134,13 +142,38 @@ inode_valid(struct daxfile_pool *pool, uint64_t ino)
 	return S_ISREG(di->mode);
 }
 
-static struct dx_inode *
-inode_new(struct daxfile_pool *pool, uint64_t ino)
+/* inode_spare_put -- keep a destroyed in-core inode for reuse, or free it. */
+static void
+inode_spare_put(struct daxfile_pool *pool, struct dx_inode *ip)
 {
-	struct dx_inode *ip = dx_zalloc(pool->arena, sizeof(*ip));
+	struct dx_icache *ic = &pool->icache;
+
+	dx_mutex_lock(&ic->lock);
+	if (ic->nspare < DX_ICACHE_SPARE) {
+		ip->hnext = ic->spare;
+		ic->spare = ip;
+		ic->nspare++;
+		ip = NULL;
+	}
+	dx_mutex_unlock(&ic->lock);
+	dx_free(pool->arena, ip);
+}
+
+/*
+ * inode_new -- an in-core inode for 'ino', referenced once, not in the
+ * table yet: a spare one (the caller holds the table's lock) or a new
+ * allocation made after the lock is let go.
+ */
+static struct dx_inode *
+inode_new(struct daxfile_pool *pool, uint64_t ino, struct dx_inode *spare)
+{
+	struct dx_inode *ip = spare;
 
 	if (ip == NULL)
+		ip = dx_malloc(pool->arena, sizeof(*ip));
+	if (ip == NULL)
 		return NULL;
+	memset(ip, 0, sizeof(*ip));
 	ip->pool = pool;
 	ip->ino = ino;
 	ip->di = dx_ptr(pool, ino);
@@ -154,59 +187,77 @@ inode_new(struct daxfile_pool *pool, uint64_t ino)
 	return ip;
 }
 
+/* inode_destroy -- tear down an in-core inode nobody holds. */
 static void
 inode_destroy(struct dx_inode *ip)
 {
-	struct daxfile_pool *pool = ip->pool;
-
 	dx_bmap_destroy(ip);
 	dx_rwlock_destroy(&ip->iolock);
 	dx_rwlock_destroy(&ip->mmaplock);
 	dx_rwlock_destroy(&ip->ilock);
 	dx_mutex_destroy(&ip->maplist_lock);
-	dx_free(pool->arena, ip);
+	inode_spare_put(ip->pool, ip);
 }
 
+/*
+ * dx_iget -- the table is searched under its lock; a miss checks the
+ * persistent inode and builds the in-core one outside it (the caller's
+ * directory lock, or the pool's opening, keeps the inode from being freed
+ * meanwhile), then searches again before it inserts, in case another
+ * thread got there first.
+ */
 struct dx_inode *
 dx_iget(struct daxfile_pool *pool, uint64_t ino)
 {
 	struct dx_icache *ic = &pool->icache;
-	struct dx_inode *ip;
+	struct dx_inode *ip, *fresh, *spare;
 
 	dx_mutex_lock(&ic->lock);
 	ip = icache_find(ic, ino);
 	if (ip != NULL) {
-		ip->refcnt++;
+		__atomic_add_fetch(&ip->refcnt, 1, __ATOMIC_RELAXED);
 		dx_mutex_unlock(&ic->lock);
 		return ip;
 	}
+	spare = ic->spare;
+	if (spare != NULL) {
+		ic->spare = spare->hnext;
+		ic->nspare--;
+	}
+	dx_mutex_unlock(&ic->lock);
+
 	if (!inode_valid(pool, ino)) {
-		dx_mutex_unlock(&ic->lock);
+		if (spare != NULL)
+			inode_spare_put(pool, spare);
 		dx_corrupt(pool, "directory entry names a damaged inode", ino);
 		return NULL;
 	}
-	ip = inode_new(pool, ino);
-	if (ip == NULL) {
-		dx_mutex_unlock(&ic->lock);
+	fresh = inode_new(pool, ino, spare);
+	if (fresh == NULL) {
 		dx_err(ENOMEM, "cannot allocate an in-core inode");
 		return NULL;
 	}
+	dx_mutex_lock(&ic->lock);
+	ip = icache_find(ic, ino);
+	if (ip != NULL) {
+		__atomic_add_fetch(&ip->refcnt, 1, __ATOMIC_RELAXED);
+		dx_mutex_unlock(&ic->lock);
+		inode_destroy(fresh);
+		return ip;
+	}
 	if (ic->count >= ic->mask + 1)
 		icache_grow(pool);
-	ip->hnext = ic->tab[icache_slot(ic, ino)];
-	ic->tab[icache_slot(ic, ino)] = ip;
+	fresh->hnext = ic->tab[icache_slot(ic, ino)];
+	ic->tab[icache_slot(ic, ino)] = fresh;
 	ic->count++;
 	dx_mutex_unlock(&ic->lock);
-	return ip;
+	return fresh;
 }
 
 void
 dx_ihold(struct dx_inode *ip)
 {
-	dx_mutex_lock(&ip->pool->icache.lock);
-	VERIFY(ip->refcnt > 0);
-	ip->refcnt++;
-	dx_mutex_unlock(&ip->pool->icache.lock);
+	VERIFY(__atomic_fetch_add(&ip->refcnt, 1, __ATOMIC_RELAXED) > 0);
 }
 
 struct dx_inode *
@@ -217,7 +268,7 @@ dx_islot_get(struct daxfile_pool *pool, struct dx_inode **slot)
 	dx_mutex_lock(&pool->icache.lock);
 	ip = *slot;
 	if (ip != NULL)
-		ip->refcnt++;
+		__atomic_add_fetch(&ip->refcnt, 1, __ATOMIC_RELAXED);
 	dx_mutex_unlock(&pool->icache.lock);
 	return ip;
 }
@@ -248,7 +299,8 @@ dx_icache_writers(struct daxfile_pool *pool, struct dx_inode **out,
 		    ip = ip->hnext)
 			if (!ip->isdir &&
 			    __atomic_load_n(&ip->nwriters, __ATOMIC_RELAXED) > 0) {
-				ip->refcnt++;
+				__atomic_add_fetch(&ip->refcnt, 1,
+					__ATOMIC_RELAXED);
 				out[n++] = ip;
 			}
 	dx_mutex_unlock(&ic->lock);
@@ -344,12 +396,19 @@ void
 dx_iput(struct dx_inode *ip)
 {
 	struct dx_icache *ic = &ip->pool->icache;
+	unsigned r = __atomic_load_n(&ip->refcnt, __ATOMIC_RELAXED);
 	struct dx_inode *parent;
 	bool reclaim;
 
+	/* not the last reference: no lock (only dx_iget adds one to 0) */
+	while (r > 1)
+		if (__atomic_compare_exchange_n(&ip->refcnt, &r, r - 1, false,
+		    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			return;
 	dx_mutex_lock(&ic->lock);
-	VERIFY(ip->refcnt > 0);
-	if (--ip->refcnt > 0) {
+	r = __atomic_fetch_sub(&ip->refcnt, 1, __ATOMIC_ACQ_REL);
+	VERIFY(r > 0);
+	if (r > 1) {
 		dx_mutex_unlock(&ic->lock);
 		return;
 	}
@@ -444,7 +503,7 @@ dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip)
 	bool sole;
 
 	dx_mutex_lock(&ic->lock);
-	sole = ip->refcnt == 1;
+	sole = __atomic_load_n(&ip->refcnt, __ATOMIC_ACQUIRE) == 1;
 	if (sole) {
 		icache_remove(ic, ip);
 		ip->unhashed = true;

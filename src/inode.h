@@ -32,7 +32,8 @@ struct dx_inode {
 	uint64_t ino;
 	struct dx_dinode *di;
 	struct dx_inode *hnext;		/* icache chain */
-	unsigned refcnt;		/* under the ICACHE lock */
+	unsigned refcnt;		/* atomic; 0 only under the ICACHE
+					   lock, by the last dx_iput */
 	bool isdir;
 	bool islnk;			/* a symbolic link */
 	bool linkable;			/* made by O_TMPFILE without O_EXCL and
@@ -76,12 +77,21 @@ struct dx_inode {
 	enum dx_fq_state fq_state;
 };
 
-/* The table of in-core inodes, by inode number. */
+/*
+ * The table of in-core inodes, by inode number, and the in-core inodes
+ * kept for reuse once their last reference is gone (at most
+ * DX_ICACHE_SPARE): a file created, closed and removed takes one from
+ * there twice instead of allocating it twice.
+ */
+#define DX_ICACHE_SPARE 256
+
 struct dx_icache {
 	struct dx_mutex lock;
 	struct dx_inode **tab;
 	uint64_t mask;
 	uint64_t count;
+	struct dx_inode *spare;		/* chained by hnext */
+	unsigned nspare;
 };
 
 /* Lock flags for dx_ilock(): which of the inode's locks, in which mode. */
@@ -140,7 +150,7 @@ void dx_icache_fini(struct daxfile_pool *pool);
 
 /* dx_iget -- a counted reference to inode 'ino'; NULL with errno if damaged. */
 struct dx_inode *dx_iget(struct daxfile_pool *pool, uint64_t ino);
-/* dx_ihold -- one more reference to an inode already held. */
+/* dx_ihold -- one more reference to an inode already held (no lock). */
 void dx_ihold(struct dx_inode *ip);
 
 /*
@@ -154,7 +164,10 @@ struct dx_inode *dx_islot_get(struct daxfile_pool *pool,
 	struct dx_inode **slot);
 struct dx_inode *dx_islot_swap(struct daxfile_pool *pool,
 	struct dx_inode **slot, struct dx_inode *ip);
-/* dx_iput -- drop a reference; the last one reclaims an unlinked inode. */
+/*
+ * dx_iput -- drop a reference; the last one (under the ICACHE lock; the
+ * others take no lock) reclaims an unlinked inode.
+ */
 void dx_iput(struct dx_inode *ip);
 /*
  * dx_icache_writers -- up to 'max' referenced regular files that are open
