@@ -21,6 +21,7 @@
 #include "hash.h"
 #include "out.h"
 #include "pool.h"
+#include "slab.h"
 #include "tx.h"
 
 #define DIR_LOAD 2	/* average entries per bucket before a split */
@@ -262,7 +263,7 @@ dx_dir_add(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 
 	if (dir_tx_add(tx, dp) != 0)
 		return -1;
-	off = dx_tx_alloc(tx, sizeof(*de) + len + 1, DX_TYPE_DIRENT, false);
+	off = dx_slab_alloc(tx, sizeof(*de) + len + 1);
 	if (off == 0)
 		return -1;
 	head = dir_bucket(pool, NULL, hdr, dir_bucket_index(hdr, hash));
@@ -307,7 +308,7 @@ dx_dir_remove(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 		return -1;
 	*link = de->next;
 	hdr->nentries--;
-	dx_tx_free(tx, dx_off(tx->pool, de));
+	dx_slab_free(tx, dx_off(tx->pool, de));
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "out.h"
 #include "permission.h"
 #include "pool.h"
+#include "slab.h"
 #include "symlink.h"
 #include "tx.h"
 
@@ -369,7 +370,7 @@ inode_free_tx(struct dx_tx *tx, struct dx_inode *ip)
 		dx_symlink_free(tx, ip->di);
 	else
 		dx_bmap_free_all(tx, ip);
-	dx_tx_free(tx, ip->ino);
+	dx_slab_free(tx, ip->ino);
 }
 
 /* inode_reclaim -- the last reference to an orphan is gone: free it. */
@@ -446,10 +447,11 @@ dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir, mode_t mode,
 		size += sizeof(struct dx_dirhdr);
 	else if (S_ISLNK(mode))
 		size += DX_SYMLINK_INLINE;
-	ino = dx_tx_alloc(tx, size, DX_TYPE_INODE, true);
+	ino = dx_slab_alloc(tx, size);
 	if (ino == 0)
 		return 0;
 	di = dx_ptr(tx->pool, ino);
+	memset(di, 0, size);
 	dx_perm_init_owner(cr, dir, &mode, &uid, &gid);
 	di->magic = DX_INODE_MAGIC;
 	di->mode = mode;
@@ -551,6 +553,8 @@ ino_list_unique(struct ino_list *l)
 {
 	int64_t n = 0;
 
+	if (l->n == 0)
+		return 0; /* qsort may not be given the NULL of an empty list */
 	qsort(l->v, l->n, sizeof(*l->v), ino_cmp);
 	for (size_t i = 0; i < l->n; i++)
 		n += i == 0 || l->v[i] != l->v[i - 1];

@@ -56,12 +56,14 @@ pool_new(const char *path)
 	}
 	dx_mutex_init(&pool->rename_lock, DX_LC_RENAME);
 	dx_mutex_init(&pool->orphan_lock, DX_LC_ORPHAN);
+	dx_slab_init(pool);
 	return pool;
 }
 
 static void
 pool_delete(struct daxfile_pool *pool)
 {
+	dx_slab_fini(pool);
 	dx_mutex_destroy(&pool->rename_lock);
 	dx_mutex_destroy(&pool->orphan_lock);
 	dx_arena_destroy(pool->arena);
@@ -91,7 +93,7 @@ pool_start(struct daxfile_pool *pool)
 		goto err_close;
 	if (dx_alloc_init(pool) != 0)
 		goto err_icache;
-	if (dx_orphans_reclaim(pool) != 0)
+	if (dx_slab_load(pool) != 0 || dx_orphans_reclaim(pool) != 0)
 		goto err_alloc;
 	pool->umask = dx_cred_umask();
 	return 0;

@@ -17,6 +17,7 @@
 #include "crash.h"
 #include "out.h"
 #include "pool.h"
+#include "slab.h"
 #include "tx.h"
 
 int
@@ -28,6 +29,8 @@ dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool)
 	tx->nlocks = 0;
 	tx->ncb = 0;
 	tx->nranges = 0;
+	tx->nslab = 0;
+	tx->slab_new = NULL;
 	if (pmemobj_tx_begin(pool->pop, NULL, TX_PARAM_NONE) != 0)
 		return dx_err(errno ? errno : ENOMEM,
 			"cannot begin a transaction");
@@ -153,6 +156,7 @@ dx_tx_commit(struct dx_tx *tx)
 	int err;
 
 	dx_alloc_precommit(tx);
+	dx_slab_precommit(tx);
 	if (tx->err) {
 		dx_tx_abort(tx, tx->err);
 		return dx_err_keep("metadata transaction aborted");

@@ -23,10 +23,21 @@ struct daxfile_pool;
 #define DX_TX_MAX_LOCKS (8 + DX_TX_MAX_AGS)
 #define DX_TX_MAX_CALLBACKS 8
 #define DX_TX_MAX_RANGES 8	/* snapshots remembered for dx_tx_add */
+#define DX_TX_MAX_SLAB_OPS 8	/* slab claims and frees (slab.c) */
 
 typedef void (*dx_tx_end_fn)(void *arg, bool committed);
 
 struct dx_alloc_ops;
+struct dx_slabi;
+
+/* A claim or a free of a slab object, applied at commit (slab.c). */
+struct dx_tx_slab_op {
+	struct dx_slabi *slab;
+	uint64_t off;		/* the object */
+	uint64_t mask;		/* its units in map word 'word' */
+	uint32_t word;
+	uint32_t len;		/* bytes to flush: a claim; 0: a free */
+};
 
 struct dx_tx {
 	struct daxfile_pool *pool;
@@ -44,6 +55,9 @@ struct dx_tx {
 		uintptr_t start, end;
 	} ranges[DX_TX_MAX_RANGES];	/* snapshotted: a range inside one
 					   costs dx_tx_add nothing more */
+	unsigned nslab;
+	struct dx_tx_slab_op slab[DX_TX_MAX_SLAB_OPS];
+	struct dx_slabi *slab_new;	/* a slab this transaction made */
 };
 
 /* dx_tx_begin -- start a transaction on 'pool'; -1 with errno on failure. */
