@@ -488,22 +488,27 @@ dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what)
 }
 
 /*
- * dx_inode_unlinked -- the link count of 'ip' dropped to zero in 'tx' (the
- * caller holds the parent's DIR lock exclusive and one reference).
- *
- * If that reference is the only one, the inode is freed in 'tx' at once, and
- * it leaves the table first: once 'tx' commits, its offset can come back as
- * a new inode's number, and that inode's lookups must not find this one.
- * (Should 'tx' abort, the next lookup, after the caller lets go of the
- * parent, builds a fresh in-core inode.)  Otherwise it joins the orphan list
- * and its last reference reclaims it.
+ * dx_inode_drop_link -- an inode left with no link and held by the caller
+ * alone is freed in 'tx' at once, and it leaves the table first: once 'tx'
+ * commits, its offset can come back as a new inode's number, and that
+ * inode's lookups must not find this one.  (Should 'tx' abort, the next
+ * lookup, after the caller lets go of the parent, builds a fresh in-core
+ * inode.)  Otherwise it joins the orphan list and its last reference
+ * reclaims it.
  */
 void
-dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip)
+dx_inode_drop_link(struct dx_tx *tx, struct dx_inode *ip)
 {
 	struct dx_icache *ic = &ip->pool->icache;
+	struct dx_dinode *di = ip->di;
 	bool sole;
 
+	if (!ip->isdir && di->nlink > 1) {
+		if (dx_inode_tx_add(tx, di) == 0)
+			di->nlink--;
+		dx_inode_touch(tx, di, DX_TOUCH_CTIME);
+		return;
+	}
 	dx_mutex_lock(&ic->lock);
 	sole = __atomic_load_n(&ip->refcnt, __ATOMIC_ACQUIRE) == 1;
 	if (sole) {
@@ -511,10 +516,14 @@ dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip)
 		ip->unhashed = true;
 	}
 	dx_mutex_unlock(&ic->lock);
-	if (sole)
+	if (sole) {
 		inode_free_tx(tx, ip);
-	else
-		dx_inode_orphan(tx, ip->di);
+		return;
+	}
+	if (dx_inode_tx_add(tx, di) == 0)
+		di->nlink = 0;
+	dx_inode_touch(tx, di, DX_TOUCH_CTIME);
+	dx_inode_orphan(tx, di);
 }
 
 /* A growing list of inode numbers. */

@@ -204,12 +204,15 @@ int dx_inode_tx_add(struct dx_tx *tx, struct dx_dinode *di);
 void dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what);
 
 /*
- * dx_inode_unlinked -- the last link of 'ip' is gone in 'tx' (caller holds
- * the parent's DIR lock and ip's ilock or DIR lock): free it in the same
- * transaction when nobody else holds it, else put it on the orphan list
+ * dx_inode_drop_link -- one entry naming 'ip' is gone in 'tx' (the caller
+ * holds the parent's DIR lock and ip's ILOCK or DIR lock, exclusive): a
+ * directory loses every link (its entry and its "."), anything else one,
+ * and its ctime is stamped.  An inode left with no link is freed in the
+ * same transaction when the caller's reference is the only one -- nothing
+ * of it is snapshotted or written then -- else it goes on the orphan list
  * for its last dx_iput().
  */
-void dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip);
+void dx_inode_drop_link(struct dx_tx *tx, struct dx_inode *ip);
 
 /*
  * dx_inode_orphan / dx_inode_unorphan -- put a new unnamed inode on the

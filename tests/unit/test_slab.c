@@ -158,9 +158,7 @@ Test(slab, units_freed_in_a_transaction_wait_for_its_commit)
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	TEST_OK(dx_tx_begin(&tx, tp.pool));
 	TEST_OK(dx_dir_remove(&tx, root, "victim", 6));
-	dx_inode_tx_add(&tx, ip->di);
-	ip->di->nlink = 0;
-	dx_inode_unlinked(&tx, ip);
+	dx_inode_drop_link(&tx, ip);
 	/* the same size again, in the same transaction: elsewhere */
 	again = dx_slab_alloc(&tx, sizeof(struct dx_dinode));
 	cr_assert_neq(again, 0);
