@@ -5,12 +5,12 @@
  * AG headers against their bitmaps, the tree from the root (every entry
  * names a live inode of the entry's type, every directory has one parent,
  * no cycles, every link count matches the entries that name the inode),
+ * every entry in the bucket its hash names and in its chain's order,
  * the orphan list (unnamed inodes only), every symbolic link's target,
  * every file's extents (sane, no block owned twice, the bitmaps mark
  * exactly the owned blocks), and the slabs (sound maps; every object an
  * inode or an entry of a directory, big enough for what it holds).  Each
- * problem is
- * one line of the report.  (Opening the pmemobj pool lets libpmemobj finish
+ * problem is one line of the report.  (Opening the pmemobj pool lets libpmemobj finish
  * or roll back a transaction a crash interrupted, as any open does.)
  */
 #include "config.h"
@@ -626,6 +626,13 @@ ck_tree(struct ck *ck)
 			ck_problem(ck, "directory %#lx: %s", (unsigned long)dir,
 				daxfile_errormsg());
 			ret = 0;
+		} else if (ret == 0) {
+			uint64_t where;
+			const char *why = dx_dir_check_chains(pool, hdr, &where);
+
+			if (why != NULL)
+				ck_problem(ck, "directory %#lx: %s (%#lx)",
+					(unsigned long)dir, why, (unsigned long)where);
 		}
 	}
 	dx_free(pool->arena, w.stack);

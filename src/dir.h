@@ -57,6 +57,14 @@ typedef int (*dx_dir_visit_fn)(void *arg, const char *name, size_t len,
 int dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
 	dx_dir_visit_fn fn, void *arg);
 
+/*
+ * dx_dir_check_chains -- NULL if every entry is in the bucket its hash
+ * names and every chain of an ordered directory runs in order; else what
+ * is wrong, with '*where' the entry (or bucket) at fault.  For the checker.
+ */
+const char *dx_dir_check_chains(struct daxfile_pool *pool,
+	const struct dx_dirhdr *hdr, uint64_t *where);
+
 /* dx_dir_destroy -- free the segments of an empty directory (in tx). */
 void dx_dir_destroy(struct dx_tx *tx, struct dx_inode *dp);
 

@@ -24,7 +24,8 @@
  * hard links (regular files and links with several entries), files
  * created unnamed on the orphan list (O_TMPFILE), and the dinode words
  * 'xattr' and 'btime_ns' (zero in version 1 pools, where they were
- * padding), and slabs (struct dx_slab) from which inodes and directory
+ * padding), ordered hash chains in directories (DX_DIRF_ORDERED), and
+ * slabs (struct dx_slab) from which inodes and directory
  * entries are claimed: a version 1 pool has none until it makes its first
  * inode or entry after the upgrade, and its older inodes and entries stay
  * libpmemobj objects of their own.  A version 1 pool is upgraded when it
@@ -168,12 +169,20 @@ struct dx_dinode {
 #define DX_DIR_B0 16
 #define DX_DIRBLK_SLOTS 511
 
+/*
+ * Directory flags.  ORDERED: every chain runs in increasing order of its
+ * entries' hashes read bit-reversed, so that the entries a split moves
+ * are the tail of their chain (version 2; a version 1 directory becomes
+ * ordered when it is empty).
+ */
+#define DX_DIRF_ORDERED 0x1u
+
 struct dx_dirhdr {
 	uint64_t parent;	/* ".." */
 	uint64_t nentries;
 	uint64_t seed;		/* per-directory hash seed */
 	uint32_t level;
-	uint32_t pad;
+	uint32_t flags;		/* DX_DIRF_*; 0 in version 1 */
 	uint64_t split;
 	uint64_t radix;		/* top index block, 0 while only bucket0 is used */
 	uint64_t bucket0[DX_DIR_B0];
