@@ -300,8 +300,9 @@ out:
 /*
  * slab_reserve -- take a run of 'units' units out of si's DRAM map
  * (caller holds si->lock): in word 'pref' if it fits there, else in a word
- * that keeps SLAB_ROOM units free beside it, else anywhere.  The word, or
- * -1 when no word has the run; '*mask' gets the units.
+ * that keeps SLAB_ROOM units free beside it, else anywhere; the search
+ * starts at the word of the last claim.  The word, or -1 when no word has
+ * the run; '*mask' gets the units.
  */
 static int
 slab_reserve(struct dx_slabi *si, unsigned units, int pref, uint64_t *mask)
@@ -314,17 +315,23 @@ slab_reserve(struct dx_slabi *si, unsigned units, int pref, uint64_t *mask)
 		w = pref;
 	} else {
 		for (int pass = 0; pass < 2 && bit < 0; pass++)
-			for (w = 0; w < DX_SLAB_WORDS; w++) {
-				if (pass == 0 && (unsigned)__builtin_popcountll(
-				    si->avail[w]) < units + SLAB_ROOM)
+			for (unsigned k = 0; k < DX_SLAB_WORDS; k++) {
+				uint64_t a;
+
+				w = (int)((si->rotor + k) % DX_SLAB_WORDS);
+				a = si->avail[w];
+				if (a == 0 || (pass == 0 &&
+				    (unsigned)__builtin_popcountll(a) <
+				    units + SLAB_ROOM))
 					continue;
-				bit = slab_run_start(si->avail[w], units);
+				bit = slab_run_start(a, units);
 				if (bit >= 0)
 					break;
 			}
 	}
 	if (bit < 0)
 		return -1;
+	si->rotor = (unsigned)w;
 	*mask = slab_run_mask((unsigned)bit, units);
 	si->avail[w] &= ~*mask;
 	__atomic_store_n(&si->nfree, si->nfree - units, __ATOMIC_RELAXED);

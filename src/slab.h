@@ -38,6 +38,7 @@ struct dx_slabi {
 	uint64_t off;
 	uint32_t index;			/* order of the SLAB locks */
 	uint32_t nfree;			/* units in avail (atomic reads) */
+	unsigned rotor;			/* word of the last claim */
 	uint64_t avail[DX_SLAB_WORDS];	/* free and not reserved */
 };
 
