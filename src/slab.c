@@ -23,6 +23,13 @@
 #include "slab.h"
 #include "tx.h"
 
+/*
+ * The widest run of map words a transaction snapshots in one range (a
+ * snapshot costs a drain, its size little); words further apart are
+ * snapshotted one by one.
+ */
+#define SLAB_SNAPSHOT_SPAN 512
+
 /* Units a claim leaves free beside itself when it can: an entry's worth. */
 #define SLAB_ROOM 5
 
@@ -592,7 +599,19 @@ dx_slab_precommit(struct dx_tx *tx)
 		struct dx_slabmap *m = &op->slab->s->map[op->word];
 		uint64_t first = op->mask & -op->mask;
 
-		dx_tx_hold_ordered(tx, &op->slab->lock, op->slab->index);
+		if (i == 0 || op->slab != tx->slab[i - 1].slab) {
+			unsigned last = i;
+
+			dx_tx_hold_ordered(tx, &op->slab->lock, op->slab->index);
+			/* one snapshot for the slab's words, when they are near */
+			while (last + 1 < tx->nslab &&
+			    tx->slab[last + 1].slab == op->slab)
+				last++;
+			if ((tx->slab[last].word - op->word + 1) * sizeof(*m) <=
+			    SLAB_SNAPSHOT_SPAN && dx_tx_add(tx, m,
+			    (tx->slab[last].word - op->word + 1) * sizeof(*m)) != 0)
+				return;
+		}
 		/* the object's bytes are durable before the commit point */
 		if (op->len != 0)
 			pmemobj_flush(pool->pop, dx_ptr(pool, op->off), op->len);
