@@ -13,15 +13,40 @@ dist_man_MANS += \
 	doc/daxfile_read.3 \
 	doc/daxfile_mmap.3 \
 	doc/daxfile_chmod.3 \
-	doc/daxfile_access.3
+	doc/daxfile_access.3 \
+	doc/daxfile_fcntl.3 \
+	doc/daxfile_getdents64.3 \
+	doc/daxfile_copy_file_range.3 \
+	doc/daxfile_getxattr.3 \
+	doc/daxfile_syncfs.3 \
+	doc/daxfile_link.3 \
+	doc/daxfile_chdir.3
 
 # One page per other function, each a single `.so man3/PAGE.3' line.  They
 # live in doc/links/ and are installed into man3 under their own names
 # (automake installs a man page under the last component of its path),
 # uninstalled and distributed like the pages above.
 DAXFILE_MAN_LINKS = \
+	doc/links/daxfile_flock.3 \
+	doc/links/daxfile_fdopendir.3 \
+	doc/links/daxfile_dirfile.3 \
+	doc/links/daxfile_telldir.3 \
+	doc/links/daxfile_seekdir.3 \
+	doc/links/daxfile_rewinddir.3 \
+	doc/links/daxfile_lgetxattr.3 \
+	doc/links/daxfile_fgetxattr.3 \
+	doc/links/daxfile_setxattr.3 \
+	doc/links/daxfile_lsetxattr.3 \
+	doc/links/daxfile_fsetxattr.3 \
+	doc/links/daxfile_listxattr.3 \
+	doc/links/daxfile_llistxattr.3 \
+	doc/links/daxfile_flistxattr.3 \
+	doc/links/daxfile_removexattr.3 \
+	doc/links/daxfile_lremovexattr.3 \
+	doc/links/daxfile_fremovexattr.3 \
 	doc/links/daxfile_pool_open.3 \
 	doc/links/daxfile_pool_close.3 \
+	doc/links/daxfile_pool_forget.3 \
 	doc/links/daxfile_pool_check.3 \
 	doc/links/daxfile_statvfs.3 \
 	doc/links/daxfile_errormsg.3 \
@@ -60,5 +85,16 @@ DAXFILE_MAN_LINKS = \
 	doc/links/daxfile_faccessat.3 \
 	doc/links/daxfile_lstat.3 \
 	doc/links/daxfile_fstatat.3 \
-	doc/links/daxfile_statx.3
+	doc/links/daxfile_statx.3 \
+	doc/links/daxfile_openat.3 \
+	doc/links/daxfile_mkdirat.3 \
+	doc/links/daxfile_unlinkat.3 \
+	doc/links/daxfile_renameat2.3 \
+	doc/links/daxfile_linkat.3 \
+	doc/links/daxfile_symlink.3 \
+	doc/links/daxfile_symlinkat.3 \
+	doc/links/daxfile_readlink.3 \
+	doc/links/daxfile_readlinkat.3 \
+	doc/links/daxfile_fchdir.3 \
+	doc/links/daxfile_getcwd.3
 dist_man3_MANS = $(DAXFILE_MAN_LINKS)

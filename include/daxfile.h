@@ -55,6 +55,17 @@ daxfile_pool *daxfile_pool_open(const char *path);
 int daxfile_pool_close(daxfile_pool *pool);
 
 /*
+ * daxfile_pool_forget -- in a child process made by fork(2) while 'pool'
+ * was open: give up the child's hold on the pool (libpmemobj's mapping, its
+ * lock on the pool file and its registration) without changing the pool or
+ * the parent's use of it.  The handle and everything opened from it are
+ * gone in the child (their memory is not freed: other threads' locks may
+ * be held in it); the child may open the pool again once the parent has
+ * closed it.  Never call it in the process that opened the pool.
+ */
+int daxfile_pool_forget(daxfile_pool *pool);
+
+/*
  * daxfile_pool_check -- check the pool file at 'path' (which must not be
  * open) without changing the library's structures (opening it lets
  * libpmemobj finish or roll back a transaction a crash interrupted); one
@@ -89,7 +100,10 @@ int daxfile_rename(daxfile_pool *pool, const char *from, const char *to);
 int daxfile_stat(daxfile_pool *pool, const char *path, struct stat *st);
 /* daxfile_fstat -- fstat(2). */
 int daxfile_fstat(daxfile_file *file, struct stat *st);
-/* daxfile_opendir -- opendir(3); the stream sees the entries of that moment. */
+/*
+ * daxfile_opendir -- opendir(3).  An entry that exists for the whole walk
+ * is returned exactly once, whatever is created or removed meanwhile.
+ */
 daxfile_dir *daxfile_opendir(daxfile_pool *pool, const char *path);
 /* daxfile_readdir -- readdir(3): NULL at the end (errno unchanged). */
 struct dirent *daxfile_readdir(daxfile_dir *dir);

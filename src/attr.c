@@ -1,8 +1,8 @@
 /*
  * attr.c -- inode attributes: owners, modes and times changed (chmod,
  * chown, utimensat and their variants, truncate by path, the setuid and
- * setgid bits a data change clears), queried (statx, access) and the
- * pool's umask.
+ * setgid bits a data change clears), queried (stat variants, statx,
+ * access) and the pool's umask.
  *
  * Every change takes the inode's attribute lock exclusive (the DIR lock of
  * a directory, the ILOCK of a file), checks the caller against the kernel's
@@ -38,23 +38,29 @@ attr_file(daxfile_file *file)
 
 /*
  * attr_lookup -- the referenced inode that ('dir', 'path', 'flags') names
- * for the *at calls: AT_SYMLINK_NOFOLLOW leaves a final link unfollowed,
- * AT_EMPTY_PATH with an empty path names 'dir' itself (NULL: the pool's
- * current directory).
+ * for the *at calls, the walk checked for 'cr' (NULL: the thread's
+ * file-system ids): AT_EMPTY_PATH with an empty path names 'dir' itself
+ * (NULL: the current directory), and a last link is followed unless
+ * AT_SYMLINK_NOFOLLOW.
  */
 static struct dx_inode *
 attr_lookup(daxfile_pool *pool, daxfile_file *dir, const char *path,
-	int flags)
+	int flags, struct dx_cred *cr)
 {
 	unsigned lookup = 0;
+	struct dx_cred own;
 
 	if (dx_pool_check_handle(pool) != 0)
 		return NULL;
+	if (cr == NULL) {
+		dx_cred_init(&own, DX_CRED_FS);
+		cr = &own;
+	}
 	if (!(flags & AT_SYMLINK_NOFOLLOW))
 		lookup |= DX_LOOKUP_FOLLOW;
 	if (flags & AT_EMPTY_PATH)
 		lookup |= DX_LOOKUP_EMPTY;
-	return dx_namei(pool, dir, path, lookup);
+	return dx_namei(pool, dir, path, lookup, cr);
 }
 
 /* attr_flags_check -- EINVAL for flags outside 'allowed'. */
@@ -145,7 +151,7 @@ daxfile_fchmodat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	dx_err_begin();
 	if (attr_flags_check(flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0)
 		return -1;
-	ip = attr_lookup(pool, dir, path, flags);
+	ip = attr_lookup(pool, dir, path, flags, NULL);
 	if (ip == NULL)
 		return -1;
 	ret = attr_chmod(ip, mode);
@@ -241,7 +247,7 @@ daxfile_fchownat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	dx_err_begin();
 	if (attr_flags_check(flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0)
 		return -1;
-	ip = attr_lookup(pool, dir, path, flags);
+	ip = attr_lookup(pool, dir, path, flags, NULL);
 	if (ip == NULL)
 		return -1;
 	ret = attr_chown(ip, owner, group);
@@ -368,7 +374,7 @@ daxfile_utimensat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	}
 	if (attr_flags_check(flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0)
 		return -1;
-	ip = attr_lookup(pool, dir, path, flags);
+	ip = attr_lookup(pool, dir, path, flags, NULL);
 	if (ip == NULL)
 		return -1;
 	ret = attr_utimens(ip, times);
@@ -406,7 +412,7 @@ daxfile_faccessat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	    AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0)
 		return -1;
 	dx_cred_init(&cr, (flags & AT_EACCESS) ? DX_CRED_FS : DX_CRED_REAL);
-	ip = attr_lookup(pool, dir, path, flags);
+	ip = attr_lookup(pool, dir, path, flags, &cr);
 	if (ip == NULL)
 		return -1;
 	/* R_OK, W_OK, X_OK are the DX_MAY_* bits */
@@ -434,10 +440,10 @@ daxfile_truncate(daxfile_pool *pool, const char *path, off_t length)
 	dx_err_begin();
 	if (length < 0)
 		return dx_err(EINVAL, "negative length");
-	ip = attr_lookup(pool, NULL, path, 0);
+	dx_cred_init(&cr, DX_CRED_FS);
+	ip = attr_lookup(pool, NULL, path, 0, &cr);
 	if (ip == NULL)
 		return -1;
-	dx_cred_init(&cr, DX_CRED_FS);
 	if (ip->isdir)
 		dx_err(EISDIR, "'%s' is a directory", path);
 	else if (!S_ISREG(ip->di->mode))
@@ -455,6 +461,43 @@ daxfile_truncate(daxfile_pool *pool, const char *path, off_t length)
 }
 
 /* --- stat ------------------------------------------------------------------------ */
+
+/* attr_stat -- dx_inode_stat under the attribute lock (shared). */
+static void
+attr_stat(struct dx_inode *ip, struct stat *st, int64_t *btime_ns)
+{
+	dx_inode_lock_attrs(ip, false);
+	dx_inode_stat(ip, st);
+	if (btime_ns != NULL)
+		*btime_ns = ip->di->btime_ns;
+	dx_inode_unlock_attrs(ip, false);
+}
+
+DX_EXPORT int
+daxfile_fstatat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	struct stat *st, int flags)
+{
+	struct dx_inode *ip;
+
+	dx_err_begin();
+	if (attr_flags_check(flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH |
+	    AT_NO_AUTOMOUNT) != 0)
+		return -1;
+	if (st == NULL)
+		return dx_err(EFAULT, "stat buffer is NULL");
+	ip = attr_lookup(pool, dir, path, flags, NULL);
+	if (ip == NULL)
+		return -1;
+	attr_stat(ip, st, NULL);
+	dx_iput(ip);
+	return 0;
+}
+
+DX_EXPORT int
+daxfile_lstat(daxfile_pool *pool, const char *path, struct stat *st)
+{
+	return daxfile_fstatat(pool, NULL, path, st, AT_SYMLINK_NOFOLLOW);
+}
 
 static struct statx_timestamp
 stx_time(struct timespec t)
@@ -510,13 +553,10 @@ daxfile_statx(daxfile_pool *pool, daxfile_file *dir, const char *path,
 		return dx_err(EINVAL, "statx: reserved mask bits %#x", mask);
 	if (stx == NULL)
 		return dx_err(EFAULT, "statx buffer is NULL");
-	ip = attr_lookup(pool, dir, path, flags);
+	ip = attr_lookup(pool, dir, path, flags, NULL);
 	if (ip == NULL)
 		return -1;
-	dx_inode_lock_attrs(ip, false);
-	dx_inode_stat(ip, &st);
-	btime_ns = ip->di->btime_ns;
-	dx_inode_unlock_attrs(ip, false);
+	attr_stat(ip, &st, &btime_ns);
 	dx_iput(ip);
 	statx_fill(stx, &st, btime_ns);
 	return 0;

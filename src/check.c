@@ -8,10 +8,12 @@
  * every entry in the bucket its hash names and in its chain's order,
  * the orphan list (unnamed inodes only), every symbolic link's target,
  * every file's extents (sane, no block owned twice, the bitmaps mark
- * exactly the owned blocks), and the slabs (sound maps; every object an
+ * exactly the owned blocks), every inode's extended attributes (sound,
+ * well named, each name once), and the slabs (sound maps; every object an
  * inode or an entry of a directory, big enough for what it holds).  Each
- * problem is one line of the report.  (Opening the pmemobj pool lets libpmemobj finish
- * or roll back a transaction a crash interrupted, as any open does.)
+ * problem is one line of the report.  (Opening the pmemobj pool lets
+ * libpmemobj finish or roll back a transaction a crash interrupted, as any
+ * open does.)
  */
 #include "config.h"
 
@@ -23,12 +25,14 @@
 
 #include "daxfile.h"
 #include "dir.h"
+#include "hash.h"
 #include "mem.h"
 #include "out.h"
 #include "pool.h"
 #include "probe.h"
 #include "slab.h"
 #include "symlink.h"
+#include "xattr.h"
 
 /* What the checker learns of one inode. */
 struct ck_inode {
@@ -63,6 +67,10 @@ struct ck {
 	size_t nsino, capsino;
 	struct ck_dirent *sde;
 	size_t nsde, capsde;
+	/* objects the tree reaches that hang off inodes (ck_reach) */
+	uint64_t *reached;
+	size_t nreached, capreached;
+	bool reach_failed;	/* out of memory: no leak check */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -514,14 +522,149 @@ ck_file(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
 			(unsigned long)blocks);
 }
 
+/* --- objects that hang off inodes ------------------------------------------ */
+
+/* ck_reach -- the tree reaches the object at 'off' (an attribute, a target). */
+static int
+ck_reach(struct ck *ck, uint64_t off)
+{
+	if (ck->nreached == ck->capreached) {
+		size_t cap = ck->capreached ? 2 * ck->capreached : 256;
+		uint64_t *p = dx_realloc(ck->pool->arena, ck->reached,
+			cap * sizeof(*p));
+
+		if (p == NULL) {
+			ck->reach_failed = true;
+			return dx_err(ENOMEM, "cannot allocate the checker's object list");
+		}
+		ck->reached = p;
+		ck->capreached = cap;
+	}
+	ck->reached[ck->nreached++] = off;
+	return 0;
+}
+
+/*
+ * ck_unreached -- every heap object of the types that hang off inodes
+ * (extended attributes, long symbolic-link targets) must be one the tree
+ * reached: any other is space leaked for good.  The heap's object list is
+ * walked in this process only after the probe (or ck_list_here) walked it.
+ */
+static void
+ck_unreached(struct ck *ck)
+{
+	static const struct {
+		unsigned type;
+		const char *what;
+	} types[] = {
+		{DX_TYPE_XATTR, "extended attribute"},
+		{DX_TYPE_SYMBLK, "symbolic link target block"},
+	};
+	PMEMobjpool *pop = ck->pool->pop;
+
+	if (ck->reach_failed)
+		return;
+	if (ck->nreached > 1)
+		qsort(ck->reached, ck->nreached, sizeof(uint64_t), ck_u64_cmp);
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+		for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, types[t].type);
+		    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o))
+			if (ck->nreached == 0 ||
+			    bsearch(&o.off, ck->reached, ck->nreached,
+			    sizeof(uint64_t), ck_u64_cmp) == NULL)
+				ck_problem(ck, "%s at %#lx belongs to no inode",
+					types[t].what, (unsigned long)o.off);
+}
+
 /* ck_symlink -- a symbolic link's target storage. */
 static void
 ck_symlink(struct ck *ck, uint64_t ino)
 {
 	const char *why = dx_symlink_check(ck->pool, ino);
+	const struct dx_dinode *di = dx_ptr(ck->pool, ino);
 
 	if (why != NULL)
 		ck_problem(ck, "symbolic link %#lx: %s", (unsigned long)ino, why);
+	else if (di->extents != 0)
+		(void)ck_reach(ck, di->extents);
+}
+
+/* --- extended attributes ---------------------------------------------------- */
+
+/* A name seen in an inode's attributes, to find it twice. */
+struct ck_xname {
+	uint64_t hash;
+	const struct dx_xattr *x;
+};
+
+static int
+ck_xname_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ck_xname *)a)->hash;
+	uint64_t y = ((const struct ck_xname *)b)->hash;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * ck_xattrs -- the extended attributes of an inode: sound objects that
+ * name it as their owner, a chain that ends, names of a kept namespace
+ * (user.* only on regular files and directories), no name twice.
+ */
+static int
+ck_xattrs(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
+{
+	struct daxfile_pool *pool = ck->pool;
+	uint64_t limit = pool->size / sizeof(struct dx_xattr);
+	struct ck_xname *names = NULL;
+	size_t n = 0, cap = 0;
+
+	for (uint64_t off = di->xattr; off != 0;) {
+		const struct dx_xattr *x = dx_xattr_entry(pool, off, ino);
+
+		if (x == NULL || limit-- == 0) {
+			ck_problem(ck, "inode %#lx: damaged extended attribute at %#lx",
+				(unsigned long)ino, (unsigned long)off);
+			break;
+		}
+		if (!dx_xattr_name_ok(x->data, x->namelen))
+			ck_problem(ck, "inode %#lx: extended attribute at %#lx has a bad name",
+				(unsigned long)ino, (unsigned long)off);
+		else if (x->data[0] == 'u' && !S_ISREG(di->mode) &&
+		    !S_ISDIR(di->mode))
+			ck_problem(ck, "inode %#lx: user.* attribute on a file that cannot have one",
+				(unsigned long)ino);
+		if (n == cap) {
+			struct ck_xname *p;
+
+			cap = cap ? 2 * cap : 16;
+			p = dx_realloc(pool->arena, names, cap * sizeof(*p));
+			if (p == NULL) {
+				dx_free(pool->arena, names);
+				return dx_err(ENOMEM, "cannot allocate the checker's attribute table");
+			}
+			names = p;
+		}
+		names[n++] = (struct ck_xname){dx_name_hash(0, x->data, x->namelen), x};
+		if (ck_reach(ck, off) != 0) {
+			dx_free(pool->arena, names);
+			return -1;
+		}
+		off = x->next;
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), ck_xname_cmp);
+	for (size_t i = 1; i < n; i++) {
+		const struct dx_xattr *a = names[i - 1].x, *b = names[i].x;
+
+		if (names[i].hash == names[i - 1].hash &&
+		    a->namelen == b->namelen &&
+		    memcmp(a->data, b->data, a->namelen) == 0)
+			ck_problem(ck, "inode %#lx: extended attribute '%.*s' twice",
+				(unsigned long)ino, (int)a->namelen, a->data);
+	}
+	dx_free(pool->arena, names);
+	return 0;
 }
 
 /* --- the tree -------------------------------------------------------------- */
@@ -711,6 +854,22 @@ ck_links(struct ck *ck)
 	}
 }
 
+/* ck_every_xattr -- the extended attributes of every sound inode. */
+static int
+ck_every_xattr(struct ck *ck)
+{
+	for (uint64_t i = 0; i <= ck->mask; i++) {
+		const struct dx_dinode *di;
+
+		if (ck->tab[i].ino == 0)
+			continue;
+		di = ck_dinode(ck, ck->tab[i].ino);
+		if (di != NULL && ck_xattrs(ck, ck->tab[i].ino, di) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 DX_EXPORT int
 daxfile_pool_check(const char *path, FILE *report)
 {
@@ -760,6 +919,9 @@ daxfile_pool_check(const char *path, FILE *report)
 		goto out;
 	ck_links(&ck);
 	ck_slab_entries(&ck);
+	if (ck_every_xattr(&ck) != 0)
+		goto out;
+	ck_unreached(&ck);
 	ck_bitmaps(&ck, &used, &total);
 	if (total != ck.pool->sb->data_blocks)
 		ck_problem(&ck, "AGs hold %lu blocks, superblock says %lu",

@@ -18,17 +18,25 @@
 #include "file.h"
 #include "namei.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 
-/* cwd_set -- make the directory 'ip' (a reference it takes) current. */
+/*
+ * cwd_set -- make the directory 'ip' (a reference it takes) current, if
+ * the caller may search it.
+ */
 static int
-cwd_set(struct daxfile_pool *pool, struct dx_inode *ip)
+cwd_set(struct daxfile_pool *pool, struct dx_inode *ip, struct dx_cred *cr)
 {
 	struct dx_inode *old;
 
 	if (!ip->isdir) {
 		dx_iput(ip);
 		return dx_err(ENOTDIR, "not a directory");
+	}
+	if (dx_perm_inode(cr, ip, DX_MAY_EXEC) != 0) {
+		dx_iput(ip);
+		return -1;
 	}
 	old = dx_islot_swap(pool, &pool->cwd, ip);
 	if (old != NULL)
@@ -40,24 +48,29 @@ DX_EXPORT int
 daxfile_chdir(daxfile_pool *pool, const char *path)
 {
 	struct dx_inode *ip;
+	struct dx_cred cr;
 
 	if (dx_pool_check_handle(pool) != 0)
 		return -1;
-	ip = dx_namei(pool, NULL, path, DX_LOOKUP_FOLLOW);
+	dx_cred_init(&cr, DX_CRED_FS);
+	ip = dx_namei(pool, NULL, path, DX_LOOKUP_FOLLOW, &cr);
 	if (ip == NULL)
 		return -1;
-	if (cwd_set(pool, ip) != 0)
-		return dx_err(ENOTDIR, "'%s' is not a directory", path);
+	if (cwd_set(pool, ip, &cr) != 0)
+		return dx_err_keep("cannot change to '%s'", path);
 	return 0;
 }
 
 DX_EXPORT int
 daxfile_fchdir(daxfile_file *dir)
 {
+	struct dx_cred cr;
+
 	if (dx_file_check_any(dir) != 0)
 		return -1;
+	dx_cred_init(&cr, DX_CRED_FS);
 	dx_ihold(dir->ip);
-	return cwd_set(dir->pool, dir->ip);
+	return cwd_set(dir->pool, dir->ip, &cr);
 }
 
 struct cwd_search {

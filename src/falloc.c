@@ -99,6 +99,7 @@ alloc_holes(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk, uint64_t end)
 		struct dx_resv r;
 		uint32_t agno;
 		uint64_t goal = 0;
+		bool large;
 
 		dx_bmap_lookup(ip, lblk, end - lblk, &m);
 		if (m.pblk != 0) {
@@ -115,8 +116,12 @@ alloc_holes(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk, uint64_t end)
 		dx_bmap_last(ip, &last);
 		agno = last.len ? dx_alloc_agno(pool, last.pblk) :
 			dx_alloc_pick_ag(pool);
+		/* as data_reserve: whole 2 MiB of the file on whole 2 MiB */
+		large = m.len >= DX_HUGE_BLOCKS || ip->di->size >= DX_HUGE_SIZE;
+		if (large && goal % DX_HUGE_BLOCKS != lblk % DX_HUGE_BLOCKS)
+			goal = 0;
 		if (dx_alloc_reserve(pool, agno, goal, m.len,
-			DX_MIN(m.len, DX_HUGE_BLOCKS), m.len >= DX_HUGE_BLOCKS,
+			DX_MIN(m.len, DX_HUGE_BLOCKS), dx_alloc_phase(lblk, large),
 			&r) != 0) {
 			dx_tx_fail(tx, ENOSPC);
 			return -1;
@@ -229,12 +234,12 @@ falloc_alloc(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 		if (grow)
 			dx_data_expose(&tx, ip, old, end);
 		alloc_holes(&tx, ip, dx_blk(off), dx_blk_up(end));
-		if (grow) {
+		if (grow)
 			set_size(&tx, ip, end);
-			dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-		} else if (end > old) {
+		else if (end > old)
 			set_flags(&tx, ip, ip->di->flags | DX_DIFLAG_PREALLOC);
-		}
+		/* as XFS: every fallocate is a modification, size or not */
+		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
 		if (ret != 0)
 			dx_err_keep("cannot preallocate");

@@ -1,8 +1,7 @@
 /*
  * file.c -- open file descriptions: daxfile_open and daxfile_openat (with
  * O_PATH handles and unnamed O_TMPFILE files), daxfile_close,
- * daxfile_fstat, daxfile_truncate (which opens its file for the time of
- * the call), and handle validation.
+ * daxfile_fstat, and handle validation.
  */
 #include "config.h"
 
@@ -14,11 +13,13 @@
 #include "bmap.h"
 #include "data.h"
 #include "file.h"
+#include "locks.h"
 #include "map.h"
 #include "mem.h"
 #include "namei.h"
 #include "namespace.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 
 static struct dx_handle_cache file_cache = DX_HANDLE_CACHE_INIT(daxfile_file);
@@ -88,10 +89,12 @@ open_flags_check(int flags)
 
 /*
  * open_check -- what open(2) checks of the file it found (the kernel's
- * do_open and may_open), in its order.
+ * do_open and may_open), in its order; a file the call created or made
+ * unnamed needs no permission.
  */
 static int
-open_check(struct dx_inode *ip, int flags, const char *path)
+open_check(struct dx_inode *ip, int flags, const char *path,
+	struct dx_cred *cr, bool created)
 {
 	if ((flags & O_DIRECTORY) && !ip->isdir && !(flags & OPEN_TMPFILE_BIT))
 		return dx_err(ENOTDIR, "'%s' is not a directory", path);
@@ -102,7 +105,9 @@ open_check(struct dx_inode *ip, int flags, const char *path)
 	if (ip->isdir &&
 	    ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))))
 		return dx_err(EISDIR, "'%s' is a directory", path);
-	return 0;
+	if (created || (flags & OPEN_TMPFILE_BIT))
+		return 0;
+	return dx_perm_open(cr, ip, flags);
 }
 
 int
@@ -117,8 +122,8 @@ dx_file_load(struct dx_inode *ip)
 }
 
 /*
- * file_open -- openat(2): the file's inode, looked up, created or made
- * unnamed, checked, then a new handle.  'ap' holds the mode_t when flags
+ * file_open -- openat(2): a new handle, then the file's inode, looked up,
+ * created or made unnamed, and checked.  'ap' holds the mode_t when flags
  * create a file.
  */
 static daxfile_file *
@@ -126,9 +131,10 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 	va_list ap)
 {
 	struct dx_inode *ip;
+	struct dx_cred cr;
 	daxfile_file *f;
+	bool regular, created = false;
 	mode_t mode = 0;
-	bool regular;
 
 	if (flags & (O_CREAT | OPEN_TMPFILE_BIT))
 		mode = (mode_t)va_arg(ap, int);
@@ -138,24 +144,27 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 		flags &= OPEN_PATH_FLAGS;
 	if (open_flags_check(flags) != 0)
 		return NULL;
-	if (flags & OPEN_TMPFILE_BIT)
-		ip = dx_open_tmpfile(pool, dir, path, flags, mode);
-	else
-		ip = dx_open_inode(pool, dir, path, flags, mode);
-	if (ip == NULL)
+	/* as the kernel's struct file: taken before anything is created */
+	f = dx_handle_get(&file_cache);
+	if (f == NULL) {
+		dx_err(ENOMEM, "cannot allocate a file handle");
 		return NULL;
-	if (open_check(ip, flags, path) != 0)
+	}
+	dx_cred_init(&cr, DX_CRED_FS);
+	if (flags & OPEN_TMPFILE_BIT)
+		ip = dx_open_tmpfile(pool, dir, path, flags, mode, &cr);
+	else
+		ip = dx_open_inode(pool, dir, path, flags, mode, &cr, &created);
+	if (ip == NULL)
+		goto err_handle;
+	if (open_check(ip, flags, path, &cr, created) != 0)
 		goto err_put;
 	regular = !ip->isdir && !ip->islnk && !(flags & O_PATH);
 	if (regular && dx_file_load(ip) != 0)
 		goto err_put;
-	if (regular && (flags & O_TRUNC) && dx_truncate(ip, 0) != 0)
+	/* a file this call created is empty: nothing to truncate */
+	if (regular && (flags & O_TRUNC) && !created && dx_truncate(ip, 0) != 0)
 		goto err_put;
-	f = dx_handle_get(&file_cache);
-	if (f == NULL) {
-		dx_err(ENOMEM, "cannot allocate a file handle");
-		goto err_put;
-	}
 	f->pool = pool;
 	f->ip = ip;
 	f->flags = flags;
@@ -168,6 +177,8 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 
 err_put:
 	dx_iput(ip);
+err_handle:
+	dx_handle_put(&file_cache, f);
 	return NULL;
 }
 
@@ -206,6 +217,7 @@ daxfile_close(daxfile_file *file)
 		return -1;
 	pool = file->pool;
 	ip = file->ip;
+	dx_locks_close(file);
 	if (!ip->isdir && !(file->flags & O_PATH) &&
 	    (file->flags & O_ACCMODE) != O_RDONLY)
 		dx_data_writer_close(ip);

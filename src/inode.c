@@ -18,6 +18,7 @@
 #include "bmap.h"
 #include "data.h"
 #include "dir.h"
+#include "locks.h"
 #include "mem.h"
 #include "out.h"
 #include "permission.h"
@@ -25,6 +26,7 @@
 #include "slab.h"
 #include "symlink.h"
 #include "tx.h"
+#include "xattr.h"
 
 #define ICACHE_MIN_BUCKETS 1024
 
@@ -193,6 +195,7 @@ static void
 inode_destroy(struct dx_inode *ip)
 {
 	dx_bmap_destroy(ip);
+	dx_locks_inode_free(ip);
 	dx_rwlock_destroy(&ip->iolock);
 	dx_rwlock_destroy(&ip->mmaplock);
 	dx_rwlock_destroy(&ip->ilock);
@@ -370,6 +373,7 @@ inode_free_tx(struct dx_tx *tx, struct dx_inode *ip)
 		dx_symlink_free(tx, ip->di);
 	else
 		dx_bmap_free_all(tx, ip);
+	dx_xattr_free_all(tx, ip);
 	dx_slab_free(tx, ip->ino);
 }
 
@@ -487,6 +491,30 @@ dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what)
 		di->ctime = t;
 }
 
+/* time_not_after -- is 'a' earlier than or equal to 'b'? */
+static bool
+time_not_after(const struct dx_time *a, const struct dx_time *b)
+{
+	return a->sec < b->sec || (a->sec == b->sec && a->nsec <= b->nsec);
+}
+
+void
+dx_inode_accessed(struct dx_inode *ip)
+{
+	struct dx_dinode *di = ip->di;
+	struct timespec now;
+
+	if (!time_not_after(&di->atime, &di->mtime) &&
+	    !time_not_after(&di->atime, &di->ctime) &&
+	    di->atime.sec + 24 * 3600 > (int64_t)time(NULL))
+		return;
+	now = dx_now();
+	dx_inode_lock_attrs(ip, true);
+	di->atime = (struct dx_time){now.tv_sec, now.tv_nsec};
+	dx_persist(ip->pool, &di->atime, sizeof(di->atime));
+	dx_inode_unlock_attrs(ip, true);
+}
+
 /*
  * dx_inode_drop_link -- an inode left with no link and held by the caller
  * alone is freed in 'tx' at once, and it leaves the table first: once 'tx'
@@ -582,7 +610,6 @@ count_entry(void *arg, const char *name, size_t len, uint64_t ino,
 	unsigned type)
 {
 	struct count_walk *cw = arg;
-	const struct dx_dinode *di = dx_ptr(cw->pool, ino);
 
 	(void)name;
 	(void)len;
@@ -591,7 +618,8 @@ count_entry(void *arg, const char *name, size_t len, uint64_t ino,
 		return ino_list_push(cw->pool, &cw->dirs, ino);
 	}
 	/* the entry pins the inode: its link count is safe to read */
-	if (dx_obj_ok(cw->pool, ino, sizeof(*di)) && di->nlink > 1)
+	if (dx_obj_ok(cw->pool, ino, sizeof(struct dx_dinode)) &&
+	    ((const struct dx_dinode *)dx_ptr(cw->pool, ino))->nlink > 1)
 		return ino_list_push(cw->pool, &cw->shared, ino);
 	cw->count++;
 	return 0;

@@ -19,6 +19,7 @@ struct dx_tx;
 struct dx_bmap;
 struct dx_mapping;
 struct dx_fault_job;
+struct dx_lockctx;
 
 /* Where a file stands in the fault service (uffd.c). */
 enum dx_fq_state {
@@ -70,6 +71,9 @@ struct dx_inode {
 	struct dx_mutex maplist_lock;	/* MAPLIST */
 	struct dx_mapping *maps;	/* live mappings: under maplist_lock */
 	unsigned nmaps;			/* atomic: mappings, for the write path */
+
+	/* advisory locks (locks.c): made at the first lock, atomic pointer */
+	struct dx_lockctx *locks;
 
 	/* queued faults (uffd.c): under the fault service's lock */
 	struct dx_fault_job *fq_head, *fq_tail;
@@ -202,6 +206,17 @@ int dx_inode_tx_add(struct dx_tx *tx, struct dx_dinode *di);
 #define DX_TOUCH_CTIME 0x2u
 #define DX_TOUCH_ATIME 0x4u
 void dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what);
+
+/*
+ * dx_inode_accessed -- 'ip' was read (file data, a directory listing, a
+ * symbolic link's target): move its atime as Linux's relatime does
+ * (relatime_need_update: when atime is not later than mtime or ctime, or
+ * a day old).  A lone 16-byte store under the lock of its attributes (a
+ * directory's DIR lock, else the ilock), persisted, outside any
+ * transaction.  Reads call it every time: the common case reads the times
+ * and the clock's seconds and returns.  The caller holds neither lock.
+ */
+void dx_inode_accessed(struct dx_inode *ip);
 
 /*
  * dx_inode_drop_link -- one entry naming 'ip' is gone in 'tx' (the caller

@@ -62,6 +62,7 @@
 #define DX_AG_MAGIC DX_MAGIC('D', 'X', 'A', 'G', 'H', 'D', 'R', 0)
 #define DX_SYMBLK_MAGIC DX_MAGIC('D', 'X', 'S', 'Y', 'M', 'L', 'N', 'K')
 #define DX_SLAB_MAGIC DX_MAGIC('D', 'X', 'S', 'L', 'A', 'B', 0, 0)
+#define DX_XATTR_MAGIC DX_MAGIC('D', 'X', 'X', 'A', 'T', 'T', 'R', 0)
 
 /* pmemobj type numbers of the pool's objects (pmempool info shows them). */
 enum dx_type_num {
@@ -73,7 +74,8 @@ enum dx_type_num {
 	DX_TYPE_DATASEG = 6,
 	DX_TYPE_AG = 7,
 	DX_TYPE_SYMBLK = 8,
-	DX_TYPE_SLAB = 9,
+	DX_TYPE_XATTR = 9,
+	DX_TYPE_SLAB = 10,
 };
 
 /* Feature bits: none yet.  An unknown incompat bit refuses the open. */
@@ -283,7 +285,26 @@ struct dx_ag {
 	uint64_t bitmap[];	/* bit set: block in use */
 };
 
+/*
+ * An extended attribute: one object per name, chained from the inode's
+ * 'xattr' word (xattr.c).  The full name (with its namespace prefix,
+ * "user." or "trusted.") is followed by the value, with no terminator.
+ */
+#define DX_XATTR_NAME_MAX 255		/* bytes of a full name */
+#define DX_XATTR_SIZE_MAX 65536		/* bytes of a value */
+
+struct dx_xattr {
+	uint64_t magic;
+	uint64_t next;		/* the next attribute of the inode, 0 = none */
+	uint64_t owner;		/* the inode */
+	uint32_t valuelen;
+	uint16_t namelen;
+	uint16_t pad;
+	char data[];		/* namelen bytes of name, valuelen of value */
+};
+
 _Static_assert(sizeof(struct dx_dinode) == 144, "dinode layout");
+_Static_assert(sizeof(struct dx_xattr) == 32, "xattr layout");
 _Static_assert(sizeof(struct dx_extent) == 24, "extent layout");
 _Static_assert(sizeof(struct dx_extchunk) == 1008, "extent chunk layout");
 _Static_assert(sizeof(struct dx_dirent) == 40, "dirent layout");

@@ -21,41 +21,12 @@
 #include "symlink.h"
 #include "tx.h"
 
-/*
- * link_new_name -- lock nd->dir (exclusive) for a new entry nd names: 0,
- * or -1 (the lock released) with the errors the kernel's filename_create
- * gives: EEXIST for a name that exists, ENOENT for a trailing slash or a
- * removed directory.
- */
-static int
-link_new_name(struct dx_nameidata *nd, const char *path)
-{
-	unsigned type;
-
-	if (nd->kind != DX_LAST_NAME)
-		return dx_err(EEXIST, "'%s' exists", path);
-	dx_ilock(nd->dir, DX_IOLOCK_EXCL);
-	if (dx_ns_alive(nd->dir) != 0)
-		goto err;
-	if (dx_dir_lookup(nd->dir, nd->name, nd->len, &type) != 0) {
-		dx_err(EEXIST, "'%s' exists", path);
-		goto err;
-	}
-	if (errno != ENOENT)
-		goto err;
-	if (nd->trailing_slash) {
-		dx_err(ENOENT, "'%s' ends in a slash but is not a directory", path);
-		goto err;
-	}
-	return 0;
-err:
-	dx_iunlock(nd->dir, DX_IOLOCK_EXCL);
-	return -1;
-}
-
 /* --- hard links ---------------------------------------------------------- */
 
-/* link_add -- give 'ip' the new name nd names (nd->dir locked). */
+/*
+ * link_add -- give 'ip' the new name nd names (nd->dir locked, and checked
+ * by dx_ns_create_begin).
+ */
 static int
 link_add(struct dx_nameidata *nd, struct dx_inode *ip)
 {
@@ -98,6 +69,7 @@ daxfile_linkat(daxfile_pool *pool, daxfile_file *olddir,
 	const int known = AT_SYMLINK_FOLLOW | AT_EMPTY_PATH;
 	struct dx_nameidata nd;
 	struct dx_inode *ip;
+	struct dx_cred cr;
 	unsigned lookup = 0;
 	int ret = -1;
 
@@ -109,17 +81,20 @@ daxfile_linkat(daxfile_pool *pool, daxfile_file *olddir,
 		lookup |= DX_LOOKUP_FOLLOW;
 	if (flags & AT_EMPTY_PATH)
 		lookup |= DX_LOOKUP_EMPTY;
-	ip = dx_namei(pool, olddir, oldpath, lookup);
+	dx_cred_init(&cr, DX_CRED_FS);
+	ip = dx_namei(pool, olddir, oldpath, lookup, &cr);
 	if (ip == NULL)
 		return -1;
-	if (dx_namei_parent(pool, newdir, newpath, &nd) != 0)
+	if (dx_namei_parent(pool, newdir, newpath, &cr, &nd) != 0)
 		goto out_put;
-	if (link_new_name(&nd, newpath) == 0) {
-		ret = link_add(&nd, ip);
+	if (dx_ns_create_begin(&nd, newpath, false) == 0) {
+		/* may_linkat comes between filename_create and may_create */
+		if (dx_perm_may_linkat(&cr, ip) == 0 && dx_ns_may_create(&nd) == 0)
+			ret = link_add(&nd, ip);
 		dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
-		if (ret != 0)
-			dx_err_keep("cannot link '%s' to '%s'", newpath, oldpath);
 	}
+	if (ret != 0)
+		dx_err_keep("cannot link '%s' to '%s'", newpath, oldpath);
 	dx_namei_done(&nd);
 out_put:
 	dx_iput(ip);
@@ -160,16 +135,16 @@ daxfile_symlinkat(daxfile_pool *pool, const char *target, daxfile_file *dir,
 	size_t len = 0;
 	int ret = -1;
 
-	dx_cred_init(&cr, DX_CRED_FS);
 	if (dx_pool_check_handle(pool) != 0 ||
 	    symlink_target_check(target, &len) != 0)
 		return -1;
-	if (dx_namei_parent(pool, dir, linkpath, &nd) != 0)
+	dx_cred_init(&cr, DX_CRED_FS);
+	if (dx_namei_parent(pool, dir, linkpath, &cr, &nd) != 0)
 		return -1;
-	if (link_new_name(&nd, linkpath) != 0)
+	if (dx_ns_create_begin(&nd, linkpath, false) != 0)
 		goto out;
-	if (dx_tx_begin(&tx, pool) == 0) {
-		/* a link's mode is 0777 whatever the umask, as on Linux */
+	if (dx_ns_may_create(&nd) == 0 && dx_tx_begin(&tx, pool) == 0) {
+		/* a link's mode is 0777, whatever the umask */
 		ino = dx_inode_alloc(&tx, nd.dir, S_IFLNK | 0777, &cr);
 		if (ino != 0) {
 			dx_symlink_init(&tx, ino, target, len);
@@ -198,6 +173,7 @@ daxfile_readlinkat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	char *buf, size_t size)
 {
 	struct dx_inode *ip;
+	struct dx_cred cr;
 	const char *target;
 	size_t n;
 
@@ -205,7 +181,8 @@ daxfile_readlinkat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 		return -1;
 	if (size == 0 || size > INT32_MAX)
 		return dx_err(EINVAL, "buffer size %zu", size);
-	ip = dx_namei(pool, dir, path, DX_LOOKUP_EMPTY);
+	dx_cred_init(&cr, DX_CRED_FS);
+	ip = dx_namei(pool, dir, path, DX_LOOKUP_EMPTY, &cr);
 	if (ip == NULL)
 		return -1;
 	if (!ip->islnk) {
@@ -222,6 +199,7 @@ daxfile_readlinkat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	n = DX_MIN(size, (size_t)ip->di->size);
 	dx_might_fault();
 	memcpy(buf, target, n);
+	dx_inode_accessed(ip);
 	dx_iput(ip);
 	return (ssize_t)n;
 }

@@ -5,9 +5,9 @@
  * The hierarchy, outermost first (doc/locking.md gives the reason for each
  * edge; the same text stands above the rank table in lock.c):
  *
- *   RENAME -> DIR -> FPOS -> IOLOCK -> MMAPLOCK -> MAPLIST -> ILOCK
- *          -> ORPHAN -> SLABLIST -> AG -> SLAB -> ICACHE -> MAPTABLE
- *          -> (leaves)
+ *   FPOS -> RENAME -> DIR -> IOLOCK -> MMAPLOCK -> MAPLIST -> ILOCK
+ *        -> ORPHAN -> SLABLIST -> AG -> SLAB -> ICACHE -> MAPTABLE
+ *        -> (leaves)
  *
  * A lock may be taken only while every lock the thread holds has a lower
  * rank.  Two locks of one class are taken together only with different
@@ -26,9 +26,9 @@
 #include "util.h"
 
 enum dx_lock_class {
+	DX_LC_FPOS,	/* file description: the file offset */
 	DX_LC_RENAME,	/* pool: serializes cross-directory renames */
 	DX_LC_DIR,	/* directory: its entries and attributes */
-	DX_LC_FPOS,	/* file description: the file offset */
 	DX_LC_IOLOCK,	/* file: read/write/truncate serialization */
 	DX_LC_MMAPLOCK,	/* file: faults (shared) vs invalidation (excl) */
 	DX_LC_MAPLIST,	/* file: its list of live mappings */
@@ -37,7 +37,7 @@ enum dx_lock_class {
 	DX_LC_SLABLIST,	/* pool: the persistent list of slabs */
 	DX_LC_AG,	/* allocation group: free-space index and bitmap */
 	DX_LC_SLAB,	/* slab: its free units and its map */
-	DX_LC_ICACHE,	/* pool: in-core inode table */
+	DX_LC_ICACHE,	/* pool: in-core inode table, current directory */
 	DX_LC_MAPTABLE,	/* process: address -> mapping table */
 	DX_LC_WINDOW,	/* mapping: its installed windows */
 	DX_LC_LEAF,	/* any lock that never nests another */

@@ -3,7 +3,8 @@
  *
  * A walk starts at the root (an absolute path), at a directory handle or at
  * the pool's current directory (a relative one), and takes one component at
- * a time as the kernel's link_path_walk does.  It holds one directory lock
+ * a time as the kernel's link_path_walk does, each after checking that the
+ * caller may search the directory it is in.  It holds one directory lock
  * at a time: it takes a directory's DIR lock shared, finds the next
  * component and references its inode while still holding the lock (so an
  * unlink, which needs that lock exclusive, cannot free the inode in
@@ -28,6 +29,7 @@
 #include "file.h"
 #include "namei.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 #include "symlink.h"
 
@@ -209,6 +211,8 @@ namei_walk(struct dx_nameidata *nd, const char *name)
 		if (!nd->dir->isdir)
 			return dx_err(ENOTDIR, "'%.*s' is below a file that is not a directory",
 				(int)strcspn(name, "/"), name);
+		if (dx_perm_inode(nd->cred, nd->dir, DX_MAY_EXEC) != 0)
+			return -1;
 		len = strcspn(name, "/");
 		if (len > DX_NAME_MAX)
 			return dx_err(ENAMETOOLONG, "name '%.*s...' longer than %d bytes",
@@ -226,10 +230,13 @@ namei_walk(struct dx_nameidata *nd, const char *name)
 		/* the component was the last of a link's target: resume */
 		name = *p == '\0' ? rest[--depth] : p;
 		if (next->islnk) {
-			rest[depth++] = name;
-			name = namei_link(nd, next);
-			if (name == NULL)
+			/* counted first: the stack holds one rest per link */
+			const char *target = namei_link(nd, next);
+
+			if (target == NULL)
 				return -1;
+			rest[depth++] = name;
+			name = target;
 			continue;
 		}
 		namei_set_dir(nd, next);
@@ -239,9 +246,10 @@ namei_walk(struct dx_nameidata *nd, const char *name)
 /* namei_start -- nd at the directory 'path' starts from. */
 static int
 namei_start(struct daxfile_pool *pool, struct daxfile_file *at,
-	const char *path, struct dx_nameidata *nd)
+	const char *path, struct dx_cred *cr, struct dx_nameidata *nd)
 {
 	nd->pool = pool;
+	nd->cred = cr;
 	nd->nlinks = 0;
 	nd->trailing_slash = false;
 	if (namei_check(path) != 0)
@@ -255,10 +263,11 @@ namei_start(struct daxfile_pool *pool, struct daxfile_file *at,
 
 int
 dx_namei_parent(struct daxfile_pool *pool, struct daxfile_file *at,
-	const char *path, struct dx_nameidata *nd)
+	const char *path, struct dx_cred *cr, struct dx_nameidata *nd)
 {
 	nd->dir = NULL;
-	if (namei_start(pool, at, path, nd) == 0 && namei_walk(nd, path) == 0)
+	if (namei_start(pool, at, path, cr, nd) == 0 &&
+	    namei_walk(nd, path) == 0)
 		return 0;
 	dx_namei_done(nd);
 	return -1;
@@ -318,13 +327,13 @@ dx_namei_last(struct dx_nameidata *nd, unsigned flags)
 
 struct dx_inode *
 dx_namei(struct daxfile_pool *pool, struct daxfile_file *at,
-	const char *path, unsigned flags)
+	const char *path, unsigned flags, struct dx_cred *cr)
 {
 	struct dx_nameidata nd;
 
 	if ((flags & DX_LOOKUP_EMPTY) && path != NULL && path[0] == '\0')
 		return dx_namei_at(pool, at);
-	if (dx_namei_parent(pool, at, path, &nd) != 0)
+	if (dx_namei_parent(pool, at, path, cr, &nd) != 0)
 		return NULL;
 	return dx_namei_last(&nd, flags);
 }

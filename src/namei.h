@@ -1,8 +1,9 @@
 /*
  * namei.h -- path resolution as Linux does it: from the root (absolute
  * paths), the pool's current directory or a directory handle (relative
- * paths), following symbolic links, taking each directory's DIR lock
- * shared for one step at a time.
+ * paths), following symbolic links, checking search permission on every
+ * directory it looks in, taking each directory's DIR lock shared for one
+ * step at a time.
  */
 #ifndef DX_NAMEI_H
 #define DX_NAMEI_H 1
@@ -12,6 +13,7 @@
 
 struct daxfile_pool;
 struct daxfile_file;
+struct dx_cred;
 struct dx_inode;
 
 /* Symbolic links one resolution follows before it fails with ELOOP. */
@@ -27,6 +29,7 @@ enum dx_last_kind {
 
 struct dx_nameidata {
 	struct daxfile_pool *pool;
+	struct dx_cred *cred;	/* the caller's: searches are checked for it */
 	struct dx_inode *dir;	/* referenced parent directory */
 	const char *name;	/* last component (not NUL-terminated) */
 	size_t len;
@@ -48,11 +51,13 @@ struct dx_inode *dx_namei_at(struct daxfile_pool *pool,
 /*
  * dx_namei_parent -- resolve all but the last component of 'path', which
  * starts at 'at' when relative (NULL: the current directory), following
- * every symbolic link on the way.  'nd->dir' is referenced on success
- * (release with dx_namei_done).  An empty path is ENOENT.
+ * every symbolic link on the way, checking that 'cr' may search every
+ * directory it looks in (the last component's too).  'nd->dir' is
+ * referenced on success (release with dx_namei_done).  An empty path is
+ * ENOENT.
  */
 int dx_namei_parent(struct daxfile_pool *pool, struct daxfile_file *at,
-	const char *path, struct dx_nameidata *nd);
+	const char *path, struct dx_cred *cr, struct dx_nameidata *nd);
 
 /*
  * dx_namei_child -- the referenced inode of nd's last component, not
@@ -85,7 +90,7 @@ struct dx_inode *dx_namei_last(struct dx_nameidata *nd, unsigned flags);
  * DX_LOOKUP_FOLLOW.
  */
 struct dx_inode *dx_namei(struct daxfile_pool *pool, struct daxfile_file *at,
-	const char *path, unsigned flags);
+	const char *path, unsigned flags, struct dx_cred *cr);
 
 /* dx_namei_done -- release what nd references. */
 void dx_namei_done(struct dx_nameidata *nd);

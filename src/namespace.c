@@ -1,12 +1,15 @@
 /*
  * namespace.c -- the calls that change or query the tree by name: mkdir,
- * rmdir, unlink (and their *at forms), stat, lstat and fstatat, and the
+ * rmdir, unlink (and their *at forms), stat (fstatat and lstat are in
+ * attr.c, with statx), the steps every new name shares, and the
  * lookup-or-create step of open, with unnamed O_TMPFILE files.  Links are
  * in link.c, rename in rename.c.
  *
  * Every change is one transaction taken under the parent directory's DIR
  * lock (exclusive): after a crash the tree is before or after the call.
- * Lock order (doc/locking.md): parent DIR -> child DIR or ILOCK.
+ * Lock order (doc/locking.md): parent DIR -> child DIR or ILOCK.  Each
+ * call checks the caller's permissions where the kernel does, so that the
+ * errors come in the kernel's order.
  */
 #include "config.h"
 
@@ -49,6 +52,38 @@ dx_ns_removed(struct dx_inode *ip, struct dx_inode *parent)
 	ip->gone_parent = parent;
 }
 
+int
+dx_ns_create_begin(struct dx_nameidata *nd, const char *path, bool isdir)
+{
+	unsigned type;
+
+	if (nd->kind != DX_LAST_NAME)
+		return dx_err(EEXIST, "'%s' exists", path);
+	dx_ilock(nd->dir, DX_IOLOCK_EXCL);
+	if (dx_dir_lookup(nd->dir, nd->name, nd->len, &type) != 0) {
+		dx_err(EEXIST, "'%s' exists", path);
+		goto err;
+	}
+	if (errno != ENOENT)
+		goto err;
+	if (nd->trailing_slash && !isdir) {
+		dx_err(ENOENT, "'%s' ends in a slash but is not a directory", path);
+		goto err;
+	}
+	return 0;
+err:
+	dx_iunlock(nd->dir, DX_IOLOCK_EXCL);
+	return -1;
+}
+
+int
+dx_ns_may_create(struct dx_nameidata *nd)
+{
+	if (dx_ns_alive(nd->dir) != 0)
+		return -1;
+	return dx_perm_may_create(nd->cred, nd->dir);
+}
+
 /* --- mkdir ------------------------------------------------------------ */
 
 DX_EXPORT int
@@ -58,26 +93,17 @@ daxfile_mkdirat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	struct dx_nameidata nd;
 	struct dx_cred cr;
 	struct dx_tx tx;
-	unsigned type;
 	uint64_t ino;
 	int ret = -1;
 
 	if (dx_pool_check_handle(pool) != 0)
 		return -1;
-	if (dx_namei_parent(pool, dir, path, &nd) != 0)
+	dx_cred_init(&cr, DX_CRED_FS);
+	if (dx_namei_parent(pool, dir, path, &cr, &nd) != 0)
 		return -1;
-	if (nd.kind != DX_LAST_NAME) {
-		dx_namei_done(&nd);
-		return dx_err(EEXIST, "'%s' exists", path);
-	}
-	dx_ilock(nd.dir, DX_IOLOCK_EXCL);
-	if (dx_ns_alive(nd.dir) != 0)
-		goto out;
-	if (dx_dir_lookup(nd.dir, nd.name, nd.len, &type) != 0) {
-		dx_err(EEXIST, "'%s' exists", path);
-		goto out;
-	}
-	if (errno != ENOENT)
+	if (dx_ns_create_begin(&nd, path, true) != 0)
+		goto out_done;
+	if (dx_ns_may_create(&nd) != 0)
 		goto out;
 	if (nd.dir->di->nlink >= DX_LINK_MAX) {
 		dx_err(EMLINK, "directory of '%s' has %d links already", path,
@@ -86,7 +112,6 @@ daxfile_mkdirat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	}
 	if (dx_tx_begin(&tx, pool) != 0)
 		goto out;
-	dx_cred_init(&cr, DX_CRED_FS);
 	ino = dx_inode_alloc(&tx, nd.dir, dx_perm_create_mode(&cr, nd.dir,
 		S_IFDIR | (mode & 07777), dx_pool_umask(pool)), &cr);
 	if (ino != 0) {
@@ -100,6 +125,7 @@ daxfile_mkdirat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 		dx_err_keep("cannot create directory '%s'", path);
 out:
 	dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
+out_done:
 	dx_namei_done(&nd);
 	return ret;
 }
@@ -112,16 +138,38 @@ daxfile_mkdir(daxfile_pool *pool, const char *path, mode_t mode)
 
 /* --- rmdir and unlink ---------------------------------------------------- */
 
+/* ns_rmdir_commit -- remove the empty directory 'ip' named by nd (locked). */
+static int
+ns_rmdir_commit(struct dx_nameidata *nd, struct dx_inode *ip)
+{
+	struct dx_tx tx;
+	int ret;
+
+	if (!dx_dir_is_empty(ip))
+		return dx_err(ENOTEMPTY, "directory is not empty");
+	if (dx_tx_begin(&tx, ip->pool) != 0)
+		return -1;
+	dx_dir_remove(&tx, nd->dir, nd->name, nd->len);
+	dx_ns_nlink(&tx, nd->dir, -1);
+	dx_inode_touch(&tx, nd->dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
+	dx_inode_drop_link(&tx, ip);
+	ret = dx_tx_commit(&tx);
+	if (ret == 0)
+		dx_ns_removed(ip, nd->dir);
+	return ret;
+}
+
 /* ns_rmdir -- rmdir(2) of 'path' from 'dir'. */
 static int
 ns_rmdir(daxfile_pool *pool, daxfile_file *dir, const char *path)
 {
 	struct dx_nameidata nd;
 	struct dx_inode *ip;
-	struct dx_tx tx;
+	struct dx_cred cr;
 	int ret = -1;
 
-	if (dx_namei_parent(pool, dir, path, &nd) != 0)
+	dx_cred_init(&cr, DX_CRED_FS);
+	if (dx_namei_parent(pool, dir, path, &cr, &nd) != 0)
 		return -1;
 	switch (nd.kind) {
 	case DX_LAST_ROOT:
@@ -140,27 +188,16 @@ ns_rmdir(daxfile_pool *pool, daxfile_file *dir, const char *path)
 	ip = dx_namei_child(&nd);
 	if (ip == NULL)
 		goto out;
+	if (dx_perm_may_delete(&cr, nd.dir, ip) != 0)
+		goto out_put;
 	if (!ip->isdir) {
 		dx_err(ENOTDIR, "'%s' is not a directory", path);
 		goto out_put;
 	}
 	dx_ilock_nested(ip, DX_IOLOCK_EXCL, DX_LSC_1);
-	if (!dx_dir_is_empty(ip)) {
-		dx_err(ENOTEMPTY, "directory '%s' is not empty", path);
-		goto out_unlock;
-	}
-	if (dx_tx_begin(&tx, pool) != 0)
-		goto out_unlock;
-	dx_dir_remove(&tx, nd.dir, nd.name, nd.len);
-	dx_ns_nlink(&tx, nd.dir, -1);
-	dx_inode_touch(&tx, nd.dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-	dx_inode_drop_link(&tx, ip);
-	ret = dx_tx_commit(&tx);
-	if (ret == 0)
-		dx_ns_removed(ip, nd.dir);
-	else
+	ret = ns_rmdir_commit(&nd, ip);
+	if (ret != 0)
 		dx_err_keep("cannot remove directory '%s'", path);
-out_unlock:
 	dx_iunlock(ip, DX_IOLOCK_EXCL);
 out_put:
 	dx_iput(ip);
@@ -171,16 +208,37 @@ out:
 	return ret;
 }
 
+/*
+ * ns_unlink_check -- what do_unlinkat and may_delete refuse, in their
+ * order: a trailing slash (EISDIR on a directory, else ENOTDIR), then the
+ * permissions, then a directory.
+ */
+static int
+ns_unlink_check(struct dx_nameidata *nd, struct dx_inode *ip,
+	const char *path)
+{
+	if (nd->trailing_slash)
+		return dx_err(ip->isdir ? EISDIR : ENOTDIR,
+			"'%s' ends in a slash", path);
+	if (dx_perm_may_delete(nd->cred, nd->dir, ip) != 0)
+		return -1;
+	if (ip->isdir)
+		return dx_err(EISDIR, "'%s' is a directory", path);
+	return 0;
+}
+
 /* ns_unlink -- unlink(2) of 'path' from 'dir'. */
 static int
 ns_unlink(daxfile_pool *pool, daxfile_file *dir, const char *path)
 {
 	struct dx_nameidata nd;
 	struct dx_inode *ip;
+	struct dx_cred cr;
 	struct dx_tx tx;
 	int ret = -1;
 
-	if (dx_namei_parent(pool, dir, path, &nd) != 0)
+	dx_cred_init(&cr, DX_CRED_FS);
+	if (dx_namei_parent(pool, dir, path, &cr, &nd) != 0)
 		return -1;
 	if (nd.kind != DX_LAST_NAME) {
 		dx_namei_done(&nd);
@@ -190,14 +248,8 @@ ns_unlink(daxfile_pool *pool, daxfile_file *dir, const char *path)
 	ip = dx_namei_child(&nd);
 	if (ip == NULL)
 		goto out;
-	if (ip->isdir) {
-		dx_err(EISDIR, "'%s' is a directory", path);
+	if (ns_unlink_check(&nd, ip, path) != 0)
 		goto out_put;
-	}
-	if (nd.trailing_slash) {
-		dx_err(ENOTDIR, "'%s' is not a directory", path);
-		goto out_put;
-	}
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	if (dx_tx_begin(&tx, pool) == 0) {
 		dx_dir_remove(&tx, nd.dir, nd.name, nd.len);
@@ -245,43 +297,9 @@ daxfile_unlink(daxfile_pool *pool, const char *path)
 /* --- stat ------------------------------------------------------------- */
 
 DX_EXPORT int
-daxfile_fstatat(daxfile_pool *pool, daxfile_file *dir, const char *path,
-	struct stat *st, int flags)
-{
-	const int known = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT;
-	struct dx_inode *ip;
-	unsigned lookup = 0;
-
-	if (dx_pool_check_handle(pool) != 0)
-		return -1;
-	if (flags & ~known)
-		return dx_err(EINVAL, "unknown flags %#x", flags & ~known);
-	if (st == NULL)
-		return dx_err(EFAULT, "stat buffer is NULL");
-	if (!(flags & AT_SYMLINK_NOFOLLOW))
-		lookup |= DX_LOOKUP_FOLLOW;
-	if (flags & AT_EMPTY_PATH)
-		lookup |= DX_LOOKUP_EMPTY;
-	ip = dx_namei(pool, dir, path, lookup);
-	if (ip == NULL)
-		return -1;
-	dx_inode_lock_attrs(ip, false);
-	dx_inode_stat(ip, st);
-	dx_inode_unlock_attrs(ip, false);
-	dx_iput(ip);
-	return 0;
-}
-
-DX_EXPORT int
 daxfile_stat(daxfile_pool *pool, const char *path, struct stat *st)
 {
 	return daxfile_fstatat(pool, NULL, path, st, 0);
-}
-
-DX_EXPORT int
-daxfile_lstat(daxfile_pool *pool, const char *path, struct stat *st)
-{
-	return daxfile_fstatat(pool, NULL, path, st, AT_SYMLINK_NOFOLLOW);
 }
 
 /* --- open ------------------------------------------------------------ */
@@ -291,15 +309,15 @@ static struct dx_inode *
 create_file(struct dx_nameidata *nd, mode_t mode)
 {
 	struct daxfile_pool *pool = nd->dir->pool;
-	struct dx_cred cr;
 	struct dx_tx tx;
 	uint64_t ino;
 
+	if (dx_ns_may_create(nd) != 0)
+		return NULL;
 	if (dx_tx_begin(&tx, pool) != 0)
 		return NULL;
-	dx_cred_init(&cr, DX_CRED_FS);
-	ino = dx_inode_alloc(&tx, nd->dir, dx_perm_create_mode(&cr, nd->dir,
-		S_IFREG | (mode & 07777), dx_pool_umask(pool)), &cr);
+	ino = dx_inode_alloc(&tx, nd->dir, dx_perm_create_mode(nd->cred, nd->dir,
+		S_IFREG | (mode & 07777), dx_pool_umask(pool)), nd->cred);
 	if (ino != 0) {
 		dx_dir_add(&tx, nd->dir, nd->name, nd->len, ino, DT_REG);
 		dx_inode_touch(&tx, nd->dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
@@ -313,22 +331,25 @@ create_file(struct dx_nameidata *nd, mode_t mode)
 
 /*
  * open_create -- the last step of an open with O_CREAT, under nd->dir's
- * DIR lock exclusive: the existing file, a new one, or (*link) the link
- * to follow.
+ * DIR lock exclusive: the existing file, a new one (*created), or (*link)
+ * the link to follow.
  */
 static struct dx_inode *
 open_create(struct dx_nameidata *nd, const char *path, int flags,
-	mode_t mode, struct dx_inode **link)
+	mode_t mode, struct dx_inode **link, bool *created)
 {
 	struct dx_inode *ip;
 	unsigned type;
 	uint64_t ino;
 
-	if (dx_ns_alive(nd->dir) != 0)
-		return NULL;
 	ino = dx_dir_lookup(nd->dir, nd->name, nd->len, &type);
-	if (ino == 0)
-		return errno == ENOENT ? create_file(nd, mode) : NULL;
+	if (ino == 0) {
+		if (errno != ENOENT)
+			return NULL;
+		ip = create_file(nd, mode);
+		*created = ip != NULL;
+		return ip;
+	}
 	if (flags & O_EXCL) {
 		dx_err(EEXIST, "'%s' exists", path);
 		return NULL;
@@ -338,17 +359,25 @@ open_create(struct dx_nameidata *nd, const char *path, int flags,
 		*link = ip;
 		return NULL;
 	}
+	/* the kernel's do_open: a directory first, then the sticky rule */
+	if (ip != NULL && !ip->isdir &&
+	    dx_perm_create_in_sticky(nd->cred, nd->dir, ip) != 0) {
+		dx_iput(ip);
+		return NULL;
+	}
 	return ip;
 }
 
 struct dx_inode *
 dx_open_inode(struct daxfile_pool *pool, struct daxfile_file *dir,
-	const char *path, int flags, mode_t mode)
+	const char *path, int flags, mode_t mode, struct dx_cred *cr,
+	bool *created)
 {
 	struct dx_nameidata nd;
 	struct dx_inode *ip, *link;
 
-	if (dx_namei_parent(pool, dir, path, &nd) != 0)
+	*created = false;
+	if (dx_namei_parent(pool, dir, path, cr, &nd) != 0)
 		return NULL;
 	if (!(flags & O_CREAT))
 		return dx_namei_last(&nd,
@@ -370,7 +399,7 @@ dx_open_inode(struct daxfile_pool *pool, struct daxfile_file *dir,
 		}
 		link = NULL;
 		dx_ilock(nd.dir, DX_IOLOCK_EXCL);
-		ip = open_create(&nd, path, flags, mode, &link);
+		ip = open_create(&nd, path, flags, mode, &link, created);
 		dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
 		/* a link: create or open its target */
 		if (link == NULL || dx_namei_follow(&nd, link) != 0)
@@ -382,25 +411,25 @@ dx_open_inode(struct daxfile_pool *pool, struct daxfile_file *dir,
 
 struct dx_inode *
 dx_open_tmpfile(struct daxfile_pool *pool, struct daxfile_file *dir,
-	const char *path, int flags, mode_t mode)
+	const char *path, int flags, mode_t mode, struct dx_cred *cr)
 {
 	struct dx_inode *dp, *ip = NULL;
-	struct dx_cred cr;
 	struct dx_tx tx;
 	uint64_t ino;
 
-	dx_cred_init(&cr, DX_CRED_FS);
-	dp = dx_namei(pool, dir, path, DX_LOOKUP_FOLLOW);
+	dp = dx_namei(pool, dir, path, DX_LOOKUP_FOLLOW, cr);
 	if (dp == NULL)
 		return NULL;
 	if (!dp->isdir) {
 		dx_err(ENOTDIR, "'%s' is not a directory", path);
 		goto out;
 	}
+	if (dx_perm_inode(cr, dp, DX_MAY_WRITE | DX_MAY_EXEC) != 0)
+		goto out;
 	if (dx_tx_begin(&tx, pool) != 0)
 		goto out;
-	ino = dx_inode_alloc(&tx, dp, dx_perm_create_mode(&cr, dp,
-		S_IFREG | (mode & 07777), dx_pool_umask(pool)), &cr);
+	ino = dx_inode_alloc(&tx, dp, dx_perm_create_mode(cr, dp,
+		S_IFREG | (mode & 07777), dx_pool_umask(pool)), cr);
 	if (ino != 0) {
 		struct dx_dinode *di = dx_ptr(pool, ino);
 

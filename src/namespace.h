@@ -6,29 +6,53 @@
 #ifndef DX_NAMESPACE_H
 #define DX_NAMESPACE_H 1
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct daxfile_file;
 struct daxfile_pool;
+struct dx_cred;
 struct dx_inode;
+struct dx_nameidata;
 struct dx_tx;
 
 /*
  * dx_open_inode -- the referenced inode 'path' names (from 'dir' when
- * relative), created as a regular file of 'mode' when O_CREAT asks;
- * honours O_EXCL and O_NOFOLLOW (a link is returned unfollowed, for the
- * caller to refuse or, with O_PATH, to open).
+ * relative), created as a regular file of 'mode' when O_CREAT asks (then
+ * '*created' is set); honours O_EXCL and O_NOFOLLOW (a link is returned
+ * unfollowed, for the caller to refuse or, with O_PATH, to open).  The
+ * walk and a creation are checked for 'cr'; opening an existing file is
+ * the caller's to check.
  */
 struct dx_inode *dx_open_inode(struct daxfile_pool *pool,
-	struct daxfile_file *dir, const char *path, int flags, mode_t mode);
+	struct daxfile_file *dir, const char *path, int flags, mode_t mode,
+	struct dx_cred *cr, bool *created);
 
 /*
  * dx_open_tmpfile -- a new regular file of 'mode' with no name, in the
- * directory 'path' names (O_TMPFILE): on the orphan list until linkat
- * names it, freed at its last close otherwise.
+ * directory 'path' names (O_TMPFILE), which 'cr' may write and search: on
+ * the orphan list until linkat names it, freed at its last close
+ * otherwise.
  */
 struct dx_inode *dx_open_tmpfile(struct daxfile_pool *pool,
-	struct daxfile_file *dir, const char *path, int flags, mode_t mode);
+	struct daxfile_file *dir, const char *path, int flags, mode_t mode,
+	struct dx_cred *cr);
+
+/*
+ * dx_ns_create_begin -- lock nd->dir (exclusive) for a new entry that nd
+ * names, a directory or not: 0, or -1 (the lock released) with the errors
+ * of the kernel's filename_create: EEXIST for a name that exists ('.',
+ * '..' and '/' do), ENOENT for a trailing slash on what is not a
+ * directory.
+ */
+int dx_ns_create_begin(struct dx_nameidata *nd, const char *path,
+	bool isdir);
+
+/*
+ * dx_ns_may_create -- may_create, nd->dir locked: ENOENT for a removed
+ * directory, EACCES without write and search permission on it.
+ */
+int dx_ns_may_create(struct dx_nameidata *nd);
 
 /* dx_ns_alive -- ENOENT for a directory removed while we walked. */
 int dx_ns_alive(struct dx_inode *dir);

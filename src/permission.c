@@ -323,3 +323,69 @@ dx_perm_kill_sgid(struct dx_cred *cr, mode_t mode, gid_t gid)
 		return true;
 	return !in_group_or_capable(cr, gid);
 }
+
+/* --- the protected_* rules of fs/namei.c ---------------------------------- */
+
+/*
+ * perm_sysctl -- /proc/sys/fs/<name>, read once per process; 'dflt' where
+ * it cannot be read.  The host's setting is what the kernel applies to the
+ * same caller, so the pool follows it.
+ */
+static int
+perm_sysctl(const char *name, int *cache, int dflt)
+{
+	int v = __atomic_load_n(cache, __ATOMIC_RELAXED);
+	char path[64];
+	FILE *f;
+
+	if (v >= 0)
+		return v;
+	snprintf(path, sizeof(path), "/proc/sys/fs/%s", name);
+	f = fopen(path, "re");
+	if (f == NULL || fscanf(f, "%d", &v) != 1 || v < 0)
+		v = dflt;
+	if (f != NULL)
+		fclose(f);
+	__atomic_store_n(cache, v, __ATOMIC_RELAXED);
+	return v;
+}
+
+int
+dx_perm_may_linkat(struct dx_cred *cr, const struct dx_inode *ip)
+{
+	static int protected_hardlinks = -1;
+	struct perm_attrs a = perm_attrs(ip);
+
+	if (perm_sysctl("protected_hardlinks", &protected_hardlinks, 1) == 0 ||
+	    dx_perm_owner(cr, ip))
+		return 0;
+	/* safe_hardlink_source */
+	if (S_ISREG(a.mode) && !(a.mode & S_ISUID) &&
+	    (a.mode & (S_ISGID | S_IXGRP)) != (S_ISGID | S_IXGRP) &&
+	    dx_perm_inode(cr, ip, DX_MAY_READ | DX_MAY_WRITE) == 0)
+		return 0;
+	return dx_err(EPERM, "protected hard links: only the owner may link inode %#lx",
+		(unsigned long)ip->ino);
+}
+
+int
+dx_perm_create_in_sticky(struct dx_cred *cr, const struct dx_inode *dir,
+	const struct dx_inode *ip)
+{
+	static int protected_regular = -1;
+	struct perm_attrs d = perm_attrs(dir), a = perm_attrs(ip);
+	int regular;
+
+	if (!(d.mode & S_ISVTX))
+		return 0;
+	regular = perm_sysctl("protected_regular", &protected_regular, 0);
+	if (S_ISREG(a.mode) && regular == 0)
+		return 0;
+	if (a.uid == d.uid || a.uid == dx_cred_uid(cr))
+		return 0;
+	if ((d.mode & 0002) ||
+	    ((d.mode & 0020) && S_ISREG(a.mode) && regular >= 2))
+		return dx_err(EACCES, "O_CREAT in a sticky directory: inode %#lx belongs to another user",
+			(unsigned long)ip->ino);
+	return 0;
+}

@@ -148,4 +148,22 @@ void dx_perm_init_owner(struct dx_cred *cr, const struct dx_inode *dir,
  */
 bool dx_perm_kill_sgid(struct dx_cred *cr, mode_t mode, gid_t gid);
 
+/*
+ * dx_perm_may_linkat -- may_linkat with fs.protected_hardlinks (read from
+ * the host once): the owner (or CAP_FOWNER) may link anything; others only
+ * a regular file that is neither setuid nor setgid-executable and that
+ * they may read and write (EPERM).
+ */
+int dx_perm_may_linkat(struct dx_cred *cr, const struct dx_inode *ip);
+
+/*
+ * dx_perm_create_in_sticky -- may_create_in_sticky: an open with O_CREAT
+ * that finds 'ip' existing in the sticky, world-writable directory 'dir'
+ * (other-writable for fs.protected_regular = 2) may open it only if the
+ * caller or the directory's owner owns it, when it is not a regular file
+ * or fs.protected_regular is set (EACCES).
+ */
+int dx_perm_create_in_sticky(struct dx_cred *cr, const struct dx_inode *dir,
+	const struct dx_inode *ip);
+
 #endif /* DX_PERMISSION_H */

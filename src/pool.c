@@ -427,3 +427,21 @@ daxfile_statvfs(daxfile_pool *pool, struct statvfs *buf)
 	buf->f_namemax = DX_NAME_MAX;
 	return 0;
 }
+
+/*
+ * daxfile_syncfs -- everything of the pool durable: on persistent memory
+ * every write and transaction already is, once the pending flushes drain;
+ * the pool file's fsync then covers what stores through mappings left in
+ * the page cache (or, on a DAX file system, in CPU caches), and on other
+ * backing every overwrite not yet made durable by fsync.
+ */
+DX_EXPORT int
+daxfile_syncfs(daxfile_pool *pool)
+{
+	if (dx_pool_check_handle(pool) != 0)
+		return -1;
+	pmem_drain();
+	if (fsync(pool->fd) != 0)
+		return dx_err(errno, "cannot sync pool file '%s'", pool->path);
+	return 0;
+}

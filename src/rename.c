@@ -21,6 +21,7 @@
 #include "namei.h"
 #include "namespace.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 #include "tx.h"
 
@@ -74,6 +75,7 @@ rename_trap(struct dx_inode *a, struct dx_inode *b, uint64_t *trap)
 struct rename_ctx {
 	struct daxfile_pool *pool;
 	unsigned flags;		/* RENAME_* */
+	struct dx_cred cred;
 	struct dx_nameidata from, to;
 	struct dx_inode *first, *second;	/* parents in lock order */
 	struct dx_inode *src, *tgt;
@@ -228,24 +230,39 @@ rename_check(struct rename_ctx *rc)
 }
 
 /*
- * rename_check_kinds -- what vfs_rename checks once it knows the two are
- * different files: the kinds of source and target (not for an exchange),
- * and the link count of a parent that would gain a subdirectory.
+ * rename_may -- what vfs_rename checks once it knows the two are different
+ * files, in its order: removing the source (may_delete), removing the
+ * target or creating the new name, and the kinds of source and target
+ * (not for an exchange); write permission on a directory that moves to
+ * another parent (its ".." changes); the link count of a parent that
+ * would gain a subdirectory.
  */
 static int
-rename_check_kinds(struct rename_ctx *rc)
+rename_may(struct rename_ctx *rc)
 {
 	struct dx_inode *src = rc->src, *tgt = rc->tgt;
 	bool exchange = rc->flags & RENAME_EXCHANGE;
+	struct dx_cred *cr = &rc->cred;
 
-	if (!exchange && tgt != NULL) {
-		if (src->isdir && !tgt->isdir)
+	if (dx_perm_may_delete(cr, rc->from.dir, src) != 0)
+		return -1;
+	if (tgt == NULL) {
+		if (dx_perm_may_create(cr, rc->to.dir) != 0)
+			return -1;
+	} else {
+		if (dx_perm_may_delete(cr, rc->to.dir, tgt) != 0)
+			return -1;
+		if (!exchange && src->isdir && !tgt->isdir)
 			return dx_err(ENOTDIR, "target is not a directory");
-		if (!src->isdir && tgt->isdir)
+		if (!exchange && !src->isdir && tgt->isdir)
 			return dx_err(EISDIR, "target is a directory");
 	}
 	if (rc->from.dir == rc->to.dir)
 		return 0;
+	if (src->isdir && dx_perm_inode(cr, src, DX_MAY_WRITE) != 0)
+		return -1;
+	if (exchange && tgt->isdir && dx_perm_inode(cr, tgt, DX_MAY_WRITE) != 0)
+		return -1;
 	if (src->isdir && (tgt == NULL || !tgt->isdir) &&
 	    rc->to.dir->di->nlink >= DX_LINK_MAX)
 		return dx_err(EMLINK, "target directory has %d links already",
@@ -368,9 +385,9 @@ static int
 rename_resolve(struct rename_ctx *rc, daxfile_file *olddir,
 	const char *oldpath, daxfile_file *newdir, const char *newpath)
 {
-	if (dx_namei_parent(rc->pool, olddir, oldpath, &rc->from) != 0)
+	if (dx_namei_parent(rc->pool, olddir, oldpath, &rc->cred, &rc->from) != 0)
 		return -1;
-	if (dx_namei_parent(rc->pool, newdir, newpath, &rc->to) != 0)
+	if (dx_namei_parent(rc->pool, newdir, newpath, &rc->cred, &rc->to) != 0)
 		return -1;
 	if (rc->from.kind != DX_LAST_NAME)
 		return dx_err(EBUSY, "cannot rename '.', '..' or '/'");
@@ -395,6 +412,7 @@ daxfile_renameat2(daxfile_pool *pool, daxfile_file *olddir,
 	memset(&rc, 0, sizeof(rc));
 	rc.pool = pool;
 	rc.flags = flags;
+	dx_cred_init(&rc.cred, DX_CRED_FS);
 	if (rename_resolve(&rc, olddir, oldpath, newdir, newpath) != 0)
 		goto out;
 	if (rename_lock_parents(&rc) != 0)
@@ -405,7 +423,7 @@ daxfile_renameat2(daxfile_pool *pool, daxfile_file *olddir,
 		ret = 0; /* two names of one file: nothing to do */
 		goto out;
 	}
-	if (rename_check_kinds(&rc) != 0)
+	if (rename_may(&rc) != 0)
 		goto out;
 	rename_lock_children(&rc);
 	if (rename_check_empty(&rc) != 0)

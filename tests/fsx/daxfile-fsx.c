@@ -6,7 +6,10 @@
  * Operations: read, write, mapread, mapwrite (through daxfile_mmap),
  * truncate, fallocate (allocate, KEEP_SIZE, punch, zero, collapse, insert),
  * SEEK_DATA/SEEK_HOLE, fsync, close and reopen of the file, close and
- * reopen of the pool.  After each operation the size is checked (fstat and
+ * reopen of the pool, and the namespace moving under the open file: a new
+ * name by link and unlink, or by RENAME_NOREPLACE ("link"), an exchange
+ * of names with another file ("exchange"), a reopen through a symbolic
+ * link ("symreopen").  After each operation the size is checked (fstat and
  * SEEK_END), and every -f operations the whole file; mapped reads check
  * that the bytes past EOF in the page holding EOF are zero.  After every
  * operation that changes the size, the exerciser stores junk past EOF in
@@ -50,7 +53,7 @@
 enum op_kind {
 	OP_READ, OP_WRITE, OP_MAPREAD, OP_MAPWRITE, OP_TRUNCATE, OP_FALLOC,
 	OP_KEEPSIZE, OP_PUNCH, OP_ZERO, OP_COLLAPSE, OP_INSERT, OP_SEEK,
-	OP_FSYNC, OP_REOPEN, OP_POOLREOPEN,
+	OP_FSYNC, OP_REOPEN, OP_POOLREOPEN, OP_LINK, OP_EXCHANGE, OP_SYMREOPEN,
 	OP_EOFSTORE,	/* not drawn: follows every size change */
 	OP_NKINDS
 };
@@ -58,7 +61,7 @@ enum op_kind {
 static const char *const op_names[OP_NKINDS] = {
 	"read", "write", "mapread", "mapwrite", "truncate", "fallocate",
 	"keepsize", "punch", "zero", "collapse", "insert", "seek", "fsync",
-	"reopen", "poolreopen", "eofstore",
+	"reopen", "poolreopen", "link", "exchange", "symreopen", "eofstore",
 };
 
 struct op {
@@ -95,7 +98,8 @@ static atomic_bool stop_all;
 /* One exerciser: its file, its model and its log. */
 struct fsx {
 	unsigned id;
-	char path[64];
+	char path[64];		/* the file's name now */
+	unsigned names;		/* names made so far, for the next one */
 	daxfile_file *file;
 	uint64_t seed_state;
 	uint64_t opno;
@@ -168,6 +172,108 @@ file_close(struct fsx *x)
 	if (daxfile_close(x->file) != 0)
 		fail(x, "close");
 	x->file = NULL;
+}
+
+/* --- the namespace under the open file ----------------------------------- */
+
+/* new_name -- a fresh name for the file, in the root or in /fsxd<id>. */
+static void
+new_name(struct fsx *x, char *buf, size_t n)
+{
+	x->names++;
+	if (x->names & 1)
+		snprintf(buf, n, "/fsxd%u/n%u", x->id, x->names);
+	else
+		snprintf(buf, n, "/fsx%u.%u", x->id, x->names);
+}
+
+/* check_nlink -- the open file has 'want' names. */
+static void
+check_nlink(struct fsx *x, nlink_t want)
+{
+	struct stat st;
+
+	if (daxfile_fstat(x->file, &st) != 0)
+		fail(x, "fstat");
+	if (st.st_nlink != want)
+		fail(x, "%lu names, expected %lu", (unsigned long)st.st_nlink,
+			(unsigned long)want);
+}
+
+/*
+ * do_link -- give the file a new name and drop the old one: link and
+ * unlink, or rename with RENAME_NOREPLACE; the open handle stays.
+ */
+static void
+do_link(struct fsx *x, const struct op *o)
+{
+	char path[64];
+
+	new_name(x, path, sizeof(path));
+	if (o->extra) {
+		if (daxfile_renameat2(pool, NULL, x->path, NULL, path,
+		    RENAME_NOREPLACE) != 0)
+			fail(x, "rename %s %s", x->path, path);
+	} else {
+		if (daxfile_link(pool, x->path, path) != 0)
+			fail(x, "link %s %s", x->path, path);
+		check_nlink(x, 2);
+		if (daxfile_unlink(pool, x->path) != 0)
+			fail(x, "unlink %s", x->path);
+	}
+	check_nlink(x, 1);
+	snprintf(x->path, sizeof(x->path), "%s", path);
+}
+
+/*
+ * do_exchange -- a small other file takes the file's name and the file
+ * takes the other's (RENAME_EXCHANGE), then the other goes.
+ */
+static void
+do_exchange(struct fsx *x)
+{
+	char other[64];
+	struct stat st;
+	daxfile_file *f;
+
+	new_name(x, other, sizeof(other));
+	f = daxfile_open(pool, other, O_CREAT | O_EXCL | O_WRONLY, 0644);
+	if (f == NULL || daxfile_write(f, "other", 5) != 5 ||
+	    daxfile_close(f) != 0)
+		fail(x, "create %s", other);
+	if (daxfile_renameat2(pool, NULL, x->path, NULL, other,
+	    RENAME_EXCHANGE) != 0)
+		fail(x, "exchange %s %s", x->path, other);
+	if (daxfile_stat(pool, x->path, &st) != 0 || st.st_size != 5)
+		fail(x, "after the exchange %s is not the other file", x->path);
+	if (daxfile_unlink(pool, x->path) != 0)
+		fail(x, "unlink %s", x->path);
+	snprintf(x->path, sizeof(x->path), "%s", other);
+	check_nlink(x, 1);
+}
+
+/* do_symreopen -- close the file and open it again through a link. */
+static void
+do_symreopen(struct fsx *x)
+{
+	char link[64];
+	struct stat a, b;
+
+	snprintf(link, sizeof(link), "/fsxl%u", x->id);
+	if (daxfile_symlink(pool, x->path, link) != 0)
+		fail(x, "symlink %s %s", x->path, link);
+	if (daxfile_open(pool, link, O_RDWR | O_NOFOLLOW) != NULL ||
+	    errno != ELOOP)
+		fail(x, "open of a link with O_NOFOLLOW did not fail with ELOOP");
+	file_close(x);
+	x->file = daxfile_open(pool, link, O_RDWR);
+	if (x->file == NULL)
+		fail(x, "open through %s", link);
+	if (daxfile_fstat(x->file, &a) != 0 || daxfile_stat(pool, x->path, &b) != 0 ||
+	    a.st_ino != b.st_ino)
+		fail(x, "the link %s opened another file", link);
+	if (daxfile_unlink(pool, link) != 0)
+		fail(x, "unlink %s", link);
 }
 
 /* pool_reopen -- close and open the pool; every other thread waits. */
@@ -605,6 +711,9 @@ op_run(struct fsx *x, struct op *o)
 	case OP_POOLREOPEN:
 		pool_reopen(x);
 		break;
+	case OP_LINK: do_link(x, o); break;
+	case OP_EXCHANGE: do_exchange(x); break;
+	case OP_SYMREOPEN: do_symreopen(x); break;
 	default:
 		break;
 	}
@@ -622,6 +731,9 @@ fsx_main(void *arg)
 		fail(x, "out of memory");
 	snprintf(x->path, sizeof(x->path), "/fsx%u", x->id);
 	pthread_rwlock_rdlock(&pool_lock);
+	snprintf((char *)x->buf, 64, "/fsxd%u", x->id);
+	if (daxfile_mkdir(pool, (char *)x->buf, 0755) != 0 && errno != EEXIST)
+		fail(x, "mkdir %s", (char *)x->buf);
 	file_open(x, O_CREAT | O_TRUNC);
 	for (x->opno = 1; x->opno <= opt.nops && !stop_all; x->opno++) {
 		uint64_t old_size;
@@ -785,6 +897,7 @@ usage(void)
 		"                   [-x op[,op...]] POOL\n"
 		"  -x disables operations by name: read write mapread mapwrite truncate\n"
 		"     fallocate keepsize punch zero collapse insert seek fsync reopen poolreopen\n"
+		"     link exchange symreopen (the file renamed, exchanged, opened by a link)\n"
 		"     eofstore (junk stored past EOF through a mapping after size changes)\n"
 		"  -t N runs N exercisers (each its own file) plus mapped readers and a\n"
 		"     truncating/punching mutator on a shared file (poolreopen is off then)\n");

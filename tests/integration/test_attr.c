@@ -11,6 +11,7 @@
 #define _GNU_SOURCE	/* O_NOATIME, statx */
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -559,6 +560,64 @@ Test(attr, a_write_stamps_mtime_and_ctime_and_a_read_follows_relatime)
 	cr_assert_eq(daxfile_pread(f, &c, 1, 0), 1);
 	TEST_OK(daxfile_fstat(f, &st));
 	cr_assert_eq(st.st_atim.tv_sec, 1000, "O_NOATIME: no atime update");
+	TEST_OK(daxfile_close(f));
+}
+
+Test(attr, relatime_stamps_a_read_at_eof_a_listing_and_a_readlink_of_new_inodes)
+{
+	struct timespec t0;
+	struct stat st;
+	daxfile_dir *d;
+	daxfile_file *f;
+	char c, buf[8];
+
+	/* new inodes: atime equals mtime and ctime, so the first read is due */
+	make_file("/f", 0644);
+	TEST_OK(daxfile_mkdir(P, "/d", 0755));
+	TEST_OK(daxfile_symlink(P, "f", "/l"));
+	usleep(20000);
+	clock_gettime(CLOCK_REALTIME_COARSE, &t0);
+	f = daxfile_open(P, "/f", O_RDONLY);
+	cr_assert_not_null(f);
+	cr_assert_eq(daxfile_pread(f, &c, 1, 0), 0, "the file is empty");
+	TEST_OK(daxfile_fstat(f, &st));
+	cr_assert(ts_le(t0, st.st_atim), "a read at EOF stamps atime");
+	TEST_OK(daxfile_close(f));
+	d = daxfile_opendir(P, "/d");
+	cr_assert_not_null(d);
+	while (daxfile_readdir(d) != NULL)
+		;
+	TEST_OK(daxfile_closedir(d));
+	TEST_OK(daxfile_stat(P, "/d", &st));
+	cr_assert(ts_le(t0, st.st_atim), "a listing stamps a directory's atime");
+	cr_assert_eq(daxfile_readlink(P, "/l", buf, sizeof(buf)), 1);
+	TEST_OK(daxfile_lstat(P, "/l", &st));
+	cr_assert(ts_le(t0, st.st_atim), "readlink stamps a link's atime");
+	cr_assert(!ts_le(t0, st.st_mtim), "and only its atime");
+}
+
+Test(attr, every_fallocate_stamps_mtime_and_ctime_as_xfs_does)
+{
+	static const int modes[] = {0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_ZERO_RANGE,
+		FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE};
+	struct timespec old[2] = {{1000, 0}, {1000, 0}}, t0;
+	struct stat st;
+	daxfile_file *f;
+
+	make_file("/f", 0644);
+	f = daxfile_open(P, "/f", O_RDWR);
+	cr_assert_not_null(f);
+	TEST_OK(daxfile_ftruncate(f, 65536));
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		TEST_OK(daxfile_futimens(f, old));
+		clock_gettime(CLOCK_REALTIME_COARSE, &t0);
+		/* inside the file: the size does not change */
+		TEST_OK(daxfile_fallocate(f, modes[i], 4096, 8192));
+		TEST_OK(daxfile_fstat(f, &st));
+		cr_assert_eq(st.st_size, 65536);
+		cr_assert(ts_le(t0, st.st_mtim), "mode %#x stamps mtime", modes[i]);
+		cr_assert(ts_le(t0, st.st_ctim), "mode %#x stamps ctime", modes[i]);
+	}
 	TEST_OK(daxfile_close(f));
 }
 

@@ -23,6 +23,20 @@
 #include "daxfile.h"
 #include "testutil.h"
 
+/*
+ * link_tree -- a new pool holding the directory /d, the file /f ("f"), and
+ * the links /ld -> d and /lf -> f.
+ */
+static void
+link_tree(struct test_pool *tp, const char *tag)
+{
+	test_pool_create(tp, tag, TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp->pool, "/d", 0755));
+	put_text(tp->pool, "/f", "f");
+	TEST_OK(daxfile_symlink(tp->pool, "d", "/ld"));
+	TEST_OK(daxfile_symlink(tp->pool, "f", "/lf"));
+}
+
 /* check_link -- 'path' is a link whose target is 'target'. */
 static void
 check_link(daxfile_pool *pool, const char *path, const char *target)
@@ -326,11 +340,7 @@ Test(links, O_TMPFILE_fails_with_the_errno_of_each_bad_case)
 {
 	struct test_pool tp;
 
-	test_pool_create(&tp, "tmpfilebad", TEST_POOL_SIZE);
-	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
-	put_text(tp.pool, "/f", "f");
-	TEST_OK(daxfile_symlink(tp.pool, "d", "/ld"));
-	TEST_OK(daxfile_symlink(tp.pool, "f", "/lf"));
+	link_tree(&tp, "tmpfilebad");
 	FAILS(daxfile_open(tp.pool, "/f", O_TMPFILE | O_WRONLY, 0600), NULL,
 		ENOTDIR);
 	FAILS(daxfile_open(tp.pool, "/lf", O_TMPFILE | O_WRONLY, 0600), NULL,
@@ -438,12 +448,8 @@ Test(links, readlink_truncates_silently_and_fails_on_what_is_not_a_link)
 	char buf[16];
 	daxfile_file *h;
 
-	test_pool_create(&tp, "readlink", TEST_POOL_SIZE);
-	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
-	put_text(tp.pool, "/f", "f");
+	link_tree(&tp, "readlink");
 	TEST_OK(daxfile_symlink(tp.pool, "target-name", "/l"));
-	TEST_OK(daxfile_symlink(tp.pool, "f", "/lf"));
-	TEST_OK(daxfile_symlink(tp.pool, "d", "/ld"));
 	memset(buf, '#', sizeof(buf));
 	cr_assert_eq(daxfile_readlink(tp.pool, "/l", buf, 4), 4);
 	cr_assert(memcmp(buf, "targ#", 5) == 0, "no NUL is written");
@@ -540,11 +546,7 @@ Test(links, trailing_slashes_dangling_links_and_loops_fail_as_on_linux)
 	char name[16], prev[16];
 	daxfile_file *f;
 
-	test_pool_create(&tp, "followbad", TEST_POOL_SIZE);
-	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
-	put_text(tp.pool, "/f", "f");
-	TEST_OK(daxfile_symlink(tp.pool, "f", "/lf"));
-	TEST_OK(daxfile_symlink(tp.pool, "d", "/ld"));
+	link_tree(&tp, "followbad");
 	TEST_OK(daxfile_symlink(tp.pool, "nowhere", "/dangling"));
 	TEST_OK(daxfile_symlink(tp.pool, "loop", "/loop"));
 	TEST_OK(daxfile_symlink(tp.pool, "b", "/a"));
@@ -579,6 +581,16 @@ Test(links, trailing_slashes_dangling_links_and_loops_fail_as_on_linux)
 	}
 	check_text(tp.pool, "l40", "end");
 	FAILS(daxfile_stat(tp.pool, "l41", &(struct stat){0}), -1, ELOOP);
+	/* links inside links' targets: 40 nested are followed, 41 are too many */
+	TEST_OK(daxfile_mkdir(tp.pool, "n0", 0755));
+	for (int i = 1; i <= 41; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		snprintf(prev, sizeof(prev), "n%d/.", i - 1);
+		TEST_OK(daxfile_symlink(tp.pool, prev, name));
+	}
+	TEST_OK(daxfile_stat(tp.pool, "n40/.", &(struct stat){0}));
+	FAILS(daxfile_stat(tp.pool, "n41/.", &(struct stat){0}), -1, ELOOP);
+	FAILS(daxfile_stat(tp.pool, "n41", &(struct stat){0}), -1, ELOOP);
 	FAILS(daxfile_open(tp.pool, "l41", O_RDONLY), NULL, ELOOP);
 	TEST_OK(daxfile_lstat(tp.pool, "l41", &(struct stat){0}));
 	f = daxfile_open(tp.pool, "l41", O_PATH | O_NOFOLLOW);
@@ -593,11 +605,7 @@ Test(links, open_follows_links_unless_O_NOFOLLOW_and_creates_through_dangling_on
 	daxfile_file *f;
 	struct stat st;
 
-	test_pool_create(&tp, "openlink", TEST_POOL_SIZE);
-	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
-	put_text(tp.pool, "/f", "f");
-	TEST_OK(daxfile_symlink(tp.pool, "f", "/lf"));
-	TEST_OK(daxfile_symlink(tp.pool, "d", "/ld"));
+	link_tree(&tp, "openlink");
 	TEST_OK(daxfile_symlink(tp.pool, "d/created", "/dl"));
 	TEST_OK(daxfile_symlink(tp.pool, "/d/abs", "/dlabs"));
 	TEST_OK(daxfile_symlink(tp.pool, "sub/x", "/dlmissing"));
@@ -661,11 +669,7 @@ Test(links, unlink_rmdir_and_rename_act_on_the_link_not_its_target)
 {
 	struct test_pool tp;
 
-	test_pool_create(&tp, "linkns", TEST_POOL_SIZE);
-	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
-	put_text(tp.pool, "/f", "f");
-	TEST_OK(daxfile_symlink(tp.pool, "f", "/lf"));
-	TEST_OK(daxfile_symlink(tp.pool, "d", "/ld"));
+	link_tree(&tp, "linkns");
 	FAILS(daxfile_rmdir(tp.pool, "/ld"), -1, ENOTDIR);
 	FAILS(daxfile_rmdir(tp.pool, "/ld/"), -1, ENOTDIR);
 	FAILS(daxfile_unlink(tp.pool, "/ld/"), -1, ENOTDIR);

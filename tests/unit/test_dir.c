@@ -10,6 +10,7 @@
 
 #include "dir.h"
 #include "namei.h"
+#include "permission.h"
 #include "pool.h"
 #include "tx.h"
 #include "testpool.h"
@@ -55,6 +56,7 @@ Test(dir, a_hundred_thousand_names_are_found_quickly_and_listed_once,
 	struct dx_dirhdr *hdr;
 	struct count_arg c = {0, calloc(NAMES, 1)};
 	char name[32];
+	struct dx_cred cr;
 	double t0, per;
 	unsigned type;
 
@@ -68,7 +70,8 @@ Test(dir, a_hundred_thousand_names_are_found_quickly_and_listed_once,
 		cr_assert_not_null(f, "%s: %s", name, daxfile_errormsg());
 		TEST_OK(daxfile_close(f));
 	}
-	root = dx_namei(tp.pool, NULL, "/d", 0);
+	dx_cred_init(&cr, DX_CRED_FS);
+	root = dx_namei(tp.pool, NULL, "/d", 0, &cr);
 	cr_assert_not_null(root);
 	hdr = dx_dir_hdr(root);
 	cr_assert_eq(hdr->nentries, NAMES);
@@ -132,10 +135,13 @@ Test(dir, removing_half_the_names_keeps_the_rest_reachable, .timeout = 60)
 static void
 dir_clear_ordered(daxfile_pool *pool)
 {
-	struct dx_inode *dp = dx_namei(pool, NULL, "/d", 0);
+	struct dx_inode *dp;
 	struct dx_dirhdr *hdr;
+	struct dx_cred cr;
 	struct dx_tx tx;
 
+	dx_cred_init(&cr, DX_CRED_FS);
+	dp = dx_namei(pool, NULL, "/d", 0, &cr);
 	cr_assert_not_null(dp);
 	hdr = dx_dir_hdr(dp);
 	dx_ilock(dp, DX_IOLOCK_EXCL);

@@ -12,6 +12,7 @@
 #include "dir.h"
 #include "inode.h"
 #include "namei.h"
+#include "permission.h"
 #include "pool.h"
 #include "slab.h"
 #include "tx.h"
@@ -49,6 +50,16 @@ objs_all(daxfile_pool *pool, struct objs *o)
 		nslabs++;
 	}
 	return nslabs;
+}
+
+/* namei -- the referenced inode of 'path', looked up as the caller. */
+static struct dx_inode *
+namei(daxfile_pool *pool, const char *path)
+{
+	struct dx_cred cr;
+
+	dx_cred_init(&cr, DX_CRED_FS);
+	return dx_namei(pool, NULL, path, 0, &cr);
 }
 
 /* slab_word -- the slab and map word of the unit at 'off'. */
@@ -150,8 +161,8 @@ Test(slab, units_freed_in_a_transaction_wait_for_its_commit)
 	nfree = units_free(tp.pool);
 	create(tp.pool, "/victim");
 	ino = ino_of(tp.pool, "/victim");
-	root = dx_namei(tp.pool, NULL, "/", 0);
-	ip = dx_namei(tp.pool, NULL, "/victim", 0);
+	root = namei(tp.pool, "/");
+	ip = namei(tp.pool, "/victim");
 	cr_assert_not_null(root);
 	cr_assert_not_null(ip);
 	dx_ilock(root, DX_IOLOCK_EXCL);
@@ -223,7 +234,7 @@ Test(slab, an_inode_of_its_own_object_is_freed_by_libpmemobj)
 	POBJ_FOREACH(tp.pool->pop, oid)
 		before++;
 	/* a file as the library of version 1 made it: a libpmemobj object */
-	root = dx_namei(tp.pool, NULL, "/", 0);
+	root = namei(tp.pool, "/");
 	cr_assert_not_null(root);
 	dx_ilock(root, DX_IOLOCK_EXCL);
 	TEST_OK(dx_tx_begin(&tx, tp.pool));
