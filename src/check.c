@@ -67,6 +67,8 @@ struct ck {
 	size_t nsino, capsino;
 	struct ck_dirent *sde;
 	size_t nsde, capsde;
+	uint64_t *slabs;	/* the sound slabs of the list */
+	size_t nslabs;
 	/* objects the tree reaches that hang off inodes (ck_reach) */
 	uint64_t *reached;
 	size_t nreached, capreached;
@@ -318,9 +320,12 @@ ck_slabs(struct ck *ck)
 
 	for (int64_t i = 0; i < n && ret == 0; i++)
 		ret = dx_slab_objects(ck->pool, v[i], ck_slab_object, ck);
-	dx_free(ck->pool->arena, v);
-	if (n < 0 || ret != 0)
+	if (n < 0 || ret != 0) {
+		dx_free(ck->pool->arena, v);
 		return -1;
+	}
+	ck->slabs = v;
+	ck->nslabs = (size_t)n;
 	if (ck->nsino > 0)
 		qsort(ck->sino, ck->nsino, sizeof(*ck->sino), ck_obj_cmp);
 	if (ck->nsde > 0)
@@ -418,9 +423,10 @@ ck_ags(struct ck *ck)
 	return 0;
 }
 
-/* ck_own -- inode 'ino' owns [pblk, pblk+len): note it, once. */
+/* ck_own_by -- 'who' at 'id' owns [pblk, pblk+len): note it, once. */
 static void
-ck_own(struct ck *ck, uint64_t ino, uint64_t pblk, uint64_t len)
+ck_own_by(struct ck *ck, const char *who, uint64_t id, uint64_t pblk,
+	uint64_t len)
 {
 	for (uint32_t i = 0; i < ck->nags; i++) {
 		const struct dx_ag *ag = ck->ags[i];
@@ -429,25 +435,58 @@ ck_own(struct ck *ck, uint64_t ino, uint64_t pblk, uint64_t len)
 		    pblk >= ag->start + ag->nblocks)
 			continue;
 		if (len > ag->start + ag->nblocks - pblk) {
-			ck_problem(ck, "inode %#lx: extent at block %#lx runs past AG %u",
-				(unsigned long)ino, (unsigned long)pblk, i);
+			ck_problem(ck, "%s %#lx: extent at block %#lx runs past AG %u",
+				who, (unsigned long)id, (unsigned long)pblk, i);
 			len = ag->start + ag->nblocks - pblk;
 		}
 		for (uint64_t b = pblk - ag->start; b < pblk - ag->start + len; b++) {
 			uint64_t bit = 1ULL << (b % 64);
 
 			if (ck->owned[i][b / 64] & bit) {
-				ck_problem(ck, "block %#lx is owned twice (again by inode %#lx)",
-					(unsigned long)(ag->start + b),
-					(unsigned long)ino);
+				ck_problem(ck, "block %#lx is owned twice (again by %s %#lx)",
+					(unsigned long)(ag->start + b), who,
+					(unsigned long)id);
 				return;
 			}
 			ck->owned[i][b / 64] |= bit;
 		}
 		return;
 	}
-	ck_problem(ck, "inode %#lx: extent at block %#lx is outside every AG",
-		(unsigned long)ino, (unsigned long)pblk);
+	ck_problem(ck, "%s %#lx: extent at block %#lx is outside every AG",
+		who, (unsigned long)id, (unsigned long)pblk);
+}
+
+/* ck_own -- inode 'ino' owns [pblk, pblk+len). */
+static void
+ck_own(struct ck *ck, uint64_t ino, uint64_t pblk, uint64_t len)
+{
+	ck_own_by(ck, "inode", ino, pblk, len);
+}
+
+/*
+ * ck_slab_blocks -- a slab made of data blocks owns them: every slab that
+ * starts inside an AG (a slab of the metadata heap lies outside them all).
+ */
+static void
+ck_slab_blocks(struct ck *ck)
+{
+	for (size_t k = 0; k < ck->nslabs; k++) {
+		uint64_t off = ck->slabs[k], pblk = off >> DX_BLOCK_SHIFT;
+
+		for (uint32_t i = 0; i < ck->nags; i++) {
+			const struct dx_ag *ag = ck->ags[i];
+
+			if (ag == NULL || pblk < ag->start ||
+			    pblk >= ag->start + ag->nblocks)
+				continue;
+			if (off % DX_BLOCK_SIZE != 0)
+				ck_problem(ck, "slab %#lx: inside AG %u but not on a block",
+					(unsigned long)off, i);
+			else
+				ck_own_by(ck, "slab", off, pblk, DX_SLAB_BLOCKS);
+			break;
+		}
+	}
 }
 
 static void
@@ -914,6 +953,7 @@ daxfile_pool_check(const char *path, FILE *report)
 		goto out;
 	for (size_t i = 0; i < ck.nsino; i++)
 		ck_find(&ck, ck.sino[i].off)->objlen = ck.sino[i].len;
+	ck_slab_blocks(&ck);
 	ck_orphans(&ck);
 	if (ck_tree(&ck) != 0)
 		goto out;
@@ -931,6 +971,7 @@ daxfile_pool_check(const char *path, FILE *report)
 out:
 	dx_free(ck.pool->arena, ck.sino);
 	dx_free(ck.pool->arena, ck.sde);
+	dx_free(ck.pool->arena, ck.slabs);
 	dx_pool_detach(ck.pool);
 out_free:
 	dx_free(DX_ARENA_GLOBAL, offs);

@@ -225,7 +225,11 @@ struct dx_symblk {
  * A slab: DX_SLAB_UNITS units of 64 bytes from which inodes and directory
  * entries are claimed, so that a new file costs a bitmap word in its
  * transaction instead of a libpmemobj allocation per object.  It lives in
- * a libpmemobj allocation of one whole heap chunk (256 KiB).  An object is
+ * DX_SLAB_BLOCKS data blocks in a row, marked used in their AG's bitmap
+ * and owned by no file, so that the inodes a pool can hold grow with its
+ * free space; or, where no free extent is that long (and in pools made
+ * before this), in a libpmemobj allocation of one whole heap chunk
+ * (256 KiB) of the metadata heap.  An object is
  * a run of units inside one map word: its first unit has its 'start' bit
  * set, and every unit of it its 'used' bit, up to the next start or free
  * unit.  The header and the map are the slab's first DX_SLAB_HDR_UNITS
@@ -237,6 +241,7 @@ struct dx_symblk {
 #define DX_SLAB_WORDS 63
 #define DX_SLAB_UNITS (DX_SLAB_WORDS * 64)
 #define DX_SLAB_SIZE ((uint64_t)DX_SLAB_UNITS * DX_SLAB_UNIT)	/* 252 KiB */
+#define DX_SLAB_BLOCKS (DX_SLAB_SIZE / DX_BLOCK_SIZE)	/* 63 data blocks */
 
 struct dx_slabmap {
 	uint64_t used;		/* bit i: unit 64 * word + i is taken */
@@ -310,6 +315,7 @@ _Static_assert(sizeof(struct dx_extchunk) == 1008, "extent chunk layout");
 _Static_assert(sizeof(struct dx_dirent) == 40, "dirent layout");
 _Static_assert(sizeof(struct dx_dirblk) == 4096, "directory block layout");
 _Static_assert(sizeof(struct dx_slab) == 1072, "slab header layout");
+_Static_assert(DX_SLAB_SIZE % DX_BLOCK_SIZE == 0, "a slab is whole blocks");
 _Static_assert(sizeof(struct dx_root) == sizeof(struct dx_super) + 64,
 	"root layout");
 

@@ -383,22 +383,21 @@ dx_pool_inode_counts(struct daxfile_pool *pool, fsfilcnt_t *files,
 	fsfilcnt_t *ffree)
 {
 	/*
-	 * An inode with its entry, in pmemobj's allocation classes, takes about
-	 * 640 bytes of the metadata heap, of which pmemobj's own header and
-	 * lanes take 4 MiB.  An estimate: extent records and directory blocks
-	 * share the same heap.
+	 * Inodes and entries are claimed from slabs, and a slab is made of
+	 * free data blocks when none has room: the files a pool can still
+	 * take are the free units of its slabs and of its free blocks, a
+	 * regular file's inode and a short name (four units) each, as XFS
+	 * counts the inodes its free space could hold.
 	 */
-	const uint64_t per_inode = 640, fixed = 4 << 20;
-	uint64_t data = pool->sb->data_blocks << DX_BLOCK_SHIFT;
-	uint64_t meta = pool->size > data + fixed ? pool->size - data - fixed : 0;
+	const uint64_t per_file = 4;
+	uint64_t units = dx_slab_free_units(pool) + dx_alloc_free_blocks(pool) *
+		(DX_BLOCK_SIZE / DX_SLAB_UNIT);
 	int64_t used = dx_inode_count(pool);
 
 	if (used < 0)
 		return -1;
-	*files = meta / per_inode;
-	if (*files < (uint64_t)used)
-		*files = (uint64_t)used;
-	*ffree = *files - (uint64_t)used;
+	*ffree = units / per_file;
+	*files = (uint64_t)used + *ffree;
 	return 0;
 }
 

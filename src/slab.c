@@ -17,6 +17,7 @@
 #include <libpmemobj.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "mem.h"
 #include "out.h"
 #include "pool.h"
@@ -200,6 +201,19 @@ slabs_count(struct daxfile_pool *pool)
 
 	dx_rwlock_rdlock(&ss->index_lock);
 	n = ss->n;
+	dx_rwlock_unlock(&ss->index_lock);
+	return n;
+}
+
+uint64_t
+dx_slab_free_units(struct daxfile_pool *pool)
+{
+	struct dx_slabs *ss = &pool->slabs;
+	uint64_t n = 0;
+
+	dx_rwlock_rdlock(&ss->index_lock);
+	for (uint32_t i = 0; i < ss->n; i++)
+		n += __atomic_load_n(&ss->v[i]->nfree, __ATOMIC_RELAXED);
 	dx_rwlock_unlock(&ss->index_lock);
 	return n;
 }
@@ -399,6 +413,28 @@ slab_op(struct dx_tx *tx, struct dx_slabi *si, unsigned w, uint64_t mask,
 }
 
 /*
+ * slab_blocks -- the pool offset of DX_SLAB_BLOCKS free data blocks in a
+ * row, claimed in tx, for a new slab; 0 when no free extent is that long
+ * (or while the pool is being made, before its allocator starts).
+ */
+static uint64_t
+slab_blocks(struct dx_tx *tx)
+{
+	struct daxfile_pool *pool = tx->pool;
+	struct dx_resv r;
+
+	if (pool->alloc.nags == 0 || dx_alloc_reserve(pool, dx_alloc_pick_ag(pool), 0, DX_SLAB_BLOCKS,
+	    DX_SLAB_BLOCKS, -1, &r) != 0)
+		return 0;
+	if (r.len < DX_SLAB_BLOCKS) {
+		dx_alloc_unreserve(pool, &r);
+		return 0;
+	}
+	dx_alloc_claim(tx, &r);
+	return r.pblk << DX_BLOCK_SHIFT;
+}
+
+/*
  * slab_create -- a new slab, linked at the head of the list in tx, known
  * to this transaction only until it commits.
  */
@@ -413,10 +449,13 @@ slab_create(struct dx_tx *tx)
 
 	VERIFY(tx->slab_new == NULL);
 	dx_tx_hold(tx, &ss->list_lock);
-	obj = dx_tx_alloc(tx, SLAB_OBJ_SIZE, DX_TYPE_SLAB, false);
-	if (obj == 0)
+	off = slab_blocks(tx);
+	if (off == 0 && !tx->err) {
+		obj = dx_tx_alloc(tx, SLAB_OBJ_SIZE, DX_TYPE_SLAB, false);
+		off = DX_ALIGN_UP(obj, DX_SLAB_UNIT);
+	}
+	if (off == 0)
 		return NULL;
-	off = DX_ALIGN_UP(obj, DX_SLAB_UNIT);
 	s = dx_ptr(pool, off);
 	/* new memory: the snapshot only has the header flushed at commit */
 	if (dx_tx_add(tx, s, sizeof(*s)) != 0 ||

@@ -16,7 +16,9 @@
  * until the transaction ends (libpmemobj restores whole map words on an
  * abort).  Frees are recorded and clear the map bits at commit; their units
  * become free in DRAM once it has committed.  A transaction that finds no
- * room makes a new slab in itself, under the SLABLIST lock.
+ * room makes a new slab in itself, under the SLABLIST lock: of free data
+ * blocks claimed in that transaction, or from the metadata heap where no
+ * free extent is long enough.
  */
 #ifndef DX_SLAB_H
 #define DX_SLAB_H 1
@@ -84,6 +86,9 @@ void dx_slab_free(struct dx_tx *tx, uint64_t off);
  * transaction ends.
  */
 void dx_slab_precommit(struct dx_tx *tx);
+
+/* dx_slab_free_units -- the units free in every slab (a snapshot). */
+uint64_t dx_slab_free_units(struct daxfile_pool *pool);
 
 /*
  * dx_slab_check -- NULL if the slab header at 'off' is sound (magic,
