@@ -1,8 +1,10 @@
 /*
- * bench_namespace.c -- the namespace: create+close and unlink of files in
- * one directory, lookup (stat) of existing names in directories of 10,000
- * and 100,000 entries, each beside the same calls on a tmpfs directory
- * (openat/close/unlinkat/fstatat on /dev/shm, same names, same order);
+ * bench_namespace.c -- the namespace: create+close, rename and unlink of
+ * files and mkdir and rmdir in one directory, two sequences of those calls
+ * on new names in the root directory, creates from many threads at once,
+ * lookup (stat) of existing names in directories of 10,000 and 100,000
+ * entries, each beside the same calls on a tmpfs directory (openat/close/
+ * renameat/unlinkat/mkdirat/fstatat on /dev/shm, same names, same order);
  * stat, lstat, chmod and utimensat of existing files beside fstatat,
  * fchmodat and utimensat on tmpfs; stat, lstat and open+close through
  * symbolic links, and link+unlink of a second name, beside the same on
@@ -14,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +25,14 @@
 #include "bench.h"
 
 #define NAME_LEN 48
+
+/* The speedup over tmpfs the namespace calls aim at (issue 11). */
+#define NS_TARGET 1.5
+/* Rounds of the two sequences on new names. */
+#define SEQ_SIMPLE 20000
+#define SEQ_MIXED 10000
+/* Threads of the many-threads create. */
+#define NTHREADS 4
 
 struct sizes {
 	uint64_t pool;		/* the namespace pool */
@@ -89,88 +100,266 @@ dx_mkdir(struct run *r, const char *path)
 		bench_dx_die(path);
 }
 
-/* --- create, unlink ------------------------------------------------------- */
+/* --- create, rename, unlink, mkdir, rmdir ------------------------------- */
 
-/* create_pass -- create+close then unlink n files in a new directory. */
-static void
-create_pass(struct run *r, bool dx, char (*v)[NAME_LEN], size_t n,
-	double *create_us, double *unlink_us)
+/* The namespace calls of one pass, in the order a pass makes them. */
+enum ns_call { N_CREATE, N_RENAME, N_UNLINK, N_MKDIR, N_RMDIR, N_NCALLS };
+
+/* ns_call -- one call c on path p (q: the new name of a rename); 0 or -1. */
+static int
+ns_call(struct run *r, bool dx, enum ns_call c, const char *p, const char *q)
 {
-	const char *dir = v[0];
-	char d[NAME_LEN];
-	double t;
+	daxfile_file *f;
+	int fd;
 
-	snprintf(d, sizeof(d), "%.*s", (int)(strchr(dir + 1, '/') - dir), dir);
-	if (dx)
-		dx_mkdir(r, d);
-	else if (mkdirat(r->workfd, d + 1, 0755) != 0)
-		bench_sys_die(d);
-
-	t = bench_now();
-	for (size_t i = 0; i < n; i++) {
+	switch (c) {
+	case N_CREATE:
 		if (dx) {
-			daxfile_file *f = daxfile_open(r->pool, v[i],
-				O_WRONLY | O_CREAT | O_EXCL, 0644);
-
-			if (f == NULL || daxfile_close(f) != 0)
-				bench_dx_die(v[i]);
-		} else {
-			int fd = openat(r->workfd, v[i] + 1,
-				O_WRONLY | O_CREAT | O_EXCL, 0644);
-
-			if (fd < 0 || close(fd) != 0)
-				bench_sys_die(v[i]);
+			f = daxfile_open(r->pool, p, O_WRONLY | O_CREAT | O_EXCL,
+				0644);
+			return f == NULL ? -1 : daxfile_close(f);
 		}
+		fd = openat(r->workfd, p + 1, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		return fd < 0 ? -1 : close(fd);
+	case N_RENAME:
+		return dx ? daxfile_rename(r->pool, p, q) :
+			renameat(r->workfd, p + 1, r->workfd, q + 1);
+	case N_UNLINK:
+		return dx ? daxfile_unlink(r->pool, p) :
+			unlinkat(r->workfd, p + 1, 0);
+	case N_MKDIR:
+		return dx ? daxfile_mkdir(r->pool, p, 0755) :
+			mkdirat(r->workfd, p + 1, 0755);
+	default:
+		return dx ? daxfile_rmdir(r->pool, p) :
+			unlinkat(r->workfd, p + 1, AT_REMOVEDIR);
 	}
-	*create_us = (bench_now() - t) / (double)n * 1e6;
-
-	t = bench_now();
-	for (size_t i = 0; i < n; i++) {
-		if (dx ? daxfile_unlink(r->pool, v[i]) != 0 :
-		    unlinkat(r->workfd, v[i] + 1, 0) != 0) {
-			if (dx)
-				bench_dx_die(v[i]);
-			bench_sys_die(v[i]);
-		}
-	}
-	*unlink_us = (bench_now() - t) / (double)n * 1e6;
-
-	if (dx ? daxfile_rmdir(r->pool, d) != 0 :
-	    unlinkat(r->workfd, d + 1, AT_REMOVEDIR) != 0)
-		bench_die("cannot remove %s", d);
 }
 
-/* bench_create -- create+close and unlink in one directory. */
+/* ns_call_or_die -- ns_call, dying with the cause on failure. */
+static void
+ns_call_or_die(struct run *r, bool dx, enum ns_call c, const char *p,
+	const char *q)
+{
+	if (ns_call(r, dx, c, p, q) == 0)
+		return;
+	if (dx)
+		bench_dx_die(p);
+	bench_sys_die(p);
+}
+
+/*
+ * ns_pass -- in a new directory: create+close the n files of v, rename
+ * each to its name in w, unlink them, then mkdir the n names of v and
+ * rmdir them; us per call of each kind into us[].
+ */
+static void
+ns_pass(struct run *r, bool dx, char (*v)[NAME_LEN], char (*w)[NAME_LEN],
+	size_t n, double us[N_NCALLS])
+{
+	char d[NAME_LEN];
+
+	snprintf(d, sizeof(d), "%.*s", (int)(strchr(v[0] + 1, '/') - v[0]),
+		v[0]);
+	ns_call_or_die(r, dx, N_MKDIR, d, NULL);
+	for (int c = 0; c < N_NCALLS; c++) {
+		char (*names)[NAME_LEN] = c == N_UNLINK ? w : v;
+		double t = bench_now();
+
+		for (size_t i = 0; i < n; i++)
+			ns_call_or_die(r, dx, c, names[i], w[i]);
+		us[c] = (bench_now() - t) / (double)n * 1e6;
+	}
+	ns_call_or_die(r, dx, N_RMDIR, d, NULL);
+}
+
+/*
+ * bench_create -- create+close, rename, unlink, mkdir and rmdir of ncreate
+ * names in one new directory; the sides take turns going first.
+ */
 static void
 bench_create(struct run *r)
 {
+	static const char *const what[N_NCALLS] = {
+		"open(O_CREAT|O_EXCL) + close", "rename (new name, same directory)",
+		"unlink", "mkdir", "rmdir"};
+	static const char *const base[N_NCALLS] = {"tmpfs openat+close",
+		"tmpfs renameat", "tmpfs unlinkat", "tmpfs mkdirat",
+		"tmpfs unlinkat DIR"};
 	struct bench *b = r->b;
 	size_t n = r->sz->ncreate;
-	struct bench_sample dc = {0}, hc = {0}, du = {0}, hu = {0};
+	struct bench_sample d[N_NCALLS], h[N_NCALLS];
 	char title[160];
 
+	memset(d, 0, sizeof(d));
+	memset(h, 0, sizeof(h));
 	for (int rep = 0; rep < b->reps; rep++) {
 		char dir[16];
-		char (*v)[NAME_LEN];
-		double c, u;
+		char (*v)[NAME_LEN], (*w)[NAME_LEN];
+		double us[N_NCALLS];
 
 		snprintf(dir, sizeof(dir), "c%d", rep);
 		v = names(dir, n, NULL);
-		create_pass(r, true, v, n, &c, &u);
-		bench_add(&dc, c);
-		bench_add(&du, u);
-		create_pass(r, false, v, n, &c, &u);
-		bench_add(&hc, c);
-		bench_add(&hu, u);
+		w = names(dir, n, NULL);
+		for (size_t i = 0; i < n; i++)	/* "/cR/fI" is renamed "/cR/gI" */
+			strrchr(w[i], '/')[1] = 'g';
+		for (int k = 0; k < 2; k++) {
+			bool dx = (k == 0) == (rep % 2 == 0);
+
+			ns_pass(r, dx, v, w, n, us);
+			for (int c = 0; c < N_NCALLS; c++)
+				bench_add(dx ? &d[c] : &h[c], us[c]);
+		}
 		free(v);
+		free(w);
 	}
 	snprintf(title, sizeof(title),
-		"Create and remove %zu files in one new directory", n);
+		"Create, rename, remove %zu files, then make and remove %zu directories, in one new directory",
+		n, n);
 	bench_section(b, title);
-	bench_report(b, "open(O_CREAT|O_EXCL) + close", "us/op", BENCH_LOWER,
-		&dc, "tmpfs openat+close", &hc, 0, NULL);
-	bench_report(b, "unlink", "us/op", BENCH_LOWER, &du, "tmpfs unlinkat",
-		&hu, 0, NULL);
+	for (int c = 0; c < N_NCALLS; c++)
+		bench_report(b, what[c], "us/op", BENCH_LOWER, &d[c], base[c],
+			&h[c], NS_TARGET, NULL);
+	bench_note(b, "each call is one transaction in the pool; tmpfs does the same calls on the same names in the same order");
+}
+
+/* --- sequences of namespace calls on new names ------------------------------ */
+
+/*
+ * seq_pass -- 'n' rounds on new names in the root directory (the work
+ * directory on tmpfs): create+close then unlink; with 'mixed', create+close,
+ * rename, unlink, and a mkdir+rmdir every 4th round.  us per round.
+ */
+static double
+seq_pass(struct run *r, bool dx, size_t n, bool mixed, int rep)
+{
+	char p[NAME_LEN], q[NAME_LEN];
+	double t = bench_now();
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "/s%d_%07zu", rep, i);
+		ns_call_or_die(r, dx, N_CREATE, p, NULL);
+		if (mixed) {
+			snprintf(q, sizeof(q), "/t%d_%07zu", rep, i);
+			ns_call_or_die(r, dx, N_RENAME, p, q);
+			ns_call_or_die(r, dx, N_UNLINK, q, NULL);
+			if (i % 4 == 3) {
+				snprintf(p, sizeof(p), "/m%d_%07zu", rep, i);
+				ns_call_or_die(r, dx, N_MKDIR, p, NULL);
+				ns_call_or_die(r, dx, N_RMDIR, p, NULL);
+			}
+		} else {
+			ns_call_or_die(r, dx, N_UNLINK, p, NULL);
+		}
+	}
+	return (bench_now() - t) / (double)n * 1e6;
+}
+
+/* bench_sequences -- the two sequences of namespace calls on new names. */
+static void
+bench_sequences(struct run *r)
+{
+	struct bench *b = r->b;
+	struct bench_sample d[2], h[2];
+	size_t n[2] = {SEQ_SIMPLE, SEQ_MIXED};
+	char name[2][120];
+
+	memset(d, 0, sizeof(d));
+	memset(h, 0, sizeof(h));
+	for (int rep = 0; rep < b->reps; rep++)
+		for (int k = 0; k < 2; k++) {
+			bool dx_first = rep % 2 == 0;
+
+			bench_add(dx_first ? &d[k] : &h[k],
+				seq_pass(r, dx_first, n[k], k == 1, rep));
+			bench_add(dx_first ? &h[k] : &d[k],
+				seq_pass(r, !dx_first, n[k], k == 1, rep));
+		}
+	bench_section(b, "Sequences of namespace calls on new names, in the root directory");
+	snprintf(name[0], sizeof(name[0]),
+		"create+close+unlink, %zu in a row", n[0]);
+	snprintf(name[1], sizeof(name[1]),
+		"create+rename+unlink, +dir 1 in 4, %zu in a row", n[1]);
+	bench_report(b, name[0], "us/rnd", BENCH_LOWER, &d[0],
+		"tmpfs same calls", &h[0], NS_TARGET, NULL);
+	bench_report(b, name[1], "us/rnd", BENCH_LOWER, &d[1],
+		"tmpfs same calls", &h[1], NS_TARGET, NULL);
+	bench_note(b, "a round is one new name through its calls: create+close and unlink; or create+close, rename, unlink, and every 4th round also mkdir+rmdir of a new name");
+	bench_note(b, "the directory holds no more than a few names at any time");
+}
+
+/* --- many threads creating -------------------------------------------------- */
+
+struct create_thread {
+	struct run *r;
+	bool dx;
+	int id, rep;
+	size_t n;
+};
+
+/* create_thread -- create+close n files in the thread's own directory. */
+static void *
+create_thread(void *arg)
+{
+	struct create_thread *ct = arg;
+	char p[NAME_LEN];
+
+	for (size_t i = 0; i < ct->n; i++) {
+		snprintf(p, sizeof(p), "/p%d_%d/f%07zu", ct->rep, ct->id, i);
+		ns_call_or_die(ct->r, ct->dx, N_CREATE, p, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * threads_pass -- NTHREADS threads, each creating n files in a directory
+ * of its own (made before the clock starts); us per create over all.
+ */
+static double
+threads_pass(struct run *r, bool dx, size_t n, int rep)
+{
+	struct create_thread ct[NTHREADS];
+	pthread_t tid[NTHREADS];
+	char d[NAME_LEN];
+	double t;
+
+	for (int k = 0; k < NTHREADS; k++) {
+		snprintf(d, sizeof(d), "/p%d_%d", rep, k);
+		ns_call_or_die(r, dx, N_MKDIR, d, NULL);
+		ct[k] = (struct create_thread){r, dx, k, rep, n};
+	}
+	t = bench_now();
+	for (int k = 0; k < NTHREADS; k++)
+		if (pthread_create(&tid[k], NULL, create_thread, &ct[k]) != 0)
+			bench_die("cannot start a thread");
+	for (int k = 0; k < NTHREADS; k++)
+		pthread_join(tid[k], NULL);
+	return (bench_now() - t) / (double)(n * NTHREADS) * 1e6;
+}
+
+/* bench_threads -- creates from NTHREADS threads at once. */
+static void
+bench_threads(struct run *r)
+{
+	struct bench *b = r->b;
+	size_t n = r->sz->ncreate / NTHREADS;
+	struct bench_sample d = {0}, h = {0};
+	char name[120];
+
+	for (int rep = 0; rep < b->reps; rep++) {
+		bool dx_first = rep % 2 == 0;
+
+		bench_add(dx_first ? &d : &h, threads_pass(r, dx_first, n, rep));
+		bench_add(dx_first ? &h : &d, threads_pass(r, !dx_first, n, rep));
+	}
+	bench_section(b, "Many threads creating files");
+	snprintf(name, sizeof(name),
+		"%d threads, create+close %zu files each, own directory",
+		NTHREADS, n);
+	bench_report(b, name, "us/op", BENCH_LOWER, &d, "tmpfs same calls", &h,
+		0, NULL);
+	bench_note(b, "us per create over all threads (wall time / creates); %ld CPUs online",
+		sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 /* --- lookup --------------------------------------------------------------- */
@@ -618,6 +807,8 @@ main(int argc, char **argv)
 	r.pool = bench_pool_create(&b, "namespace.pool", r.sz->pool, NULL);
 
 	bench_create(&r);
+	bench_sequences(&r);
+	bench_threads(&r);
 	bench_lookup(&r);
 	bench_attrs(&r);
 	bench_links(&r);

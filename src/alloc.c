@@ -661,16 +661,16 @@ static bool
 alloc_op_add(struct dx_tx *tx, uint64_t pblk, uint64_t len, bool claim)
 {
 	struct daxfile_pool *pool = tx->pool;
-	struct dx_alloc_ops *ao = tx->precommit_arg;
+	struct dx_alloc_ops *ao = dx_tx_precommit_arg(tx, DX_TX_PRE_BLOCKS);
 
 	if (tx->err)
 		return false;
-	if (tx->precommit == NULL) {
+	if (ao == NULL) {
 		ao = dx_zalloc(pool->arena, sizeof(*ao));
 		if (ao == NULL)
 			goto nomem;
 		ao->pool = pool;
-		dx_tx_on_precommit(tx, alloc_precommit, ao);
+		dx_tx_on_precommit(tx, DX_TX_PRE_BLOCKS, alloc_precommit, ao);
 		dx_tx_on_end(tx, alloc_tx_end, ao);
 	}
 	if (ao->n == ao->cap) {

@@ -91,17 +91,21 @@ attr_commit(struct dx_inode *ip, const struct attr_set *as)
 
 	if (dx_tx_begin(&tx, ip->pool) != 0)
 		return -1;
-	if (as->mode && DX_TX_ADD_FIELD(&tx, di, mode) == 0)
-		__atomic_store_n(&di->mode, as->new_mode, __ATOMIC_RELAXED);
-	if (as->uid && DX_TX_ADD_FIELD(&tx, di, uid) == 0)
-		__atomic_store_n(&di->uid, as->new_uid, __ATOMIC_RELAXED);
-	if (as->gid && DX_TX_ADD_FIELD(&tx, di, gid) == 0)
-		__atomic_store_n(&di->gid, as->new_gid, __ATOMIC_RELAXED);
-	if (as->atime && DX_TX_ADD_FIELD(&tx, di, atime) == 0)
-		di->atime = as->new_atime;
-	if (as->mtime && DX_TX_ADD_FIELD(&tx, di, mtime) == 0)
-		di->mtime = as->new_mtime;
-	dx_inode_touch(&tx, di, DX_TOUCH_CTIME);
+	/* one snapshot for every field the change writes */
+	if (dx_inode_tx_add(&tx, di) == 0) {
+		if (as->mode)
+			__atomic_store_n(&di->mode, as->new_mode,
+				__ATOMIC_RELAXED);
+		if (as->uid)
+			__atomic_store_n(&di->uid, as->new_uid, __ATOMIC_RELAXED);
+		if (as->gid)
+			__atomic_store_n(&di->gid, as->new_gid, __ATOMIC_RELAXED);
+		if (as->atime)
+			di->atime = as->new_atime;
+		if (as->mtime)
+			di->mtime = as->new_mtime;
+		dx_inode_touch(&tx, di, DX_TOUCH_CTIME);
+	}
 	return dx_tx_commit(&tx);
 }
 

@@ -5,12 +5,15 @@
  * AG headers against their bitmaps, the tree from the root (every entry
  * names a live inode of the entry's type, every directory has one parent,
  * no cycles, every link count matches the entries that name the inode),
+ * every entry in the bucket its hash names and in its chain's order,
  * the orphan list (unnamed inodes only), every symbolic link's target,
  * every file's extents (sane, no block owned twice, the bitmaps mark
- * exactly the owned blocks), and every inode's extended attributes (sound,
- * well named, each name once).  Each problem is one line of the report.
- * (Opening the pmemobj pool lets libpmemobj finish or roll back a
- * transaction a crash interrupted, as any open does.)
+ * exactly the owned blocks), every inode's extended attributes (sound,
+ * well named, each name once), and the slabs (sound maps; every object an
+ * inode or an entry of a directory, big enough for what it holds).  Each
+ * problem is one line of the report.  (Opening the pmemobj pool lets
+ * libpmemobj finish or roll back a transaction a crash interrupted, as any
+ * open does.)
  */
 #include "config.h"
 
@@ -28,6 +31,7 @@
 #include "out.h"
 #include "pool.h"
 #include "probe.h"
+#include "slab.h"
 #include "symlink.h"
 #include "xattr.h"
 
@@ -36,8 +40,16 @@ struct ck_inode {
 	uint64_t ino;
 	uint32_t refs;		/* directory entries naming it */
 	uint32_t subdirs;	/* for directories: entries that are dirs */
+	uint32_t objlen;	/* bytes of its slab object; 0: its own object */
 	bool visited;		/* directory already walked */
 	bool orphan;		/* on the orphan list */
+};
+
+/* An object of a slab: an inode, or an entry reached by a walk or not. */
+struct ck_dirent {
+	uint64_t off;
+	uint32_t len;		/* bytes of its run of units */
+	bool reached;
 };
 
 struct ck {
@@ -51,6 +63,13 @@ struct ck {
 	uint64_t **owned;
 	uint32_t nags;
 	const struct dx_ag **ags;
+	/* the objects of the slabs: inodes and entries, each by offset */
+	struct ck_dirent *sino;
+	size_t nsino, capsino;
+	struct ck_dirent *sde;
+	size_t nsde, capsde;
+	uint64_t *slabs;	/* the sound slabs of the list */
+	size_t nslabs;
 	/* objects the tree reaches that hang off inodes (ck_reach) */
 	uint64_t *reached;
 	size_t nreached, capreached;
@@ -114,6 +133,27 @@ ck_list_here(struct ck *ck, uint64_t **out)
 	return (int64_t)n;
 }
 
+/*
+ * ck_merge_slab_inodes -- the slabs' inodes after libpmemobj's inode
+ * objects in *offs (an array of the global arena, as the probe gives).
+ */
+static int
+ck_merge_slab_inodes(struct ck *ck, uint64_t **offs, size_t *n)
+{
+	uint64_t *p;
+
+	if (ck->nsino == 0)
+		return 0;
+	p = dx_realloc(DX_ARENA_GLOBAL, *offs, (*n + ck->nsino) * sizeof(*p));
+	if (p == NULL)
+		return dx_err(ENOMEM, "cannot list the slabs' inodes");
+	for (size_t i = 0; i < ck->nsino; i++)
+		p[*n + i] = ck->sino[i].off;
+	*offs = p;
+	*n += ck->nsino;
+	return 0;
+}
+
 /* ck_inodes -- the table of the inode objects at offs[0..n). */
 static int
 ck_inodes(struct ck *ck, const uint64_t *offs, size_t n)
@@ -134,6 +174,191 @@ ck_inodes(struct ck *ck, const uint64_t *offs, size_t n)
 		ck->tab[i].ino = offs[k];
 	}
 	return 0;
+}
+
+/* --- slabs ------------------------------------------------------------------- */
+
+static int
+ck_obj_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ck_dirent *)a)->off;
+	uint64_t y = ((const struct ck_dirent *)b)->off;
+
+	return x < y ? -1 : x > y;
+}
+
+/* ck_grow -- room for one more element in *v (n used, *cap allocated). */
+static int
+ck_grow(struct ck *ck, void **v, size_t n, size_t *cap, size_t size)
+{
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = dx_realloc(ck->pool->arena, *v, (*cap ? 2 * *cap : 256) * size);
+	if (p == NULL)
+		return dx_err(ENOMEM, "cannot allocate the checker's slab tables");
+	*v = p;
+	*cap = *cap ? 2 * *cap : 256;
+	return 0;
+}
+
+/* ck_slab_object -- one object of a slab: an inode or an entry. */
+static int
+ck_slab_object(void *arg, uint64_t off, uint64_t len)
+{
+	struct ck *ck = arg;
+	const uint64_t magic = *(const uint64_t *)dx_ptr(ck->pool, off);
+
+	if (magic == DX_INODE_MAGIC) {
+		if (ck_grow(ck, (void **)&ck->sino, ck->nsino, &ck->capsino,
+		    sizeof(*ck->sino)) != 0)
+			return -1;
+		ck->sino[ck->nsino++] = (struct ck_dirent){off, (uint32_t)len,
+			false};
+		return 0;
+	}
+	if (magic == DX_DIRENT_MAGIC) {
+		if (ck_grow(ck, (void **)&ck->sde, ck->nsde, &ck->capsde,
+		    sizeof(*ck->sde)) != 0)
+			return -1;
+		ck->sde[ck->nsde++] = (struct ck_dirent){off, (uint32_t)len,
+			false};
+		return 0;
+	}
+	ck_problem(ck, "slab object %#lx (%lu bytes) is neither an inode nor a directory entry",
+		(unsigned long)off, (unsigned long)len);
+	return 0;
+}
+
+static int
+ck_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * ck_slab_list -- the slabs of the list, sound ones only, each once: a
+ * damaged slab or a loop ends the list with a problem.  Their number, or
+ * -1; '*out' is an array of the pool's arena.
+ */
+static int64_t
+ck_slab_list(struct ck *ck, uint64_t **out)
+{
+	struct daxfile_pool *pool = ck->pool;
+	uint64_t limit = pool->size / DX_SLAB_SIZE + 1;
+	uint64_t *v = NULL, *sorted;
+	size_t n = 0, cap = 0;
+
+	for (uint64_t off = pool->root->slabs; off != 0 && limit-- > 0;
+	    off = ((const struct dx_slab *)dx_ptr(pool, off))->next) {
+		const char *why = dx_slab_check(pool, off);
+
+		if (why != NULL) {
+			ck_problem(ck, "slab list at %#lx: %s", (unsigned long)off,
+				why);
+			break;
+		}
+		if (ck_grow(ck, (void **)&v, n, &cap, sizeof(*v)) != 0)
+			goto err;
+		v[n++] = off;
+	}
+	sorted = dx_malloc(pool->arena, (n ? n : 1) * sizeof(*sorted));
+	if (sorted == NULL) {
+		dx_err(ENOMEM, "cannot allocate the checker's slab list");
+		goto err;
+	}
+	if (n > 0) {
+		memcpy(sorted, v, n * sizeof(*v));
+		qsort(sorted, n, sizeof(*sorted), ck_u64_cmp);
+	}
+	/*
+	 * A slab met again ends the list: mark each as seen, in list order,
+	 * in bit 0 of its first place in the sorted copy (slabs are 64-byte
+	 * aligned).
+	 */
+	for (size_t k = 0; k < n; k++) {
+		size_t lo = 0, hi = n;
+		uint64_t *p;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if ((sorted[mid] & ~1ULL) < v[k])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		p = &sorted[lo];
+		if (*p & 1) {
+			ck_problem(ck, "slab list at %#lx: it loops",
+				(unsigned long)v[k]);
+			n = k;
+			break;
+		}
+		*p |= 1;
+	}
+	dx_free(pool->arena, sorted);
+	*out = v;
+	return (int64_t)n;
+err:
+	dx_free(pool->arena, v);
+	return -1;
+}
+
+/*
+ * ck_slabs -- every slab of the list: its header and map, then its
+ * objects, sorted by offset into the inode and entry tables.
+ */
+static int
+ck_slabs(struct ck *ck)
+{
+	uint64_t *v = NULL;
+	int64_t n = ck_slab_list(ck, &v);
+	int ret = 0;
+
+	for (int64_t i = 0; i < n && ret == 0; i++)
+		ret = dx_slab_objects(ck->pool, v[i], ck_slab_object, ck);
+	if (n < 0 || ret != 0) {
+		dx_free(ck->pool->arena, v);
+		return -1;
+	}
+	ck->slabs = v;
+	ck->nslabs = (size_t)n;
+	if (ck->nsino > 0)
+		qsort(ck->sino, ck->nsino, sizeof(*ck->sino), ck_obj_cmp);
+	if (ck->nsde > 0)
+		qsort(ck->sde, ck->nsde, sizeof(*ck->sde), ck_obj_cmp);
+	return 0;
+}
+
+/* ck_slab_find -- the object at 'off' in a sorted table, or NULL. */
+static struct ck_dirent *
+ck_slab_find(struct ck_dirent *v, size_t n, uint64_t off)
+{
+	struct ck_dirent key = {.off = off};
+
+	return n ? bsearch(&key, v, n, sizeof(*v), ck_obj_cmp) : NULL;
+}
+
+/* ck_slab_entries -- every entry of a slab belongs to a directory. */
+static void
+ck_slab_entries(struct ck *ck)
+{
+	for (size_t i = 0; i < ck->nsde; i++)
+		if (!ck->sde[i].reached)
+			ck_problem(ck, "slab object %#lx is a directory entry of no directory",
+				(unsigned long)ck->sde[i].off);
+}
+
+/* ck_inode_room -- the bytes an inode of 'mode' takes. */
+static uint64_t
+ck_inode_room(uint32_t mode)
+{
+	return sizeof(struct dx_dinode) + (S_ISDIR(mode) ?
+		sizeof(struct dx_dirhdr) : S_ISLNK(mode) ? DX_SYMLINK_INLINE : 0);
 }
 
 static const struct dx_dinode *
@@ -199,9 +424,10 @@ ck_ags(struct ck *ck)
 	return 0;
 }
 
-/* ck_own -- inode 'ino' owns [pblk, pblk+len): note it, once. */
+/* ck_own_by -- 'who' at 'id' owns [pblk, pblk+len): note it, once. */
 static void
-ck_own(struct ck *ck, uint64_t ino, uint64_t pblk, uint64_t len)
+ck_own_by(struct ck *ck, const char *who, uint64_t id, uint64_t pblk,
+	uint64_t len)
 {
 	for (uint32_t i = 0; i < ck->nags; i++) {
 		const struct dx_ag *ag = ck->ags[i];
@@ -210,25 +436,58 @@ ck_own(struct ck *ck, uint64_t ino, uint64_t pblk, uint64_t len)
 		    pblk >= ag->start + ag->nblocks)
 			continue;
 		if (len > ag->start + ag->nblocks - pblk) {
-			ck_problem(ck, "inode %#lx: extent at block %#lx runs past AG %u",
-				(unsigned long)ino, (unsigned long)pblk, i);
+			ck_problem(ck, "%s %#lx: extent at block %#lx runs past AG %u",
+				who, (unsigned long)id, (unsigned long)pblk, i);
 			len = ag->start + ag->nblocks - pblk;
 		}
 		for (uint64_t b = pblk - ag->start; b < pblk - ag->start + len; b++) {
 			uint64_t bit = 1ULL << (b % 64);
 
 			if (ck->owned[i][b / 64] & bit) {
-				ck_problem(ck, "block %#lx is owned twice (again by inode %#lx)",
-					(unsigned long)(ag->start + b),
-					(unsigned long)ino);
+				ck_problem(ck, "block %#lx is owned twice (again by %s %#lx)",
+					(unsigned long)(ag->start + b), who,
+					(unsigned long)id);
 				return;
 			}
 			ck->owned[i][b / 64] |= bit;
 		}
 		return;
 	}
-	ck_problem(ck, "inode %#lx: extent at block %#lx is outside every AG",
-		(unsigned long)ino, (unsigned long)pblk);
+	ck_problem(ck, "%s %#lx: extent at block %#lx is outside every AG",
+		who, (unsigned long)id, (unsigned long)pblk);
+}
+
+/* ck_own -- inode 'ino' owns [pblk, pblk+len). */
+static void
+ck_own(struct ck *ck, uint64_t ino, uint64_t pblk, uint64_t len)
+{
+	ck_own_by(ck, "inode", ino, pblk, len);
+}
+
+/*
+ * ck_slab_blocks -- a slab made of data blocks owns them: every slab that
+ * starts inside an AG (a slab of the metadata heap lies outside them all).
+ */
+static void
+ck_slab_blocks(struct ck *ck)
+{
+	for (size_t k = 0; k < ck->nslabs; k++) {
+		uint64_t off = ck->slabs[k], pblk = off >> DX_BLOCK_SHIFT;
+
+		for (uint32_t i = 0; i < ck->nags; i++) {
+			const struct dx_ag *ag = ck->ags[i];
+
+			if (ag == NULL || pblk < ag->start ||
+			    pblk >= ag->start + ag->nblocks)
+				continue;
+			if (off % DX_BLOCK_SIZE != 0)
+				ck_problem(ck, "slab %#lx: inside AG %u but not on a block",
+					(unsigned long)off, i);
+			else
+				ck_own_by(ck, "slab", off, pblk, DX_SLAB_BLOCKS);
+			break;
+		}
+	}
 }
 
 static void
@@ -323,14 +582,6 @@ ck_reach(struct ck *ck, uint64_t off)
 	}
 	ck->reached[ck->nreached++] = off;
 	return 0;
-}
-
-static int
-ck_u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /*
@@ -474,7 +725,15 @@ ck_entry(void *arg, const char *name, size_t len, uint64_t ino, unsigned type)
 	struct ck *ck = w->ck;
 	struct ck_inode *ci = ck_find(ck, ino);
 	const struct dx_dinode *di = ck_dinode(ck, ino);
+	uint64_t deoff = dx_off(ck->pool, name) - offsetof(struct dx_dirent, name);
+	struct ck_dirent *sd = ck_slab_find(ck->sde, ck->nsde, deoff);
 
+	if (sd != NULL) {
+		sd->reached = true;
+		if (sd->len < sizeof(struct dx_dirent) + len + 1)
+			ck_problem(ck, "directory %#lx: entry '%.*s' is longer than its slab object",
+				(unsigned long)w->dir, (int)len, name);
+	}
 	if (ci == NULL || di == NULL) {
 		ck_problem(ck, "directory %#lx: entry '%.*s' names %#lx, which is not a live inode",
 			(unsigned long)w->dir, (int)len, name, (unsigned long)ino);
@@ -550,6 +809,13 @@ ck_tree(struct ck *ck)
 			ck_problem(ck, "directory %#lx: %s", (unsigned long)dir,
 				daxfile_errormsg());
 			ret = 0;
+		} else if (ret == 0) {
+			uint64_t where;
+			const char *why = dx_dir_check_chains(pool, hdr, &where);
+
+			if (why != NULL)
+				ck_problem(ck, "directory %#lx: %s (%#lx)",
+					(unsigned long)dir, why, (unsigned long)where);
 		}
 	}
 	dx_free(pool->arena, w.stack);
@@ -601,6 +867,9 @@ ck_links(struct ck *ck)
 			ck_problem(ck, "inode %#lx: damaged", (unsigned long)ci->ino);
 			continue;
 		}
+		if (ci->objlen != 0 && ci->objlen < ck_inode_room(di->mode))
+			ck_problem(ck, "inode %#lx: its slab object is too small for its type",
+				(unsigned long)ci->ino);
 		if (S_ISREG(di->mode))
 			ck_file(ck, ci->ino, di);
 		if (S_ISLNK(di->mode))
@@ -681,12 +950,17 @@ daxfile_pool_check(const char *path, FILE *report)
 			goto out;
 		n = (size_t)here;
 	}
-	if (ck_inodes(&ck, offs, n) != 0 || ck_ags(&ck) != 0)
+	if (ck_slabs(&ck) != 0 || ck_merge_slab_inodes(&ck, &offs, &n) != 0 ||
+	    ck_inodes(&ck, offs, n) != 0 || ck_ags(&ck) != 0)
 		goto out;
+	for (size_t i = 0; i < ck.nsino; i++)
+		ck_find(&ck, ck.sino[i].off)->objlen = ck.sino[i].len;
+	ck_slab_blocks(&ck);
 	ck_orphans(&ck);
 	if (ck_tree(&ck) != 0)
 		goto out;
 	ck_links(&ck);
+	ck_slab_entries(&ck);
 	if (ck_every_xattr(&ck) != 0)
 		goto out;
 	ck_unreached(&ck);
@@ -697,6 +971,9 @@ daxfile_pool_check(const char *path, FILE *report)
 			(unsigned long)ck.pool->sb->data_blocks);
 	ret = ck.problems ? 1 : 0;
 out:
+	dx_free(ck.pool->arena, ck.sino);
+	dx_free(ck.pool->arena, ck.sde);
+	dx_free(ck.pool->arena, ck.slabs);
 	dx_pool_detach(ck.pool);
 out_free:
 	dx_free(DX_ARENA_GLOBAL, offs);

@@ -6,7 +6,14 @@
  * the entries outnumber DIR_LOAD per bucket, the bucket 'split' is divided
  * between itself and a new bucket at split + (B0 << level).  So an insert
  * changes O(1) objects in its transaction however large the directory is,
- * and a lookup reads one short chain.  Buckets live in 4 KiB blocks under a
+ * and a lookup reads one short chain.
+ *
+ * The chains of an ordered directory (DX_DIRF_ORDERED) run in increasing
+ * order of their hashes read bit-reversed ("split-ordered"): the entries
+ * of a bucket agree in the bits that chose it, so the ones the next bit
+ * sends to the new bucket are the chain's tail, and a split cuts the chain
+ * in two with two writes, where rebuilding both chains wrote every entry's
+ * link (a snapshot each).  A lookup stops at the first greater key.  Buckets live in 4 KiB blocks under a
  * two-level radix: the table grows a block at a time and never needs a
  * large allocation, which pmemobj's heap may not have when it is full of
  * small objects.
@@ -21,6 +28,7 @@
 #include "hash.h"
 #include "out.h"
 #include "pool.h"
+#include "slab.h"
 #include "tx.h"
 
 #define DIR_LOAD 2	/* average entries per bucket before a split */
@@ -29,6 +37,23 @@ struct dx_dirhdr *
 dx_dir_hdr(const struct dx_inode *dp)
 {
 	return (struct dx_dirhdr *)(dp->di + 1);
+}
+
+/*
+ * dir_tx_add -- snapshot a directory's dinode and header whole, in one
+ * range, before a change of its entries: every field an entry change
+ * touches (the count, the embedded buckets, the table's shape, the times,
+ * the link count) is then covered.  The caller holds its DIR lock
+ * exclusive and the directory is alive, so it is on no orphan list and no
+ * other transaction changes its orphan links, which the range includes.
+ */
+static int
+dir_tx_add(struct dx_tx *tx, struct dx_inode *dp)
+{
+	dx_assert_held_excl(&dp->iolock);
+	ASSERT(dp->di->nlink != 0);
+	return dx_tx_add(tx, dp->di,
+		sizeof(struct dx_dinode) + sizeof(struct dx_dirhdr));
 }
 
 static inline uint64_t
@@ -96,6 +121,25 @@ dir_bucket(struct daxfile_pool *pool, struct dx_tx *tx, struct dx_dirhdr *hdr,
 	return link;
 }
 
+/*
+ * dir_key -- the order of an ordered chain: the hash read bit-reversed
+ * (also the order of positions, dx_dir_pos).
+ */
+static inline uint64_t
+dir_key(uint64_t x)
+{
+	x = (x >> 1 & 0x5555555555555555ULL) | (x & 0x5555555555555555ULL) << 1;
+	x = (x >> 2 & 0x3333333333333333ULL) | (x & 0x3333333333333333ULL) << 2;
+	x = (x >> 4 & 0x0f0f0f0f0f0f0f0fULL) | (x & 0x0f0f0f0f0f0f0f0fULL) << 4;
+	return __builtin_bswap64(x);
+}
+
+static inline bool
+dir_ordered(const struct dx_dirhdr *hdr)
+{
+	return hdr->flags & DX_DIRF_ORDERED;
+}
+
 static inline uint64_t
 dir_bucket_index(const struct dx_dirhdr *hdr, uint64_t hash)
 {
@@ -131,24 +175,30 @@ dx_dir_init(struct daxfile_pool *pool, uint64_t ino, uint64_t parent)
 	/* the inode was zero-allocated in this transaction: no snapshot */
 	hdr->parent = parent;
 	hdr->seed = (uint64_t)now.tv_nsec * 0x9e3779b97f4a7c15ULL ^ ino;
+	hdr->flags = DX_DIRF_ORDERED;
 }
 
 /*
- * dir_find -- the slot that points at the entry 'name' (a bucket head or the
- * previous entry's next field), or NULL with errno ENOENT / EFSCORRUPTED.
+ * dir_walk -- walk the chain of 'hash' for the entry 'name': the slot that
+ * points at it (a bucket head or the previous entry's next field), with
+ * '*dep' set; or NULL with errno ENOENT, '*at' then the slot a new entry
+ * of that hash goes into (in an ordered chain before the first greater
+ * key, else at the head); or NULL with EFSCORRUPTED.
  */
 static uint64_t *
-dir_find(struct dx_inode *dp, const char *name, size_t len,
-	struct dx_dirent **dep)
+dir_walk(struct dx_inode *dp, const char *name, size_t len, uint64_t hash,
+	struct dx_dirent **dep, uint64_t **at)
 {
 	struct daxfile_pool *pool = dp->pool;
 	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
-	uint64_t hash = dx_name_hash(hdr->seed, name, len);
-	uint64_t *link = dir_bucket(pool, NULL, hdr, dir_bucket_index(hdr, hash));
+	uint64_t *head = dir_bucket(pool, NULL, hdr, dir_bucket_index(hdr, hash));
+	uint64_t *link = head, key = dir_key(hash);
 	uint64_t limit = hdr->nentries + 1;
+	bool ordered = dir_ordered(hdr);
 
 	if (link == NULL)
 		return NULL;
+	*at = head;
 	while (*link != 0) {
 		struct dx_dirent *de = dir_entry(pool, *link);
 
@@ -156,6 +206,8 @@ dir_find(struct dx_inode *dp, const char *name, size_t len,
 			dx_corrupt(pool, "damaged directory entry", *link);
 			return NULL;
 		}
+		if (ordered && dir_key(de->hash) > key)
+			break;
 		if (de->hash == hash && de->namelen == len &&
 		    memcmp(de->name, name, len) == 0) {
 			*dep = de;
@@ -163,8 +215,21 @@ dir_find(struct dx_inode *dp, const char *name, size_t len,
 		}
 		link = &de->next;
 	}
+	if (ordered)
+		*at = link;
 	errno = ENOENT;
 	return NULL;
+}
+
+/* dir_find -- dir_walk for the entry 'name' only. */
+static uint64_t *
+dir_find(struct dx_inode *dp, const char *name, size_t len,
+	struct dx_dirent **dep)
+{
+	uint64_t *at;
+
+	return dir_walk(dp, name, len,
+		dx_name_hash(dx_dir_hdr(dp)->seed, name, len), dep, &at);
 }
 
 uint64_t
@@ -179,29 +244,62 @@ dx_dir_lookup(struct dx_inode *dp, const char *name, size_t len,
 	return de->ino;
 }
 
+/* dir_split_next -- the table has one bucket more: advance split, level. */
+static void
+dir_split_next(struct dx_dirhdr *hdr, uint64_t n)
+{
+	if (++hdr->split == n) {
+		hdr->split = 0;
+		hdr->level++;
+	}
+}
+
 /*
- * dir_split -- divide bucket 'split' between itself and its image bucket
- * split + (B0 << level), by the next bit of the hash.
+ * dir_split_cut -- split an ordered chain: its entries with the next bit
+ * of the hash set are its tail, which becomes the image bucket's chain.
+ * The header is snapshotted already (dir_tx_add).
  */
 static int
-dir_split(struct dx_tx *tx, struct dx_dirhdr *hdr)
+dir_split_cut(struct dx_tx *tx, struct dx_dirhdr *hdr, uint64_t n,
+	uint64_t *src, uint64_t *dst)
 {
 	struct daxfile_pool *pool = tx->pool;
-	uint64_t n = (uint64_t)DX_DIR_B0 << hdr->level;
-	uint64_t from = hdr->split, to = from + n;
-	uint64_t *src, *dst, off;
-	uint64_t keep = 0, move = 0, *keep_tail = &keep, *move_tail = &move;
+	uint64_t *link = src, limit = hdr->nentries + 1;
 
-	if (to >= DIR_MAX_BUCKETS)
-		return 0; /* as large as it gets: chains grow instead */
-	dst = dir_bucket(pool, tx, hdr, to);
-	src = dir_bucket(pool, NULL, hdr, from);
-	if (src == NULL || dst == NULL)
-		return -1;
+	while (*link != 0) {
+		struct dx_dirent *de = dir_entry(pool, *link);
+
+		if (de == NULL || limit-- == 0)
+			return dx_corrupt(pool, "damaged directory entry", *link);
+		if (de->hash & n)
+			break;
+		link = &de->next;
+	}
+	if (*link != 0) {
+		if (dx_tx_add(tx, link, sizeof(*link)) != 0 ||
+		    dx_tx_add(tx, dst, sizeof(*dst)) != 0)
+			return -1;
+		*dst = *link;
+		*link = 0;
+	}
+	dir_split_next(hdr, n);
+	return 0;
+}
+
+/*
+ * dir_split_rebuild -- split an unordered chain (a directory of version 1):
+ * both chains are rebuilt, every entry's link rewritten.
+ */
+static int
+dir_split_rebuild(struct dx_tx *tx, struct dx_dirhdr *hdr, uint64_t n,
+	uint64_t *src, uint64_t *dst)
+{
+	struct daxfile_pool *pool = tx->pool;
+	uint64_t off, keep = 0, move = 0, *keep_tail = &keep, *move_tail = &move;
+
 	if (dx_tx_add(tx, src, sizeof(*src)) != 0 ||
 	    dx_tx_add(tx, dst, sizeof(*dst)) != 0)
 		return -1;
-	/* rebuild both chains; every entry's next link is rewritten */
 	for (off = *src; off != 0;) {
 		struct dx_dirent *de = dir_entry(pool, off);
 		uint64_t next;
@@ -223,14 +321,31 @@ dir_split(struct dx_tx *tx, struct dx_dirhdr *hdr)
 	}
 	*src = keep;
 	*dst = move;
-	if (DX_TX_ADD_FIELD(tx, hdr, split) != 0 ||
-	    DX_TX_ADD_FIELD(tx, hdr, level) != 0)
-		return -1;
-	if (++hdr->split == n) {
-		hdr->split = 0;
-		hdr->level++;
-	}
+	dir_split_next(hdr, n);
 	return 0;
+}
+
+/*
+ * dir_split -- divide bucket 'split' between itself and its image bucket
+ * split + (B0 << level), by the next bit of the hash.
+ */
+static int
+dir_split(struct dx_tx *tx, struct dx_dirhdr *hdr)
+{
+	struct daxfile_pool *pool = tx->pool;
+	uint64_t n = (uint64_t)DX_DIR_B0 << hdr->level;
+	uint64_t from = hdr->split, to = from + n;
+	uint64_t *src, *dst;
+
+	if (to >= DIR_MAX_BUCKETS)
+		return 0; /* as large as it gets: chains grow instead */
+	dst = dir_bucket(pool, tx, hdr, to);
+	src = dir_bucket(pool, NULL, hdr, from);
+	if (src == NULL || dst == NULL)
+		return -1;
+	if (dir_ordered(hdr))
+		return dir_split_cut(tx, hdr, n, src, dst);
+	return dir_split_rebuild(tx, hdr, n, src, dst);
 }
 
 int
@@ -240,19 +355,28 @@ dx_dir_add(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 	struct daxfile_pool *pool = tx->pool;
 	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
 	uint64_t hash = dx_name_hash(hdr->seed, name, len);
-	uint64_t *head, off;
+	uint64_t *link, off;
 	struct dx_dirent *de;
 
-	dx_assert_held_excl(&dp->iolock);
-	off = dx_tx_alloc(tx, sizeof(*de) + len + 1, DX_TYPE_DIRENT, false);
-	if (off == 0)
+	if (dir_tx_add(tx, dp) != 0)
 		return -1;
-	head = dir_bucket(pool, NULL, hdr, dir_bucket_index(hdr, hash));
-	if (head == NULL)
+	/* an empty directory's chains are in any order: ordered from now on */
+	if (hdr->nentries == 0)
+		hdr->flags |= DX_DIRF_ORDERED;
+	if (dir_walk(dp, name, len, hash, &de, &link) != NULL) {
+		dx_tx_fail(tx, EEXIST);
+		return dx_err(EEXIST, "entry '%.*s' exists", (int)len, name);
+	}
+	if (errno != ENOENT) {
+		dx_tx_fail(tx, errno);
+		return -1;
+	}
+	off = dx_slab_alloc(tx, sizeof(*de) + len + 1);
+	if (off == 0)
 		return -1;
 	de = dx_ptr(pool, off);
 	de->magic = DX_DIRENT_MAGIC;
-	de->next = *head;
+	de->next = *link;
 	de->ino = ino;
 	de->hash = hash;
 	de->namelen = (uint16_t)len;
@@ -260,10 +384,9 @@ dx_dir_add(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 	memset(de->pad, 0, sizeof(de->pad));
 	memcpy(de->name, name, len);
 	de->name[len] = '\0';
-	if (dx_tx_add(tx, head, sizeof(*head)) != 0 ||
-	    DX_TX_ADD_FIELD(tx, hdr, nentries) != 0)
+	if (dx_tx_add(tx, link, sizeof(*link)) != 0)
 		return -1;
-	*head = off;
+	*link = off;
 	hdr->nentries++;
 	if (hdr->nentries > DIR_LOAD * dir_nbuckets(hdr))
 		return dir_split(tx, hdr);
@@ -278,17 +401,17 @@ dx_dir_remove(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 	struct dx_dirent *de;
 	uint64_t *link;
 
-	dx_assert_held_excl(&dp->iolock);
+	if (dir_tx_add(tx, dp) != 0)
+		return -1;
 	link = dir_find(dp, name, len, &de);
 	if (link == NULL)
 		return dx_err_keep("cannot find entry '%.*s' to remove",
 			(int)len, name);
-	if (dx_tx_add(tx, link, sizeof(*link)) != 0 ||
-	    DX_TX_ADD_FIELD(tx, hdr, nentries) != 0)
+	if (dx_tx_add(tx, link, sizeof(*link)) != 0)
 		return -1;
 	*link = de->next;
 	hdr->nentries--;
-	dx_tx_free(tx, dx_off(tx->pool, de));
+	dx_slab_free(tx, dx_off(tx->pool, de));
 	return 0;
 }
 
@@ -298,7 +421,8 @@ dx_dir_retarget(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 {
 	struct dx_dirent *de;
 
-	dx_assert_held_excl(&dp->iolock);
+	if (dir_tx_add(tx, dp) != 0)
+		return -1;
 	if (dir_find(dp, name, len, &de) == NULL)
 		return dx_err_keep("cannot find entry '%.*s' to replace",
 			(int)len, name);
@@ -315,8 +439,7 @@ dx_dir_set_parent(struct dx_tx *tx, struct dx_inode *dp, uint64_t parent)
 {
 	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
 
-	dx_assert_held_excl(&dp->iolock);
-	if (DX_TX_ADD_FIELD(tx, hdr, parent) == 0)
+	if (dir_tx_add(tx, dp) == 0)
 		hdr->parent = parent;
 }
 
@@ -361,20 +484,41 @@ dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
 	return 0;
 }
 
-/* bitrev64 -- the bits of 'x' in reverse order. */
-static inline uint64_t
-bitrev64(uint64_t x)
+const char *
+dx_dir_check_chains(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
+	uint64_t *where)
 {
-	x = (x >> 1 & 0x5555555555555555ULL) | (x & 0x5555555555555555ULL) << 1;
-	x = (x >> 2 & 0x3333333333333333ULL) | (x & 0x3333333333333333ULL) << 2;
-	x = (x >> 4 & 0x0f0f0f0f0f0f0f0fULL) | (x & 0x0f0f0f0f0f0f0f0fULL) << 4;
-	return __builtin_bswap64(x);
+	uint64_t nb = dir_nbuckets(hdr), limit = hdr->nentries;
+
+	for (uint64_t b = 0; b < nb; b++) {
+		uint64_t *head = dir_bucket(pool, NULL, (struct dx_dirhdr *)hdr, b);
+		uint64_t key = 0;
+
+		if (head == NULL) {
+			*where = b;
+			return "a bucket's block is damaged";
+		}
+		for (uint64_t off = *head; off != 0;) {
+			const struct dx_dirent *de = dir_entry(pool, off);
+
+			*where = off;
+			if (de == NULL || limit-- == 0)
+				return "damaged directory entry";
+			if (dir_bucket_index(hdr, de->hash) != b)
+				return "an entry is in another bucket than its hash names";
+			if (dir_ordered(hdr) && dir_key(de->hash) < key)
+				return "an entry is out of its chain's order";
+			key = dir_key(de->hash);
+			off = de->next;
+		}
+	}
+	return NULL;
 }
 
 uint64_t
 dx_dir_pos(uint64_t hash)
 {
-	return bitrev64(hash) >> (64 - DX_DIR_POS_BITS);
+	return dir_key(hash) >> (64 - DX_DIR_POS_BITS);
 }
 
 /*

@@ -58,6 +58,14 @@ int dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
 	dx_dir_visit_fn fn, void *arg);
 
 /*
+ * dx_dir_check_chains -- NULL if every entry is in the bucket its hash
+ * names and every chain of an ordered directory runs in order; else what
+ * is wrong, with '*where' the entry (or bucket) at fault.  For the checker.
+ */
+const char *dx_dir_check_chains(struct daxfile_pool *pool,
+	const struct dx_dirhdr *hdr, uint64_t *where);
+
+/*
  * Positions for directory streams (readdir cookies).  An entry's position
  * is the low DX_DIR_POS_BITS bits of its hash, bit-reversed.  A bucket,
  * whose index is the low bits of the hash, then holds one interval of

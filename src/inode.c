@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "out.h"
 #include "permission.h"
 #include "pool.h"
+#include "slab.h"
 #include "symlink.h"
 #include "tx.h"
 #include "xattr.h"
@@ -48,6 +50,8 @@ dx_icache_init(struct daxfile_pool *pool)
 		return dx_err(ENOMEM, "cannot allocate the inode table");
 	ic->mask = ICACHE_MIN_BUCKETS - 1;
 	ic->count = 0;
+	ic->spare = NULL;
+	ic->nspare = 0;
 	return 0;
 }
 
@@ -57,6 +61,12 @@ dx_icache_fini(struct daxfile_pool *pool)
 	struct dx_icache *ic = &pool->icache;
 
 	VERIFY(ic->count == 0);
+	while (ic->spare != NULL) {
+		struct dx_inode *ip = ic->spare;
+
+		ic->spare = ip->hnext;
+		dx_free(pool->arena, ip);
+	}
 	dx_free(pool->arena, ic->tab);
 	dx_mutex_destroy(&ic->lock);
 }
@@ -136,13 +146,38 @@ inode_valid(struct daxfile_pool *pool, uint64_t ino)
 	return S_ISREG(di->mode);
 }
 
-static struct dx_inode *
-inode_new(struct daxfile_pool *pool, uint64_t ino)
+/* inode_spare_put -- keep a destroyed in-core inode for reuse, or free it. */
+static void
+inode_spare_put(struct daxfile_pool *pool, struct dx_inode *ip)
 {
-	struct dx_inode *ip = dx_zalloc(pool->arena, sizeof(*ip));
+	struct dx_icache *ic = &pool->icache;
+
+	dx_mutex_lock(&ic->lock);
+	if (ic->nspare < DX_ICACHE_SPARE) {
+		ip->hnext = ic->spare;
+		ic->spare = ip;
+		ic->nspare++;
+		ip = NULL;
+	}
+	dx_mutex_unlock(&ic->lock);
+	dx_free(pool->arena, ip);
+}
+
+/*
+ * inode_new -- an in-core inode for 'ino', referenced once, not in the
+ * table yet: a spare one (the caller holds the table's lock) or a new
+ * allocation made after the lock is let go.
+ */
+static struct dx_inode *
+inode_new(struct daxfile_pool *pool, uint64_t ino, struct dx_inode *spare)
+{
+	struct dx_inode *ip = spare;
 
 	if (ip == NULL)
+		ip = dx_malloc(pool->arena, sizeof(*ip));
+	if (ip == NULL)
 		return NULL;
+	memset(ip, 0, sizeof(*ip));
 	ip->pool = pool;
 	ip->ino = ino;
 	ip->di = dx_ptr(pool, ino);
@@ -164,11 +199,10 @@ dx_inode_on_destroy(void (*fn)(struct dx_inode *ip))
 	inode_teardown = fn;
 }
 
+/* inode_destroy -- tear down an in-core inode nobody holds. */
 static void
 inode_destroy(struct dx_inode *ip)
 {
-	struct daxfile_pool *pool = ip->pool;
-
 	if (ip->fmap != NULL)
 		inode_teardown(ip);
 	dx_bmap_destroy(ip);
@@ -176,49 +210,68 @@ inode_destroy(struct dx_inode *ip)
 	dx_rwlock_destroy(&ip->iolock);
 	dx_rwlock_destroy(&ip->mmaplock);
 	dx_rwlock_destroy(&ip->ilock);
-	dx_free(pool->arena, ip);
+	inode_spare_put(ip->pool, ip);
 }
 
+/*
+ * dx_iget -- the table is searched under its lock; a miss checks the
+ * persistent inode and builds the in-core one outside it (the caller's
+ * directory lock, or the pool's opening, keeps the inode from being freed
+ * meanwhile), then searches again before it inserts, in case another
+ * thread got there first.
+ */
 struct dx_inode *
 dx_iget(struct daxfile_pool *pool, uint64_t ino)
 {
 	struct dx_icache *ic = &pool->icache;
-	struct dx_inode *ip;
+	struct dx_inode *ip, *fresh, *spare;
 
 	dx_mutex_lock(&ic->lock);
 	ip = icache_find(ic, ino);
 	if (ip != NULL) {
-		ip->refcnt++;
+		__atomic_add_fetch(&ip->refcnt, 1, __ATOMIC_RELAXED);
 		dx_mutex_unlock(&ic->lock);
 		return ip;
 	}
+	spare = ic->spare;
+	if (spare != NULL) {
+		ic->spare = spare->hnext;
+		ic->nspare--;
+	}
+	dx_mutex_unlock(&ic->lock);
+
 	if (!inode_valid(pool, ino)) {
-		dx_mutex_unlock(&ic->lock);
+		if (spare != NULL)
+			inode_spare_put(pool, spare);
 		dx_corrupt(pool, "directory entry names a damaged inode", ino);
 		return NULL;
 	}
-	ip = inode_new(pool, ino);
-	if (ip == NULL) {
-		dx_mutex_unlock(&ic->lock);
+	fresh = inode_new(pool, ino, spare);
+	if (fresh == NULL) {
 		dx_err(ENOMEM, "cannot allocate an in-core inode");
 		return NULL;
 	}
+	dx_mutex_lock(&ic->lock);
+	ip = icache_find(ic, ino);
+	if (ip != NULL) {
+		__atomic_add_fetch(&ip->refcnt, 1, __ATOMIC_RELAXED);
+		dx_mutex_unlock(&ic->lock);
+		inode_destroy(fresh);
+		return ip;
+	}
 	if (ic->count >= ic->mask + 1)
 		icache_grow(pool);
-	ip->hnext = ic->tab[icache_slot(ic, ino)];
-	ic->tab[icache_slot(ic, ino)] = ip;
+	fresh->hnext = ic->tab[icache_slot(ic, ino)];
+	ic->tab[icache_slot(ic, ino)] = fresh;
 	ic->count++;
 	dx_mutex_unlock(&ic->lock);
-	return ip;
+	return fresh;
 }
 
 void
 dx_ihold(struct dx_inode *ip)
 {
-	dx_mutex_lock(&ip->pool->icache.lock);
-	VERIFY(ip->refcnt > 0);
-	ip->refcnt++;
-	dx_mutex_unlock(&ip->pool->icache.lock);
+	VERIFY(__atomic_fetch_add(&ip->refcnt, 1, __ATOMIC_RELAXED) > 0);
 }
 
 struct dx_inode *
@@ -229,7 +282,7 @@ dx_islot_get(struct daxfile_pool *pool, struct dx_inode **slot)
 	dx_mutex_lock(&pool->icache.lock);
 	ip = *slot;
 	if (ip != NULL)
-		ip->refcnt++;
+		__atomic_add_fetch(&ip->refcnt, 1, __ATOMIC_RELAXED);
 	dx_mutex_unlock(&pool->icache.lock);
 	return ip;
 }
@@ -260,7 +313,8 @@ dx_icache_writers(struct daxfile_pool *pool, struct dx_inode **out,
 		    ip = ip->hnext)
 			if (!ip->isdir &&
 			    __atomic_load_n(&ip->nwriters, __ATOMIC_RELAXED) > 0) {
-				ip->refcnt++;
+				__atomic_add_fetch(&ip->refcnt, 1,
+					__ATOMIC_RELAXED);
 				out[n++] = ip;
 			}
 	dx_mutex_unlock(&ic->lock);
@@ -330,7 +384,7 @@ inode_free_tx(struct dx_tx *tx, struct dx_inode *ip)
 	else
 		dx_bmap_free_all(tx, ip);
 	dx_xattr_free_all(tx, ip);
-	dx_tx_free(tx, ip->ino);
+	dx_slab_free(tx, ip->ino);
 }
 
 /*
@@ -388,11 +442,18 @@ void
 dx_iput(struct dx_inode *ip)
 {
 	struct dx_icache *ic = &ip->pool->icache;
+	unsigned r = __atomic_load_n(&ip->refcnt, __ATOMIC_RELAXED);
 	bool reclaim;
 
+	/* not the last reference: no lock (only dx_iget adds one to 0) */
+	while (r > 1)
+		if (__atomic_compare_exchange_n(&ip->refcnt, &r, r - 1, false,
+		    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			return;
 	dx_mutex_lock(&ic->lock);
-	VERIFY(ip->refcnt > 0);
-	if (--ip->refcnt > 0) {
+	r = __atomic_fetch_sub(&ip->refcnt, 1, __ATOMIC_ACQ_REL);
+	VERIFY(r > 0);
+	if (r > 1) {
 		dx_mutex_unlock(&ic->lock);
 		return;
 	}
@@ -431,10 +492,11 @@ dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir, mode_t mode,
 		size += sizeof(struct dx_dirhdr);
 	else if (S_ISLNK(mode))
 		size += DX_SYMLINK_INLINE;
-	ino = dx_tx_alloc(tx, size, DX_TYPE_INODE, true);
+	ino = dx_slab_alloc(tx, size);
 	if (ino == 0)
 		return 0;
 	di = dx_ptr(tx->pool, ino);
+	memset(di, 0, size);
 	dx_perm_init_owner(cr, dir, &mode, &uid, &gid);
 	di->magic = DX_INODE_MAGIC;
 	di->mode = mode;
@@ -448,24 +510,26 @@ dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir, mode_t mode,
 	return ino;
 }
 
+int
+dx_inode_tx_add(struct dx_tx *tx, struct dx_dinode *di)
+{
+	return dx_tx_add(tx, di, offsetof(struct dx_dinode, orphan_next));
+}
+
 void
 dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what)
 {
 	struct timespec now = dx_now();
 	struct dx_time t = {now.tv_sec, now.tv_nsec};
 
-	if (what & DX_TOUCH_ATIME) {
-		DX_TX_ADD_FIELD(tx, di, atime);
+	if (dx_inode_tx_add(tx, di) != 0)
+		return;
+	if (what & DX_TOUCH_ATIME)
 		di->atime = t;
-	}
-	if (what & DX_TOUCH_MTIME) {
-		DX_TX_ADD_FIELD(tx, di, mtime);
+	if (what & DX_TOUCH_MTIME)
 		di->mtime = t;
-	}
-	if (what & DX_TOUCH_CTIME) {
-		DX_TX_ADD_FIELD(tx, di, ctime);
+	if (what & DX_TOUCH_CTIME)
 		di->ctime = t;
-	}
 }
 
 /* time_not_after -- is 'a' earlier than or equal to 'b'? */
@@ -493,34 +557,43 @@ dx_inode_accessed(struct dx_inode *ip)
 }
 
 /*
- * dx_inode_unlinked -- the link count of 'ip' dropped to zero in 'tx' (the
- * caller holds the parent's DIR lock exclusive and one reference).
- *
- * If that reference is the only one, the inode is freed in 'tx' at once, and
- * it leaves the table first: once 'tx' commits, its offset can come back as
- * a new inode's number, and that inode's lookups must not find this one.
- * (Should 'tx' abort, the next lookup, after the caller lets go of the
- * parent, builds a fresh in-core inode.)  Otherwise it joins the orphan list
- * and its last reference reclaims it.
+ * dx_inode_drop_link -- an inode left with no link and held by the caller
+ * alone is freed in 'tx' at once, and it leaves the table first: once 'tx'
+ * commits, its offset can come back as a new inode's number, and that
+ * inode's lookups must not find this one.  (Should 'tx' abort, the next
+ * lookup, after the caller lets go of the parent, builds a fresh in-core
+ * inode.)  Otherwise it joins the orphan list and its last reference
+ * reclaims it.
  */
 void
-dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip)
+dx_inode_drop_link(struct dx_tx *tx, struct dx_inode *ip)
 {
 	struct dx_icache *ic = &ip->pool->icache;
+	struct dx_dinode *di = ip->di;
 	bool sole;
 
 	dx_assert_held_excl(ip->isdir ? &ip->iolock : &ip->ilock);
+	if (!ip->isdir && di->nlink > 1) {
+		if (dx_inode_tx_add(tx, di) == 0)
+			di->nlink--;
+		dx_inode_touch(tx, di, DX_TOUCH_CTIME);
+		return;
+	}
 	dx_mutex_lock(&ic->lock);
-	sole = ip->refcnt == 1;
+	sole = __atomic_load_n(&ip->refcnt, __ATOMIC_ACQUIRE) == 1;
 	if (sole) {
 		icache_remove(ic, ip);
 		ip->unhashed = true;
 	}
 	dx_mutex_unlock(&ic->lock);
-	if (sole)
+	if (sole) {
 		inode_free_tx(tx, ip);
-	else
-		dx_inode_orphan(tx, ip->di);
+		return;
+	}
+	if (dx_inode_tx_add(tx, di) == 0)
+		di->nlink = 0;
+	dx_inode_touch(tx, di, DX_TOUCH_CTIME);
+	dx_inode_orphan(tx, di);
 }
 
 /* A growing list of inode numbers. */

@@ -27,7 +27,8 @@ struct dx_inode {
 	uint64_t ino;
 	struct dx_dinode *di;
 	struct dx_inode *hnext;		/* icache chain */
-	unsigned refcnt;		/* under the ICACHE lock */
+	unsigned refcnt;		/* atomic; 0 only under the ICACHE
+					   lock, by the last dx_iput */
 	bool isdir;
 	bool islnk;			/* a symbolic link */
 	bool linkable;			/* made by O_TMPFILE without O_EXCL and
@@ -70,12 +71,21 @@ struct dx_inode {
 	struct dx_lockctx *locks;
 };
 
-/* The table of in-core inodes, by inode number. */
+/*
+ * The table of in-core inodes, by inode number, and the in-core inodes
+ * kept for reuse once their last reference is gone (at most
+ * DX_ICACHE_SPARE): a file created, closed and removed takes one from
+ * there twice instead of allocating it twice.
+ */
+#define DX_ICACHE_SPARE 256
+
 struct dx_icache {
 	struct dx_mutex lock;
 	struct dx_inode **tab;
 	uint64_t mask;
 	uint64_t count;
+	struct dx_inode *spare;		/* chained by hnext */
+	unsigned nspare;
 };
 
 /* Lock flags for dx_ilock(): which of the inode's locks, in which mode. */
@@ -134,7 +144,7 @@ void dx_icache_fini(struct daxfile_pool *pool);
 
 /* dx_iget -- a counted reference to inode 'ino'; NULL with errno if damaged. */
 struct dx_inode *dx_iget(struct daxfile_pool *pool, uint64_t ino);
-/* dx_ihold -- one more reference to an inode already held. */
+/* dx_ihold -- one more reference to an inode already held (no lock). */
 void dx_ihold(struct dx_inode *ip);
 
 /*
@@ -149,9 +159,9 @@ struct dx_inode *dx_islot_get(struct daxfile_pool *pool,
 struct dx_inode *dx_islot_swap(struct daxfile_pool *pool,
 	struct dx_inode **slot, struct dx_inode *ip);
 /*
- * dx_iput -- drop a reference.  The last one to an unlinked inode reclaims
- * it when the call ends (deferred work: no lock held), holding the pool
- * busy until then.
+ * dx_iput -- drop a reference; only the last one takes the ICACHE lock.
+ * The last one to an unlinked inode reclaims it when the call ends
+ * (deferred work: no lock held), holding the pool busy until then.
  */
 void dx_iput(struct dx_inode *ip);
 
@@ -178,6 +188,16 @@ struct dx_cred;
 uint64_t dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir,
 	mode_t mode, struct dx_cred *cr);
 
+/*
+ * dx_inode_tx_add -- snapshot, in one range, every field of the dinode that
+ * its attribute lock covers (ILOCK, or the DIR lock of a directory): all
+ * but the orphan links and what follows them.  The orphan links are the
+ * ORPHAN lock's, which may change them in another transaction while the
+ * caller holds the inode's lock.  The caller holds that lock exclusive
+ * until 'tx' ends.
+ */
+int dx_inode_tx_add(struct dx_tx *tx, struct dx_dinode *di);
+
 /* dx_inode_touch -- set mtime and/or ctime to now, in 'tx'. */
 #define DX_TOUCH_MTIME 0x1u
 #define DX_TOUCH_CTIME 0x2u
@@ -196,12 +216,15 @@ void dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what);
 void dx_inode_accessed(struct dx_inode *ip);
 
 /*
- * dx_inode_unlinked -- the last link of 'ip' is gone in 'tx' (caller holds
- * the parent's DIR lock and ip's ilock or DIR lock): free it in the same
- * transaction when nobody else holds it, else put it on the orphan list
+ * dx_inode_drop_link -- one entry naming 'ip' is gone in 'tx' (the caller
+ * holds the parent's DIR lock and ip's ILOCK or DIR lock, exclusive): a
+ * directory loses every link (its entry and its "."), anything else one,
+ * and its ctime is stamped.  An inode left with no link is freed in the
+ * same transaction when the caller's reference is the only one -- nothing
+ * of it is snapshotted or written then -- else it goes on the orphan list
  * for its last dx_iput().
  */
-void dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip);
+void dx_inode_drop_link(struct dx_tx *tx, struct dx_inode *ip);
 
 /*
  * dx_inode_orphan / dx_inode_unorphan -- put a new unnamed inode on the

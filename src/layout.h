@@ -24,7 +24,12 @@
  * hard links (regular files and links with several entries), files
  * created unnamed on the orphan list (O_TMPFILE), and the dinode words
  * 'xattr' and 'btime_ns' (zero in version 1 pools, where they were
- * padding).  A version 1 pool is upgraded when it is opened (upgrade.c).
+ * padding), ordered hash chains in directories (DX_DIRF_ORDERED), and
+ * slabs (struct dx_slab) from which inodes and directory
+ * entries are claimed: a version 1 pool has none until it makes its first
+ * inode or entry after the upgrade, and its older inodes and entries stay
+ * libpmemobj objects of their own.  A version 1 pool is upgraded when it
+ * is opened (upgrade.c).
  */
 #define DX_FORMAT_VERSION 2
 #define DX_FORMAT_VERSION_MIN 1	/* the oldest version this library opens */
@@ -56,6 +61,7 @@
 #define DX_EXTCHUNK_MAGIC DX_MAGIC('D', 'X', 'E', 'X', 'T', 'S', 0, 0)
 #define DX_AG_MAGIC DX_MAGIC('D', 'X', 'A', 'G', 'H', 'D', 'R', 0)
 #define DX_SYMBLK_MAGIC DX_MAGIC('D', 'X', 'S', 'Y', 'M', 'L', 'N', 'K')
+#define DX_SLAB_MAGIC DX_MAGIC('D', 'X', 'S', 'L', 'A', 'B', 0, 0)
 #define DX_XATTR_MAGIC DX_MAGIC('D', 'X', 'X', 'A', 'T', 'T', 'R', 0)
 
 /* pmemobj type numbers of the pool's objects (pmempool info shows them). */
@@ -69,6 +75,7 @@ enum dx_type_num {
 	DX_TYPE_AG = 7,
 	DX_TYPE_SYMBLK = 8,
 	DX_TYPE_XATTR = 9,
+	DX_TYPE_SLAB = 10,
 };
 
 /* Feature bits: none yet.  An unknown incompat bit refuses the open. */
@@ -113,7 +120,9 @@ struct dx_root {
 	uint64_t orphan_head;	/* inodes with no name that are still open
 				   (unlinked, or made by O_TMPFILE): freed at
 				   their last close, or at the next open */
-	uint64_t pad[7];
+	/* changed in transactions under the SLABLIST lock */
+	uint64_t slabs;		/* the newest slab (struct dx_slab), 0 = none */
+	uint64_t pad[6];
 };
 
 struct dx_time {
@@ -162,12 +171,20 @@ struct dx_dinode {
 #define DX_DIR_B0 16
 #define DX_DIRBLK_SLOTS 511
 
+/*
+ * Directory flags.  ORDERED: every chain runs in increasing order of its
+ * entries' hashes read bit-reversed, so that the entries a split moves
+ * are the tail of their chain (version 2; a version 1 directory becomes
+ * ordered when it is empty).
+ */
+#define DX_DIRF_ORDERED 0x1u
+
 struct dx_dirhdr {
 	uint64_t parent;	/* ".." */
 	uint64_t nentries;
 	uint64_t seed;		/* per-directory hash seed */
 	uint32_t level;
-	uint32_t pad;
+	uint32_t flags;		/* DX_DIRF_*; 0 in version 1 */
 	uint64_t split;
 	uint64_t radix;		/* top index block, 0 while only bucket0 is used */
 	uint64_t bucket0[DX_DIR_B0];
@@ -203,6 +220,44 @@ struct dx_symblk {
 	uint64_t owner;		/* the link's inode */
 	char target[];
 };
+
+/*
+ * A slab: DX_SLAB_UNITS units of 64 bytes from which inodes and directory
+ * entries are claimed, so that a new file costs a bitmap word in its
+ * transaction instead of a libpmemobj allocation per object.  It lives in
+ * DX_SLAB_BLOCKS data blocks in a row, marked used in their AG's bitmap
+ * and owned by no file, so that the inodes a pool can hold grow with its
+ * free space; or, where no free extent is that long (and in pools made
+ * before this), in a libpmemobj allocation of one whole heap chunk
+ * (256 KiB) of the metadata heap.  An object is
+ * a run of units inside one map word: its first unit has its 'start' bit
+ * set, and every unit of it its 'used' bit, up to the next start or free
+ * unit.  The header and the map are the slab's first DX_SLAB_HDR_UNITS
+ * units, marked used with no start bit.  A slab starts on a 64-byte
+ * boundary, so that every unit is one cache line; slabs are never freed,
+ * and each links the one made before it.
+ */
+#define DX_SLAB_UNIT 64
+#define DX_SLAB_WORDS 63
+#define DX_SLAB_UNITS (DX_SLAB_WORDS * 64)
+#define DX_SLAB_SIZE ((uint64_t)DX_SLAB_UNITS * DX_SLAB_UNIT)	/* 252 KiB */
+#define DX_SLAB_BLOCKS (DX_SLAB_SIZE / DX_BLOCK_SIZE)	/* 63 data blocks */
+
+struct dx_slabmap {
+	uint64_t used;		/* bit i: unit 64 * word + i is taken */
+	uint64_t start;		/* bit i: an object starts there */
+};
+
+struct dx_slab {
+	uint64_t magic;
+	uint64_t next;		/* the slab made before this one, 0 = none */
+	uint64_t nunits;	/* DX_SLAB_UNITS */
+	uint64_t pad[5];
+	struct dx_slabmap map[DX_SLAB_WORDS];
+};
+
+#define DX_SLAB_HDR_UNITS \
+	((sizeof(struct dx_slab) + DX_SLAB_UNIT - 1) / DX_SLAB_UNIT)
 
 /* An extent of a regular file. */
 #define DX_EXT_UNWRITTEN 0x1	/* allocated, reads as zeros */
@@ -259,5 +314,9 @@ _Static_assert(sizeof(struct dx_extent) == 24, "extent layout");
 _Static_assert(sizeof(struct dx_extchunk) == 1008, "extent chunk layout");
 _Static_assert(sizeof(struct dx_dirent) == 40, "dirent layout");
 _Static_assert(sizeof(struct dx_dirblk) == 4096, "directory block layout");
+_Static_assert(sizeof(struct dx_slab) == 1072, "slab header layout");
+_Static_assert(DX_SLAB_SIZE % DX_BLOCK_SIZE == 0, "a slab is whole blocks");
+_Static_assert(sizeof(struct dx_root) == sizeof(struct dx_super) + 64,
+	"root layout");
 
 #endif /* DX_LAYOUT_H */

@@ -37,10 +37,16 @@
  *   ILOCK -> ORPHAN: unlink, last close and the link that names an
  *     O_TMPFILE file change the orphan list in the transaction that
  *     changes the inode.
- *   ILOCK -> AG, ORPHAN -> AG: blocks are allocated and freed inside the
- *     transaction that changes the extent map; the AG lock is held until
- *     that transaction commits (a crash or abort rolls the bitmap back).
- *   AG -> ICACHE -> MAPTABLE -> WINDOW -> LEAF: short leaf locks, never
+ *   ORPHAN -> SLABLIST: a transaction that claims an inode or an entry
+ *     and finds no slab with room makes one, and holds the slab list
+ *     until it commits; an unlink or a last close may be that transaction.
+ *   ILOCK -> AG, ORPHAN -> AG, SLABLIST -> AG: blocks are allocated and
+ *     freed inside the transaction that changes the extent map; the AG lock
+ *     is held until that transaction commits (a crash or abort rolls the
+ *     bitmap back).
+ *   AG -> SLAB: at commit the block bitmaps are changed first, then the
+ *     slab maps, each class in its own number order; both held to the end.
+ *   SLAB -> ICACHE -> MAPTABLE -> WINDOW -> LEAF: short leaf locks, never
  *     held while a lock above them is taken; LEAF -> LEAF once, with
  *     subclass 1: starting the fault service starts its first workers
  *     under the queue lock.
@@ -70,7 +76,9 @@ static const char *const lock_class_names[DX_LC_NCLASSES] = {
 	[DX_LC_MAPLIST] = "MAPLIST",
 	[DX_LC_ILOCK] = "ILOCK",
 	[DX_LC_ORPHAN] = "ORPHAN",
+	[DX_LC_SLABLIST] = "SLABLIST",
 	[DX_LC_AG] = "AG",
+	[DX_LC_SLAB] = "SLAB",
 	[DX_LC_ICACHE] = "ICACHE",
 	[DX_LC_MAPTABLE] = "MAPTABLE",
 	[DX_LC_WINDOW] = "WINDOW",

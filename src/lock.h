@@ -6,13 +6,14 @@
  * edge; the same text stands above the rank table in lock.c):
  *
  *   FPOS -> RENAME -> DIR -> IOLOCK -> MMAPLOCK -> MAPLIST -> ILOCK
- *        -> ORPHAN -> AG -> ICACHE -> MAPTABLE -> (leaves)
+ *        -> ORPHAN -> SLABLIST -> AG -> SLAB -> ICACHE -> MAPTABLE
+ *        -> (leaves)
  *
  * A lock may be taken only while every lock the thread holds has a lower
  * rank.  Two locks of one class are taken together only with different
  * subclasses, in the order the subclass numbers give (ancestor directory
  * before descendant, lower inode number before higher), or, for ordered
- * classes (AG), with increasing order keys (AG numbers).
+ * classes (AG, SLAB), with increasing order keys (AG and slab numbers).
  */
 #ifndef DX_LOCK_H
 #define DX_LOCK_H 1
@@ -33,7 +34,9 @@ enum dx_lock_class {
 	DX_LC_MAPLIST,	/* file: its list of live mappings */
 	DX_LC_ILOCK,	/* file: extent map, size, attributes */
 	DX_LC_ORPHAN,	/* pool: the persistent orphan list */
+	DX_LC_SLABLIST,	/* pool: the persistent list of slabs */
 	DX_LC_AG,	/* allocation group: free-space index and bitmap */
+	DX_LC_SLAB,	/* slab: its free units and its map */
 	DX_LC_ICACHE,	/* pool: in-core inode table, current directory */
 	DX_LC_MAPTABLE,	/* process: address -> mapping table */
 	DX_LC_WINDOW,	/* mapping: its installed windows */

@@ -39,7 +39,7 @@ dx_ns_alive(struct dx_inode *dir)
 void
 dx_ns_nlink(struct dx_tx *tx, struct dx_inode *ip, int delta)
 {
-	if (DX_TX_ADD_FIELD(tx, ip->di, nlink) == 0)
+	if (dx_inode_tx_add(tx, ip->di) == 0)
 		ip->di->nlink = (uint32_t)((int)ip->di->nlink + delta);
 }
 
@@ -155,10 +155,7 @@ ns_rmdir_commit(struct dx_nameidata *nd, struct dx_inode *ip)
 	dx_dir_remove(&tx, nd->dir, nd->name, nd->len);
 	dx_ns_nlink(&tx, nd->dir, -1);
 	dx_inode_touch(&tx, nd->dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-	DX_TX_ADD_FIELD(&tx, ip->di, nlink);
-	ip->di->nlink = 0;
-	dx_inode_touch(&tx, ip->di, DX_TOUCH_CTIME);
-	dx_inode_unlinked(&tx, ip);
+	dx_inode_drop_link(&tx, ip);
 	ret = dx_tx_commit(&tx);
 	if (ret == 0)
 		dx_ns_removed(ip, nd->dir);
@@ -259,10 +256,7 @@ ns_unlink(daxfile_pool *pool, daxfile_file *dir, const char *path)
 	if (dx_tx_begin(&tx, pool) == 0) {
 		dx_dir_remove(&tx, nd.dir, nd.name, nd.len);
 		dx_inode_touch(&tx, nd.dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-		dx_ns_nlink(&tx, ip, -1);
-		dx_inode_touch(&tx, ip->di, DX_TOUCH_CTIME);
-		if (ip->di->nlink == 0)
-			dx_inode_unlinked(&tx, ip);
+		dx_inode_drop_link(&tx, ip);
 		ret = dx_tx_commit(&tx);
 		if (ret != 0)
 			dx_err_keep("cannot unlink '%s'", path);

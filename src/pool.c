@@ -58,12 +58,14 @@ pool_new(const char *path)
 	}
 	dx_mutex_init(&pool->rename_lock, DX_LC_RENAME);
 	dx_mutex_init(&pool->orphan_lock, DX_LC_ORPHAN);
+	dx_slab_init(pool);
 	return pool;
 }
 
 static void
 pool_delete(struct daxfile_pool *pool)
 {
+	dx_slab_fini(pool);
 	dx_mutex_destroy(&pool->rename_lock);
 	dx_mutex_destroy(&pool->orphan_lock);
 	dx_arena_destroy(pool->arena);
@@ -146,7 +148,7 @@ pool_start(struct daxfile_pool *pool)
 		goto err_close;
 	if (dx_alloc_init(pool) != 0)
 		goto err_icache;
-	if (dx_orphans_reclaim(pool) != 0)
+	if (dx_slab_load(pool) != 0 || dx_orphans_reclaim(pool) != 0)
 		goto err_alloc;
 	pool->umask = dx_cred_umask();
 	return 0;
@@ -442,22 +444,21 @@ dx_pool_inode_counts(struct daxfile_pool *pool, fsfilcnt_t *files,
 	fsfilcnt_t *ffree)
 {
 	/*
-	 * An inode with its entry, in pmemobj's allocation classes, takes about
-	 * 640 bytes of the metadata heap, of which pmemobj's own header and
-	 * lanes take 4 MiB.  An estimate: extent records and directory blocks
-	 * share the same heap.
+	 * Inodes and entries are claimed from slabs, and a slab is made of
+	 * free data blocks when none has room: the files a pool can still
+	 * take are the free units of its slabs and of its free blocks, a
+	 * regular file's inode and a short name (four units) each, as XFS
+	 * counts the inodes its free space could hold.
 	 */
-	const uint64_t per_inode = 640, fixed = 4 << 20;
-	uint64_t data = pool->sb->data_blocks << DX_BLOCK_SHIFT;
-	uint64_t meta = pool->size > data + fixed ? pool->size - data - fixed : 0;
+	const uint64_t per_file = 4;
+	uint64_t units = dx_slab_free_units(pool) + dx_alloc_free_blocks(pool) *
+		(DX_BLOCK_SIZE / DX_SLAB_UNIT);
 	int64_t used = dx_inode_count(pool);
 
 	if (used < 0)
 		return -1;
-	*files = meta / per_inode;
-	if (*files < (uint64_t)used)
-		*files = (uint64_t)used;
-	*ffree = *files - (uint64_t)used;
+	*ffree = units / per_file;
+	*files = (uint64_t)used + *ffree;
 	return 0;
 }
 

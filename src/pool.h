@@ -17,6 +17,7 @@
 #include "layout.h"
 #include "lock.h"
 #include "mem.h"
+#include "slab.h"
 
 /* errno for damaged metadata, as XFS's EFSCORRUPTED */
 #define EFSCORRUPTED EUCLEAN
@@ -40,6 +41,7 @@ struct daxfile_pool {
 	struct dx_inode *cwd;	/* current directory, NULL: the root
 				   (referenced; under the ICACHE lock) */
 	struct dx_alloc alloc;
+	struct dx_slabs slabs;
 	struct dx_mutex rename_lock;
 	struct dx_mutex orphan_lock;
 

@@ -305,16 +305,9 @@ rename_replace(struct dx_tx *tx, struct rename_ctx *rc)
 
 	dx_dir_retarget(tx, tdir, rc->to.name, rc->to.len, rc->src->ino,
 		dx_inode_dtype(rc->src));
-	if (tgt->isdir) {
-		DX_TX_ADD_FIELD(tx, tgt->di, nlink);
-		tgt->di->nlink = 0;
+	if (tgt->isdir)
 		dx_ns_nlink(tx, tdir, -1);
-	} else {
-		dx_ns_nlink(tx, tgt, -1);
-	}
-	dx_inode_touch(tx, tgt->di, DX_TOUCH_CTIME);
-	if (tgt->di->nlink == 0)
-		dx_inode_unlinked(tx, tgt);
+	dx_inode_drop_link(tx, tgt);
 }
 
 /* rename_exchange -- the two entries swap their inodes (in tx). */
@@ -364,7 +357,8 @@ rename_commit(struct rename_ctx *rc)
 		dx_inode_touch(&tx, tdir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 	dx_inode_touch(&tx, src->di, DX_TOUCH_CTIME);
 	ret = dx_tx_commit(&tx);
-	if (ret == 0 && tgt != NULL && tgt->isdir && tgt->di->nlink == 0)
+	if (ret == 0 && tgt != NULL && tgt->isdir && !tgt->unhashed &&
+	    tgt->di->nlink == 0)
 		dx_ns_removed(tgt, tdir);
 	return ret;
 }

@@ -25,8 +25,11 @@ dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool)
 {
 	tx->pool = pool;
 	tx->err = 0;
-	tx->precommit = NULL;
+	memset(tx->pre, 0, sizeof(tx->pre));
 	tx->saved = NULL;
+	tx->nranges = 0;
+	tx->nslab = 0;
+	tx->slab_new = NULL;
 	tx->nlocks = 0;
 	tx->ncb = 0;
 	if (dx_ei_fail(DX_EI_POOL))
@@ -86,15 +89,34 @@ tx_restore(struct dx_tx *tx, bool restore)
 	}
 }
 
+/* tx_covered -- is [p, p+len) inside a range this transaction snapshotted? */
+static bool
+tx_covered(const struct dx_tx *tx, uintptr_t p, size_t len)
+{
+	for (unsigned i = 0; i < tx->nranges; i++)
+		if (p >= tx->ranges[i].start && p + len <= tx->ranges[i].end)
+			return true;
+	return false;
+}
+
 int
 dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len)
 {
+	uintptr_t p = (uintptr_t)ptr;
 	int err;
 
+	if (tx->err == 0 && tx_covered(tx, p, len))
+		return 0;
 	if (dx_ei_fail(DX_EI_POOL))
 		errno = ENOMEM;
-	else if (tx->err == 0 && pmemobj_tx_add_range_direct(ptr, len) == 0)
+	else if (tx->err == 0 && pmemobj_tx_add_range_direct(ptr, len) == 0) {
+		if (tx->nranges < DX_TX_MAX_RANGES) {
+			tx->ranges[tx->nranges].start = p;
+			tx->ranges[tx->nranges].end = p + len;
+			tx->nranges++;
+		}
 		return 0;
+	}
 	/* pmemobj's undo log lives in the pool: out of room there */
 	err = tx->err ? tx->err : errno == ENOMEM ? ENOSPC : (errno ? errno : EIO);
 	dx_tx_fail(tx, err);
@@ -159,11 +181,12 @@ dx_tx_hold_ordered(struct dx_tx *tx, struct dx_mutex *m, uint64_t key)
 }
 
 void
-dx_tx_on_precommit(struct dx_tx *tx, dx_tx_precommit_fn fn, void *arg)
+dx_tx_on_precommit(struct dx_tx *tx, enum dx_tx_stage stage,
+	dx_tx_precommit_fn fn, void *arg)
 {
-	ASSERT(tx->precommit == NULL || tx->precommit == fn);
-	tx->precommit = fn;
-	tx->precommit_arg = arg;
+	ASSERT(tx->pre[stage].fn == NULL || tx->pre[stage].fn == fn);
+	tx->pre[stage].fn = fn;
+	tx->pre[stage].arg = arg;
 }
 
 void
@@ -193,8 +216,9 @@ dx_tx_commit(struct dx_tx *tx)
 {
 	int err;
 
-	if (tx->precommit != NULL && !tx->err)
-		tx->precommit(tx, tx->precommit_arg);
+	for (unsigned i = 0; i < DX_TX_PRE_STAGES; i++)
+		if (tx->pre[i].fn != NULL && !tx->err)
+			tx->pre[i].fn(tx, tx->pre[i].arg);
 	if (tx->err) {
 		dx_tx_abort(tx, tx->err);
 		return dx_err_keep("metadata transaction aborted");

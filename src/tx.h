@@ -22,9 +22,21 @@ struct daxfile_pool;
 #define DX_TX_MAX_AGS 32
 #define DX_TX_MAX_LOCKS (8 + DX_TX_MAX_AGS)
 #define DX_TX_MAX_CALLBACKS 8
+#define DX_TX_MAX_RANGES 8	/* snapshots remembered for dx_tx_add */
+#define DX_TX_MAX_SLAB_OPS 8	/* slab claims and frees (slab.c) */
 
 typedef void (*dx_tx_end_fn)(void *arg, bool committed);
 typedef void (*dx_tx_precommit_fn)(struct dx_tx *tx, void *arg);
+
+/*
+ * The stages of the work done just before a commit, in the order they run:
+ * it is the order of their locks (AG -> SLAB in doc/locking.md).
+ */
+enum dx_tx_stage {
+	DX_TX_PRE_BLOCKS,	/* the allocator's block bitmaps (AG locks) */
+	DX_TX_PRE_SLABS,	/* the slabs' maps (SLAB locks) */
+	DX_TX_PRE_STAGES
+};
 
 /* A range libpmemobj could not snapshot, kept in DRAM for the abort. */
 struct dx_tx_save {
@@ -34,12 +46,25 @@ struct dx_tx_save {
 	unsigned char bytes[];
 };
 
+struct dx_slabi;
+
+/* A claim or a free of a slab object, applied at commit (slab.c). */
+struct dx_tx_slab_op {
+	struct dx_slabi *slab;
+	uint64_t off;		/* the object */
+	uint64_t mask;		/* its units in map word 'word' */
+	uint32_t word;
+	uint32_t len;		/* bytes to flush: a claim; 0: a free */
+};
+
 struct dx_tx {
 	struct daxfile_pool *pool;
 	int err;
 	struct dx_tx_save *saved;	/* restored if the transaction aborts */
-	dx_tx_precommit_fn precommit;	/* one, last before the commit */
-	void *precommit_arg;
+	struct {
+		dx_tx_precommit_fn fn;
+		void *arg;
+	} pre[DX_TX_PRE_STAGES];	/* last before the commit */
 	unsigned nlocks;
 	struct dx_mutex *locks[DX_TX_MAX_LOCKS];
 	unsigned ncb;
@@ -47,16 +72,28 @@ struct dx_tx {
 		dx_tx_end_fn fn;
 		void *arg;
 	} cb[DX_TX_MAX_CALLBACKS];
+	unsigned nranges;
+	struct {
+		uintptr_t start, end;
+	} ranges[DX_TX_MAX_RANGES];	/* snapshotted: a range inside one
+					   costs dx_tx_add nothing more */
+	unsigned nslab;
+	struct dx_tx_slab_op slab[DX_TX_MAX_SLAB_OPS];
+	struct dx_slabi *slab_new;	/* a slab this transaction made */
 };
 
 /* dx_tx_begin -- start a transaction on 'pool'; -1 with errno on failure. */
 int dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool);
 
 /*
- * dx_tx_add -- snapshot 'len' bytes at 'ptr' before changing them.  When
- * libpmemobj cannot (its undo log is out of room), the transaction fails
- * and will abort; the bytes are kept in DRAM and put back by the abort,
- * so a caller that changes them all the same leaves no trace.
+ * dx_tx_add -- snapshot 'len' bytes at 'ptr' before changing them.  Every
+ * snapshot costs a drain, whatever its size: callers that change several
+ * fields of one object snapshot the object (or the part of it their lock
+ * covers) first, and the field-sized calls that follow find their range
+ * taken already and return at once.  When libpmemobj cannot snapshot (its
+ * undo log is out of room), the transaction fails and will abort; the
+ * bytes are kept in DRAM and put back by the abort, so a caller that
+ * changes them all the same leaves no trace.
  */
 int dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len);
 #define DX_TX_ADD_FIELD(tx, obj, field) \
@@ -77,10 +114,20 @@ bool dx_tx_holds(const struct dx_tx *tx, const struct dx_mutex *m);
 
 /*
  * dx_tx_on_precommit -- call fn(tx, arg) just before the commit (after
- * every other change): the allocator applies its claims and frees to the
- * bitmaps there, taking the AG locks last.  One per transaction.
+ * every other change), in stage order: the allocator applies its claims
+ * and frees to the bitmaps there, taking the AG locks last, and the slabs
+ * their maps after it.  One function per stage; registering it again is
+ * harmless.
  */
-void dx_tx_on_precommit(struct dx_tx *tx, dx_tx_precommit_fn fn, void *arg);
+void dx_tx_on_precommit(struct dx_tx *tx, enum dx_tx_stage stage,
+	dx_tx_precommit_fn fn, void *arg);
+
+/* dx_tx_precommit_arg -- the argument registered for 'stage', or NULL. */
+static inline void *
+dx_tx_precommit_arg(const struct dx_tx *tx, enum dx_tx_stage stage)
+{
+	return tx->pre[stage].arg;
+}
 
 /* dx_tx_on_end -- call fn(arg, committed) after the transaction ends. */
 void dx_tx_on_end(struct dx_tx *tx, dx_tx_end_fn fn, void *arg);

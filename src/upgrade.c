@@ -4,8 +4,12 @@
  *
  * Version 1 to 2: version 2 only added kinds of objects and uses of
  * fields that a version 1 pool does not have (symbolic links, several
- * entries for one inode, unnamed files on the orphan list, the dinode
- * words that were padding and are zero in every version 1 inode).  A
+ * entries for one inode, unnamed files on the orphan list, slabs and
+ * the objects claimed from them, ordered hash chains, the dinode and
+ * directory words that were padding and are zero in every version 1
+ * pool).  The inodes and entries of a version 1 pool stay libpmemobj
+ * objects of their own, freed as such, and its directories keep their
+ * unordered chains until they are empty (slab.c, dir.c).  A
  * version 1 pool is therefore a valid version 2 pool once its superblock
  * says so: the upgrade rewrites the version and the checksum, in one
  * transaction, so that a crash leaves the pool of version 1 (the next open

@@ -8,5 +8,7 @@ pool="$dir/daxfile-crash-$$.pool"
 trap 'rm -f "$pool" "$pool.count"' EXIT
 
 set -e
-"$crash" --points -n "${CRASH_POINTS:-250}" -S 1 "$pool"
+# 498 files of 8 units (inode and a 240-byte name) leave the pool's first
+# slab 20 units: the workload makes the second slab early on
+"$crash" --points -n "${CRASH_POINTS:-250}" -S 1 --fill 498 "$pool"
 "$crash" --kill -n "${CRASH_KILLS:-60}" -S 2 "$pool"

@@ -22,6 +22,11 @@
  *             one;
  *   --kill    SIGKILL from the parent after a random delay.
  *
+ * --fill N first gives the fresh pool N files with long names in "/fill",
+ * which take all but a few units of the pool's first slab: the workload
+ * then makes the next slab in one of its transactions, and crashes land
+ * around that one too.
+ *
  * The child records completed operations in memory shared with the parent,
  * which survives its death.  The harness does not simulate power failure:
  * stores that were never flushed survive a killed process (see
@@ -131,6 +136,7 @@ static struct {
 	unsigned crashes;
 	bool points;
 	bool verbose;
+	unsigned fill;		/* files in "/fill" of a fresh pool */
 } opt = {.nops = 200, .crashes = 100};
 
 static uint64_t
@@ -908,7 +914,8 @@ tree_matches(daxfile_pool *p, const struct model *m, const struct model *alt,
 		    af && af->live ? af : NULL, o))
 			return false;
 	}
-	if (!links_match(p, m, per_dir) || count_entries(p, "/") != per_dir[0])
+	if (!links_match(p, m, per_dir) ||
+	    count_entries(p, "/") != per_dir[0] + (opt.fill ? 1 : 0))
 		return false;
 	for (int d = 0; d < NDIRS; d++) {
 		snprintf(path, sizeof(path), "/d%d", d);
@@ -989,6 +996,27 @@ verify(uint64_t completed, const char *how)
 	return 0;
 }
 
+/* fill_pool -- opt.fill empty files with names of 240 bytes in "/fill". */
+static int
+fill_pool(daxfile_pool *p)
+{
+	char path[256];
+
+	if (opt.fill == 0)
+		return 0;
+	if (daxfile_mkdir(p, "/fill", 0755) != 0)
+		return -1;
+	for (unsigned i = 0; i < opt.fill; i++) {
+		daxfile_file *f;
+
+		snprintf(path, sizeof(path), "/fill/%0240u", i);
+		f = daxfile_open(p, path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+		if (f == NULL || daxfile_close(f) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void
 fresh_pool(void)
 {
@@ -996,7 +1024,7 @@ fresh_pool(void)
 
 	unlink(opt.pool);
 	p = daxfile_pool_create(opt.pool, 32 << 20, 0600);
-	if (p == NULL || daxfile_pool_close(p) != 0) {
+	if (p == NULL || fill_pool(p) != 0 || daxfile_pool_close(p) != 0) {
 		fprintf(stderr, "daxfile-crash: cannot create %s: %s\n", opt.pool,
 			daxfile_errormsg());
 		exit(1);
@@ -1062,7 +1090,7 @@ count_points(struct journal *j)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: daxfile-crash (--points | --kill) [-n crashes] [-N ops] [-S seed] [-v] POOL\n");
+	fprintf(stderr, "usage: daxfile-crash (--points | --kill) [-n crashes] [-N ops] [-S seed] [--fill N] [-v] POOL\n");
 	exit(2);
 }
 
@@ -1072,6 +1100,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"points", no_argument, NULL, 'p'},
 		{"kill", no_argument, NULL, 'k'},
+		{"fill", required_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};
 	struct journal *j;
@@ -1087,6 +1116,7 @@ main(int argc, char **argv)
 		case 'N': opt.nops = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'S': opt.seed = strtoull(optarg, NULL, 0); break;
 		case 'v': opt.verbose = true; break;
+		case 'f': opt.fill = (unsigned)strtoul(optarg, NULL, 0); break;
 		default: usage();
 		}
 	}

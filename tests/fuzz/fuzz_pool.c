@@ -7,10 +7,12 @@
  *
  * An input is a list of patches over the base image (built once, at
  * start): each names a region -- anywhere in the file, or one of the pool's
- * objects (superblock, AG headers, inodes, directory entries and blocks,
- * extent chunks, extended attributes, symbolic links and their target
- * blocks), which is where damage matters -- an offset in it, and the bytes
- * to write there.  Inputs stay small and mean the same on every run,
+ * objects (AG headers, directory blocks, extent chunks, extended
+ * attributes, symbolic-link target blocks, slabs, the inodes and directory
+ * entries inside the slabs, the root object with the superblock), which is
+ * where damage matters -- an offset in it, and the bytes to write there.
+ * DAXFILE_FUZZ_REGIONS=1 prints the table of regions at start, to aim a
+ * seed at one.  Inputs stay small and mean the same on every run,
  * so findings replay as regression tests (tests/fuzz/regressions/, run by
  * `make check` through fuzz-replay.c).  Objects are numbered in the order
  * of their offsets in the base image: a change to the image renumbers
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 #include "daxfile.h"
+#include "layout.h"
 
 #define BASE_SIZE ((uint64_t)16 << 20)
 #define MAX_REGIONS 4096
@@ -120,6 +123,39 @@ base_build(void)
 		die("close");
 }
 
+/*
+ * slab_regions -- the header and map of every slab of the base pool, and
+ * each object in it (a run of units from a start bit to the next start or
+ * free unit), after the objects of libpmemobj's list.
+ */
+static void
+slab_regions(PMEMobjpool *pop)
+{
+	const char *base = (const char *)pop;
+	const struct dx_root *root = pmemobj_direct(pmemobj_root(pop, 0));
+
+	for (uint64_t off = root->slabs; off != 0;
+	    off = ((const struct dx_slab *)(base + off))->next) {
+		const struct dx_slab *s = (const void *)(base + off);
+
+		fz.regions[fz.nregions++] = (struct region){off, sizeof(*s)};
+		for (unsigned w = 0; w < DX_SLAB_WORDS; w++)
+			for (unsigned b = 0; b < 64 && fz.nregions < MAX_REGIONS;
+			    b++) {
+				uint64_t end = b + 1;
+
+				if (!(s->map[w].start >> b & 1))
+					continue;
+				while (end < 64 && (s->map[w].used >> end & 1) &&
+				    !(s->map[w].start >> end & 1))
+					end++;
+				fz.regions[fz.nregions++] = (struct region){
+					off + ((uint64_t)w * 64 + b) * DX_SLAB_UNIT,
+					(end - b) * DX_SLAB_UNIT};
+			}
+	}
+}
+
 /* base_regions -- every object of the base pool, via pmemobj's own list. */
 static void
 base_regions(void)
@@ -137,6 +173,17 @@ base_regions(void)
 		fz.regions[fz.nregions++] = (struct region){o.off,
 			len > 8192 ? 8192 : len};
 	}
+	slab_regions(pop);
+	/* the root object: superblock, orphan list head, slab list head */
+	fz.regions[fz.nregions++] = (struct region){pmemobj_root(pop, 0).off,
+		sizeof(struct dx_root)};
+	if (getenv("DAXFILE_FUZZ_REGIONS") != NULL)
+		for (unsigned i = 0; i < fz.nregions; i++)
+			printf("region %u: %#lx, %lu bytes, begins %#lx\n", i,
+				(unsigned long)fz.regions[i].off,
+				(unsigned long)fz.regions[i].len,
+				(unsigned long)*(const uint64_t *)((const char *)pop +
+				fz.regions[i].off));
 	pmemobj_close(pop);
 }
 

@@ -748,6 +748,56 @@ Test(pool, statvfs_counts_blocks_exactly)
 }
 
 /*
+ * Inodes and entries are not bounded by the metadata reserve: a 32 MiB
+ * pool keeps 6 MiB for metadata, where 24,576 files of 256 bytes would
+ * fill it, and takes 40,000 empty files, their slabs made of data blocks.
+ * statvfs counts them, the checker finds every slab's blocks owned, and
+ * removing the files gives their inodes back.
+ */
+Test(pool, the_number_of_files_grows_with_free_space_not_the_metadata_reserve,
+	.timeout = 120)
+{
+	enum { N = 40000 };
+	struct test_pool tp;
+	struct statvfs fresh, full, empty;
+	char name[32];
+
+	test_pool_create(&tp, "inodes", 32 << 20);
+	TEST_OK(daxfile_statvfs(tp.pool, &fresh));
+	cr_assert_gt(fresh.f_ffree, N, "a 32 MiB pool offers %lu inodes",
+		(unsigned long)fresh.f_ffree);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	for (int i = 0; i < N; i++) {
+		daxfile_file *f;
+
+		snprintf(name, sizeof(name), "/d/f%d", i);
+		f = daxfile_open(tp.pool, name, O_CREAT | O_EXCL | O_WRONLY, 0644);
+		cr_assert_not_null(f, "%s: %s", name, daxfile_errormsg());
+		TEST_OK(daxfile_close(f));
+	}
+	TEST_OK(daxfile_statvfs(tp.pool, &full));
+	cr_assert_eq(full.f_files - full.f_ffree, fresh.f_files - fresh.f_ffree + N + 1);
+	cr_assert_lt(full.f_bfree, fresh.f_bfree, "slabs took data blocks");
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
+	tp.pool = daxfile_pool_open(tp.path);
+	cr_assert_not_null(tp.pool, "reopen: %s", daxfile_errormsg());
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "/d/f%d", i);
+		TEST_OK(daxfile_unlink(tp.pool, name));
+	}
+	TEST_OK(daxfile_rmdir(tp.pool, "/d"));
+	TEST_OK(daxfile_statvfs(tp.pool, &empty));
+	cr_assert_eq(empty.f_files - empty.f_ffree, fresh.f_files - fresh.f_ffree);
+	cr_assert_gt(empty.f_ffree, N);
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
+	test_pool_destroy(&tp);
+}
+
+/*
  * A process dies with an unlinked file still open: the file is an orphan
  * in the pool, which the check accounts for, and the next open reclaims
  * its inode and blocks.

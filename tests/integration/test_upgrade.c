@@ -30,6 +30,8 @@
 #include "testutil.h"
 
 #define BIG_SIZE 300000
+/* the data blocks of a slab of inodes and entries (252 KiB) */
+#define SLAB_BLOCKS 63
 
 /* fixture -- a fresh copy of the version 1 pool at 'path'. */
 static void
@@ -63,9 +65,12 @@ version_of(const char *path)
 	return v;
 }
 
-/* check_tree -- the tree make-pool-v1.c left, with its orphan gone. */
+/*
+ * check_tree -- the tree make-pool-v1.c left, with its orphan gone;
+ * 'slabs' slabs of data blocks made since (DX_SLAB_BLOCKS blocks each).
+ */
 static void
-check_tree(daxfile_pool *pool)
+check_tree(daxfile_pool *pool, unsigned slabs)
 {
 	unsigned char *buf = xmalloc(BIG_SIZE + 1);
 	struct statvfs sv;
@@ -86,10 +91,12 @@ check_tree(daxfile_pool *pool)
 		cr_assert_eq(buf[i], (unsigned char)(i * 7 % 251), "byte %zu", i);
 	free(buf);
 	FAILS(daxfile_stat(pool, "/orphan", &st), -1, ENOENT);
-	/* only the two files with data hold blocks: the orphan's are free */
+	/* only the two files with data (and new slabs) hold blocks: the
+	   orphan's are free */
 	TEST_OK(daxfile_statvfs(pool, &sv));
 	cr_assert_eq(sv.f_blocks - sv.f_bfree,
-		(xstat(pool, "/big").st_blocks + xstat(pool, "/dir/file").st_blocks) / 8);
+		(xstat(pool, "/big").st_blocks + xstat(pool, "/dir/file").st_blocks) / 8 +
+		slabs * SLAB_BLOCKS);
 }
 
 Test(upgrade, a_version_1_pool_opens_upgraded_with_its_tree)
@@ -104,7 +111,7 @@ Test(upgrade, a_version_1_pool_opens_upgraded_with_its_tree)
 		"a version 1 pool is clean as it is");
 	tp.pool = daxfile_pool_open(tp.path);
 	cr_assert_not_null(tp.pool, "open: %s", daxfile_errormsg());
-	check_tree(tp.pool);
+	check_tree(tp.pool, 0);
 	/* what version 2 added works in it */
 	TEST_OK(daxfile_symlink(tp.pool, "dir/file", "/link"));
 	TEST_OK(daxfile_link(tp.pool, "/big", "/dir/big2"));
@@ -119,8 +126,59 @@ Test(upgrade, a_version_1_pool_opens_upgraded_with_its_tree)
 	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
 	tp.pool = daxfile_pool_open(tp.path);
 	cr_assert_not_null(tp.pool, "reopen: %s", daxfile_errormsg());
-	check_tree(tp.pool);
+	check_tree(tp.pool, 1);
 	cr_assert(S_ISLNK(xlstat(tp.pool, "/link").st_mode));
+	test_pool_destroy(&tp);
+}
+
+/*
+ * A version 1 pool's inodes and entries are libpmemobj objects of their
+ * own and its directories' hash chains are unordered; the upgraded pool
+ * claims new ones from slabs and keeps old chains as they are.  Files of
+ * both kinds live side by side in an old directory that grows and splits,
+ * and each kind is freed as what it is: the checker finds the pool clean,
+ * and the space of the old ones comes back.
+ */
+Test(upgrade, new_files_live_beside_the_old_ones_and_both_are_freed)
+{
+	struct test_pool tp;
+	struct statvfs before, after;
+	char name[64];
+
+	test_pool_path(tp.path, sizeof(tp.path), "upgrade-mixed");
+	fixture(tp.path);
+	tp.pool = daxfile_pool_open(tp.path);
+	cr_assert_not_null(tp.pool, "open: %s", daxfile_errormsg());
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "/dir/new-%d", i);
+		TEST_OK(daxfile_close(xopen(tp.pool, name,
+			O_CREAT | O_EXCL | O_WRONLY)));
+	}
+	TEST_OK(daxfile_mkdir(tp.pool, "/dir/sub/newdir", 0755));
+	check_text(tp.pool, "/dir/file", "hello, version 1\n");
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
+	tp.pool = daxfile_pool_open(tp.path);
+	cr_assert_not_null(tp.pool, "reopen: %s", daxfile_errormsg());
+	TEST_OK(daxfile_statvfs(tp.pool, &before));
+	TEST_OK(daxfile_unlink(tp.pool, "/dir/file"));
+	TEST_OK(daxfile_rmdir(tp.pool, "/dir/sub/newdir"));
+	TEST_OK(daxfile_rmdir(tp.pool, "/dir/sub"));
+	TEST_OK(daxfile_unlink(tp.pool, "/empty"));
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "/dir/new-%d", i);
+		TEST_OK(daxfile_unlink(tp.pool, name));
+	}
+	TEST_OK(daxfile_rmdir(tp.pool, "/dir"));
+	TEST_OK(daxfile_statvfs(tp.pool, &after));
+	cr_assert_eq((before.f_files - before.f_ffree) -
+		(after.f_files - after.f_ffree), 305,
+		"the 305 inodes removed are free again");
+	cr_assert_gt(after.f_bfree, before.f_bfree, "the old file's block is free");
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
 	test_pool_destroy(&tp);
 }
 
@@ -179,7 +237,7 @@ Test(upgrade, a_crash_during_the_upgrade_leaves_version_1_or_2_never_a_broken_po
 		tp.pool = daxfile_pool_open(tp.path);
 		cr_assert_not_null(tp.pool, "open after a crash at point %u: %s",
 			n, daxfile_errormsg());
-		check_tree(tp.pool);
+		check_tree(tp.pool, 0);
 		TEST_OK(daxfile_pool_close(tp.pool));
 		tp.pool = NULL;
 		cr_assert_eq(version_of(tp.path), 2);

@@ -1,7 +1,8 @@
 /*
  * test_dir.c -- the linear-hash directory: it grows one bucket at a time
  * (two entries per bucket at most, on average), finds every name among
- * 100,000, and lists each entry exactly once.
+ * 100,000, and lists each entry exactly once; a directory of version 1,
+ * whose chains are in no order, splits them by rebuilding them.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include "namei.h"
 #include "permission.h"
 #include "pool.h"
+#include "tx.h"
 #include "testpool.h"
 
 #define NAMES 100000
@@ -124,4 +126,66 @@ Test(dir, removing_half_the_names_keeps_the_rest_reachable, .timeout = 60)
 	TEST_OK(daxfile_stat(tp.pool, "/d", &st));
 	cr_assert_eq(st.st_nlink, 2 + 2500);
 	test_pool_destroy(&tp);
+}
+
+/*
+ * dir_clear_ordered -- make "/d" a directory of version 1 (chains in no
+ * order), as a version 1 pool has it.
+ */
+static void
+dir_clear_ordered(daxfile_pool *pool)
+{
+	struct dx_inode *dp;
+	struct dx_dirhdr *hdr;
+	struct dx_cred cr;
+	struct dx_tx tx;
+
+	dx_cred_init(&cr, DX_CRED_FS);
+	dp = dx_namei(pool, NULL, "/d", 0, &cr);
+	cr_assert_not_null(dp);
+	hdr = dx_dir_hdr(dp);
+	dx_ilock(dp, DX_IOLOCK_EXCL);
+	TEST_OK(dx_tx_begin(&tx, pool));
+	TEST_OK(DX_TX_ADD_FIELD(&tx, hdr, flags));
+	hdr->flags &= ~DX_DIRF_ORDERED;
+	TEST_OK(dx_tx_commit(&tx));
+	dx_iunlock(dp, DX_IOLOCK_EXCL);
+	dx_iput(dp);
+}
+
+Test(dir, chains_of_a_version_1_directory_split_too, .timeout = 60)
+{
+	struct test_pool tp;
+	char name[32];
+	struct stat st;
+
+	test_pool_create(&tp, "dirv1", TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	TEST_OK(daxfile_mkdir(tp.pool, "/d/first", 0755));
+	dir_clear_ordered(tp.pool);
+	for (unsigned i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "/d/%u", i);
+		TEST_OK(daxfile_mkdir(tp.pool, name, 0755));
+	}
+	for (unsigned i = 0; i < 3000; i += 3) {
+		snprintf(name, sizeof(name), "/d/%u", i);
+		TEST_OK(daxfile_rmdir(tp.pool, name));
+	}
+	test_pool_reopen(&tp);
+	for (unsigned i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "/d/%u", i);
+		if (i % 3)
+			TEST_OK(daxfile_stat(tp.pool, name, &st));
+		else
+			TEST_FAILS(daxfile_stat(tp.pool, name, &st), -1, ENOENT);
+	}
+	/* emptied, it orders its chains from its next entry on */
+	for (unsigned i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "/d/%u", i);
+		if (i % 3)
+			TEST_OK(daxfile_rmdir(tp.pool, name));
+	}
+	TEST_OK(daxfile_rmdir(tp.pool, "/d/first"));
+	TEST_OK(daxfile_mkdir(tp.pool, "/d/again", 0755));
+	test_pool_destroy(&tp);	/* the checker checks buckets and order */
 }

@@ -50,9 +50,7 @@ unlink_keep(daxfile_pool *pool, const char *name)
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	TEST_OK(dx_tx_begin(&tx, pool));
 	dx_dir_remove(&tx, root, name, strlen(name));
-	DX_TX_ADD_FIELD(&tx, ip->di, nlink);
-	ip->di->nlink = 0;
-	dx_inode_unlinked(&tx, ip);
+	dx_inode_drop_link(&tx, ip);
 	TEST_OK(dx_tx_commit(&tx));
 	dx_iunlock(ip, DX_ILOCK_EXCL);
 	dx_iunlock(root, DX_IOLOCK_EXCL);
