@@ -12,9 +12,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "daxfile.h"
 #include "dir.h"
@@ -22,6 +24,7 @@
 #include "out.h"
 #include "pool.h"
 #include "probe.h"
+#include "super.h"
 
 /* What the checker learns of one inode. */
 struct ck_inode {
@@ -453,40 +456,100 @@ ck_links(struct ck *ck)
 	}
 }
 
+/*
+ * ck_without_pmemobj -- libpmemobj cannot open the pool (the caller has
+ * reported why): can the library's own structures still be read, for
+ * daxfile salvage?  Maps the file without libpmemobj to see.
+ */
+static void
+ck_without_pmemobj(struct ck *ck, const char *path)
+{
+	struct daxfile_pool *pool = dx_pool_attach_raw(path);
+
+	if (pool == NULL || dx_super_check(pool) != 0)
+		ck_problem(ck, "superblock: %s: nothing can be read out of the pool",
+			daxfile_errormsg());
+	else
+		ck_problem(ck, "the library's own superblock is intact: daxfile salvage can copy out the files");
+	if (pool != NULL)
+		dx_pool_detach(pool);
+}
+
+/* ck_super -- the superblock and its copies. */
+static void
+ck_super(struct ck *ck)
+{
+	struct daxfile_pool *pool = ck->pool;
+	uint64_t first = 0;
+	unsigned bad;
+
+	if (pool->sb_copy != 0)
+		ck_problem(ck, "superblock: damaged; the pool is read through its copy at %#lx (daxfile check --repair writes it back)",
+			(unsigned long)pool->sb_copy);
+	bad = dx_super_copies_damaged(pool, &first);
+	if (bad != 0)
+		ck_problem(ck, "superblock: %u of its copies damaged, the first at %#lx (daxfile check --repair writes them again)",
+			bad, (unsigned long)first);
+}
+
 DX_EXPORT int
 daxfile_pool_check(const char *path, FILE *report)
 {
 	struct ck ck = {.report = report};
-	uint64_t used = 0, total = 0, *offs = NULL;
+	uint64_t used = 0, total = 0, size, *offs = NULL;
 	size_t n = 0;
 	int64_t here;
-	int probe, ret = -1;
+	int fd, probe, ret;
 
 	dx_err_begin();
 	if (path == NULL)
 		return dx_err(EFAULT, "path is NULL");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return dx_err_keep("cannot check pool '%s'", path);
+	ret = dx_pool_file_check(path, fd, &size);
+	close(fd);
+	if (ret != 0) {
+		if (errno != EFSCORRUPTED)
+			return -1;
+		ck_problem(&ck, "%s", daxfile_errormsg());
+		return 1;
+	}
+	ret = -1;
 	/*
 	 * libpmemobj's object list is read by daxfile-probe, in a process of
 	 * its own: on a damaged heap that iteration (even the open) can loop
 	 * or crash inside libpmemobj, which must not take the caller with it.
 	 */
 	probe = dx_probe_run(path, &offs, &n, DX_ARENA_GLOBAL);
+	if (probe < 0)
+		return dx_err_keep("cannot check pool '%s'", path);
 	if (probe == DX_PROBE_CRASHED || probe == DX_PROBE_HUNG) {
-		ck_problem(&ck, "libpmemobj %s on the pool: its own metadata is damaged",
-			probe == DX_PROBE_CRASHED ? "crashes" : "hangs");
+		ck_problem(&ck, "libpmemobj %s opening the pool: its own metadata is damaged",
+			probe == DX_PROBE_CRASHED ? "crashes" : "stalls");
+		ck_without_pmemobj(&ck, path);
 		dx_free(DX_ARENA_GLOBAL, offs);
 		return 1;
 	}
 	ck.pool = dx_pool_attach(path, false);
-	if (ck.pool == NULL)
+	if (ck.pool == NULL) {
+		if (errno == EFSCORRUPTED) {
+			ck_problem(&ck, "%s", daxfile_errormsg());
+			ck_without_pmemobj(&ck, path);
+			ret = 1;
+		}
 		goto out_free;
+	}
 	if (dx_super_check(ck.pool) != 0) {
-		ck_problem(&ck, "superblock: %s", daxfile_errormsg());
-		ret = 1;
+		if (errno == EFSCORRUPTED) {
+			ck_problem(&ck, "superblock: %s", daxfile_errormsg());
+			ret = 1;
+		}
 		goto out;
 	}
+	ck_super(&ck);
 	if (probe != DX_PROBE_OPENED) {
-		/* no helper, or it found the pool locked: read the list here */
+		/* it found the pool locked: read the list here */
 		here = ck_list_here(&ck, &offs);
 		if (here < 0)
 			goto out;

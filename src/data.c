@@ -15,7 +15,8 @@
  * raced a free is detected and redone.
  *
  * Persistence: on persistent memory a write's bytes are flushed before it
- * returns; elsewhere overwrites wait for fsync.  Always: new blocks hold
+ * returns; on a disk overwrites wait for fsync; memory backing (tmpfs) has
+ * nothing to flush to, so nothing is.  Always: new blocks hold
  * their data (or zeros) durably before the transaction that links them
  * commits, and bytes below a new size are durable before the size is.
  *
@@ -53,6 +54,8 @@
 void
 dx_data_persist(struct daxfile_pool *pool, const void *addr, size_t len)
 {
+	if (pool->backing == DAXFILE_BACKING_MEMORY)
+		return; /* nothing to flush to */
 	if (pool->is_pmem)
 		pmem_persist(addr, len);
 	else
@@ -128,7 +131,7 @@ data_touch(struct dx_inode *ip)
 		return;
 	di->mtime = (struct dx_time){now.tv_sec, now.tv_nsec};
 	di->ctime = di->mtime;
-	dx_persist(ip->pool, &di->mtime, sizeof(di->mtime) * 2);
+	dx_persist_times(ip->pool, &di->mtime, sizeof(di->mtime) * 2);
 }
 
 /*
@@ -391,7 +394,7 @@ write_new(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
 	if (pool->is_pmem)
 		pmem_drain();
 	else
-		pmem_msync(base, boff + dlen + tail);
+		dx_data_persist(pool, base, boff + dlen + tail);
 	dx_crash_point("data-new");
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = data_link(ip, lblk, &r, false);
@@ -449,7 +452,7 @@ write_over(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
 
 	wsrc_copy(ip->pool, src, dst, dlen);
 	if (!ip->pool->is_pmem && off + dlen > eof)
-		pmem_msync(dst, dlen);
+		dx_data_persist(ip->pool, dst, dlen);
 	dx_crash_point("data-overwrite");
 	return (ssize_t)dlen;
 }
@@ -515,6 +518,9 @@ eof_tail_zero(struct dx_inode *ip, uint64_t eof)
 	if (m.pblk == 0 || m.unwritten)
 		return;
 	p = (char *)dx_block_ptr(ip->pool, m.pblk) + boff;
+	/* appends find it zeroed by the one before: no store, no flush */
+	if (p[0] == 0 && memcmp(p, p + 1, DX_BLOCK_SIZE - boff - 1) == 0)
+		return;
 	zero_in(ip->pool, p, DX_BLOCK_SIZE - boff);
 	dx_data_persist(ip->pool, p, DX_BLOCK_SIZE - boff);
 }
@@ -707,7 +713,7 @@ relatime(struct dx_inode *ip)
 	clock_gettime(CLOCK_REALTIME_COARSE, &now);
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	di->atime = (struct dx_time){now.tv_sec, now.tv_nsec};
-	dx_persist(ip->pool, &di->atime, sizeof(di->atime));
+	dx_persist_times(ip->pool, &di->atime, sizeof(di->atime));
 	dx_iunlock(ip, DX_ILOCK_EXCL);
 }
 
@@ -980,8 +986,8 @@ fsync_extent(void *arg, uint64_t lblk, uint64_t pblk, uint64_t len,
 
 /*
  * data_sync -- on pmem every write was flushed and every metadata change
- * committed durably: nothing is left.  Elsewhere, msync the file's blocks
- * and its inode.
+ * committed durably, and memory backing has nothing to flush to: nothing
+ * is left.  On a disk, msync the file's blocks and its inode.
  */
 static int
 data_sync(daxfile_file *file)
@@ -994,7 +1000,7 @@ data_sync(daxfile_file *file)
 		return -1;
 	ip = file->ip;
 	pool = ip->pool;
-	if (pool->is_pmem) {
+	if (pool->is_pmem || pool->backing == DAXFILE_BACKING_MEMORY) {
 		pmem_drain();
 		return 0;
 	}

@@ -1,49 +1,131 @@
 /*
- * probe.c -- running daxfile-probe (probe.h).
+ * probe.c -- finding and running daxfile-probe (probe.h).
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "out.h"
 #include "probe.h"
 
 extern char **environ;
 
-/* Without progress for this long, the helper is taken to hang. */
-#define PROBE_STALL_MS 10000
+/*
+ * How long the helper may take to start (exec, loading libpmemobj: slow
+ * under valgrind), and then to make progress: a healthy open of a pool of
+ * any size takes milliseconds (under 0.1 s for 16 GiB on ext4, cold), so
+ * silence for this long means libpmemobj loops on damaged metadata.
+ */
+#define PROBE_START_MS 30000
+#define PROBE_STALL_MS 3000
 
-static const char *
-probe_path(void)
+/*
+ * probe_dir_of_library -- the directory of the object that holds this
+ * code (the shared library, or a program linked with it statically), as
+ * a real path, into 'dir'; false if unknown.
+ */
+static bool
+probe_dir_of_library(char *dir)
 {
-	const char *p = getenv("DAXFILE_PROBE");
+	Dl_info info;
+	char *slash;
 
-	return p != NULL ? p : DX_PROBE_PATH;
+	if (dladdr((void *)dx_probe_run, &info) == 0 ||
+	    info.dli_fname == NULL || strchr(info.dli_fname, '/') == NULL ||
+	    realpath(info.dli_fname, dir) == NULL)
+		return false;
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	return true;
 }
 
-/* probe_collect -- read offsets from the helper until EOF or a stall. */
+/* probe_same_dir -- do 'a' and 'b' name the same directory? */
+static bool
+probe_same_dir(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+
+	return realpath(a, ra) != NULL && realpath(b, rb) != NULL &&
+		strcmp(ra, rb) == 0;
+}
+
+/*
+ * probe_find -- the helper to run, into 'path': $DAXFILE_PROBE if set;
+ * the installed helper for the installed library; for a library that is
+ * not installed, the helper of its own build tree (libtool keeps the
+ * library in .libs/, the helper is tools/daxfile-probe beside it), never
+ * an installed one, which may be of another version or missing.  -1 with
+ * errno and a message naming where it looked if there is none.
+ */
+static int
+probe_find(char *path)
+{
+	const char *env = getenv("DAXFILE_PROBE");
+	char dir[PATH_MAX];
+	size_t len;
+
+	if (env != NULL && *env != '\0') {
+		if (snprintf(path, PATH_MAX, "%s", env) >= PATH_MAX)
+			return dx_err(ENAMETOOLONG, "DAXFILE_PROBE is too long");
+		if (access(path, X_OK) != 0)
+			return dx_err_keep("cannot run the helper '%s' that DAXFILE_PROBE names",
+				path);
+		return 0;
+	}
+	if (!probe_dir_of_library(dir) || probe_same_dir(dir, DX_LIBDIR)) {
+		snprintf(path, PATH_MAX, "%s", DX_PROBE_PATH);
+		if (access(path, X_OK) != 0)
+			return dx_err_keep("cannot run the helper %s (install libdaxfile again, or name the helper in DAXFILE_PROBE)",
+				path);
+		return 0;
+	}
+	len = strlen(dir);
+	if (len >= 6 && strcmp(dir + len - 6, "/.libs") == 0)
+		dir[len - 6] = '\0';
+	if (snprintf(path, PATH_MAX, "%s/tools/daxfile-probe", dir) >= PATH_MAX)
+		return dx_err(ENAMETOOLONG, "the build tree's path is too long");
+	if (access(path, X_OK) != 0)
+		return dx_err_keep("this libdaxfile is not installed and its build tree has no helper %s (build it, install libdaxfile, or name the helper in DAXFILE_PROBE)",
+			path);
+	return 0;
+}
+
+/*
+ * probe_collect -- read offsets from the helper until EOF or a stall; the
+ * first word is the helper's word that it has started.
+ */
 static bool
 probe_collect(int fd, uint64_t **offs, size_t *n, dx_arena arena)
 {
 	size_t cap = 0;
+	bool started = false;
 
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
 		uint64_t off;
 		ssize_t r;
 
-		if (poll(&p, 1, PROBE_STALL_MS) <= 0)
+		if (poll(&p, 1, started ? PROBE_STALL_MS : PROBE_START_MS) <= 0)
 			return false;
 		r = read(fd, &off, sizeof(off));
 		if (r == 0)
 			return true;
 		if (r != sizeof(off))
 			return false;
+		if (!started) {
+			started = true;
+			continue;
+		}
 		if (offs == NULL)
 			continue;
 		if (*n == cap) {
@@ -62,16 +144,18 @@ probe_collect(int fd, uint64_t **offs, size_t *n, dx_arena arena)
 int
 dx_probe_run(const char *pool, uint64_t **offs, size_t *n, dx_arena arena)
 {
-	const char *helper = probe_path();
-	char *argv[] = {(char *)helper, (char *)pool,
+	char helper[PATH_MAX];
+	char *argv[] = {helper, (char *)pool,
 		offs ? (char *)"--list-inodes" : NULL, NULL};
 	posix_spawn_file_actions_t fa;
 	int pfd[2], status, err;
 	bool done;
 	pid_t pid;
 
-	if (access(helper, X_OK) != 0 || pipe(pfd) != 0)
+	if (probe_find(helper) != 0)
 		return -1;
+	if (pipe(pfd) != 0)
+		return dx_err_keep("cannot run the helper %s", helper);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addclose(&fa, pfd[0]);
@@ -81,7 +165,7 @@ dx_probe_run(const char *pool, uint64_t **offs, size_t *n, dx_arena arena)
 	if (err != 0) {
 		close(pfd[0]);
 		errno = err;
-		return -1;
+		return dx_err_keep("cannot run the helper %s", helper);
 	}
 	if (offs != NULL) {
 		*offs = NULL;
@@ -93,7 +177,7 @@ dx_probe_run(const char *pool, uint64_t **offs, size_t *n, dx_arena arena)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return -1;
+			return dx_err_keep("cannot wait for the helper %s", helper);
 	if (!done && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
 		return DX_PROBE_HUNG;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && done)

@@ -3,7 +3,10 @@
  * libpmemobj in a process of its own (tools/probe.c): libpmemobj 1.12 can
  * crash or loop on a pool whose own metadata is damaged.  The helper is
  * started with posix_spawn (no code of ours runs in a forked copy of a
- * threaded process); $DAXFILE_PROBE names it, else the installed one.
+ * threaded process); $DAXFILE_PROBE names it, else the installed one for
+ * the installed library, the build tree's for a library of a build tree.
+ * It writes a word when it starts, then one per inode it lists, so that a
+ * stall is seen within seconds.
  */
 #ifndef DX_PROBE_H
 #define DX_PROBE_H 1
@@ -25,7 +28,8 @@ enum dx_probe_status {
 /*
  * dx_probe_run -- run the helper on 'pool'; with 'offs', also collect the
  * offsets of the pool's inode objects (allocated in 'arena', count in
- * '*n').  The status, or -1 with errno if the helper cannot run.
+ * '*n').  The status, or -1 with errno and a message if the helper cannot
+ * be found or run.
  */
 int dx_probe_run(const char *pool, uint64_t **offs, size_t *n, dx_arena arena);
 
