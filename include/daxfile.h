@@ -87,6 +87,24 @@ int daxfile_pool_close(daxfile_pool *pool);
  */
 int daxfile_pool_check(const char *path, FILE *report);
 
+/*
+ * daxfile_pool_repair -- daxfile_pool_check, repairing what can be (see
+ * daxfile_pool_check(3)); each problem found, and what was done, is a line
+ * of 'report'.  Returns 0 if the pool was clean, 1 if problems were found
+ * (check again to see what is left), -1 on error.
+ */
+int daxfile_pool_repair(const char *path, FILE *report);
+
+/*
+ * daxfile_pool_salvage -- copy every file of the pool at 'path' (which
+ * must not be open) whose own metadata is intact into the host directory
+ * 'dir' (made, or empty), without changing the pool, even when libpmemobj
+ * cannot open it; what could not be copied, and a summary, go to
+ * 'report'.  Returns 0 if every file was copied, 1 if some could not be
+ * (or went to lost+found), -1 on error.
+ */
+int daxfile_pool_salvage(const char *path, const char *dir, FILE *report);
+
 /* daxfile_statvfs -- statvfs(3) of the pool: blocks and inodes. */
 int daxfile_statvfs(daxfile_pool *pool, struct statvfs *buf);
 

@@ -57,6 +57,14 @@ typedef int (*dx_dir_visit_fn)(void *arg, const char *name, size_t len,
 int dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
 	dx_dir_visit_fn fn, void *arg);
 
+/*
+ * dx_dir_foreach_intact -- dx_dir_foreach that goes on past damage: a
+ * damaged chain ends only its bucket, counted in '*damaged' (for the
+ * checker and salvage, which want every entry that can be read).
+ */
+int dx_dir_foreach_intact(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
+	dx_dir_visit_fn fn, void *arg, unsigned *damaged);
+
 /* dx_dir_destroy -- free the segments of an empty directory (in tx). */
 void dx_dir_destroy(struct dx_tx *tx, struct dx_inode *dp);
 

@@ -100,6 +100,28 @@ mkfs_ag_blocks(uint64_t data_blocks)
 	return DX_MAX(ag, MKFS_AG_MIN_BLOCKS);
 }
 
+int
+dx_mkfs_ag_geometry(const struct dx_super *sb, uint32_t agno, uint64_t *start,
+	uint64_t *nblocks)
+{
+	uint64_t ag_blocks = mkfs_ag_blocks(sb->data_blocks);
+	uint32_t k = 0;
+
+	for (uint32_t s = 0; s < sb->nsegs && s < DX_MAX_SEGS; s++) {
+		const struct dx_dseg *seg = &sb->segs[s];
+
+		for (uint64_t b = 0; b < seg->nblocks && k <= agno;
+		    b += ag_blocks, k++) {
+			if (k != agno)
+				continue;
+			*start = seg->start + b;
+			*nblocks = DX_MIN(ag_blocks, seg->nblocks - b);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* mkfs_segment -- reserve one data segment of up to 'bytes' (2 MiB units). */
 static int
 mkfs_segment(struct dx_tx *tx, struct dx_super *sb, uint64_t bytes)

@@ -353,6 +353,7 @@ dx_pool_attach_raw(const char *path)
 {
 	struct daxfile_pool *pool;
 	struct dx_poolfile pf;
+	struct stat st;
 	uint64_t size;
 	void *map;
 	int fd;
@@ -363,13 +364,17 @@ dx_pool_attach_raw(const char *path)
 		dx_err_keep("cannot open pool '%s'", path);
 		return NULL;
 	}
-	if (dx_pool_file_check(path, fd, &size) != 0)
+	/* a truncated pool is read as far as it goes */
+	if (fstat(fd, &st) != 0) {
+		dx_err_keep("cannot open pool '%s'", path);
 		goto err_close;
+	}
+	size = (uint64_t)st.st_size;
 	if (dx_poolfile_read(fd, size, &pf) != 0) {
 		dx_err_keep("cannot read pool file '%s'", path);
 		goto err_close;
 	}
-	if (!pf.ours) {
+	if (!S_ISREG(st.st_mode) || !pf.ours || size == 0) {
 		dx_err(EINVAL, "'%s' is not a libdaxfile pool", path);
 		goto err_close;
 	}

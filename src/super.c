@@ -124,7 +124,7 @@ dx_super_copies_damaged(const struct daxfile_pool *pool, uint64_t *first)
 }
 
 int
-dx_super_check(struct daxfile_pool *pool)
+dx_super_readable(struct daxfile_pool *pool)
 {
 	const struct dx_super *sb;
 
@@ -137,14 +137,25 @@ dx_super_check(struct daxfile_pool *pool)
 	if (sb->feature_incompat & ~DX_FEATURE_INCOMPAT_SUPP)
 		return dx_err(EPROTO, "pool '%s' uses unknown features %#lx",
 			pool->path, (unsigned long)sb->feature_incompat);
-	if (sb->pool_size > pool->size)
-		return dx_err(EFSCORRUPTED, "pool file '%s' is truncated (%lu of %lu bytes)",
-			pool->path, (unsigned long)pool->size,
-			(unsigned long)sb->pool_size);
 	if (sb->block_size != DX_BLOCK_SIZE || sb->nsegs == 0 ||
 	    sb->nsegs > DX_MAX_SEGS || sb->nags == 0 || sb->nags > DX_MAX_AGS)
 		return dx_err(EFSCORRUPTED, "pool '%s' is damaged: its superblock's geometry is wrong",
 			pool->path);
+	return 0;
+}
+
+int
+dx_super_check(struct daxfile_pool *pool)
+{
+	const struct dx_super *sb;
+
+	if (dx_super_readable(pool) != 0)
+		return -1;
+	sb = pool->sb;
+	if (sb->pool_size > pool->size)
+		return dx_err(EFSCORRUPTED, "pool file '%s' is truncated (%lu of %lu bytes)",
+			pool->path, (unsigned long)pool->size,
+			(unsigned long)sb->pool_size);
 	for (uint32_t i = 0; i < sb->nsegs; i++) {
 		const struct dx_dseg *s = &sb->segs[i];
 

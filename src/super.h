@@ -34,9 +34,15 @@ void dx_super_write_copies(struct daxfile_pool *pool, const struct dx_super *sb)
 int dx_super_find(struct daxfile_pool *pool);
 
 /*
- * dx_super_check -- dx_super_find, then: is it of our version and
- * features, is the pool file as large as it was made, is the geometry
- * sane?  EPROTO for another version, EFSCORRUPTED for damage.
+ * dx_super_readable -- dx_super_find, then: is it of our version and
+ * features, with a geometry this library can read?  EPROTO for another
+ * version, EFSCORRUPTED for damage.
+ */
+int dx_super_readable(struct daxfile_pool *pool);
+
+/*
+ * dx_super_check -- dx_super_readable, and is the pool file as large as it
+ * was made, do its segments lie inside it?
  */
 int dx_super_check(struct daxfile_pool *pool);
 
