@@ -11,7 +11,11 @@
  * NULL or closed pool handle gives EINVAL everywhere; daxfile_pool_check
  * tells a clean pool from a damaged one; statvfs counts blocks exactly;
  * daxfile_errormsg() names the cause of every failure, and of that failure
- * only; and a missing helper refuses the open rather than opening unprobed.
+ * only; a missing helper refuses the open rather than opening unprobed;
+ * daxfile_pool_repair mends a damaged superblock, an entry that names a
+ * damaged inode and a damaged AG header; daxfile_pool_salvage copies files
+ * out of a pool libpmemobj crashes on, and what a damaged entry cut off
+ * into lost+found; and daxfile_pool_size_for sizes a pool for its data.
  *
  * The superblock is found by its 8-byte magic "DAXFILE!" in the closed pool
  * file, first the primary, then its copies; the version is the uint32 right
@@ -855,6 +859,235 @@ Test(pool, check_is_clean_on_a_fresh_and_on_a_used_pool)
 	cr_assert_not_null(tp.pool);
 	check_file(tp.pool, "/b/f", buf, sizeof(buf));
 	test_pool_destroy(&tp);
+}
+
+/* --- damage: repair and salvage ---------------------------------------------- */
+
+/* magic_offset -- where the first 8-byte 'magic' is in the pool file. */
+static off_t
+magic_offset(const char *path, const char *magic)
+{
+	off_t size = file_bytes(path);
+	int fd = open(path, O_RDONLY);
+	const char *map, *p;
+	off_t off;
+
+	cr_assert_geq(fd, 0);
+	map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+	cr_assert_neq(map, MAP_FAILED);
+	p = memmem(map, (size_t)size, magic, 8);
+	cr_assert_not_null(p, "no %s in %s", magic, path);
+	off = p - map;
+	munmap((void *)map, (size_t)size);
+	close(fd);
+	return off;
+}
+
+/* host_file_is -- the host file 'path' holds exactly 'n' bytes of 'want'. */
+static void
+host_file_is(const char *path, const void *want, size_t n)
+{
+	unsigned char *buf = malloc(n + 1);
+
+	cr_assert_not_null(buf);
+	cr_assert_eq(file_bytes(path), (off_t)n, "%s has the wrong size", path);
+	file_pread(path, buf, n, 0);
+	cr_assert(memcmp(buf, want, n) == 0, "%s differs", path);
+	free(buf);
+}
+
+/* salvage_dir -- a fresh name for a salvage's directory on the host. */
+static void
+salvage_dir(char *buf, size_t n, const struct test_pool *tp)
+{
+	snprintf(buf, n, "%s.saved", tp->path);
+}
+
+/* rm_tree -- remove a host directory tree. */
+static void
+rm_tree(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+Test(pool, salvage_copies_every_file_of_a_pool_libpmemobj_crashes_on)
+{
+	static unsigned char a[100000], b[5000];
+	unsigned char lanes[65536];
+	struct test_pool tp;
+	char dir[300], path[400];
+	FILE *report;
+	char *text = NULL;
+	size_t len = 0;
+
+	fill_pattern(a, sizeof(a), 1);
+	fill_pattern(b, sizeof(b), 2);
+	test_pool_create(&tp, "salvage", TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0750));
+	write_file(tp.pool, "/d/a", a, sizeof(a));
+	write_file(tp.pool, "/b", b, sizeof(b));
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	/* libpmemobj's lanes, from 8 KiB on */
+	memset(lanes, 0xff, sizeof(lanes));
+	file_pwrite(tp.path, lanes, sizeof(lanes), 8192);
+	FAILS(daxfile_pool_open(tp.path), NULL, EUCLEAN);
+
+	salvage_dir(dir, sizeof(dir), &tp);
+	report = open_memstream(&text, &len);
+	cr_assert_eq(daxfile_pool_salvage(tp.path, dir, report), 0, "%s",
+		daxfile_errormsg());
+	fclose(report);
+	cr_assert(strstr(text, "without libpmemobj") != NULL, "%s", text);
+	free(text);
+	snprintf(path, sizeof(path), "%s/d/a", dir);
+	host_file_is(path, a, sizeof(a));
+	snprintf(path, sizeof(path), "%s/b", dir);
+	host_file_is(path, b, sizeof(b));
+	/* into a directory that is not empty: refused */
+	FAILS(daxfile_pool_salvage(tp.path, dir, NULL), -1, EEXIST);
+	rm_tree(dir);
+	unlink(tp.path);
+}
+
+Test(pool, salvage_puts_what_a_damaged_entry_cut_off_into_lost_and_found)
+{
+	static unsigned char a[20000];
+	struct test_pool tp;
+	char dir[300], path[400];
+	struct stat st;
+	off_t dirent;
+
+	fill_pattern(a, sizeof(a), 3);
+	test_pool_create(&tp, "lostfound", TEST_POOL_SIZE);
+	write_file(tp.pool, "/only", a, sizeof(a));
+	TEST_OK(daxfile_stat(tp.pool, "/only", &st));
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	/* the one directory entry: its magic */
+	dirent = magic_offset(tp.path, "DXDENT\0\0");
+	damage(tp.path, dirent, 0xff);
+	check_reports(tp.path, "damaged entry chains");
+
+	salvage_dir(dir, sizeof(dir), &tp);
+	cr_assert_eq(daxfile_pool_salvage(tp.path, dir, NULL), 1);
+	snprintf(path, sizeof(path), "%s/lost+found/#%lu", dir,
+		(unsigned long)st.st_ino);
+	host_file_is(path, a, sizeof(a));
+	rm_tree(dir);
+	unlink(tp.path);
+}
+
+Test(pool, repair_removes_an_entry_that_names_a_damaged_inode_and_frees_its_blocks)
+{
+	static unsigned char a[200000];
+	struct statvfs before, after;
+	struct test_pool tp;
+	struct stat st;
+
+	fill_pattern(a, sizeof(a), 4);
+	test_pool_create(&tp, "repairino", TEST_POOL_SIZE);
+	write_file(tp.pool, "/kept", a, 100);
+	TEST_OK(daxfile_statvfs(tp.pool, &before));
+	write_file(tp.pool, "/lost", a, sizeof(a));
+	TEST_OK(daxfile_stat(tp.pool, "/lost", &st));
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	/* an inode number is the inode's offset: damage its magic */
+	damage(tp.path, (off_t)st.st_ino, 0xff);
+	check_reports(tp.path, "not a live inode");
+	open_again(&tp);
+	FAILS(daxfile_stat(tp.pool, "/lost", &st), -1, EUCLEAN);
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+
+	cr_assert_eq(daxfile_pool_repair(tp.path, NULL), 1, "%s",
+		daxfile_errormsg());
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0,
+		"the pool is not clean after the repair");
+	open_again(&tp);
+	FAILS(daxfile_stat(tp.pool, "/lost", &st), -1, ENOENT);
+	check_file(tp.pool, "/kept", a, 100);
+	TEST_OK(daxfile_statvfs(tp.pool, &after));
+	cr_assert_eq(after.f_bfree, before.f_bfree,
+		"%lu blocks free after the repair, %lu before /lost was written",
+		(unsigned long)after.f_bfree, (unsigned long)before.f_bfree);
+	test_pool_destroy(&tp);
+}
+
+Test(pool, repair_rebuilds_a_damaged_ag_header)
+{
+	static unsigned char a[300000];
+	struct test_pool tp;
+	off_t ag;
+
+	fill_pattern(a, sizeof(a), 5);
+	test_pool_create(&tp, "repairag", TEST_POOL_SIZE);
+	write_file(tp.pool, "/f", a, sizeof(a));
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	ag = magic_offset(tp.path, "DXAGHDR\0");
+	for (int i = 0; i < 48; i++)
+		damage(tp.path, ag + i, 0x5a);
+	FAILS(daxfile_pool_open(tp.path), NULL, EUCLEAN);
+	check_reports(tp.path, "damaged header");
+	cr_assert_eq(daxfile_pool_repair(tp.path, NULL), 1);
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
+	open_again(&tp);
+	check_file(tp.pool, "/f", a, sizeof(a));
+	write_file(tp.pool, "/g", a, sizeof(a));
+	check_file(tp.pool, "/f", a, sizeof(a));
+	test_pool_destroy(&tp);
+}
+
+Test(pool, repair_writes_a_damaged_superblock_again_from_its_copy)
+{
+	struct test_pool tp;
+	off_t sb;
+
+	closed_pool(&tp, "repairsb");
+	sb = sb_offset(tp.path);
+	damage(tp.path, sb + SB_UUID_OFF, 0x10);
+	cr_assert_eq(daxfile_pool_repair(tp.path, NULL), 1);
+	cr_assert_eq(daxfile_pool_check(tp.path, NULL), 0);
+	cr_assert_eq(daxfile_pool_repair(tp.path, NULL), 0);
+	open_kept(&tp);
+	test_pool_destroy(&tp);
+}
+
+Test(pool, size_for_gives_the_smallest_pool_that_holds_the_bytes_asked)
+{
+	const uint64_t asks[] = {1 << 20, 20 << 20, 100 << 20};
+
+	for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+		uint64_t size = daxfile_pool_size_for(asks[i]);
+		struct test_pool tp;
+		struct statvfs sv;
+
+		cr_assert_geq(size, DAXFILE_MIN_POOL_SIZE);
+		test_pool_create(&tp, "sizefor", size);
+		TEST_OK(daxfile_statvfs(tp.pool, &sv));
+		cr_assert_geq((uint64_t)sv.f_blocks * sv.f_frsize, asks[i],
+			"a pool of %lu bytes holds %lu, not %lu",
+			(unsigned long)size,
+			(unsigned long)(sv.f_blocks * sv.f_frsize),
+			(unsigned long)asks[i]);
+		test_pool_destroy(&tp);
+		if (size > DAXFILE_MIN_POOL_SIZE) {
+			test_pool_create(&tp, "sizefor", size - (1 << 20));
+			TEST_OK(daxfile_statvfs(tp.pool, &sv));
+			cr_assert_lt((uint64_t)sv.f_blocks * sv.f_frsize, asks[i],
+				"a smaller pool holds %lu bytes too",
+				(unsigned long)asks[i]);
+			test_pool_destroy(&tp);
+		}
+	}
+	errno = 0;
+	cr_assert_eq(daxfile_pool_size_for(UINT64_MAX / 2), 0);
+	cr_assert_eq(errno, EFBIG);
 }
 
 /* --- statvfs -------------------------------------------------------------- */
