@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -30,18 +31,21 @@ extern char **environ;
 #define PROBE_STALL_MS 3000
 
 /*
- * probe_dir_of_library -- the directory of the object that holds this
- * code (the shared library, or a program linked with it statically), as
- * a real path, into 'dir'; false if unknown.
+ * probe_dir_of_library -- the directory of the shared object that holds
+ * this code, as a real path, into 'dir'; false if unknown, or if the code
+ * is linked into the program itself (a static link).
  */
 static bool
 probe_dir_of_library(char *dir)
 {
+	struct link_map *lm = NULL;
 	Dl_info info;
 	char *slash;
 
-	if (dladdr((void *)dx_probe_run, &info) == 0 ||
-	    info.dli_fname == NULL || strchr(info.dli_fname, '/') == NULL ||
+	if (dladdr1((void *)dx_probe_run, &info, (void **)&lm,
+	    RTLD_DL_LINKMAP) == 0 || lm == NULL || lm->l_name == NULL ||
+	    lm->l_name[0] == '\0' || info.dli_fname == NULL ||
+	    strchr(info.dli_fname, '/') == NULL ||
 	    realpath(info.dli_fname, dir) == NULL)
 		return false;
 	slash = strrchr(dir, '/');
@@ -61,11 +65,12 @@ probe_same_dir(const char *a, const char *b)
 
 /*
  * probe_find -- the helper to run, into 'path': $DAXFILE_PROBE if set;
- * the installed helper for the installed library; for a library that is
- * not installed, the helper of its own build tree (libtool keeps the
- * library in .libs/, the helper is tools/daxfile-probe beside it), never
- * an installed one, which may be of another version or missing.  -1 with
- * errno and a message naming where it looked if there is none.
+ * the installed helper for the installed library (or one linked
+ * statically); for a shared library that is not installed, the helper of
+ * its own build tree (libtool keeps the library in .libs/, the helper is
+ * tools/daxfile-probe beside it), never an installed one, which may be of
+ * another version or missing.  -1 with errno and a message naming where it
+ * looked if there is none.
  */
 static int
 probe_find(char *path)
@@ -101,15 +106,18 @@ probe_find(char *path)
 }
 
 /*
- * probe_collect -- read offsets from the helper until EOF or a stall; the
- * first word is the helper's word that it has started.
+ * probe_collect -- read the helper's words until EOF or a stall: the
+ * inode offsets into 'offs' (if asked), its verdict into '*verdict' (0 if
+ * none came: it crashed).  False if it stalled.
  */
 static bool
-probe_collect(int fd, uint64_t **offs, size_t *n, dx_arena arena)
+probe_collect(int fd, uint64_t **offs, size_t *n, dx_arena arena,
+	uint64_t *verdict)
 {
 	size_t cap = 0;
 	bool started = false;
 
+	*verdict = 0;
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
 		uint64_t off;
@@ -124,6 +132,10 @@ probe_collect(int fd, uint64_t **offs, size_t *n, dx_arena arena)
 			return false;
 		if (!started) {
 			started = true;
+			continue;
+		}
+		if (off == DX_PROBE_SAYS_OPENED || off == DX_PROBE_SAYS_REFUSED) {
+			*verdict = off;
 			continue;
 		}
 		if (offs == NULL)
@@ -149,6 +161,7 @@ dx_probe_run(const char *pool, uint64_t **offs, size_t *n, dx_arena arena)
 		offs ? (char *)"--list-inodes" : NULL, NULL};
 	posix_spawn_file_actions_t fa;
 	int pfd[2], status, err;
+	uint64_t verdict;
 	bool done;
 	pid_t pid;
 
@@ -171,19 +184,19 @@ dx_probe_run(const char *pool, uint64_t **offs, size_t *n, dx_arena arena)
 		*offs = NULL;
 		*n = 0;
 	}
-	done = probe_collect(pfd[0], offs, n, arena);
+	done = probe_collect(pfd[0], offs, n, arena, &verdict);
 	close(pfd[0]);
 	if (!done)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return dx_err_keep("cannot wait for the helper %s", helper);
-	if (!done && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+	/* ECHILD: the caller ignores SIGCHLD; the words said it all */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!done)
 		return DX_PROBE_HUNG;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && done)
+	if (verdict == DX_PROBE_SAYS_OPENED)
 		return DX_PROBE_OPENED;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+	if (verdict == DX_PROBE_SAYS_REFUSED)
 		return DX_PROBE_REFUSED;
-	/* a signal, or a sanitizer runtime's report and exit */
+	/* no verdict: a signal, or a sanitizer runtime's report and exit */
 	return DX_PROBE_CRASHED;
 }

@@ -5,8 +5,9 @@
  * started with posix_spawn (no code of ours runs in a forked copy of a
  * threaded process); $DAXFILE_PROBE names it, else the installed one for
  * the installed library, the build tree's for a library of a build tree.
- * It writes a word when it starts, then one per inode it lists, so that a
- * stall is seen within seconds.
+ * It writes a word when it starts, one per inode it lists, and its verdict
+ * last, so that a stall is seen within seconds and the verdict does not
+ * depend on an exit status (lost to a caller that ignores SIGCHLD).
  */
 #ifndef DX_PROBE_H
 #define DX_PROBE_H 1
@@ -16,6 +17,11 @@
 #include <stdint.h>
 
 #include "mem.h"
+
+/* What the helper writes, word by word, besides inode offsets. */
+#define DX_PROBE_STARTED 0ULL			/* first: it runs */
+#define DX_PROBE_SAYS_OPENED UINT64_MAX		/* last: opened (list whole) */
+#define DX_PROBE_SAYS_REFUSED (UINT64_MAX - 1)	/* last: refused */
 
 /* How the helper ended. */
 enum dx_probe_status {

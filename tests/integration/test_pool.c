@@ -678,6 +678,27 @@ Test(pool, an_open_without_its_helper_is_refused_and_says_why)
 	test_pool_destroy(&tp);
 }
 
+Test(pool, the_helper_s_verdict_holds_in_a_process_that_ignores_sigchld)
+{
+	unsigned char lanes[65536];
+	struct test_pool tp;
+
+	closed_pool(&tp, "sigign");
+	cr_assert_neq(signal(SIGCHLD, SIG_IGN), SIG_ERR);
+	open_kept(&tp);
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	/* libpmemobj crashes on it: only the helper's words can say so */
+	memset(lanes, 0xff, sizeof(lanes));
+	file_pwrite(tp.path, lanes, sizeof(lanes), 8192);
+	FAILS(daxfile_pool_open(tp.path), NULL, EUCLEAN);
+	cr_assert(strstr(daxfile_errormsg(), "crashes") != NULL, "%s",
+		daxfile_errormsg());
+	cr_assert_eq(daxfile_pool_check(tp.path, NULL), 1);
+	signal(SIGCHLD, SIG_DFL);
+	unlink(tp.path);
+}
+
 Test(pool, close_with_an_open_file_fails_with_ebusy_and_the_pool_keeps_working)
 {
 	struct test_pool tp;
