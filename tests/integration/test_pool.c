@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daxfile.h"
@@ -697,6 +698,92 @@ Test(pool, the_helper_s_verdict_holds_in_a_process_that_ignores_sigchld)
 	cr_assert_eq(daxfile_pool_check(tp.path, NULL), 1);
 	signal(SIGCHLD, SIG_DFL);
 	unlink(tp.path);
+}
+
+/* with_helper -- run the helper through a shell 'script' of its own. */
+static char *
+with_helper(const char *tag, const char *script)
+{
+	static char path[300];
+	char *saved = getenv("DAXFILE_PROBE");
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/daxfile-test-%s-%d.sh",
+		getenv("DAXFILE_TEST_DIR") ? getenv("DAXFILE_TEST_DIR") : "/dev/shm",
+		tag, (int)getpid());
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "#!/bin/sh\n%s\n", script);
+	fclose(f);
+	cr_assert_eq(chmod(path, 0700), 0);
+	saved = saved != NULL ? strdup(saved) : NULL;
+	setenv("DAXFILE_PROBE", path, 1);
+	return saved;
+}
+
+/* helper_back -- undo with_helper. */
+static void
+helper_back(char *saved)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s", getenv("DAXFILE_PROBE"));
+	unlink(path);
+	if (saved != NULL)
+		setenv("DAXFILE_PROBE", saved, 1);
+	else
+		unsetenv("DAXFILE_PROBE");
+	free(saved);
+}
+
+/* seconds_since -- the time since 't0' (CLOCK_MONOTONIC). */
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+		(double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+Test(pool, an_open_that_libpmemobj_stalls_on_is_given_up_within_seconds)
+{
+	struct test_pool tp;
+	struct timespec t0;
+	char *saved;
+
+	closed_pool(&tp, "stall");
+	/* a helper that starts, then never says more: a looping libpmemobj */
+	saved = with_helper("stall", "head -c 8 /dev/zero; exec sleep 60");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	FAILS(daxfile_pool_open(tp.path), NULL, EUCLEAN);
+	cr_assert(strstr(daxfile_errormsg(), "stalls") != NULL, "%s",
+		daxfile_errormsg());
+	cr_assert_lt(seconds_since(&t0), 6.0, "the open waited %.1f s",
+		seconds_since(&t0));
+	helper_back(saved);
+	open_kept(&tp);
+	test_pool_destroy(&tp);
+}
+
+Test(pool, a_helper_slow_to_start_is_waited_for)
+{
+	char script[600];
+	struct test_pool tp;
+	char *saved;
+
+	cr_assert_not_null(getenv("DAXFILE_PROBE"), "make check names the helper");
+	closed_pool(&tp, "slowstart");
+	snprintf(script, sizeof(script), "sleep 4; exec '%s' \"$@\"",
+		getenv("DAXFILE_PROBE"));
+	saved = with_helper("slowstart", script);
+	open_kept(&tp);
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	helper_back(saved);
+	open_kept(&tp);
+	test_pool_destroy(&tp);
 }
 
 Test(pool, close_with_an_open_file_fails_with_ebusy_and_the_pool_keeps_working)
