@@ -638,13 +638,19 @@ Test(pool, an_open_of_a_pool_another_process_has_open_names_that_process)
 	child = fork();
 	cr_assert_geq(child, 0);
 	if (child == 0) {
-		daxfile_pool *p = daxfile_pool_open(tp.path);
+		daxfile_pool *p;
 
+		/* a failed test's parent dies: then read() sees EOF */
+		close(ready[0]);
+		close(go[1]);
+		p = daxfile_pool_open(tp.path);
 		c = p != NULL ? 'y' : 'n';
 		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(2);
 		_exit(p != NULL && daxfile_pool_close(p) == 0 ? 0 : 1);
 	}
+	close(ready[1]);
+	close(go[0]);
 	cr_assert_eq(read(ready[0], &c, 1), 1);
 	cr_assert_eq(c, 'y', "the child could not open the pool");
 	FAILS(daxfile_pool_open(tp.path), NULL, EBUSY);
