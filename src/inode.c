@@ -106,9 +106,8 @@ icache_remove(struct dx_icache *ic, struct dx_inode *ip)
 	ic->count--;
 }
 
-/* inode_valid -- is 'ino' the offset of a sound persistent inode? */
-static bool
-inode_valid(struct daxfile_pool *pool, uint64_t ino)
+bool
+dx_inode_valid(const struct daxfile_pool *pool, uint64_t ino)
 {
 	const struct dx_dinode *di;
 	uint64_t size = sizeof(*di);
@@ -173,7 +172,7 @@ dx_iget(struct daxfile_pool *pool, uint64_t ino)
 		dx_mutex_unlock(&ic->lock);
 		return ip;
 	}
-	if (!inode_valid(pool, ino)) {
+	if (!dx_inode_valid(pool, ino)) {
 		dx_mutex_unlock(&ic->lock);
 		dx_corrupt(pool, "directory entry names a damaged inode", ino);
 		return NULL;
@@ -468,7 +467,7 @@ dx_inode_count(struct daxfile_pool *pool)
 	dx_mutex_lock(&pool->orphan_lock);
 	for (uint64_t ino = pool->root->orphan_head; ino != 0 && limit-- > 0;
 	    ino = ((struct dx_dinode *)dx_ptr(pool, ino))->orphan_next) {
-		if (!inode_valid(pool, ino))
+		if (!dx_inode_valid(pool, ino))
 			break;
 		cw.count++;
 	}
@@ -485,7 +484,7 @@ dx_orphans_reclaim(struct daxfile_pool *pool)
 		uint64_t ino = pool->root->orphan_head;
 		struct dx_inode *ip;
 
-		if (limit-- == 0 || !inode_valid(pool, ino) ||
+		if (limit-- == 0 || !dx_inode_valid(pool, ino) ||
 		    ((struct dx_dinode *)dx_ptr(pool, ino))->nlink != 0)
 			return dx_corrupt(pool, "damaged orphan list", ino);
 		ip = dx_iget(pool, ino);

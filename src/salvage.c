@@ -25,6 +25,7 @@
 
 #include "daxfile.h"
 #include "dir.h"
+#include "inode.h"
 #include "mem.h"
 #include "out.h"
 #include "pool.h"
@@ -103,21 +104,10 @@ sv_dinode(struct sv *sv, uint64_t ino)
 {
 	const struct dx_dinode *di;
 
-	if (!dx_obj_ok(sv->pool, ino, sizeof(*di)))
+	if (!dx_inode_valid(sv->pool, ino))
 		return NULL;
 	di = dx_ptr(sv->pool, ino);
-	if (di->magic != DX_INODE_MAGIC)
-		return NULL;
-	if (S_ISDIR(di->mode)) {
-		const struct dx_dirhdr *hdr = (const void *)(di + 1);
-
-		if (!dx_obj_ok(sv->pool, ino, sizeof(*di) + sizeof(*hdr)) ||
-		    hdr->level >= 40 ||
-		    hdr->split >= ((uint64_t)DX_DIR_B0 << hdr->level))
-			return NULL;
-		return di;
-	}
-	return S_ISREG(di->mode) && di->size <= DX_MAX_FILE_SIZE ? di : NULL;
+	return S_ISDIR(di->mode) || di->size <= DX_MAX_FILE_SIZE ? di : NULL;
 }
 
 /* sv_blocks_ok -- do blocks [pblk, pblk+len) lie in a data segment? */
