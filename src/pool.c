@@ -238,10 +238,11 @@ pool_busy(const char *path)
 }
 
 /*
- * pool_refused -- the errno and message for a pool libpmemobj refused,
- * from what the file says of itself: a file that was never a pool of ours
- * is EINVAL; one of ours is damaged, EFSCORRUPTED
- * (libpmemobj's errno is not always an errno: -1 for a damaged heap).
+ * pool_refused -- the errno and message for a pool libpmemobj refused.
+ * It refuses what it reads with EINVAL, or with no errno at all (-1 for a
+ * damaged heap): then what the file says of itself decides, EINVAL for a
+ * file that was never a pool of ours, EFSCORRUPTED for one of ours.  A
+ * real errno of another kind (ENOMEM, EACCES, EIO) is kept.
  */
 static int
 pool_refused(const char *path, int fd, uint64_t size, int err)
@@ -250,8 +251,7 @@ pool_refused(const char *path, int fd, uint64_t size, int err)
 
 	if (err == EAGAIN || err == EWOULDBLOCK)
 		return pool_busy(path);
-	if (err == ENOMEM || err == EMFILE || err == ENFILE || err == EACCES ||
-	    err == EPERM)
+	if (err > 0 && err != EINVAL)
 		return dx_err(err, "cannot open pool '%s' (libpmemobj: %s)",
 			path, pmemobj_cause());
 	if (dx_poolfile_read(fd, size, &pf) != 0)
