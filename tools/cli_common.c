@@ -46,6 +46,9 @@ cli_msg(const struct cli *cli, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Whether this run has said what to do with a damaged pool. */
+static bool damage_told;
+
 /*
  * cli_fail -- report a failed libdaxfile call with its message, which
  * often ends with the errno's text itself: that is said once.
@@ -64,6 +67,10 @@ cli_fail(const struct cli *cli, const char *what, int err)
 		cli_msg(cli, "%s: %s", what, cause);
 	else
 		cli_msg(cli, "%s: %s (%.*s)", what, cause, (int)dlen, detail);
+	if (err == EUCLEAN && !damage_told) {
+		damage_told = true;
+		cli_msg(cli, "the pool is damaged: daxfile check names the damage, daxfile salvage copies the files out, daxfile check -r repairs what it can");
+	}
 	return CLI_FAILURE;
 }
 
