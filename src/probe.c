@@ -4,9 +4,9 @@
 #include "config.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -14,21 +14,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "out.h"
 #include "probe.h"
+#include "util.h"
 
 extern char **environ;
 
 /*
  * How long the helper may take to start (exec, loading libpmemobj: slow
  * under valgrind), and then to make progress: a healthy open of a pool of
- * any size takes milliseconds (under 0.1 s for 16 GiB on ext4, cold), so
- * silence for this long means libpmemobj loops on damaged metadata.
+ * any size takes milliseconds (under 0.1 s for 16 GiB on ext4, cold), a
+ * few times what starting took, so silence for PROBE_STALL_FACTOR times
+ * that, and at least PROBE_STALL_MS, means that libpmemobj loops on
+ * damaged metadata.  The factor keeps a machine that runs everything
+ * slowly (valgrind, a heavy load) from being taken for a stall.
  */
 #define PROBE_START_MS 30000
 #define PROBE_STALL_MS 3000
+#define PROBE_STALL_FACTOR 20
 
 /*
  * probe_dir_of_library -- the directory of the shared object that holds
@@ -114,24 +120,33 @@ static bool
 probe_collect(int fd, uint64_t **offs, size_t *n, dx_arena arena,
 	uint64_t *verdict)
 {
+	struct timespec t0, t1;
+	int stall_ms = 0;
 	size_t cap = 0;
-	bool started = false;
 
 	*verdict = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
 		uint64_t off;
 		ssize_t r;
 
-		if (poll(&p, 1, started ? PROBE_STALL_MS : PROBE_START_MS) <= 0)
+		if (poll(&p, 1, stall_ms ? stall_ms : PROBE_START_MS) <= 0)
 			return false;
 		r = read(fd, &off, sizeof(off));
 		if (r == 0)
 			return true;
 		if (r != sizeof(off))
 			return false;
-		if (!started) {
-			started = true;
+		if (stall_ms == 0) {
+			long start_ms;
+
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			start_ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+				(t1.tv_nsec - t0.tv_nsec) / 1000000;
+			stall_ms = (int)DX_MIN((long)PROBE_START_MS,
+				DX_MAX((long)PROBE_STALL_MS,
+				PROBE_STALL_FACTOR * start_ms));
 			continue;
 		}
 		if (off == DX_PROBE_SAYS_OPENED || off == DX_PROBE_SAYS_REFUSED) {
