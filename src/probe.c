@@ -70,19 +70,47 @@ probe_same_dir(const char *a, const char *b)
 }
 
 /*
+ * probe_in_tree -- the helper of the build tree a program linked with the
+ * library statically lives in (the unit tests: tests/unit/ or tests/unit/
+ * .libs/), looked for in the program's directory and up to three above;
+ * false if there is none.
+ */
+static bool
+probe_in_tree(char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (realpath("/proc/self/exe", dir) == NULL)
+		return false;
+	for (int up = 0; up < 4; up++) {
+		slash = strrchr(dir, '/');
+		if (slash == NULL || slash == dir)
+			return false;
+		*slash = '\0';
+		if (snprintf(path, PATH_MAX, "%s/tools/daxfile-probe", dir) <
+		    PATH_MAX && access(path, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * probe_find -- the helper to run, into 'path': $DAXFILE_PROBE if set;
- * the installed helper for the installed library (or one linked
- * statically); for a shared library that is not installed, the helper of
- * its own build tree (libtool keeps the library in .libs/, the helper is
- * tools/daxfile-probe beside it), never an installed one, which may be of
- * another version or missing.  -1 with errno and a message naming where it
- * looked if there is none.
+ * the installed helper for the installed library; for a shared library
+ * that is not installed, the helper of its own build tree (libtool keeps
+ * the library in .libs/, the helper is tools/daxfile-probe beside it),
+ * never an installed one, which may be of another version or missing;
+ * for a library linked into the program, the build tree's if the program
+ * is in one, else the installed one.  -1 with errno and a message naming
+ * where it looked if there is none.
  */
 static int
 probe_find(char *path)
 {
 	const char *env = getenv("DAXFILE_PROBE");
 	char dir[PATH_MAX];
+	bool shared;
 	size_t len;
 
 	if (env != NULL && *env != '\0') {
@@ -93,7 +121,10 @@ probe_find(char *path)
 				path);
 		return 0;
 	}
-	if (!probe_dir_of_library(dir) || probe_same_dir(dir, DX_LIBDIR)) {
+	shared = probe_dir_of_library(dir);
+	if (!shared && probe_in_tree(path))
+		return 0;
+	if (!shared || probe_same_dir(dir, DX_LIBDIR)) {
 		snprintf(path, PATH_MAX, "%s", DX_PROBE_PATH);
 		if (access(path, X_OK) != 0)
 			return dx_err_keep("cannot run the helper %s (install libdaxfile again, or name the helper in DAXFILE_PROBE)",
