@@ -1,14 +1,18 @@
 /*
  * bench_mmap.c -- mappings: the first touch of a mapped, fully written file
- * (faults served through userfaultfd, one 2 MiB window at a time) and the
- * second pass, beside a MAP_SHARED mapping of a tmpfs file; the worst case,
+ * (faults served through userfaultfd, which install the file's contiguous
+ * blocks from the faulting 2 MiB window on) and the passes after it, right away and after an
+ * idle wait, beside a MAP_SHARED mapping of a tmpfs file; the same with the
+ * pool on a tmpfs mounted huge=always (2 MiB pages), beside a file of that
+ * tmpfs and a file of /dev/shm; the worst case,
  * a file whose every 4 KiB block is an extent of its own, beside a
  * contiguous file; and truncate / punch of a file with N live mappings and
  * E extents, beside the same calls on a tmpfs file with N mappings.
  *
  * Faults are counted as the touching thread's page faults (getrusage
  * RUSAGE_THREAD): a fault served by the library shows there once, when the
- * thread retries the access after the window is installed.
+ * thread retries the access after the window is installed, and so do the
+ * kernel's own faults on windows installed unpopulated.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -165,55 +171,232 @@ vma_count(void)
 
 /* --- first touch ---------------------------------------------------------- */
 
-/* bench_first_touch -- first and second pass over a mapped file. */
+/* A side of a first-touch comparison: a file of the pool, or a host file. */
+struct side {
+	daxfile_file *f;	/* NULL for a host file */
+	int fd;
+};
+
+/* The figures of one side over the repetitions. */
+struct passes {
+	struct bench_sample first, second, third, waited;	/* ms */
+	struct bench_sample faults, per_fault;			/* pass 1 */
+	struct bench_sample huge;				/* MiB */
+};
+
+static char *
+side_map(const struct side *s, uint64_t size)
+{
+	return s->f != NULL ? dx_map(s->f, size) : host_map(s->fd, size);
+}
+
+static void
+side_unmap(const struct side *s, char *m, uint64_t size)
+{
+	if (s->f != NULL)
+		dx_unmap(m, size);
+	else
+		munmap(m, size);
+}
+
+/*
+ * pmd_mapped -- MiB of [p, p+size) mapped with 2 MiB page table entries,
+ * per /proc/self/smaps (ShmemPmdMapped, FilePmdMapped).
+ */
+static double
+pmd_mapped(const char *p, uint64_t size)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	uintptr_t lo = (uintptr_t)p, hi = lo + size;
+	bool in = false;
+	char line[512];
+	uint64_t kib = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long a, e, k;
+
+		if (sscanf(line, "%lx-%lx ", &a, &e) == 2 &&
+		    line[strspn(line, "0123456789abcdef")] == '-')
+			in = a < hi && e > lo;
+		else if (in && (sscanf(line, "ShmemPmdMapped: %lu kB", &k) == 1 ||
+		    sscanf(line, "FilePmdMapped: %lu kB", &k) == 1))
+			kib += k;
+	}
+	fclose(f);
+	return (double)kib / 1024;
+}
+
+/*
+ * side_passes -- one repetition on one side: a fresh mapping, its first
+ * pass (the faults), then passes 2 and 3; when 'wait' > 0 a second fresh
+ * mapping, its first pass, 'wait' seconds idle, then its pass 2.
+ */
+static void
+side_passes(const struct side *s, uint64_t size, double wait,
+	struct passes *p)
+{
+	uint64_t faults;
+	char *m = side_map(s, size);
+	double t = touch(m, size, &faults);
+
+	bench_add(&p->first, t * 1e3);
+	bench_add(&p->faults, (double)faults);
+	bench_add(&p->per_fault, t * 1e6 / (double)(faults ? faults : 1));
+	bench_add(&p->second, touch(m, size, NULL) * 1e3);
+	bench_add(&p->third, touch(m, size, NULL) * 1e3);
+	bench_add(&p->huge, pmd_mapped(m, size));
+	side_unmap(s, m, size);
+	if (wait <= 0)
+		return;
+	m = side_map(s, size);
+	touch(m, size, NULL);
+	usleep((useconds_t)(wait * 1e6));
+	bench_add(&p->waited, touch(m, size, NULL) * 1e3);
+	side_unmap(s, m, size);
+}
+
+/*
+ * bench_first_touch -- first, second and third pass over a mapped file,
+ * and the second pass after an idle wait, beside a tmpfs mapping.
+ */
 static void
 bench_first_touch(struct run *r)
 {
 	struct bench *b = r->b;
 	uint64_t size = r->sz->touch;
-	struct bench_sample d1 = {0}, h1 = {0}, d2 = {0}, h2 = {0};
-	struct bench_sample df = {0}, hf = {0}, dpf = {0}, hpf = {0};
-	daxfile_file *f = dx_build(r, "/touch", size, 1);
-	int fd = host_build(r, "touch", size);
+	double wait = b->quick ? 0.5 : 2;
+	struct passes d = {0}, h = {0};
+	struct side dx = { dx_build(r, "/touch", size, 1), -1 };
+	struct side host = { NULL, host_build(r, "touch", size) };
 	char title[200], hs[32], name[96];
 
 	for (int rep = 0; rep < b->reps; rep++) {
-		uint64_t fd1, fh1;
-		char *m = dx_map(f, size);
-		double t;
-
-		t = touch(m, size, &fd1);
-		bench_add(&d1, t * 1e3);
-		bench_add(&df, (double)fd1);
-		bench_add(&dpf, t * 1e6 / (double)(fd1 ? fd1 : 1));
-		bench_add(&d2, touch(m, size, NULL) * 1e3);
-		dx_unmap(m, size);
-
-		m = host_map(fd, size);
-		t = touch(m, size, &fh1);
-		bench_add(&h1, t * 1e3);
-		bench_add(&hf, (double)fh1);
-		bench_add(&hpf, t * 1e6 / (double)(fh1 ? fh1 : 1));
-		bench_add(&h2, touch(m, size, NULL) * 1e3);
-		munmap(m, size);
+		side_passes(&dx, size, wait, &d);
+		side_passes(&host, size, wait, &h);
 	}
 	snprintf(title, sizeof(title),
 		"First touch of a mapped, fully written %s file (MAP_SHARED, one read per 4 KiB page, fresh mapping each repetition)",
 		bench_human(size, hs, sizeof(hs)));
 	bench_section(b, title);
-	bench_report(b, "first pass (faults)", "ms", BENCH_LOWER, &d1,
-		"tmpfs first pass", &h1, 0, NULL);
-	bench_report(b, "second pass (pages installed)", "ms", BENCH_LOWER, &d2,
-		"tmpfs second pass", &h2, 0, NULL);
+	bench_report(b, "first pass (faults)", "ms", BENCH_LOWER, &d.first,
+		"tmpfs first pass", &h.first, 0, NULL);
+	bench_report(b, "second pass (pages installed)", "ms", BENCH_LOWER,
+		&d.second, "tmpfs second pass", &h.second, 0.97, NULL);
+	bench_report(b, "third pass", "ms", BENCH_LOWER, &d.third,
+		"tmpfs third pass", &h.third, 0.97, NULL);
+	snprintf(name, sizeof(name), "second pass after %.1f s idle", wait);
+	bench_report(b, name, "ms", BENCH_LOWER, &d.waited,
+		"tmpfs, same wait", &h.waited, 0.97, NULL);
 	bench_report(b, "page faults taken by the touching thread", "faults",
-		BENCH_LOWER, &df, "tmpfs faults", &hf, 0, NULL);
-	snprintf(name, sizeof(name), "cost per fault (first pass / faults)");
-	bench_report(b, name, "us", BENCH_LOWER, &dpf, "tmpfs per fault", &hpf,
-		0, NULL);
-	bench_note(b, "a libdaxfile fault installs one 2 MiB window: %lu windows expected for %s; tmpfs maps up to 16 pages per fault (fault-around)",
-		(unsigned long)(size / WINDOW), hs);
-	bench_dx_remove(r->pool, f, "/touch");
-	bench_host_remove(r->b, fd, "touch");
+		BENCH_LOWER, &d.faults, "tmpfs faults", &h.faults, 0, NULL);
+	bench_report(b, "cost per fault (first pass / faults)", "us",
+		BENCH_LOWER, &d.per_fault, "tmpfs per fault", &h.per_fault, 0,
+		NULL);
+	bench_note(b, "a libdaxfile fault installs its 2 MiB window and the rest of the file's contiguous blocks (up to 1 GiB); the kernel then faults their pages in as for tmpfs (up to 16 pages per fault)");
+	bench_note(b, "the passes after the first take no fault on either side: a slower pass there means the page table entries or the caches differ, not the library's code");
+	bench_dx_remove(r->pool, dx.f, "/touch");
+	bench_host_remove(r->b, host.fd, "touch");
+}
+
+/* --- huge pages: the pool on a tmpfs mounted huge=always ------------------- */
+
+#define HUGE_DIR "huge"
+
+/*
+ * huge_mount -- mount a tmpfs with huge=always of 'bytes' at <work>/huge;
+ * false (with the reason in 'why') when this process cannot.
+ */
+static bool
+huge_mount(struct run *r, uint64_t bytes, char *why, size_t len)
+{
+	char dir[PATH_MAX], opts[64];
+
+	bench_path(r->b, dir, HUGE_DIR);
+	if (geteuid() != 0) {
+		snprintf(why, len, "mounting a tmpfs needs root");
+		return false;
+	}
+	if (mkdir(dir, 0755) != 0) {
+		snprintf(why, len, "cannot make the mount point: %s",
+			strerror(errno));
+		return false;
+	}
+	snprintf(opts, sizeof(opts), "huge=always,size=%lum",
+		(unsigned long)(bytes >> 20));
+	if (mount("none", dir, "tmpfs", 0, opts) != 0) {
+		snprintf(why, len, "mount -t tmpfs -o %s: %s", opts,
+			strerror(errno));
+		rmdir(dir);
+		return false;
+	}
+	return true;
+}
+
+static void
+huge_umount(struct run *r)
+{
+	char dir[PATH_MAX];
+
+	bench_path(r->b, dir, HUGE_DIR);
+	if (umount2(dir, MNT_DETACH) != 0)
+		bench_sys_die(dir);
+	rmdir(dir);
+}
+
+/*
+ * bench_huge -- the pool on a tmpfs mounted huge=always: first touch and
+ * second pass of a mapped file beside a file of the same tmpfs (the
+ * kernel's own 2 MiB faults) and beside a file of /dev/shm.
+ */
+static void
+bench_huge(struct run *r)
+{
+	struct bench *b = r->b;
+	uint64_t size = r->sz->touch;
+	uint64_t pool_size = size + size / 4 + 64 * BENCH_MIB;
+	struct passes d = {0}, h = {0}, s = {0};
+	struct side dx, huge, shm;
+	struct run hr = *r;
+	char title[200], hs[32], why[200];
+
+	snprintf(title, sizeof(title),
+		"The pool on a tmpfs mounted huge=always: first touch of a mapped, fully written %s file",
+		bench_human(size, hs, sizeof(hs)));
+	bench_section(b, title);
+	if (!huge_mount(r, pool_size + size + 64 * BENCH_MIB, why,
+		sizeof(why))) {
+		bench_note(b, "skipped: %s", why);
+		return;
+	}
+	hr.pool = bench_pool_create(b, HUGE_DIR "/mmap.pool", pool_size, NULL);
+	dx = (struct side){ dx_build(&hr, "/touch", size, 1), -1 };
+	huge = (struct side){ NULL, host_build(r, HUGE_DIR "/touch", size) };
+	shm = (struct side){ NULL, host_build(r, "touch", size) };
+	for (int rep = 0; rep < b->reps; rep++) {
+		side_passes(&dx, size, 0, &d);
+		side_passes(&huge, size, 0, &h);
+		side_passes(&shm, size, 0, &s);
+	}
+	bench_report(b, "first pass", "ms", BENCH_LOWER, &d.first,
+		"same tmpfs file", &h.first, 0.9, NULL);
+	bench_report(b, "second pass", "ms", BENCH_LOWER, &d.second,
+		"same tmpfs file", &h.second, 0.9, NULL);
+	bench_report(b, "first pass, against /dev/shm", "ms", BENCH_LOWER,
+		&d.first, "/dev/shm file", &s.first, 0, NULL);
+	bench_report(b, "second pass, against /dev/shm", "ms", BENCH_LOWER,
+		&d.second, "/dev/shm file", &s.second, 0, NULL);
+	bench_report(b, "page faults of the first pass", "faults",
+		BENCH_LOWER, &d.faults, "same tmpfs file", &h.faults, 0, NULL);
+	bench_note(b, "mapped with 2 MiB pages (smaps): libdaxfile %.0f MiB, same tmpfs file %.0f MiB, /dev/shm file %.0f MiB of %s",
+		bench_median(&d.huge), bench_median(&h.huge),
+		bench_median(&s.huge), hs);
+	bench_dx_remove(hr.pool, dx.f, "/touch");
+	bench_pool_close(hr.pool);
+	bench_host_remove(b, huge.fd, HUGE_DIR "/touch");
+	bench_host_remove(b, shm.fd, "touch");
+	huge_umount(r);
 }
 
 /* --- the worst case: 4 KiB extents ---------------------------------------- */
@@ -395,6 +578,7 @@ main(int argc, char **argv)
 	r.pool = bench_pool_create(&b, "mmap.pool", r.sz->pool, NULL);
 
 	bench_first_touch(&r);
+	bench_huge(&r);
 	bench_fragmented(&r);
 	bench_changes(&r, TRUNCATE);
 	bench_changes(&r, PUNCH);

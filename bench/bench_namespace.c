@@ -2,7 +2,11 @@
  * bench_namespace.c -- the namespace: create+close and unlink of files in
  * one directory, lookup (stat) of existing names in directories of 10,000
  * and 100,000 entries, each beside the same calls on a tmpfs directory
- * (openat/close/unlinkat/fstatat on /dev/shm, same names, same order); and
+ * (openat/close/unlinkat/fstatat on /dev/shm, same names, same order);
+ * stat, lstat, chmod and utimensat of existing files beside fstatat,
+ * fchmodat and utimensat on tmpfs; stat, lstat and open+close through
+ * symbolic links, and link+unlink of a second name, beside the same on
+ * tmpfs; and
  * the cost of opening a pool that holds 100,000 extents, with every file
  * opened (extent maps load at open), beside opening an empty pool of the
  * same size.
@@ -267,6 +271,212 @@ bench_lookup(struct run *r)
 	free(v[1]);
 }
 
+/* --- attributes ------------------------------------------------------------ */
+
+enum attr_call { A_STAT, A_LSTAT, A_CHMOD, A_UTIMES, A_NCALLS };
+
+/* attr_pass -- one attribute call on every name of v; us per call. */
+static double
+attr_pass(struct run *r, bool dx, enum attr_call c, char (*v)[NAME_LEN],
+	size_t n)
+{
+	struct timespec times[2] = {{1000000000, 0}, {1000000000, 0}};
+	struct stat st;
+	uint64_t sink = 0;
+	double t = bench_now();
+
+	for (size_t i = 0; i < n; i++) {
+		const char *p = v[i] + (dx ? 0 : 1);
+		mode_t mode = (i & 1) ? 0600 : 0644;
+		int ret;
+
+		times[1].tv_nsec = (long)i;
+		switch (c) {
+		case A_STAT:
+			ret = dx ? daxfile_stat(r->pool, p, &st) :
+				fstatat(r->workfd, p, &st, 0);
+			sink += (uint64_t)st.st_ino;
+			break;
+		case A_LSTAT:
+			ret = dx ? daxfile_lstat(r->pool, p, &st) :
+				fstatat(r->workfd, p, &st, AT_SYMLINK_NOFOLLOW);
+			sink += (uint64_t)st.st_ino;
+			break;
+		case A_CHMOD:
+			ret = dx ? daxfile_chmod(r->pool, p, mode) :
+				fchmodat(r->workfd, p, mode, 0);
+			break;
+		default:
+			ret = dx ? daxfile_utimensat(r->pool, NULL, p, times, 0) :
+				utimensat(r->workfd, p, times, 0);
+			break;
+		}
+		if (ret != 0) {
+			if (dx)
+				bench_dx_die(v[i]);
+			bench_sys_die(v[i]);
+		}
+	}
+	t = bench_now() - t;
+	bench_sink += sink;
+	return t / (double)n * 1e6;
+}
+
+/*
+ * bench_attrs -- stat, lstat, chmod and utimensat of existing files of a
+ * directory of dir_small entries, random order; each a permission check
+ * (owner, or search of every directory) against the caller's credentials.
+ */
+static void
+bench_attrs(struct run *r)
+{
+	static const char *const what[A_NCALLS] = {"stat", "lstat", "chmod",
+		"utimensat (explicit times)"};
+	static const char *const base[A_NCALLS] = {"tmpfs fstatat",
+		"tmpfs fstatat NOFOLLOW", "tmpfs fchmodat", "tmpfs utimensat"};
+	struct bench *b = r->b;
+	size_t n = r->sz->nlookup, size = r->sz->dir_small;
+	struct bench_sample d[A_NCALLS], h[A_NCALLS];
+	uint64_t *idx = bench_offsets(n, size, 1, 21);
+	char (*v)[NAME_LEN];
+	char title[160];
+
+	memset(d, 0, sizeof(d));
+	memset(h, 0, sizeof(h));
+	populate(r, "attr", size);
+	v = names("attr", n, idx);
+	free(idx);
+	for (int rep = 0; rep < b->reps; rep++)
+		for (int c = 0; c < A_NCALLS; c++) {
+			bench_add(&d[c], attr_pass(r, true, c, v, n));
+			bench_add(&h[c], attr_pass(r, false, c, v, n));
+		}
+	snprintf(title, sizeof(title),
+		"Attributes: calls on existing names of a directory of %zu entries, random order (%zu per repetition)",
+		size, n);
+	bench_section(b, title);
+	for (int c = 0; c < A_NCALLS; c++)
+		bench_report(b, what[c], "us/op", BENCH_LOWER, &d[c], base[c],
+			&h[c], 0, NULL);
+	bench_note(b, "chmod and utimensat are one transaction each in the pool; every call checks the caller's credentials (directories 0755: search needs no credential; the owner check reads the fsuid)");
+	free(v);
+}
+
+/* --- links ------------------------------------------------------------------ */
+
+enum link_call { L_STAT, L_LSTAT, L_OPEN, L_LINK, L_NCALLS };
+
+/* link_one -- one call of kind c on a link (for L_LINK: on its file). */
+static int
+link_one(struct run *r, bool dx, enum link_call c, const char *link,
+	const char *file, const char *name2, uint64_t *sink)
+{
+	struct stat st;
+	daxfile_file *f;
+	int fd;
+
+	switch (c) {
+	case L_STAT:
+	case L_LSTAT:
+		if ((dx ? (c == L_STAT ? daxfile_stat(r->pool, link, &st) :
+		    daxfile_lstat(r->pool, link, &st)) :
+		    fstatat(r->workfd, link + 1, &st,
+		    c == L_STAT ? 0 : AT_SYMLINK_NOFOLLOW)) != 0)
+			return -1;
+		*sink += (uint64_t)st.st_ino;
+		return 0;
+	case L_OPEN:
+		if (dx) {
+			f = daxfile_open(r->pool, link, O_RDONLY);
+			return f == NULL ? -1 : daxfile_close(f);
+		}
+		fd = openat(r->workfd, link + 1, O_RDONLY);
+		return fd < 0 ? -1 : close(fd);
+	default:
+		if (dx)
+			return daxfile_link(r->pool, file, name2) != 0 ? -1 :
+				daxfile_unlink(r->pool, name2);
+		return linkat(r->workfd, file + 1, r->workfd, name2 + 1, 0) != 0 ?
+			-1 : unlinkat(r->workfd, name2 + 1, 0);
+	}
+}
+
+/* link_pass -- call c on every link of lv (files fv); us per call. */
+static double
+link_pass(struct run *r, bool dx, enum link_call c, char (*lv)[NAME_LEN],
+	char (*fv)[NAME_LEN], size_t n)
+{
+	uint64_t sink = 0;
+	double t = bench_now();
+
+	for (size_t i = 0; i < n; i++)
+		if (link_one(r, dx, c, lv[i], fv[i], "/hard/second", &sink) != 0) {
+			if (dx)
+				bench_dx_die(lv[i]);
+			bench_sys_die(lv[i]);
+		}
+	t = bench_now() - t;
+	bench_sink += sink;
+	return t / (double)n * 1e6;
+}
+
+/*
+ * bench_links -- a directory of dir_small links "/lnk/fI" to "../attr/fI"
+ * (made by bench_attrs): stat and open through them, lstat of them, and a
+ * second name made and removed for each file, in random order.
+ */
+static void
+bench_links(struct run *r)
+{
+	static const char *const what[L_NCALLS] = {"stat through a link",
+		"lstat of a link", "open+close through a link",
+		"link + unlink of a second name"};
+	static const char *const base[L_NCALLS] = {"tmpfs fstatat",
+		"tmpfs fstatat NOFOLLOW", "tmpfs openat+close",
+		"tmpfs linkat+unlinkat"};
+	struct bench *b = r->b;
+	size_t n = r->sz->nlookup, size = r->sz->dir_small;
+	struct bench_sample d[L_NCALLS], h[L_NCALLS];
+	uint64_t *idx = bench_offsets(n, size, 1, 31);
+	char (*lv)[NAME_LEN], (*fv)[NAME_LEN], (*all)[NAME_LEN];
+	char title[160], target[NAME_LEN];
+
+	memset(d, 0, sizeof(d));
+	memset(h, 0, sizeof(h));
+	dx_mkdir(r, "/lnk");
+	dx_mkdir(r, "/hard");
+	if (mkdirat(r->workfd, "lnk", 0755) != 0 ||
+	    mkdirat(r->workfd, "hard", 0755) != 0)
+		bench_sys_die("lnk");
+	all = names("lnk", size, NULL);
+	for (size_t i = 0; i < size; i++) {
+		snprintf(target, sizeof(target), "../attr/f%07zu", i);
+		if (daxfile_symlink(r->pool, target, all[i]) != 0)
+			bench_dx_die(all[i]);
+		if (symlinkat(target, r->workfd, all[i] + 1) != 0)
+			bench_sys_die(all[i]);
+	}
+	free(all);
+	lv = names("lnk", n, idx);
+	fv = names("attr", n, idx);
+	free(idx);
+	for (int rep = 0; rep < b->reps; rep++)
+		for (int c = 0; c < L_NCALLS; c++) {
+			bench_add(&d[c], link_pass(r, true, c, lv, fv, n));
+			bench_add(&h[c], link_pass(r, false, c, lv, fv, n));
+		}
+	snprintf(title, sizeof(title),
+		"Links: %zu symbolic links to the files of a directory of as many, random order (%zu per repetition)",
+		size, n);
+	bench_section(b, title);
+	for (int c = 0; c < L_NCALLS; c++)
+		bench_report(b, what[c], "us/op", BENCH_LOWER, &d[c], base[c],
+			&h[c], 0, NULL);
+	bench_note(b, "a link's target (\"../attr/fI\") is kept in its inode; following it walks two more components; link and unlink are one transaction each");
+	free(lv);
+	free(fv);
+}
+
 /* --- pool open with many extents ------------------------------------------ */
 
 /*
@@ -398,7 +608,7 @@ main(int argc, char **argv)
 	struct run r;
 
 	bench_init(&b, argc, argv, "bench_namespace",
-		"the namespace: create, unlink and lookup vs tmpfs; pool open with many extents");
+		"the namespace: create, unlink, lookup, attribute and link calls vs tmpfs; pool open with many extents");
 	r.b = &b;
 	r.sz = b.quick ? &quick : &full;
 	r.block = bench_buf(BENCH_BLOCK, 5);
@@ -409,6 +619,8 @@ main(int argc, char **argv)
 
 	bench_create(&r);
 	bench_lookup(&r);
+	bench_attrs(&r);
+	bench_links(&r);
 	bench_pool_close(r.pool);
 	bench_open(&r);
 

@@ -12,7 +12,16 @@ dist_man_MANS += \
 	doc/daxfile_pool_create.3 \
 	doc/daxfile_open.3 \
 	doc/daxfile_read.3 \
-	doc/daxfile_mmap.3
+	doc/daxfile_mmap.3 \
+	doc/daxfile_chmod.3 \
+	doc/daxfile_access.3 \
+	doc/daxfile_fcntl.3 \
+	doc/daxfile_getdents64.3 \
+	doc/daxfile_copy_file_range.3 \
+	doc/daxfile_getxattr.3 \
+	doc/daxfile_syncfs.3 \
+	doc/daxfile_link.3 \
+	doc/daxfile_chdir.3
 
 # One page per other function.  doc/links/NAME.3 is a symbolic link to the
 # page that describes it, so that `man -l doc/links/NAME.3` works in the
@@ -20,8 +29,26 @@ dist_man_MANS += \
 # usual `.so man3/PAGE.3' stub, PAGE named by the .TH line of what it
 # links to, removed again by `make uninstall'.
 DAXFILE_MAN_LINKS = \
+	doc/links/daxfile_flock.3 \
+	doc/links/daxfile_fdopendir.3 \
+	doc/links/daxfile_dirfile.3 \
+	doc/links/daxfile_telldir.3 \
+	doc/links/daxfile_seekdir.3 \
+	doc/links/daxfile_rewinddir.3 \
+	doc/links/daxfile_lgetxattr.3 \
+	doc/links/daxfile_fgetxattr.3 \
+	doc/links/daxfile_setxattr.3 \
+	doc/links/daxfile_lsetxattr.3 \
+	doc/links/daxfile_fsetxattr.3 \
+	doc/links/daxfile_listxattr.3 \
+	doc/links/daxfile_llistxattr.3 \
+	doc/links/daxfile_flistxattr.3 \
+	doc/links/daxfile_removexattr.3 \
+	doc/links/daxfile_lremovexattr.3 \
+	doc/links/daxfile_fremovexattr.3 \
 	doc/links/daxfile_pool_open.3 \
 	doc/links/daxfile_pool_close.3 \
+	doc/links/daxfile_pool_forget.3 \
 	doc/links/daxfile_pool_check.3 \
 	doc/links/daxfile_pool_repair.3 \
 	doc/links/daxfile_pool_salvage.3 \
@@ -50,7 +77,32 @@ DAXFILE_MAN_LINKS = \
 	doc/links/daxfile_fsync.3 \
 	doc/links/daxfile_fdatasync.3 \
 	doc/links/daxfile_munmap.3 \
-	doc/links/daxfile_msync.3
+	doc/links/daxfile_msync.3 \
+	doc/links/daxfile_fchmod.3 \
+	doc/links/daxfile_fchmodat.3 \
+	doc/links/daxfile_chown.3 \
+	doc/links/daxfile_lchown.3 \
+	doc/links/daxfile_fchown.3 \
+	doc/links/daxfile_fchownat.3 \
+	doc/links/daxfile_utimensat.3 \
+	doc/links/daxfile_futimens.3 \
+	doc/links/daxfile_truncate.3 \
+	doc/links/daxfile_umask.3 \
+	doc/links/daxfile_faccessat.3 \
+	doc/links/daxfile_lstat.3 \
+	doc/links/daxfile_fstatat.3 \
+	doc/links/daxfile_statx.3 \
+	doc/links/daxfile_openat.3 \
+	doc/links/daxfile_mkdirat.3 \
+	doc/links/daxfile_unlinkat.3 \
+	doc/links/daxfile_renameat2.3 \
+	doc/links/daxfile_linkat.3 \
+	doc/links/daxfile_symlink.3 \
+	doc/links/daxfile_symlinkat.3 \
+	doc/links/daxfile_readlink.3 \
+	doc/links/daxfile_readlinkat.3 \
+	doc/links/daxfile_fchdir.3 \
+	doc/links/daxfile_getcwd.3
 dist_noinst_DATA = $(DAXFILE_MAN_LINKS)
 
 install-data-local:

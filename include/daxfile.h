@@ -17,6 +17,7 @@
 #include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,8 +52,9 @@ uint64_t daxfile_pool_size_for(uint64_t usable);
  * the helper daxfile-probe is missing); EINVAL: not a libdaxfile pool;
  * EUCLEAN: a libdaxfile pool that is damaged (truncated, or metadata that
  * libpmemobj or the library cannot use); EPROTO: a libdaxfile pool of
- * another on-media version; EIO: the pool file cannot be read; EBUSY: the
- * pool is open (the message names the process).
+ * a newer on-media version; EIO: the pool file cannot be read; EBUSY: the
+ * pool is open (the message names the process).  A pool of an older
+ * on-media version is upgraded in place, in one crash-safe step.
  */
 daxfile_pool *daxfile_pool_open(const char *path);
 
@@ -77,6 +79,17 @@ int daxfile_pool_backing(daxfile_pool *pool);
  * mappings of it are still open (the pool stays open then).
  */
 int daxfile_pool_close(daxfile_pool *pool);
+
+/*
+ * daxfile_pool_forget -- in a child process made by fork(2) while 'pool'
+ * was open: give up the child's hold on the pool (libpmemobj's mapping, its
+ * lock on the pool file and its registration) without changing the pool or
+ * the parent's use of it.  The handle and everything opened from it are
+ * gone in the child (their memory is not freed: other threads' locks may
+ * be held in it); the child may open the pool again once the parent has
+ * closed it.  Never call it in the process that opened the pool.
+ */
+int daxfile_pool_forget(daxfile_pool *pool);
 
 /*
  * daxfile_pool_check -- check the pool file at 'path' (which must not be
@@ -109,8 +122,10 @@ int daxfile_pool_salvage(const char *path, const char *dir, FILE *report);
 int daxfile_statvfs(daxfile_pool *pool, struct statvfs *buf);
 
 /*
- * Namespace.  Paths are absolute inside the pool, '/'-separated; "." and
- * ".." work; names up to 255 bytes, paths up to 4095.
+ * Namespace.  Paths are '/'-separated: an absolute path starts at the
+ * pool's root, a relative one at the pool's current directory
+ * (daxfile_chdir, below); "." and ".." work and symbolic links are
+ * followed; names up to 255 bytes, paths up to 4095.
  */
 
 /* daxfile_open -- open(2); a mode_t follows 'flags' when O_CREAT is set. */
@@ -129,12 +144,147 @@ int daxfile_rename(daxfile_pool *pool, const char *from, const char *to);
 int daxfile_stat(daxfile_pool *pool, const char *path, struct stat *st);
 /* daxfile_fstat -- fstat(2). */
 int daxfile_fstat(daxfile_file *file, struct stat *st);
-/* daxfile_opendir -- opendir(3); the stream sees the entries of that moment. */
+/*
+ * daxfile_opendir -- opendir(3).  An entry that exists for the whole walk
+ * is returned exactly once, whatever is created or removed meanwhile.
+ */
 daxfile_dir *daxfile_opendir(daxfile_pool *pool, const char *path);
 /* daxfile_readdir -- readdir(3): NULL at the end (errno unchanged). */
 struct dirent *daxfile_readdir(daxfile_dir *dir);
 /* daxfile_closedir -- closedir(3). */
 int daxfile_closedir(daxfile_dir *dir);
+
+/*
+ * The rest of the POSIX file-system surface.  Paths are resolved as Linux
+ * resolves them: an absolute path starts at the pool's root, a relative one
+ * at the pool's current directory (daxfile_chdir) or, in the *at calls, at
+ * 'dir' (NULL: the current directory; an absolute path ignores 'dir').
+ * Symbolic links are followed inside the pool (an absolute target is
+ * relative to the pool's root).  A directory opened with O_RDONLY |
+ * O_DIRECTORY, or anything opened with O_PATH, is a daxfile_file usable as
+ * 'dir'.  Permission checks use the calling thread's credentials at the
+ * time of the call (fsuid, fsgid, supplementary groups, capabilities).
+ * The flags are those of <fcntl.h> and <stdio.h> (AT_*, RENAME_*), some of
+ * which need _GNU_SOURCE.
+ */
+struct statx;
+struct timespec;
+
+/* daxfile_chdir / daxfile_fchdir -- chdir(2) / fchdir(2) inside the pool. */
+int daxfile_chdir(daxfile_pool *pool, const char *path);
+int daxfile_fchdir(daxfile_file *dir);
+/* daxfile_getcwd -- getcwd(3): the pool's current directory, from its root. */
+char *daxfile_getcwd(daxfile_pool *pool, char *buf, size_t size);
+/* daxfile_openat -- openat(2); a mode_t follows 'flags' with O_CREAT or O_TMPFILE. */
+daxfile_file *daxfile_openat(daxfile_pool *pool, daxfile_file *dir,
+	const char *path, int flags, ...);
+/* daxfile_mkdirat -- mkdirat(2). */
+int daxfile_mkdirat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	mode_t mode);
+/* daxfile_unlinkat -- unlinkat(2): AT_REMOVEDIR. */
+int daxfile_unlinkat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	int flags);
+/* daxfile_renameat2 -- renameat2(2): RENAME_NOREPLACE, RENAME_EXCHANGE. */
+int daxfile_renameat2(daxfile_pool *pool, daxfile_file *olddir,
+	const char *oldpath, daxfile_file *newdir, const char *newpath,
+	unsigned flags);
+/* daxfile_link -- link(2). */
+int daxfile_link(daxfile_pool *pool, const char *oldpath, const char *newpath);
+/* daxfile_linkat -- linkat(2): AT_SYMLINK_FOLLOW, AT_EMPTY_PATH. */
+int daxfile_linkat(daxfile_pool *pool, daxfile_file *olddir,
+	const char *oldpath, daxfile_file *newdir, const char *newpath,
+	int flags);
+/* daxfile_symlink -- symlink(2). */
+int daxfile_symlink(daxfile_pool *pool, const char *target,
+	const char *linkpath);
+/* daxfile_symlinkat -- symlinkat(2). */
+int daxfile_symlinkat(daxfile_pool *pool, const char *target,
+	daxfile_file *dir, const char *linkpath);
+/* daxfile_readlink -- readlink(2): no terminating NUL. */
+ssize_t daxfile_readlink(daxfile_pool *pool, const char *path, char *buf,
+	size_t size);
+/* daxfile_readlinkat -- readlinkat(2). */
+ssize_t daxfile_readlinkat(daxfile_pool *pool, daxfile_file *dir,
+	const char *path, char *buf, size_t size);
+/* daxfile_lstat -- lstat(2). */
+int daxfile_lstat(daxfile_pool *pool, const char *path, struct stat *st);
+/* daxfile_fstatat -- fstatat(2): AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
+int daxfile_fstatat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	struct stat *st, int flags);
+/* daxfile_statx -- statx(2); STATX_ATTR_DAX is set for regular files. */
+int daxfile_statx(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	int flags, unsigned mask, struct statx *stx);
+/* daxfile_chmod / fchmod / fchmodat -- chmod(2) and friends. */
+int daxfile_chmod(daxfile_pool *pool, const char *path, mode_t mode);
+int daxfile_fchmod(daxfile_file *file, mode_t mode);
+int daxfile_fchmodat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	mode_t mode, int flags);
+/* daxfile_chown / lchown / fchown / fchownat -- chown(2) and friends. */
+int daxfile_chown(daxfile_pool *pool, const char *path, uid_t owner,
+	gid_t group);
+int daxfile_lchown(daxfile_pool *pool, const char *path, uid_t owner,
+	gid_t group);
+int daxfile_fchown(daxfile_file *file, uid_t owner, gid_t group);
+int daxfile_fchownat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	uid_t owner, gid_t group, int flags);
+/* daxfile_access / faccessat -- access(2): real ids unless AT_EACCESS. */
+int daxfile_access(daxfile_pool *pool, const char *path, int mode);
+int daxfile_faccessat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	int mode, int flags);
+/* daxfile_utimensat / futimens -- utimensat(2): UTIME_NOW, UTIME_OMIT. */
+int daxfile_utimensat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	const struct timespec times[2], int flags);
+int daxfile_futimens(daxfile_file *file, const struct timespec times[2]);
+/* daxfile_truncate -- truncate(2). */
+int daxfile_truncate(daxfile_pool *pool, const char *path, off_t length);
+/* daxfile_umask -- umask(2) of the pool; the previous mask. */
+mode_t daxfile_umask(daxfile_pool *pool, mode_t mask);
+/*
+ * daxfile_fcntl -- fcntl(2): F_GETFL/F_SETFL (O_APPEND, O_NONBLOCK,
+ * O_NOATIME), F_GETFD/F_SETFD, F_GETLK/F_SETLK/F_SETLKW and
+ * F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW.
+ */
+int daxfile_fcntl(daxfile_file *file, int cmd, ...);
+/* daxfile_flock -- flock(2). */
+int daxfile_flock(daxfile_file *file, int operation);
+/* daxfile_fdopendir -- fdopendir(3): the stream owns 'dir' from now on. */
+daxfile_dir *daxfile_fdopendir(daxfile_file *dir);
+/* daxfile_dirfile -- dirfd(3): the directory handle under a stream. */
+daxfile_file *daxfile_dirfile(daxfile_dir *d);
+/* daxfile_rewinddir / telldir / seekdir -- as rewinddir(3) and friends. */
+void daxfile_rewinddir(daxfile_dir *d);
+long daxfile_telldir(daxfile_dir *d);
+void daxfile_seekdir(daxfile_dir *d, long loc);
+/* daxfile_getdents64 -- getdents64(2): struct linux_dirent64 records. */
+ssize_t daxfile_getdents64(daxfile_file *dir, void *buf, size_t size);
+/* daxfile_copy_file_range -- copy_file_range(2) inside a pool. */
+ssize_t daxfile_copy_file_range(daxfile_file *in, off_t *off_in,
+	daxfile_file *out, off_t *off_out, size_t len, unsigned flags);
+/* Extended attributes: user.* and trusted.*, as getxattr(2) and friends. */
+ssize_t daxfile_getxattr(daxfile_pool *pool, const char *path,
+	const char *name, void *value, size_t size);
+ssize_t daxfile_lgetxattr(daxfile_pool *pool, const char *path,
+	const char *name, void *value, size_t size);
+ssize_t daxfile_fgetxattr(daxfile_file *file, const char *name, void *value,
+	size_t size);
+int daxfile_setxattr(daxfile_pool *pool, const char *path, const char *name,
+	const void *value, size_t size, int flags);
+int daxfile_lsetxattr(daxfile_pool *pool, const char *path, const char *name,
+	const void *value, size_t size, int flags);
+int daxfile_fsetxattr(daxfile_file *file, const char *name, const void *value,
+	size_t size, int flags);
+ssize_t daxfile_listxattr(daxfile_pool *pool, const char *path, char *list,
+	size_t size);
+ssize_t daxfile_llistxattr(daxfile_pool *pool, const char *path, char *list,
+	size_t size);
+ssize_t daxfile_flistxattr(daxfile_file *file, char *list, size_t size);
+int daxfile_removexattr(daxfile_pool *pool, const char *path,
+	const char *name);
+int daxfile_lremovexattr(daxfile_pool *pool, const char *path,
+	const char *name);
+int daxfile_fremovexattr(daxfile_file *file, const char *name);
+/* daxfile_syncfs -- syncfs(2): everything of the pool durable. */
+int daxfile_syncfs(daxfile_pool *pool);
 
 /* daxfile_errormsg -- the cause of the calling thread's last failure. */
 const char *daxfile_errormsg(void);

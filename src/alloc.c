@@ -6,8 +6,11 @@
  * Placement: a new file starts in the next AG round robin, so writers of
  * different files work in different AGs and do not share a lock; a growing
  * file asks for the block after its last one ('goal') so that sequential
- * writes stay contiguous; files past 2 MiB ask for 2 MiB aligned extents,
- * which the mapping layer installs whole.
+ * writes stay contiguous; files past 2 MiB ask for extents whose blocks
+ * agree with their file blocks modulo 2 MiB, so that every whole 2 MiB of
+ * the file lies on a whole, aligned 2 MiB of the pool file, which the
+ * mapping layer installs whole (one huge page where the pool's backing
+ * has them).
  */
 #include "config.h"
 
@@ -209,10 +212,19 @@ agi_take(struct daxfile_pool *pool, struct dx_agi *agi, struct fext *e,
 	size_insert(agi, e);
 }
 
+/* phase_start -- the first block from 'start' on at 'phase' modulo 2 MiB. */
+static uint64_t
+phase_start(uint64_t start, int64_t phase)
+{
+	uint64_t a = DX_ALIGN_DOWN(start, DX_HUGE_BLOCKS) + (uint64_t)phase;
+
+	return a < start ? a + DX_HUGE_BLOCKS : a;
+}
+
 /* agi_pick -- choose blocks in one AG (caller holds its lock). */
 static bool
 agi_pick(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t goal,
-	uint64_t want, uint64_t minlen, bool huge, struct dx_resv *r)
+	uint64_t want, uint64_t minlen, int64_t phase, struct dx_resv *r)
 {
 	struct fext *e;
 	uint64_t start, len;
@@ -223,16 +235,22 @@ agi_pick(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t goal,
 		e = addr_floor(agi, goal);
 		if (e != NULL && goal < e->start + e->len) {
 			len = DX_MIN(want, e->start + e->len - goal);
-			if (len >= minlen || len == want) {
+			/*
+			 * Short runs are refused, unless the run goes to the
+			 * AG's end: the file then goes on at the next AG's
+			 * first block, contiguous in the pool.
+			 */
+			if (len >= minlen || len == want ||
+			    e->start + e->len == agi->end) {
 				start = goal;
 				goto take;
 			}
 		}
 	}
-	if (huge) {
+	if (phase >= 0) {
 		e = size_ceil(agi, want + DX_HUGE_BLOCKS - 1);
 		if (e != NULL) {
-			start = DX_ALIGN_UP(e->start, DX_HUGE_BLOCKS);
+			start = phase_start(e->start, phase);
 			len = want;
 			goto take;
 		}
@@ -244,9 +262,9 @@ agi_pick(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t goal,
 		return false;
 	start = e->start;
 	len = DX_MIN(want, e->len);
-	if (huge && len >= DX_HUGE_BLOCKS) {
-		/* the aligned part, if a whole 2 MiB fits in it */
-		uint64_t a = DX_ALIGN_UP(start, DX_HUGE_BLOCKS);
+	if (phase >= 0 && len >= DX_HUGE_BLOCKS) {
+		/* the part at the phase, if a whole 2 MiB fits in it */
+		uint64_t a = phase_start(start, phase);
 
 		if (a + DX_HUGE_BLOCKS <= e->start + e->len) {
 			start = a;
@@ -290,7 +308,7 @@ dx_alloc_pick_ag(struct daxfile_pool *pool)
 
 int
 dx_alloc_reserve(struct daxfile_pool *pool, uint32_t agno, uint64_t goal,
-	uint64_t want, uint64_t minlen, bool huge, struct dx_resv *r)
+	uint64_t want, uint64_t minlen, int64_t phase, struct dx_resv *r)
 {
 	struct dx_alloc *al = &pool->alloc;
 	uint32_t g = goal ? dx_alloc_agno(pool, goal) : al->nags;
@@ -305,12 +323,15 @@ dx_alloc_reserve(struct daxfile_pool *pool, uint32_t agno, uint64_t goal,
 			struct dx_agi *agi = &al->ags[(agno + i) % al->nags];
 			bool ok;
 
-			if (__atomic_load_n(&agi->avail, __ATOMIC_RELAXED) <
-			    (pass == 0 ? minlen : 1))
+			/* the goal's AG may hold a short run at the goal */
+			uint64_t need = pass == 0 && !(i == 0 && g < al->nags) ?
+				minlen : 1;
+
+			if (__atomic_load_n(&agi->avail, __ATOMIC_RELAXED) < need)
 				continue;
 			dx_mutex_lock(&agi->lock);
 			ok = agi_pick(pool, agi, i == 0 ? goal : 0, want,
-				pass == 0 ? minlen : 1, huge && pass == 0, r);
+				pass == 0 ? minlen : 1, pass == 0 ? phase : -1, r);
 			dx_mutex_unlock(&agi->lock);
 			if (ok)
 				return 0;

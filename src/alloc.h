@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "layout.h"
 #include "lock.h"
 #include "rbtree.h"
 
@@ -58,11 +59,24 @@ uint32_t dx_alloc_agno(const struct daxfile_pool *pool, uint64_t pblk);
 /*
  * dx_alloc_reserve -- reserve up to 'want' blocks, at least 'minlen' unless
  * less is free, as one extent: at 'goal' if that block is free (0: none),
- * else in AG 'agno' or the next ones; 2 MiB aligned when 'huge'.  Returns
- * 0, or -1 with ENOSPC when no block is free.
+ * else in AG 'agno' or the next ones.  'phase' is -1, or where the first
+ * block must fall modulo 2 MiB (DX_HUGE_BLOCKS): for an extent at file
+ * block lblk, lblk % DX_HUGE_BLOCKS puts every whole 2 MiB of the file on
+ * an aligned 2 MiB of the pool file; when no free extent allows it, the
+ * phase is given up.  Returns 0, or -1 with ENOSPC when no block is free.
  */
 int dx_alloc_reserve(struct daxfile_pool *pool, uint32_t agno, uint64_t goal,
-	uint64_t want, uint64_t minlen, bool huge, struct dx_resv *r);
+	uint64_t want, uint64_t minlen, int64_t phase, struct dx_resv *r);
+
+/*
+ * dx_alloc_phase -- the 'phase' for blocks at file block 'lblk' of a file
+ * that is or becomes 'large' (2 MiB or more), else -1.
+ */
+static inline int64_t
+dx_alloc_phase(uint64_t lblk, bool large)
+{
+	return large ? (int64_t)(lblk % DX_HUGE_BLOCKS) : -1;
+}
 
 /* dx_alloc_unreserve -- give reserved blocks back. */
 void dx_alloc_unreserve(struct daxfile_pool *pool, const struct dx_resv *r);

@@ -3,12 +3,15 @@
  *
  * It reads everything and changes nothing of the library's own: superblock,
  * AG headers against their bitmaps, the tree from the root (every entry
- * names a live inode, every directory has one parent, no cycles, link
- * counts match), the orphan list, and every file's extents (sane, no block
- * owned twice, the bitmaps mark exactly the owned blocks).  Each problem is
- * one line of the report, and one piece of damage one problem: what only
- * follows from damage already reported (the inodes a damaged directory
- * chain cut off, the blocks of a damaged AG) is summed up, not listed.
+ * names a live inode of the entry's type, every directory has one parent,
+ * no cycles, every link count matches the entries that name the inode),
+ * the orphan list (unnamed inodes only), every symbolic link's target,
+ * every file's extents (sane, no block owned twice, the bitmaps mark
+ * exactly the owned blocks), and every inode's extended attributes (sound,
+ * well named, each name once).  Each problem is one line of the report,
+ * and one piece of damage one problem: what only follows from damage
+ * already reported (the inodes a damaged directory chain cut off, the
+ * blocks of a damaged AG) is summed up, not listed.
  * (Opening the pmemobj pool lets libpmemobj finish or roll back a
  * transaction a crash interrupted, as any open does.)
  *
@@ -18,6 +21,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -28,13 +32,16 @@
 #include "check.h"
 #include "daxfile.h"
 #include "dir.h"
+#include "hash.h"
 #include "mem.h"
 #include "mkfs.h"
 #include "out.h"
 #include "pool.h"
 #include "probe.h"
 #include "super.h"
+#include "symlink.h"
 #include "tx.h"
+#include "xattr.h"
 
 /* What the checker learns of one inode. */
 struct ck_inode {
@@ -61,6 +68,10 @@ struct ck {
 	uint64_t **owned;
 	uint32_t nags;
 	const struct dx_ag **ags;
+	/* objects the tree reaches that hang off inodes (ck_reach) */
+	uint64_t *reached;
+	size_t nreached, capreached;
+	bool reach_failed;	/* out of memory: no leak check */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -150,10 +161,14 @@ ck_dinode(struct ck *ck, uint64_t ino)
 	if (!dx_obj_ok(ck->pool, ino, sizeof(*di)))
 		return NULL;
 	di = dx_ptr(ck->pool, ino);
-	if (di->magic != DX_INODE_MAGIC || !(S_ISDIR(di->mode) || S_ISREG(di->mode)))
+	if (di->magic != DX_INODE_MAGIC || !(S_ISDIR(di->mode) ||
+	    S_ISREG(di->mode) || S_ISLNK(di->mode)))
 		return NULL;
 	if (S_ISDIR(di->mode) &&
 	    !dx_obj_ok(ck->pool, ino, sizeof(*di) + sizeof(struct dx_dirhdr)))
+		return NULL;
+	if (S_ISLNK(di->mode) &&
+	    !dx_obj_ok(ck->pool, ino, sizeof(*di) + DX_SYMLINK_INLINE))
 		return NULL;
 	return di;
 }
@@ -389,6 +404,202 @@ ck_file(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
 			(unsigned long)blocks);
 }
 
+/* --- objects that hang off inodes ------------------------------------------ */
+
+/* ck_reach -- the tree reaches the object at 'off' (an attribute, a target). */
+static int
+ck_reach(struct ck *ck, uint64_t off)
+{
+	if (ck->nreached == ck->capreached) {
+		size_t cap = ck->capreached ? 2 * ck->capreached : 256;
+		uint64_t *p = dx_realloc(ck->pool->arena, ck->reached,
+			cap * sizeof(*p));
+
+		if (p == NULL) {
+			ck->reach_failed = true;
+			return dx_err(ENOMEM, "cannot allocate the checker's object list");
+		}
+		ck->reached = p;
+		ck->capreached = cap;
+	}
+	ck->reached[ck->nreached++] = off;
+	return 0;
+}
+
+static int
+ck_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * ck_free_leaked -- daxfile_pool_repair: free the objects at offs[0..n),
+ * which no inode reaches, in one transaction, when the check is sure of
+ * them: no inode is damaged (its attributes or target would be among
+ * these) and no entry chain hides one.
+ */
+static void
+ck_free_leaked(struct ck *ck, const uint64_t *offs, size_t n)
+{
+	struct dx_tx tx;
+
+	if (n == 0 || ck->extents_unsure || ck->cut_off ||
+	    dx_tx_begin(&tx, ck->pool) != 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		dx_tx_free(&tx, offs[i]);
+	if (dx_tx_commit(&tx) == 0)
+		fprintf(ck->repairs, "repaired: freed %zu objects (attributes, link targets) that belonged to no inode\n",
+			n);
+}
+
+/*
+ * ck_unreached -- every heap object of the types that hang off inodes
+ * (extended attributes, long symbolic-link targets) must be one the tree
+ * reached: any other is space leaked for good.  The heap's object list is
+ * walked in this process only after the probe (or ck_list_here) walked it;
+ * for repairs, the objects are freed after the walk, which a free would cut.
+ */
+static void
+ck_unreached(struct ck *ck)
+{
+	static const struct {
+		unsigned type;
+		const char *what;
+	} types[] = {
+		{DX_TYPE_XATTR, "extended attribute"},
+		{DX_TYPE_SYMBLK, "symbolic link target block"},
+	};
+	PMEMobjpool *pop = ck->pool->pop;
+	uint64_t *leaked = NULL;
+	size_t n = 0, cap = 0;
+
+	if (ck->reach_failed)
+		return;
+	if (ck->nreached > 1)
+		qsort(ck->reached, ck->nreached, sizeof(uint64_t), ck_u64_cmp);
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, types[t].type);
+		    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o)) {
+			if (ck->nreached != 0 &&
+			    bsearch(&o.off, ck->reached, ck->nreached,
+			    sizeof(uint64_t), ck_u64_cmp) != NULL)
+				continue;
+			ck_problem(ck, "%s at %#lx belongs to no inode",
+				types[t].what, (unsigned long)o.off);
+			if (ck->repairs == NULL)
+				continue;
+			if (n == cap) {
+				uint64_t *p;
+
+				cap = cap ? 2 * cap : 64;
+				p = dx_realloc(ck->pool->arena, leaked,
+					cap * sizeof(*p));
+				if (p == NULL)
+					break; /* repaired by a later run */
+				leaked = p;
+			}
+			leaked[n++] = o.off;
+		}
+	}
+	if (ck->repairs != NULL)
+		ck_free_leaked(ck, leaked, n);
+	dx_free(ck->pool->arena, leaked);
+}
+
+/* ck_symlink -- a symbolic link's target storage. */
+static void
+ck_symlink(struct ck *ck, uint64_t ino)
+{
+	const char *why = dx_symlink_check(ck->pool, ino);
+	const struct dx_dinode *di = dx_ptr(ck->pool, ino);
+
+	if (why != NULL)
+		ck_problem(ck, "symbolic link %#lx: %s", (unsigned long)ino, why);
+	else if (di->extents != 0)
+		(void)ck_reach(ck, di->extents);
+}
+
+/* --- extended attributes ---------------------------------------------------- */
+
+/* A name seen in an inode's attributes, to find it twice. */
+struct ck_xname {
+	uint64_t hash;
+	const struct dx_xattr *x;
+};
+
+static int
+ck_xname_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ck_xname *)a)->hash;
+	uint64_t y = ((const struct ck_xname *)b)->hash;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * ck_xattrs -- the extended attributes of an inode: sound objects that
+ * name it as their owner, a chain that ends, names of a kept namespace
+ * (user.* only on regular files and directories), no name twice.
+ */
+static int
+ck_xattrs(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
+{
+	struct daxfile_pool *pool = ck->pool;
+	uint64_t limit = pool->size / sizeof(struct dx_xattr);
+	struct ck_xname *names = NULL;
+	size_t n = 0, cap = 0;
+
+	for (uint64_t off = di->xattr; off != 0;) {
+		const struct dx_xattr *x = dx_xattr_entry(pool, off, ino);
+
+		if (x == NULL || limit-- == 0) {
+			ck_problem(ck, "inode %#lx: damaged extended attribute at %#lx",
+				(unsigned long)ino, (unsigned long)off);
+			break;
+		}
+		if (!dx_xattr_name_ok(x->data, x->namelen))
+			ck_problem(ck, "inode %#lx: extended attribute at %#lx has a bad name",
+				(unsigned long)ino, (unsigned long)off);
+		else if (x->data[0] == 'u' && !S_ISREG(di->mode) &&
+		    !S_ISDIR(di->mode))
+			ck_problem(ck, "inode %#lx: user.* attribute on a file that cannot have one",
+				(unsigned long)ino);
+		if (n == cap) {
+			struct ck_xname *p;
+
+			cap = cap ? 2 * cap : 16;
+			p = dx_realloc(pool->arena, names, cap * sizeof(*p));
+			if (p == NULL) {
+				dx_free(pool->arena, names);
+				return dx_err(ENOMEM, "cannot allocate the checker's attribute table");
+			}
+			names = p;
+		}
+		names[n++] = (struct ck_xname){dx_name_hash(0, x->data, x->namelen), x};
+		if (ck_reach(ck, off) != 0) {
+			dx_free(pool->arena, names);
+			return -1;
+		}
+		off = x->next;
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), ck_xname_cmp);
+	for (size_t i = 1; i < n; i++) {
+		const struct dx_xattr *a = names[i - 1].x, *b = names[i].x;
+
+		if (names[i].hash == names[i - 1].hash &&
+		    a->namelen == b->namelen &&
+		    memcmp(a->data, b->data, a->namelen) == 0)
+			ck_problem(ck, "inode %#lx: extended attribute '%.*s' twice",
+				(unsigned long)ino, (int)a->namelen, a->data);
+	}
+	dx_free(pool->arena, names);
+	return 0;
+}
+
 /* --- the tree -------------------------------------------------------------- */
 
 struct ck_walk {
@@ -414,7 +625,8 @@ ck_entry(void *arg, const char *name, size_t len, uint64_t ino, unsigned type)
 		return 0;
 	}
 	ci->refs++;
-	if ((type == 4 /* DT_DIR */) != !!S_ISDIR(di->mode))
+	if (type != (S_ISDIR(di->mode) ? DT_DIR : S_ISLNK(di->mode) ? DT_LNK :
+	    DT_REG))
 		ck_problem(ck, "directory %#lx: entry '%.*s' has the wrong type",
 			(unsigned long)w->dir, (int)len, name);
 	if (!S_ISDIR(di->mode))
@@ -539,6 +751,8 @@ ck_links(struct ck *ck)
 		}
 		if (S_ISREG(di->mode))
 			ck_file(ck, ci->ino, di);
+		if (S_ISLNK(di->mode))
+			ck_symlink(ck, ci->ino);
 		if (ci->orphan) {
 			if (di->nlink != 0 || ci->refs != 0)
 				ck_problem(ck, "inode %#lx: on the orphan list but linked",
@@ -565,6 +779,22 @@ ck_links(struct ck *ck)
 	if (cut != 0)
 		ck_problem(ck, "%lu inodes unreachable or with links not found, most likely behind the damaged entry chains above (daxfile salvage puts them in lost+found)",
 			(unsigned long)cut);
+}
+
+/* ck_every_xattr -- the extended attributes of every sound inode. */
+static int
+ck_every_xattr(struct ck *ck)
+{
+	for (uint64_t i = 0; i <= ck->mask; i++) {
+		const struct dx_dinode *di;
+
+		if (ck->tab[i].ino == 0)
+			continue;
+		di = ck_dinode(ck, ck->tab[i].ino);
+		if (di != NULL && ck_xattrs(ck, ck->tab[i].ino, di) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /*
@@ -673,6 +903,9 @@ dx_check(const char *path, FILE *report, FILE *repairs)
 	if (ck_tree(&ck) != 0)
 		goto out;
 	ck_links(&ck);
+	if (ck_every_xattr(&ck) != 0)
+		goto out;
+	ck_unreached(&ck);
 	ck_bitmaps(&ck, &used, &total);
 	if (total != ck.pool->sb->data_blocks && !ck.ag_damaged)
 		ck_problem(&ck, "AGs hold %lu blocks, superblock says %lu",

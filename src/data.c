@@ -36,6 +36,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "attr.h"
 #include "bmap.h"
 #include "crash.h"
 #include "data.h"
@@ -207,8 +208,10 @@ data_goal(struct dx_inode *ip, uint64_t lblk)
 
 /*
  * data_reserve -- reserve blocks for the hole at 'lblk' (up to 'len'
- * blocks): contiguous after the previous extent when possible, 2 MiB
- * aligned for large files.  Caller holds ilock (either mode).
+ * blocks): contiguous after the previous extent when possible; in a large
+ * file at the same place modulo 2 MiB as in the file, giving up the goal
+ * if it is not (once, where the file grows past 2 MiB), so that mappings
+ * install whole 2 MiB.  Caller holds ilock (either mode).
  */
 static int
 data_reserve(struct dx_inode *ip, uint64_t lblk, uint64_t len,
@@ -218,15 +221,16 @@ data_reserve(struct dx_inode *ip, uint64_t lblk, uint64_t len,
 	uint64_t goal = data_goal(ip, lblk);
 	struct dx_map last;
 	uint32_t agno;
-	bool huge;
+	bool large;
 
 	dx_bmap_last(ip, &last);
 	agno = last.len != 0 ? dx_alloc_agno(pool, last.pblk) :
 		dx_alloc_pick_ag(pool);
-	huge = goal == 0 && (lblk + len >= DX_HUGE_BLOCKS ||
-		ip->di->size >= DX_HUGE_SIZE);
-	return dx_alloc_reserve(pool, agno, goal, len, DX_MIN(len, 16), huge,
-		r);
+	large = lblk + len >= DX_HUGE_BLOCKS || ip->di->size >= DX_HUGE_SIZE;
+	if (large && goal % DX_HUGE_BLOCKS != lblk % DX_HUGE_BLOCKS)
+		goal = 0;
+	return dx_alloc_reserve(pool, agno, goal, len, DX_MIN(len, 16),
+		dx_alloc_phase(lblk, large), r);
 }
 
 /*
@@ -626,6 +630,9 @@ data_write(daxfile_file *file, const struct iovec *iov, int iovcnt,
 		ret = 0;
 		goto out;
 	}
+	ret = dx_attr_file_modified(ip);
+	if (ret != 0)
+		goto out;
 	if (off >= DX_MAX_FILE_SIZE) {
 		ret = dx_err(EFBIG, "offset %lu beyond the maximum file size",
 			(unsigned long)off);
@@ -686,36 +693,6 @@ daxfile_write(daxfile_file *file, const void *buf, size_t count)
 }
 
 /* --- read ----------------------------------------------------------------- */
-
-/* dx_time_before -- is 'a' earlier than 'b'? */
-static inline bool
-dx_time_before(const struct dx_time *a, const struct dx_time *b)
-{
-	return a->sec < b->sec || (a->sec == b->sec && a->nsec < b->nsec);
-}
-
-/*
- * relatime -- update atime as Linux's default does: when it is older than
- * mtime or ctime, or a day old.  A lone 16-byte store: nothing else
- * changes atime under a transaction, so no rollback can undo it.  Reads
- * run it every time, so the common case asks only for the seconds.
- */
-static void
-relatime(struct dx_inode *ip)
-{
-	struct dx_dinode *di = ip->di;
-	struct timespec now;
-
-	if (!dx_time_before(&di->atime, &di->mtime) &&
-	    !dx_time_before(&di->atime, &di->ctime) &&
-	    di->atime.sec + 24 * 3600 > (int64_t)time(NULL))
-		return;
-	clock_gettime(CLOCK_REALTIME_COARSE, &now);
-	dx_ilock(ip, DX_ILOCK_EXCL);
-	di->atime = (struct dx_time){now.tv_sec, now.tv_nsec};
-	dx_persist_times(ip->pool, &di->atime, sizeof(di->atime));
-	dx_iunlock(ip, DX_ILOCK_EXCL);
-}
 
 /*
  * prefetch_head -- ask for the first 4 KiB of a copy's source at once.  A
@@ -848,8 +825,9 @@ data_read(daxfile_file *file, const struct iovec *iov, int iovcnt,
 	if (total == 0)
 		return 0;
 	ret = read_copy(ip, iov, iovcnt, (uint64_t)offset, (uint64_t)total);
-	if (ret > 0)
-		relatime(ip);
+	/* as Linux: a read that reaches EOF reads nothing but still accesses */
+	if (ret >= 0 && !(file->flags & O_NOATIME))
+		dx_inode_accessed(ip);
 	if (ret > 0 && pos != NULL)
 		*pos = (uint64_t)offset + (uint64_t)ret;
 	return ret;

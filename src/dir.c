@@ -388,6 +388,73 @@ dx_dir_foreach_intact(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
 	return dir_walk(pool, hdr, fn, arg, damaged);
 }
 
+/* bitrev64 -- the bits of 'x' in reverse order. */
+static inline uint64_t
+bitrev64(uint64_t x)
+{
+	x = (x >> 1 & 0x5555555555555555ULL) | (x & 0x5555555555555555ULL) << 1;
+	x = (x >> 2 & 0x3333333333333333ULL) | (x & 0x3333333333333333ULL) << 2;
+	x = (x >> 4 & 0x0f0f0f0f0f0f0f0fULL) | (x & 0x0f0f0f0f0f0f0f0fULL) << 4;
+	return __builtin_bswap64(x);
+}
+
+uint64_t
+dx_dir_pos(uint64_t hash)
+{
+	return bitrev64(hash) >> (64 - DX_DIR_POS_BITS);
+}
+
+/*
+ * dir_bucket_bits -- how many low bits of the hash select bucket 'b': one
+ * more for the buckets already split in this round (below 'split') and
+ * their images (at or above B0 << level).
+ */
+static unsigned
+dir_bucket_bits(const struct dx_dirhdr *hdr, uint64_t b)
+{
+	unsigned k = (unsigned)__builtin_ctzll(DX_DIR_B0) + hdr->level;
+
+	return b < hdr->split || b >= (uint64_t)DX_DIR_B0 << hdr->level ?
+		k + 1 : k;
+}
+
+int
+dx_dir_scan(struct dx_inode *dp, uint64_t pos, dx_dir_scan_fn fn, void *arg,
+	uint64_t *next)
+{
+	struct daxfile_pool *pool = dp->pool;
+	struct dx_dirhdr *hdr = dx_dir_hdr(dp);
+	/* dx_dir_pos is its own inverse on the position bits */
+	uint64_t b = dir_bucket_index(hdr, dx_dir_pos(pos));
+	uint64_t span = DX_DIR_POS_END >> dir_bucket_bits(hdr, b);
+	uint64_t first = pos & ~(span - 1), end = first + span;
+	uint64_t limit = hdr->nentries + 1;
+	uint64_t *head = dir_bucket(pool, NULL, hdr, b);
+
+	if (head == NULL)
+		return -1;
+	*next = end;
+	for (uint64_t off = *head; off != 0;) {
+		struct dx_dirent *de = dir_entry(pool, off);
+		uint64_t p;
+		int ret;
+
+		if (de == NULL || limit-- == 0)
+			return dx_corrupt(pool, "damaged directory entry", off);
+		p = dx_dir_pos(de->hash);
+		if (p < first || p >= end)
+			return dx_corrupt(pool, "directory entry in the wrong bucket",
+				off);
+		if (p >= pos) {
+			ret = fn(arg, de, p);
+			if (ret != 0)
+				return ret;
+		}
+		off = de->next;
+	}
+	return 0;
+}
+
 /* dir_free_blocks -- free a radix block and what hangs below it. */
 static void
 dir_free_blocks(struct dx_tx *tx, uint64_t off, int level)

@@ -65,6 +65,33 @@ int dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
 int dx_dir_foreach_intact(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
 	dx_dir_visit_fn fn, void *arg, unsigned *damaged);
 
+/*
+ * Positions for directory streams (readdir cookies).  An entry's position
+ * is the low DX_DIR_POS_BITS bits of its hash, bit-reversed.  A bucket,
+ * whose index is the low bits of the hash, then holds one interval of
+ * positions, and a split cuts an interval in two: a walk in position order
+ * that resumes at a position never misses or repeats an entry that stays,
+ * however the table grows or shrinks meanwhile.
+ */
+#define DX_DIR_POS_BITS 62
+#define DX_DIR_POS_END ((uint64_t)1 << DX_DIR_POS_BITS)
+
+struct dx_dirent;
+
+/* dx_dir_pos -- the position of an entry whose name hashes to 'hash'. */
+uint64_t dx_dir_pos(uint64_t hash);
+
+/*
+ * dx_dir_scan -- call fn for each entry of position >= 'pos' in the bucket
+ * that holds 'pos' (in chain order, not sorted), and set '*next' to the
+ * first position past that bucket (DX_DIR_POS_END after the last).  Stops
+ * with fn's value when non-zero; -1 with EFSCORRUPTED on damage.
+ */
+typedef int (*dx_dir_scan_fn)(void *arg, const struct dx_dirent *de,
+	uint64_t pos);
+int dx_dir_scan(struct dx_inode *dp, uint64_t pos, dx_dir_scan_fn fn,
+	void *arg, uint64_t *next);
+
 /* dx_dir_destroy -- free the segments of an empty directory (in tx). */
 void dx_dir_destroy(struct dx_tx *tx, struct dx_inode *dp);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "attr.h"
 #include "bmap.h"
 #include "data.h"
 #include "file.h"
@@ -40,6 +41,21 @@ set_flags(struct dx_tx *tx, struct dx_inode *ip, uint64_t flags)
 {
 	if (ip->di->flags != flags && DX_TX_ADD_FIELD(tx, ip->di, flags) == 0)
 		ip->di->flags = flags;
+}
+
+/*
+ * zero_eof_tail -- zero, in tx, the rest of the block holding EOF at 'size'.
+ * Stores through a mapping may have put bytes past EOF in that block (the
+ * page holding EOF is mapped whole); collapse and insert move the block to
+ * a new place where they would show as file data's neighbours, so they
+ * clear it as truncate does.  Caller holds the ilock exclusive.
+ */
+static void
+zero_eof_tail(struct dx_tx *tx, struct dx_inode *ip, uint64_t size)
+{
+	if (size & (DX_BLOCK_SIZE - 1))
+		dx_data_zero_tx(tx, ip, size,
+			(dx_blk_up(size) << DX_BLOCK_SHIFT) - size);
 }
 
 /*
@@ -83,6 +99,7 @@ alloc_holes(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk, uint64_t end)
 		struct dx_resv r;
 		uint32_t agno;
 		uint64_t goal = 0;
+		bool large;
 
 		dx_bmap_lookup(ip, lblk, end - lblk, &m);
 		if (m.pblk != 0) {
@@ -99,8 +116,12 @@ alloc_holes(struct dx_tx *tx, struct dx_inode *ip, uint64_t lblk, uint64_t end)
 		dx_bmap_last(ip, &last);
 		agno = last.len ? dx_alloc_agno(pool, last.pblk) :
 			dx_alloc_pick_ag(pool);
+		/* as data_reserve: whole 2 MiB of the file on whole 2 MiB */
+		large = m.len >= DX_HUGE_BLOCKS || ip->di->size >= DX_HUGE_SIZE;
+		if (large && goal % DX_HUGE_BLOCKS != lblk % DX_HUGE_BLOCKS)
+			goal = 0;
 		if (dx_alloc_reserve(pool, agno, goal, m.len,
-			DX_MIN(m.len, DX_HUGE_BLOCKS), m.len >= DX_HUGE_BLOCKS,
+			DX_MIN(m.len, DX_HUGE_BLOCKS), dx_alloc_phase(lblk, large),
 			&r) != 0) {
 			dx_tx_fail(tx, ENOSPC);
 			return -1;
@@ -129,9 +150,7 @@ truncate_locked(struct dx_inode *ip, uint64_t size)
 	if (ret == 0) {
 		if (size < old) {
 			/* the page holding EOF reads zeros past it */
-			if (size & (DX_BLOCK_SIZE - 1))
-				dx_data_zero_tx(&tx, ip, size,
-					(eof_blk << DX_BLOCK_SHIFT) - size);
+			zero_eof_tail(&tx, ip, size);
 			dx_bmap_punch(&tx, ip, eof_blk, DX_MAX_FILE_BLOCKS - eof_blk);
 			set_flags(&tx, ip, ip->di->flags & ~DX_DIFLAG_PREALLOC);
 		}
@@ -152,7 +171,9 @@ dx_truncate(struct dx_inode *ip, uint64_t size)
 	int ret;
 
 	dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
-	ret = truncate_locked(ip, size);
+	ret = dx_attr_file_modified(ip);
+	if (ret == 0)
+		ret = truncate_locked(ip, size);
 	dx_iunlock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
 	dx_map_retry_wait();
 	return ret;
@@ -213,12 +234,12 @@ falloc_alloc(struct dx_inode *ip, int mode, uint64_t off, uint64_t len)
 		if (grow)
 			dx_data_expose(&tx, ip, old, end);
 		alloc_holes(&tx, ip, dx_blk(off), dx_blk_up(end));
-		if (grow) {
+		if (grow)
 			set_size(&tx, ip, end);
-			dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-		} else if (end > old) {
+		else if (end > old)
 			set_flags(&tx, ip, ip->di->flags | DX_DIFLAG_PREALLOC);
-		}
+		/* as XFS: every fallocate is a modification, size or not */
+		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
 		if (ret != 0)
 			dx_err_keep("cannot preallocate");
@@ -284,6 +305,7 @@ falloc_collapse(struct dx_inode *ip, uint64_t off, uint64_t len)
 	if (ret == 0) {
 		dx_bmap_punch(&tx, ip, lblk, n);
 		dx_bmap_shift(&tx, ip, lblk + n, -(int64_t)n);
+		zero_eof_tail(&tx, ip, size - len);
 		set_size(&tx, ip, size - len);
 		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
@@ -311,6 +333,7 @@ falloc_insert(struct dx_inode *ip, uint64_t off, uint64_t len)
 	if (ret == 0) {
 		dx_bmap_split(&tx, ip, lblk);
 		dx_bmap_shift(&tx, ip, lblk, (int64_t)n);
+		zero_eof_tail(&tx, ip, size + len);
 		set_size(&tx, ip, size + len);
 		dx_inode_touch(&tx, ip->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 		ret = dx_tx_commit(&tx);
@@ -319,35 +342,56 @@ falloc_insert(struct dx_inode *ip, uint64_t off, uint64_t len)
 	return ret;
 }
 
-/* falloc_check -- the argument checks of vfs_fallocate and XFS, in order. */
+#ifndef FALLOC_FL_WRITE_ZEROES
+#define FALLOC_FL_WRITE_ZEROES 0x80	/* Linux 6.17; <linux/falloc.h> may lack it */
+#endif
+
+/*
+ * falloc_check -- the argument checks of vfs_fallocate and XFS, in the
+ * kernel's order: the range, then the mode (the modes exclude each other,
+ * and only ALLOCATE, ZERO_RANGE and UNSHARE_RANGE take KEEP_SIZE; PUNCH_HOLE
+ * needs it), then the descriptor, then the file type and size, then what
+ * XFS itself refuses (WRITE_ZEROES; collapse and insert off block bounds).
+ */
 static int
 falloc_check(daxfile_file *file, int mode, off_t offset, off_t len)
 {
-	const int supported = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE |
-		FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_ZERO_RANGE |
-		FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE;
+	const int modes = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE |
+		FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE |
+		FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_WRITE_ZEROES;
 
 	if (offset < 0 || len <= 0)
 		return dx_err(EINVAL, "negative offset or non-positive length");
-	if (mode & ~supported)
+	if (mode & ~(modes | FALLOC_FL_KEEP_SIZE))
 		return dx_err(EOPNOTSUPP, "unsupported fallocate mode %#x", mode);
-	if ((mode & FALLOC_FL_PUNCH_HOLE) && (mode & FALLOC_FL_ZERO_RANGE))
-		return dx_err(EOPNOTSUPP, "PUNCH_HOLE with ZERO_RANGE");
-	if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE))
-		return dx_err(EOPNOTSUPP, "PUNCH_HOLE needs KEEP_SIZE");
-	if ((mode & FALLOC_FL_COLLAPSE_RANGE) && mode != FALLOC_FL_COLLAPSE_RANGE)
-		return dx_err(EINVAL, "COLLAPSE_RANGE takes no other flag");
-	if ((mode & FALLOC_FL_INSERT_RANGE) && mode != FALLOC_FL_INSERT_RANGE)
-		return dx_err(EINVAL, "INSERT_RANGE takes no other flag");
-	if ((mode & FALLOC_FL_UNSHARE_RANGE) &&
-	    (mode & ~(FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_KEEP_SIZE)))
-		return dx_err(EINVAL, "UNSHARE_RANGE takes only KEEP_SIZE");
+	switch (mode & modes) {
+	case 0:
+	case FALLOC_FL_ZERO_RANGE:
+	case FALLOC_FL_UNSHARE_RANGE:
+		break;
+	case FALLOC_FL_PUNCH_HOLE:
+		if (!(mode & FALLOC_FL_KEEP_SIZE))
+			return dx_err(EOPNOTSUPP, "PUNCH_HOLE needs KEEP_SIZE");
+		break;
+	case FALLOC_FL_COLLAPSE_RANGE:
+	case FALLOC_FL_INSERT_RANGE:
+	case FALLOC_FL_WRITE_ZEROES:
+		if (mode & FALLOC_FL_KEEP_SIZE)
+			return dx_err(EOPNOTSUPP,
+				"fallocate mode %#x does not take KEEP_SIZE", mode);
+		break;
+	default:
+		return dx_err(EOPNOTSUPP, "fallocate modes %#x exclude each other",
+			mode);
+	}
 	if ((file->flags & O_ACCMODE) == O_RDONLY)
 		return dx_err(EBADF, "file is not open for writing");
 	if (file->ip->isdir)
 		return dx_err(EISDIR, "cannot fallocate a directory");
 	if ((uint64_t)offset + (uint64_t)len > DX_MAX_FILE_SIZE)
 		return dx_err(EFBIG, "range beyond the maximum file size");
+	if (mode & FALLOC_FL_WRITE_ZEROES)
+		return dx_err(EOPNOTSUPP, "WRITE_ZEROES is not supported");
 	if ((mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) &&
 	    ((offset | len) & (DX_BLOCK_SIZE - 1)))
 		return dx_err(EINVAL, "collapse/insert range must be block aligned");
@@ -365,7 +409,9 @@ daxfile_fallocate(daxfile_file *file, int mode, off_t offset, off_t len)
 		return -1;
 	ip = file->ip;
 	dx_ilock(ip, DX_IOLOCK_EXCL | DX_MMAPLOCK_EXCL);
-	if (mode & FALLOC_FL_PUNCH_HOLE)
+	if (dx_attr_file_modified(ip) != 0)
+		ret = -1;
+	else if (mode & FALLOC_FL_PUNCH_HOLE)
 		ret = falloc_punch(ip, off, n);
 	else if (mode & FALLOC_FL_ZERO_RANGE)
 		ret = falloc_zero(ip, mode, off, n);

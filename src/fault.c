@@ -9,7 +9,9 @@
  * shared mappings so that a store faults again; pages past EOF get SIGBUS
  * markers.  A store to a hole or an unwritten extent first gets its blocks
  * (zeroed, linked in a transaction: durable before the store proceeds, which
- * is what MAP_SYNC promises).
+ * is what MAP_SYNC promises).  A fault in a shared mapping also installs
+ * the windows after its own that the same run of written blocks covers
+ * (fault_around).
  *
  * Locks: the file's mmaplock shared for the whole resolution (no truncate or
  * punch can change blocks meanwhile), the ilock shared to read the extent
@@ -38,28 +40,37 @@ struct fwin {
 	uintptr_t eof;		/* addresses from here are past EOF */
 };
 
-static void
-fwin_init(struct fwin *fw, struct dx_mapping *m, uint64_t addr)
+/* mapping_eof -- the address in 'm' from which pages lie past EOF. */
+static uintptr_t
+mapping_eof(const struct dx_mapping *m)
 {
 	uint64_t size = __atomic_load_n(&m->ip->di->size, __ATOMIC_ACQUIRE);
 	uint64_t eof_page = DX_ALIGN_UP(size, 4096);
 
+	if (eof_page <= m->off)
+		return m->addr;
+	if (eof_page - m->off >= m->len)
+		return m->addr + m->len;
+	return m->addr + (eof_page - m->off);
+}
+
+static void
+fwin_init(struct fwin *fw, struct dx_mapping *m, uint64_t addr)
+{
 	fw->m = m;
 	fw->w = addr >> DX_WIN_SHIFT;
 	fw->start = DX_MAX(m->addr, fw->w << DX_WIN_SHIFT);
 	fw->end = DX_MIN(m->addr + m->len, (fw->w + 1) << DX_WIN_SHIFT);
-	if (eof_page <= m->off)
-		fw->eof = m->addr;
-	else if (eof_page - m->off >= m->len)
-		fw->eof = m->addr + m->len;
-	else
-		fw->eof = m->addr + (eof_page - m->off);
-	fw->eof = DX_MIN(DX_MAX(fw->eof, fw->start), fw->end);
+	fw->eof = DX_MIN(DX_MAX(mapping_eof(m), fw->start), fw->end);
 }
 
-/* install_file -- map pool blocks at 'a' (shared) or copy them (private). */
+/*
+ * install_file -- map pool blocks at 'a' (shared; with their page table
+ * entries filled when 'populate') or copy them (private).
+ */
 static int
-install_file(struct dx_mapping *m, uintptr_t a, size_t n, uint64_t pblk)
+install_file(struct dx_mapping *m, uintptr_t a, size_t n, uint64_t pblk,
+	bool populate)
 {
 	struct daxfile_pool *pool = m->pool;
 	int ret = 0;
@@ -67,8 +78,9 @@ install_file(struct dx_mapping *m, uintptr_t a, size_t n, uint64_t pblk)
 	if (!m->shared)
 		return dx_uffd_copy((void *)a, dx_block_ptr(pool, pblk), n, false);
 	dx_map_install_begin();
-	if (mmap((void *)a, n, m->prot, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
-		pool->fd, (off_t)(pblk << DX_BLOCK_SHIFT)) == MAP_FAILED)
+	if (mmap((void *)a, n, m->prot, MAP_SHARED | MAP_FIXED |
+		(populate ? MAP_POPULATE : 0), pool->fd,
+		(off_t)(pblk << DX_BLOCK_SHIFT)) == MAP_FAILED)
 		ret = dx_err_keep("cannot install pool pages");
 	else if (madvise((void *)a, n, MADV_DONTFORK) != 0)
 		ret = dx_err_keep("cannot keep pool pages from forks");
@@ -96,7 +108,7 @@ fwin_install(struct fwin *fw)
 		dx_bmap_lookup(m->ip, lblk, (fw->eof - a) >> DX_BLOCK_SHIFT, &mp);
 		n = mp.len << DX_BLOCK_SHIFT;
 		if (mp.pblk != 0 && !mp.unwritten) {
-			ret = install_file(m, a, n, mp.pblk);
+			ret = install_file(m, a, n, mp.pblk, true);
 			vmas += m->shared;
 		} else {
 			ret = dx_uffd_copy((void *)a, NULL, n, wp);
@@ -154,7 +166,80 @@ fwin_alloc(struct fwin *fw, uintptr_t addr)
 	return ret;
 }
 
-/* fault_window -- resolve the window of 'addr' (mmaplock shared held). */
+/*
+ * Fault-around.  A fault costs a round trip through the reader and a worker
+ * (tens of microseconds), the kernel's own fault on a page cache page a few:
+ * served window by window, a first touch would pay the round trip for every
+ * 2 MiB.  So a fault also installs the windows after its own that one run
+ * of written blocks, contiguous in the file and in the pool, covers whole,
+ * up to FAULT_AROUND_MAX, before the faulting thread is woken: with one
+ * mmap and nothing populated, which costs the same however many windows it
+ * covers.  The kernel then fills their page table entries itself at the
+ * first access of each page, as for any tmpfs file (fault-around, or one
+ * 2 MiB entry where the pool's pages are huge), and the passes after the
+ * first find the entries a tmpfs mapping would have.  A contiguous file
+ * takes one fault per FAULT_AROUND_MAX windows, whatever the order of its
+ * accesses.
+ */
+#define FAULT_AROUND_MAX 512	/* windows: 1 GiB */
+
+/*
+ * fault_around -- window 'w' of 'm' was just resolved by a fault: install
+ * the windows after it that one run of written blocks covers whole, below
+ * EOF, with nothing in place (mmaplock shared held, by the file's worker).
+ */
+static void
+fault_around(struct dx_mapping *m, uint64_t w)
+{
+	uintptr_t a = (w + 1) << DX_WIN_SHIFT, end;
+	uintptr_t limit = DX_MIN(m->addr + m->len,
+		(w + 1 + FAULT_AROUND_MAX) << DX_WIN_SHIFT);
+	struct dx_map mp;
+	uint64_t i, pblk;
+
+	if (!m->shared || a >= limit)
+		return;
+	dx_ilock(m->ip, DX_ILOCK_SHARED);
+	limit = DX_MIN(limit, mapping_eof(m));
+	if (a >= limit)
+		goto out;
+	dx_bmap_lookup(m->ip, dx_mapping_foff(m, a) >> DX_BLOCK_SHIFT,
+		(limit - a) >> DX_BLOCK_SHIFT, &mp);
+	if (mp.pblk == 0 || mp.unwritten)
+		goto out;
+	pblk = mp.pblk;
+	end = a + (mp.len << DX_BLOCK_SHIFT);
+	/* extents that continue it in the pool (across AGs) join the run */
+	while (end < limit) {
+		dx_bmap_lookup(m->ip, dx_mapping_foff(m, end) >> DX_BLOCK_SHIFT,
+			(limit - end) >> DX_BLOCK_SHIFT, &mp);
+		if (mp.unwritten ||
+		    mp.pblk != pblk + ((end - a) >> DX_BLOCK_SHIFT))
+			break;
+		end += mp.len << DX_BLOCK_SHIFT;
+	}
+	/* whole windows only, unless the run reaches the mapping's end */
+	if (end < m->addr + m->len)
+		end = DX_ALIGN_DOWN(end, DX_WIN_SIZE);
+	for (i = w + 1; i << DX_WIN_SHIFT < end; i++)
+		if (m->win[i - m->win0] != DX_WIN_NONE)
+			break;
+	end = DX_MIN(end, i << DX_WIN_SHIFT);
+	if (end <= a || install_file(m, a, end - a, pblk, false) != 0)
+		goto out;
+	for (i = w + 1; i << DX_WIN_SHIFT < end; i++) {
+		m->win[i - m->win0] = DX_WIN_INSTALLED;
+		m->stamp[i - m->win0] = dx_map_stamp();
+		dx_map_vmas_set(m, i - m->win0, 1);
+	}
+out:
+	dx_iunlock(m->ip, DX_ILOCK_SHARED);
+}
+
+/*
+ * fault_window -- resolve the window of 'addr' (mmaplock shared held):
+ * 1 when it installed it, 0 when there was nothing to do, -1 on error.
+ */
 static int
 fault_window(struct dx_mapping *m, uint64_t addr, unsigned flags)
 {
@@ -171,11 +256,11 @@ fault_window(struct dx_mapping *m, uint64_t addr, unsigned flags)
 	dx_ilock(m->ip, DX_ILOCK_SHARED);
 	ret = fwin_install(&fw);
 	dx_iunlock(m->ip, DX_ILOCK_SHARED);
-	if (ret == 0) {
-		*state = DX_WIN_INSTALLED;
-		m->stamp[fw.w - m->win0] = dx_map_stamp();
-	}
-	return ret;
+	if (ret != 0)
+		return -1;
+	*state = DX_WIN_INSTALLED;
+	m->stamp[fw.w - m->win0] = dx_map_stamp();
+	return 1;
 }
 
 /*
@@ -246,11 +331,20 @@ fault_retry(struct dx_mapping *m)
 	__atomic_store_n(&m->nnospace, 0, __ATOMIC_RELAXED);
 }
 
+/* fault_wake -- wake the threads waiting in the window of 'addr'. */
+static void
+fault_wake(struct dx_mapping *m, uint64_t addr)
+{
+	uintptr_t ws = addr & ~(DX_WIN_SIZE - 1);
+
+	dx_uffd_wake((void *)DX_MAX(ws, m->addr),
+		DX_MIN(ws + DX_WIN_SIZE, m->addr + m->len) - DX_MAX(ws, m->addr));
+}
+
 void
 dx_fault_resolve(struct dx_mapping *m, uint64_t addr, unsigned flags)
 {
 	struct dx_inode *ip = m->ip;
-	uintptr_t ws = addr & ~(DX_WIN_SIZE - 1);
 	int ret = 0;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -267,19 +361,20 @@ dx_fault_resolve(struct dx_mapping *m, uint64_t addr, unsigned flags)
 			return;
 		}
 		ret = m->dead ? 0 : fault_window(m, addr, flags);
-		if (ret != 0 && attempt == 0 && errno == ENOMEM) {
+		if (ret < 0 && attempt == 0 && errno == ENOMEM) {
 			/* out of VMAs: give some back with no lock held, retry */
 			dx_rwlock_unlock(&ip->mmaplock);
 			dx_map_reclaim(64);
 			continue;
 		}
-		if (ret != 0)
+		if (ret < 0)
 			fault_fail(m, addr, flags);
+		if (ret > 0)
+			fault_around(m, addr >> DX_WIN_SHIFT);
+		fault_wake(m, addr);
 		dx_rwlock_unlock(&ip->mmaplock);
 		break;
 	}
-	dx_uffd_wake((void *)DX_MAX(ws, m->addr),
-		DX_MIN(ws + DX_WIN_SIZE, m->addr + m->len) - DX_MAX(ws, m->addr));
 	/* with no lock held: keep clear of vm.max_map_count */
 	dx_map_vmas_trim();
 }

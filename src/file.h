@@ -17,18 +17,28 @@ struct daxfile_file {
 	struct dx_handle h;	/* DX_FILE_MAGIC while open */
 	struct daxfile_pool *pool;
 	struct dx_inode *ip;
-	int flags;		/* open flags (access mode, O_APPEND) */
+	int flags;		/* open flags (access mode, O_APPEND, O_PATH) */
 	struct dx_mutex pos_lock;	/* FPOS: the offset, across a call */
 	uint64_t pos;
 };
 
 /*
- * dx_file_check -- validate a handle from the caller: EBADF for NULL or a
- * closed handle; the _read and _write forms also give EBADF when the
- * access mode does not allow reading or writing.
+ * dx_file_check -- validate a handle from the caller: EBADF for NULL, a
+ * closed handle or an O_PATH handle; the _read and _write forms also give
+ * EBADF when the access mode does not allow reading or writing.
+ * dx_file_check_any accepts O_PATH handles (fstat, close, fchdir, the
+ * directory of an *at call).
  */
 int dx_file_check(const daxfile_file *file);
+int dx_file_check_any(const daxfile_file *file);
 int dx_file_check_read(const daxfile_file *file);
 int dx_file_check_write(const daxfile_file *file);
+
+struct dx_inode;
+/*
+ * dx_file_load -- the extent map of regular file 'ip' in DRAM, where it
+ * stays while the inode is referenced (open files, truncate by path).
+ */
+int dx_file_load(struct dx_inode *ip);
 
 #endif /* DX_FILE_H */

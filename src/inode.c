@@ -17,10 +17,14 @@
 #include "bmap.h"
 #include "data.h"
 #include "dir.h"
+#include "locks.h"
 #include "mem.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
+#include "symlink.h"
 #include "tx.h"
+#include "xattr.h"
 
 #define ICACHE_MIN_BUCKETS 1024
 
@@ -124,6 +128,9 @@ dx_inode_valid(const struct daxfile_pool *pool, uint64_t ino)
 			hdr->level < 40 &&
 			hdr->split < ((uint64_t)DX_DIR_B0 << hdr->level);
 	}
+	if (S_ISLNK(di->mode))
+		return dx_obj_ok(pool, ino, size + DX_SYMLINK_INLINE) &&
+			dx_symlink_check(pool, ino) == NULL;
 	return S_ISREG(di->mode);
 }
 
@@ -138,6 +145,7 @@ inode_new(struct daxfile_pool *pool, uint64_t ino)
 	ip->ino = ino;
 	ip->di = dx_ptr(pool, ino);
 	ip->isdir = S_ISDIR(ip->di->mode);
+	ip->islnk = S_ISLNK(ip->di->mode);
 	ip->refcnt = 1;
 	dx_rwlock_init(&ip->iolock, ip->isdir ? DX_LC_DIR : DX_LC_IOLOCK);
 	dx_rwlock_init(&ip->mmaplock, DX_LC_MMAPLOCK);
@@ -152,6 +160,7 @@ inode_destroy(struct dx_inode *ip)
 	struct daxfile_pool *pool = ip->pool;
 
 	dx_bmap_destroy(ip);
+	dx_locks_inode_free(ip);
 	dx_rwlock_destroy(&ip->iolock);
 	dx_rwlock_destroy(&ip->mmaplock);
 	dx_rwlock_destroy(&ip->ilock);
@@ -201,6 +210,32 @@ dx_ihold(struct dx_inode *ip)
 	dx_mutex_unlock(&ip->pool->icache.lock);
 }
 
+struct dx_inode *
+dx_islot_get(struct daxfile_pool *pool, struct dx_inode **slot)
+{
+	struct dx_inode *ip;
+
+	dx_mutex_lock(&pool->icache.lock);
+	ip = *slot;
+	if (ip != NULL)
+		ip->refcnt++;
+	dx_mutex_unlock(&pool->icache.lock);
+	return ip;
+}
+
+struct dx_inode *
+dx_islot_swap(struct daxfile_pool *pool, struct dx_inode **slot,
+	struct dx_inode *ip)
+{
+	struct dx_inode *old;
+
+	dx_mutex_lock(&pool->icache.lock);
+	old = *slot;
+	*slot = ip;
+	dx_mutex_unlock(&pool->icache.lock);
+	return old;
+}
+
 unsigned
 dx_icache_writers(struct daxfile_pool *pool, struct dx_inode **out,
 	unsigned max)
@@ -221,9 +256,9 @@ dx_icache_writers(struct daxfile_pool *pool, struct dx_inode **out,
 	return n;
 }
 
-/* orphan_remove -- unlink 'di' from the orphan list in 'tx'. */
-static void
-orphan_remove(struct dx_tx *tx, struct dx_dinode *di)
+/* dx_inode_unorphan -- unlink 'di' from the orphan list in 'tx'. */
+void
+dx_inode_unorphan(struct dx_tx *tx, struct dx_dinode *di)
 {
 	struct daxfile_pool *pool = tx->pool;
 	uint64_t ino = dx_off(pool, di);
@@ -246,8 +281,9 @@ orphan_remove(struct dx_tx *tx, struct dx_dinode *di)
 	}
 }
 
-static void
-orphan_add(struct dx_tx *tx, struct dx_dinode *di)
+/* dx_inode_orphan -- put 'di' at the head of the orphan list in 'tx'. */
+void
+dx_inode_orphan(struct dx_tx *tx, struct dx_dinode *di)
 {
 	struct daxfile_pool *pool = tx->pool;
 	uint64_t ino = dx_off(pool, di);
@@ -278,8 +314,11 @@ inode_free_tx(struct dx_tx *tx, struct dx_inode *ip)
 {
 	if (ip->isdir)
 		dx_dir_destroy(tx, ip);
+	else if (ip->islnk)
+		dx_symlink_free(tx, ip->di);
 	else
 		dx_bmap_free_all(tx, ip);
+	dx_xattr_free_all(tx, ip);
 	dx_tx_free(tx, ip->ino);
 }
 
@@ -292,7 +331,7 @@ inode_reclaim(struct dx_inode *ip)
 	if (!ip->isdir)
 		dx_ilock(ip, DX_ILOCK_EXCL);
 	if (dx_tx_begin(&tx, ip->pool) == 0) {
-		orphan_remove(&tx, ip->di);
+		dx_inode_unorphan(&tx, ip->di);
 		inode_free_tx(&tx, ip);
 		if (dx_tx_commit(&tx) != 0)
 			fprintf(stderr,
@@ -307,6 +346,7 @@ void
 dx_iput(struct dx_inode *ip)
 {
 	struct dx_icache *ic = &ip->pool->icache;
+	struct dx_inode *parent;
 	bool reclaim;
 
 	dx_mutex_lock(&ic->lock);
@@ -329,30 +369,39 @@ dx_iput(struct dx_inode *ip)
 	/* unreachable now: no path leads to it, nobody holds it */
 	if (reclaim)
 		inode_reclaim(ip);
+	parent = ip->gone_parent;
 	inode_destroy(ip);
+	if (parent != NULL)
+		dx_iput(parent);
 }
 
 uint64_t
-dx_inode_alloc(struct dx_tx *tx, mode_t mode)
+dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir, mode_t mode,
+	struct dx_cred *cr)
 {
 	size_t size = sizeof(struct dx_dinode);
 	struct dx_dinode *di;
 	struct timespec now = dx_now();
+	uint32_t uid, gid;
 	uint64_t ino;
 
 	if (S_ISDIR(mode))
 		size += sizeof(struct dx_dirhdr);
+	else if (S_ISLNK(mode))
+		size += DX_SYMLINK_INLINE;
 	ino = dx_tx_alloc(tx, size, DX_TYPE_INODE, true);
 	if (ino == 0)
 		return 0;
 	di = dx_ptr(tx->pool, ino);
+	dx_perm_init_owner(cr, dir, &mode, &uid, &gid);
 	di->magic = DX_INODE_MAGIC;
 	di->mode = mode;
 	di->nlink = S_ISDIR(mode) ? 2 : 1;
-	di->uid = (uint32_t)geteuid();
-	di->gid = (uint32_t)getegid();
+	di->uid = uid;
+	di->gid = gid;
 	di->atime = di->mtime = di->ctime =
 		(struct dx_time){now.tv_sec, now.tv_nsec};
+	di->btime_ns = now.tv_sec * 1000000000LL + now.tv_nsec;
 	di->generation = (uint64_t)now.tv_nsec ^ ino;
 	return ino;
 }
@@ -375,6 +424,30 @@ dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what)
 		DX_TX_ADD_FIELD(tx, di, ctime);
 		di->ctime = t;
 	}
+}
+
+/* time_not_after -- is 'a' earlier than or equal to 'b'? */
+static bool
+time_not_after(const struct dx_time *a, const struct dx_time *b)
+{
+	return a->sec < b->sec || (a->sec == b->sec && a->nsec <= b->nsec);
+}
+
+void
+dx_inode_accessed(struct dx_inode *ip)
+{
+	struct dx_dinode *di = ip->di;
+	struct timespec now;
+
+	if (!time_not_after(&di->atime, &di->mtime) &&
+	    !time_not_after(&di->atime, &di->ctime) &&
+	    di->atime.sec + 24 * 3600 > (int64_t)time(NULL))
+		return;
+	now = dx_now();
+	dx_inode_lock_attrs(ip, true);
+	di->atime = (struct dx_time){now.tv_sec, now.tv_nsec};
+	dx_persist_times(ip->pool, &di->atime, sizeof(di->atime));
+	dx_inode_unlock_attrs(ip, true);
 }
 
 /*
@@ -404,14 +477,58 @@ dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip)
 	if (sole)
 		inode_free_tx(tx, ip);
 	else
-		orphan_add(tx, ip->di);
+		dx_inode_orphan(tx, ip->di);
+}
+
+/* A growing list of inode numbers. */
+struct ino_list {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int
+ino_list_push(struct daxfile_pool *pool, struct ino_list *l, uint64_t ino)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		uint64_t *v = dx_realloc(pool->arena, l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return dx_err(ENOMEM, "cannot count inodes");
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = ino;
+	return 0;
+}
+
+static int
+ino_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* ino_list_unique -- how many different numbers the list holds. */
+static int64_t
+ino_list_unique(struct ino_list *l)
+{
+	int64_t n = 0;
+
+	if (l->n == 0)
+		return 0; /* qsort may not be given the NULL of an empty list */
+	qsort(l->v, l->n, sizeof(*l->v), ino_cmp);
+	for (size_t i = 0; i < l->n; i++)
+		n += i == 0 || l->v[i] != l->v[i - 1];
+	return n;
 }
 
 struct count_walk {
 	struct daxfile_pool *pool;
-	uint64_t *dirs;
-	size_t ndirs, cap;
-	int64_t count;
+	struct ino_list dirs;	/* directories still to walk */
+	struct ino_list shared;	/* inodes of several names, once a name */
+	int64_t count;		/* the others */
 };
 
 static int
@@ -422,33 +539,27 @@ count_entry(void *arg, const char *name, size_t len, uint64_t ino,
 
 	(void)name;
 	(void)len;
-	cw->count++;
-	if (type != DT_DIR)
-		return 0;
-	if (cw->ndirs == cw->cap) {
-		size_t cap = cw->cap ? 2 * cw->cap : 64;
-		uint64_t *d = dx_realloc(cw->pool->arena, cw->dirs,
-			cap * sizeof(*d));
-
-		if (d == NULL)
-			return dx_err(ENOMEM, "cannot count inodes");
-		cw->dirs = d;
-		cw->cap = cap;
+	if (type == DT_DIR) {
+		cw->count++;
+		return ino_list_push(cw->pool, &cw->dirs, ino);
 	}
-	cw->dirs[cw->ndirs++] = ino;
+	/* the entry pins the inode: its link count is safe to read */
+	if (dx_obj_ok(cw->pool, ino, sizeof(struct dx_dinode)) &&
+	    ((const struct dx_dinode *)dx_ptr(cw->pool, ino))->nlink > 1)
+		return ino_list_push(cw->pool, &cw->shared, ino);
+	cw->count++;
 	return 0;
 }
 
 int64_t
 dx_inode_count(struct daxfile_pool *pool)
 {
-	struct count_walk cw = {.pool = pool, .count = 1};
+	struct count_walk cw = {.pool = pool};
 	uint64_t limit = pool->size / sizeof(struct dx_dinode);
 	int ret = count_entry(&cw, "/", 1, pool->sb->root_ino, DT_DIR);
 
-	cw.count = 1;
-	while (ret == 0 && cw.ndirs > 0) {
-		struct dx_inode *dp = dx_iget(pool, cw.dirs[--cw.ndirs]);
+	while (ret == 0 && cw.dirs.n > 0) {
+		struct dx_inode *dp = dx_iget(pool, cw.dirs.v[--cw.dirs.n]);
 
 		if (dp == NULL || limit-- == 0) {
 			ret = dp == NULL ? -1 : dx_corrupt(pool, "directory cycle", 0);
@@ -461,7 +572,9 @@ dx_inode_count(struct daxfile_pool *pool)
 		dx_iunlock(dp, DX_IOLOCK_SHARED);
 		dx_iput(dp);
 	}
-	dx_free(pool->arena, cw.dirs);
+	cw.count += ino_list_unique(&cw.shared);
+	dx_free(pool->arena, cw.dirs.v);
+	dx_free(pool->arena, cw.shared.v);
 	if (ret != 0)
 		return -1;
 	dx_mutex_lock(&pool->orphan_lock);

@@ -5,6 +5,7 @@
 #ifndef DX_INODE_H
 #define DX_INODE_H 1
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@ struct dx_tx;
 struct dx_bmap;
 struct dx_mapping;
 struct dx_fault_job;
+struct dx_lockctx;
 
 /* Where a file stands in the fault service (uffd.c). */
 enum dx_fq_state {
@@ -33,13 +35,24 @@ struct dx_inode {
 	struct dx_inode *hnext;		/* icache chain */
 	unsigned refcnt;		/* under the ICACHE lock */
 	bool isdir;
+	bool islnk;			/* a symbolic link */
+	bool linkable;			/* made by O_TMPFILE without O_EXCL and
+					   not yet named: linkat may name it
+					   (under ilock) */
 	bool unhashed;			/* out of the table: its dinode is
 					   freed by its unlinker's transaction */
 
 	/*
+	 * A removed directory that is still referenced (a current directory,
+	 * an open handle): the parent it had, referenced, for "..".  Set
+	 * under its DIR lock, put with the inode.
+	 */
+	struct dx_inode *gone_parent;
+
+	/*
 	 * A directory's iolock is its DIR lock: it covers its entries and
-	 * every field of its dinode.  A regular file's dinode fields and
-	 * extent map are covered by ilock.
+	 * every field of its dinode.  The dinode fields of a regular file or
+	 * a symbolic link, and a file's extent map, are covered by ilock.
 	 */
 	struct dx_rwlock iolock;
 	uint64_t ioseq;			/* odd while the iolock is held
@@ -57,6 +70,9 @@ struct dx_inode {
 	struct dx_mutex maplist_lock;	/* MAPLIST */
 	struct dx_mapping *maps;	/* live mappings: under maplist_lock */
 	unsigned nmaps;			/* atomic: mappings, for the write path */
+
+	/* advisory locks (locks.c): made at the first lock, atomic pointer */
+	struct dx_lockctx *locks;
 
 	/* queued faults (uffd.c): under the fault service's lock */
 	struct dx_fault_job *fq_head, *fq_tail;
@@ -136,6 +152,18 @@ bool dx_inode_valid(const struct daxfile_pool *pool, uint64_t ino);
 struct dx_inode *dx_iget(struct daxfile_pool *pool, uint64_t ino);
 /* dx_ihold -- one more reference to an inode already held. */
 void dx_ihold(struct dx_inode *ip);
+
+/*
+ * dx_islot_get / dx_islot_swap -- a reference kept in a slot that threads
+ * share (the pool's current directory), read and replaced under the
+ * ICACHE lock.  get: a new reference to what the slot holds, or NULL;
+ * swap: the slot takes the caller's reference to 'ip' and its old one is
+ * returned, for the caller to dx_iput.
+ */
+struct dx_inode *dx_islot_get(struct daxfile_pool *pool,
+	struct dx_inode **slot);
+struct dx_inode *dx_islot_swap(struct daxfile_pool *pool,
+	struct dx_inode **slot, struct dx_inode *ip);
 /* dx_iput -- drop a reference; the last one reclaims an unlinked inode. */
 void dx_iput(struct dx_inode *ip);
 /*
@@ -146,10 +174,15 @@ unsigned dx_icache_writers(struct daxfile_pool *pool, struct dx_inode **out,
 	unsigned max);
 
 /*
- * dx_inode_alloc -- a new persistent inode of type 'mode' in 'tx'; its
- * number, or 0.  Directories get their dirhdr in the same object.
+ * dx_inode_alloc -- a new persistent inode of type and permission bits
+ * 'mode' (as dx_perm_create_mode made them) in directory 'dir' (NULL for
+ * the root of a new pool), owned as dx_perm_init_owner says for the
+ * credentials 'cr', in 'tx'; its number, or 0.  Directories get their
+ * dirhdr in the same object, links room for a short target.
  */
-uint64_t dx_inode_alloc(struct dx_tx *tx, mode_t mode);
+struct dx_cred;
+uint64_t dx_inode_alloc(struct dx_tx *tx, const struct dx_inode *dir,
+	mode_t mode, struct dx_cred *cr);
 
 /* dx_inode_touch -- set mtime and/or ctime to now, in 'tx'. */
 #define DX_TOUCH_MTIME 0x1u
@@ -158,12 +191,31 @@ uint64_t dx_inode_alloc(struct dx_tx *tx, mode_t mode);
 void dx_inode_touch(struct dx_tx *tx, struct dx_dinode *di, unsigned what);
 
 /*
+ * dx_inode_accessed -- 'ip' was read (file data, a directory listing, a
+ * symbolic link's target): move its atime as Linux's relatime does
+ * (relatime_need_update: when atime is not later than mtime or ctime, or
+ * a day old).  A lone 16-byte store under the lock of its attributes (a
+ * directory's DIR lock, else the ilock), persisted, outside any
+ * transaction.  Reads call it every time: the common case reads the times
+ * and the clock's seconds and returns.  The caller holds neither lock.
+ */
+void dx_inode_accessed(struct dx_inode *ip);
+
+/*
  * dx_inode_unlinked -- the last link of 'ip' is gone in 'tx' (caller holds
  * the parent's DIR lock and ip's ilock or DIR lock): free it in the same
  * transaction when nobody else holds it, else put it on the orphan list
  * for its last dx_iput().
  */
 void dx_inode_unlinked(struct dx_tx *tx, struct dx_inode *ip);
+
+/*
+ * dx_inode_orphan / dx_inode_unorphan -- put a new unnamed inode on the
+ * orphan list, or take one off it as it gets its first name, in 'tx'
+ * (for unorphan, the caller holds the inode's ilock).
+ */
+void dx_inode_orphan(struct dx_tx *tx, struct dx_dinode *di);
+void dx_inode_unorphan(struct dx_tx *tx, struct dx_dinode *di);
 
 /*
  * dx_inode_count -- inodes in use: the tree walked from the root, plus the
@@ -177,6 +229,13 @@ int dx_orphans_reclaim(struct daxfile_pool *pool);
 
 /* dx_inode_stat -- fill 'st' (caller holds the inode's attribute lock). */
 void dx_inode_stat(struct dx_inode *ip, struct stat *st);
+
+/* dx_inode_dtype -- the DT_* type of the inode, for directory entries. */
+static inline unsigned
+dx_inode_dtype(const struct dx_inode *ip)
+{
+	return ip->isdir ? DT_DIR : ip->islnk ? DT_LNK : DT_REG;
+}
 
 /* dx_inode_lock_attrs -- lock what covers the dinode fields, shared/excl. */
 void dx_inode_lock_attrs(struct dx_inode *ip, bool excl);

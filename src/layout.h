@@ -19,7 +19,15 @@
 #include <stdint.h>
 
 #define DX_LAYOUT_NAME "libdaxfile"
-#define DX_FORMAT_VERSION 1
+/*
+ * Version 2 added symbolic links (S_IFLNK inodes and their target blocks),
+ * hard links (regular files and links with several entries), files
+ * created unnamed on the orphan list (O_TMPFILE), and the dinode words
+ * 'xattr' and 'btime_ns' (zero in version 1 pools, where they were
+ * padding).  A version 1 pool is upgraded when it is opened (upgrade.c).
+ */
+#define DX_FORMAT_VERSION 2
+#define DX_FORMAT_VERSION_MIN 1	/* the oldest version this library opens */
 
 #define DX_BLOCK_SHIFT 12
 #define DX_BLOCK_SIZE (1u << DX_BLOCK_SHIFT)
@@ -33,6 +41,9 @@
 #define DX_NAME_MAX 255
 #define DX_PATH_MAX 4096 /* including the terminating NUL */
 
+/* Most directory entries one inode may have (its link count), as ext4. */
+#define DX_LINK_MAX 65000
+
 /* Magic numbers: 8 ASCII bytes each, readable in a hex dump. */
 #define DX_MAGIC(a, b, c, d, e, f, g, h) \
 	((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | \
@@ -44,6 +55,8 @@
 #define DX_DIRBLK_MAGIC DX_MAGIC('D', 'X', 'D', 'B', 'L', 'K', 0, 0)
 #define DX_EXTCHUNK_MAGIC DX_MAGIC('D', 'X', 'E', 'X', 'T', 'S', 0, 0)
 #define DX_AG_MAGIC DX_MAGIC('D', 'X', 'A', 'G', 'H', 'D', 'R', 0)
+#define DX_SYMBLK_MAGIC DX_MAGIC('D', 'X', 'S', 'Y', 'M', 'L', 'N', 'K')
+#define DX_XATTR_MAGIC DX_MAGIC('D', 'X', 'X', 'A', 'T', 'T', 'R', 0)
 
 /* pmemobj type numbers of the pool's objects (pmempool info shows them). */
 enum dx_type_num {
@@ -54,6 +67,8 @@ enum dx_type_num {
 	DX_TYPE_EXTCHUNK = 5,
 	DX_TYPE_DATASEG = 6,
 	DX_TYPE_AG = 7,
+	DX_TYPE_SYMBLK = 8,
+	DX_TYPE_XATTR = 9,
 };
 
 /* Feature bits.  An unknown incompat bit refuses the open. */
@@ -108,7 +123,9 @@ struct dx_super {
 struct dx_root {
 	struct dx_super sb;
 	/* mutable, changed in transactions under the ORPHAN lock */
-	uint64_t orphan_head;	/* unlinked inodes still open at a crash */
+	uint64_t orphan_head;	/* inodes with no name that are still open
+				   (unlinked, or made by O_TMPFILE): freed at
+				   their last close, or at the next open */
 	uint64_t pad[7];
 };
 
@@ -122,7 +139,8 @@ struct dx_time {
 
 /*
  * An inode.  Its number (st_ino) is its pool offset.  A directory's inode
- * object is followed by its struct dx_dirhdr in the same allocation.
+ * object is followed by its struct dx_dirhdr in the same allocation, a
+ * symbolic link's by DX_SYMLINK_INLINE bytes that hold a short target.
  */
 struct dx_dinode {
 	uint64_t magic;
@@ -137,10 +155,14 @@ struct dx_dinode {
 	struct dx_time ctime;
 	uint64_t generation;
 	uint64_t flags;		/* DX_DIFLAG_* */
-	uint64_t extents;	/* regular file: first struct dx_extchunk */
+	uint64_t extents;	/* regular file: first struct dx_extchunk;
+				   symbolic link: its struct dx_symblk, 0 when
+				   the target is inline */
 	uint64_t orphan_next;	/* on the orphan list: the next inode */
 	uint64_t orphan_prev;
-	uint64_t pad[2];
+	uint64_t xattr;		/* extended attributes (xattr.c), 0 = none */
+	int64_t btime_ns;	/* creation time, ns since the epoch; 0 = unknown
+				   (pools made before it was kept) */
 };
 
 /*
@@ -181,6 +203,20 @@ struct dx_dirent {
 	char name[];		/* namelen bytes, then a NUL */
 };
 
+/*
+ * A symbolic link's target: di->size bytes (1 to DX_PATH_MAX - 1) and a
+ * NUL, no NUL inside.  Targets of up to DX_SYMLINK_INLINE - 1 bytes follow
+ * the dinode in the inode object; longer ones live in a struct dx_symblk
+ * of their own, sized to the target.  A target never changes.
+ */
+#define DX_SYMLINK_INLINE 112
+
+struct dx_symblk {
+	uint64_t magic;
+	uint64_t owner;		/* the link's inode */
+	char target[];
+};
+
 /* An extent of a regular file. */
 #define DX_EXT_UNWRITTEN 0x1	/* allocated, reads as zeros */
 
@@ -213,7 +249,26 @@ struct dx_ag {
 };
 
 _Static_assert(sizeof(struct dx_super) <= DX_SB_COPY_SIZE, "superblock copy");
+/*
+ * An extended attribute: one object per name, chained from the inode's
+ * 'xattr' word (xattr.c).  The full name (with its namespace prefix,
+ * "user." or "trusted.") is followed by the value, with no terminator.
+ */
+#define DX_XATTR_NAME_MAX 255		/* bytes of a full name */
+#define DX_XATTR_SIZE_MAX 65536		/* bytes of a value */
+
+struct dx_xattr {
+	uint64_t magic;
+	uint64_t next;		/* the next attribute of the inode, 0 = none */
+	uint64_t owner;		/* the inode */
+	uint32_t valuelen;
+	uint16_t namelen;
+	uint16_t pad;
+	char data[];		/* namelen bytes of name, valuelen of value */
+};
+
 _Static_assert(sizeof(struct dx_dinode) == 144, "dinode layout");
+_Static_assert(sizeof(struct dx_xattr) == 32, "xattr layout");
 _Static_assert(sizeof(struct dx_extent) == 24, "extent layout");
 _Static_assert(sizeof(struct dx_extchunk) == 1008, "extent chunk layout");
 _Static_assert(sizeof(struct dx_dirent) == 40, "dirent layout");

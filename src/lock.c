@@ -4,16 +4,24 @@
  * The lock hierarchy, outermost first.  A thread may take a lock only while
  * every lock it holds is of a lower rank (class, then subclass).  Each edge:
  *
+ *   FPOS -> DIR: getdents64 holds a directory handle's offset across the
+ *     listing (its stream too), as the kernel's f_pos_lock before the
+ *     inode lock; no namespace call takes an offset.
  *   RENAME -> DIR: cross-directory renames are serialized before either
  *     parent is locked, so the ancestor relation between the two parents
  *     cannot change while rename decides in which order to lock them.
  *   DIR -> DIR (subclasses): ancestor before descendant; unrelated
  *     directories (the two parents of a rename, two children) in inode
  *     number order.  rmdir takes parent then child.
- *   DIR -> ILOCK: a namespace change updates the child's link count and
- *     ctime while its directory entry is pinned by the parent.
+ *   DIR -> ILOCK: a namespace change (unlink, link, rename) updates the
+ *     child's link count and ctime while its directory entry is pinned by
+ *     the parent.
  *   FPOS -> IOLOCK: read/write hold the file offset across the whole call
  *     (POSIX atomicity of the offset update), as the kernel's f_pos_lock.
+ *     (FPOS is first in the order: a regular file's offset is never taken
+ *     with a DIR or RENAME lock held, a directory's offset before its DIR.)
+ *   IOLOCK -> IOLOCK (subclasses): copy_file_range locks its source and
+ *     destination in inode number order, as lock_two_nondirectories.
  *   IOLOCK -> MMAPLOCK: truncate, punch, zero, collapse and insert take
  *     the iolock (no read/write runs) and then the mmaplock (no fault
  *     runs) before touching blocks.  Faults take the mmaplock alone: a
@@ -24,8 +32,9 @@
  *   MAPLIST -> ILOCK: the extent map is read after the windows to replace
  *     are known; faults resolve blocks under ILOCK after they hold the
  *     mmaplock, so ILOCK never waits on a mapping operation.
- *   ILOCK -> ORPHAN: unlink and last close change the orphan list in the
- *     transaction that changes the inode.
+ *   ILOCK -> ORPHAN: unlink, last close and the link that names an
+ *     O_TMPFILE file change the orphan list in the transaction that
+ *     changes the inode.
  *   ILOCK -> AG, ORPHAN -> AG: blocks are allocated and freed inside the
  *     transaction that changes the extent map; the AG lock is held until
  *     that transaction commits (a crash or abort rolls the bitmap back).

@@ -5,8 +5,8 @@
  * The hierarchy, outermost first (doc/locking.md gives the reason for each
  * edge; the same text stands above the rank table in lock.c):
  *
- *   RENAME -> DIR -> FPOS -> IOLOCK -> MMAPLOCK -> MAPLIST -> ILOCK
- *          -> ORPHAN -> AG -> ICACHE -> MAPTABLE -> (leaves)
+ *   FPOS -> RENAME -> DIR -> IOLOCK -> MMAPLOCK -> MAPLIST -> ILOCK
+ *        -> ORPHAN -> AG -> ICACHE -> MAPTABLE -> (leaves)
  *
  * A lock may be taken only while every lock the thread holds has a lower
  * rank.  Two locks of one class are taken together only with different
@@ -25,16 +25,16 @@
 #include "util.h"
 
 enum dx_lock_class {
+	DX_LC_FPOS,	/* file description: the file offset */
 	DX_LC_RENAME,	/* pool: serializes cross-directory renames */
 	DX_LC_DIR,	/* directory: its entries and attributes */
-	DX_LC_FPOS,	/* file description: the file offset */
 	DX_LC_IOLOCK,	/* file: read/write/truncate serialization */
 	DX_LC_MMAPLOCK,	/* file: faults (shared) vs invalidation (excl) */
 	DX_LC_MAPLIST,	/* file: its list of live mappings */
 	DX_LC_ILOCK,	/* file: extent map, size, attributes */
 	DX_LC_ORPHAN,	/* pool: the persistent orphan list */
 	DX_LC_AG,	/* allocation group: free-space index and bitmap */
-	DX_LC_ICACHE,	/* pool: in-core inode table */
+	DX_LC_ICACHE,	/* pool: in-core inode table, current directory */
 	DX_LC_MAPTABLE,	/* process: address -> mapping table */
 	DX_LC_WINDOW,	/* mapping: its installed windows */
 	DX_LC_LEAF,	/* any lock that never nests another */

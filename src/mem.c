@@ -9,6 +9,16 @@
  */
 #include "config.h"
 
+/*
+ * DX_DLOPENED: the build of the library that libdaxfile-preload.so loads
+ * with dlopen when a program first uses a pool (preload/lib.h) takes its
+ * DRAM from libc: jemalloc's thread-local storage is of the initial-exec
+ * kind, which a library loaded with dlopen cannot get.
+ */
+#ifdef DX_DLOPENED
+#undef HAVE_JEMALLOC
+#endif
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>

@@ -21,6 +21,7 @@
 #include "dir.h"
 #include "mkfs.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 #include "super.h"
 #include "tx.h"
@@ -179,11 +180,15 @@ mkfs_ags(struct dx_tx *tx, struct dx_super *sb)
 	return 0;
 }
 
-/* mkfs_root -- the root directory, its own parent. */
+/* mkfs_root -- the root directory, its own parent, owned by the creator. */
 static int
 mkfs_root(struct dx_tx *tx, struct dx_super *sb)
 {
-	uint64_t ino = dx_inode_alloc(tx, S_IFDIR | 0755);
+	struct dx_cred cr;
+	uint64_t ino;
+
+	dx_cred_init(&cr, DX_CRED_FS);
+	ino = dx_inode_alloc(tx, NULL, S_IFDIR | 0755, &cr);
 
 	if (ino == 0)
 		return dx_err(ENOSPC, "no room for the root directory");

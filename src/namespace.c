@@ -1,12 +1,15 @@
 /*
- * namespace.c -- the calls that change or query the tree: mkdir, rmdir,
- * unlink, rename, stat, and the lookup-or-create step of open.
+ * namespace.c -- the calls that change or query the tree by name: mkdir,
+ * rmdir, unlink (and their *at forms), stat (fstatat and lstat are in
+ * attr.c, with statx), the steps every new name shares, and the
+ * lookup-or-create step of open, with unnamed O_TMPFILE files.  Links are
+ * in link.c, rename in rename.c.
  *
  * Every change is one transaction taken under the parent directory's DIR
  * lock (exclusive): after a crash the tree is before or after the call.
- * Lock order (doc/locking.md): RENAME -> parent DIRs (ancestor first,
- * otherwise lower inode number first) -> child DIRs or ILOCKs (lower inode
- * number first).
+ * Lock order (doc/locking.md): parent DIR -> child DIR or ILOCK.  Each
+ * call checks the caller's permissions where the kernel does, so that the
+ * errors come in the kernel's order.
  */
 #include "config.h"
 
@@ -20,65 +23,101 @@
 #include "namei.h"
 #include "namespace.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 #include "tx.h"
 
-/* parent_alive -- a directory removed while we walked gets no new entries. */
-static int
-parent_alive(struct dx_inode *dir)
+int
+dx_ns_alive(struct dx_inode *dir)
 {
 	if (dir->di->nlink == 0)
 		return dx_err(ENOENT, "directory was removed");
 	return 0;
 }
 
-/* dir_link_count -- change a directory's link count by 'delta' (in tx). */
-static void
-dir_link_count(struct dx_tx *tx, struct dx_inode *dp, int delta)
+void
+dx_ns_nlink(struct dx_tx *tx, struct dx_inode *ip, int delta)
 {
-	if (DX_TX_ADD_FIELD(tx, dp->di, nlink) == 0)
-		dp->di->nlink = (uint32_t)((int)dp->di->nlink + delta);
+	if (DX_TX_ADD_FIELD(tx, ip->di, nlink) == 0)
+		ip->di->nlink = (uint32_t)((int)ip->di->nlink + delta);
 }
 
-static unsigned
-dirent_type(const struct dx_inode *ip)
+void
+dx_ns_removed(struct dx_inode *ip, struct dx_inode *parent)
 {
-	return ip->isdir ? DT_DIR : DT_REG;
+	dx_assert_held_excl(&ip->iolock);
+	if (ip->unhashed || ip->gone_parent != NULL)
+		return;
+	dx_ihold(parent);
+	ip->gone_parent = parent;
 }
+
+int
+dx_ns_create_begin(struct dx_nameidata *nd, const char *path, bool isdir)
+{
+	unsigned type;
+
+	if (nd->kind != DX_LAST_NAME)
+		return dx_err(EEXIST, "'%s' exists", path);
+	dx_ilock(nd->dir, DX_IOLOCK_EXCL);
+	if (dx_dir_lookup(nd->dir, nd->name, nd->len, &type) != 0) {
+		dx_err(EEXIST, "'%s' exists", path);
+		goto err;
+	}
+	if (errno != ENOENT)
+		goto err;
+	if (nd->trailing_slash && !isdir) {
+		dx_err(ENOENT, "'%s' ends in a slash but is not a directory", path);
+		goto err;
+	}
+	return 0;
+err:
+	dx_iunlock(nd->dir, DX_IOLOCK_EXCL);
+	return -1;
+}
+
+int
+dx_ns_may_create(struct dx_nameidata *nd)
+{
+	if (dx_ns_alive(nd->dir) != 0)
+		return -1;
+	return dx_perm_may_create(nd->cred, nd->dir);
+}
+
+/* --- mkdir ------------------------------------------------------------ */
 
 DX_EXPORT int
-daxfile_mkdir(daxfile_pool *pool, const char *path, mode_t mode)
+daxfile_mkdirat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	mode_t mode)
 {
 	struct dx_nameidata nd;
+	struct dx_cred cr;
 	struct dx_tx tx;
-	unsigned type;
 	uint64_t ino;
 	int ret = -1;
 
 	if (dx_pool_check_handle(pool) != 0)
 		return -1;
-	if (dx_namei_parent(pool, path, &nd) != 0)
+	dx_cred_init(&cr, DX_CRED_FS);
+	if (dx_namei_parent(pool, dir, path, &cr, &nd) != 0)
 		return -1;
-	if (nd.kind != DX_LAST_NAME) {
-		dx_namei_done(&nd);
-		return dx_err(EEXIST, "'%s' exists", path);
-	}
-	dx_ilock(nd.dir, DX_IOLOCK_EXCL);
-	if (parent_alive(nd.dir) != 0)
+	if (dx_ns_create_begin(&nd, path, true) != 0)
+		goto out_done;
+	if (dx_ns_may_create(&nd) != 0)
 		goto out;
-	if (dx_dir_lookup(nd.dir, nd.name, nd.len, &type) != 0) {
-		dx_err(EEXIST, "'%s' exists", path);
+	if (nd.dir->di->nlink >= DX_LINK_MAX) {
+		dx_err(EMLINK, "directory of '%s' has %d links already", path,
+			DX_LINK_MAX);
 		goto out;
 	}
-	if (errno != ENOENT)
-		goto out;
 	if (dx_tx_begin(&tx, pool) != 0)
 		goto out;
-	ino = dx_inode_alloc(&tx, S_IFDIR | (mode & 07777));
+	ino = dx_inode_alloc(&tx, nd.dir, dx_perm_create_mode(&cr, nd.dir,
+		S_IFDIR | (mode & 07777), dx_pool_umask(pool)), &cr);
 	if (ino != 0) {
 		dx_dir_init(pool, ino, nd.dir->ino);
 		dx_dir_add(&tx, nd.dir, nd.name, nd.len, ino, DT_DIR);
-		dir_link_count(&tx, nd.dir, +1);
+		dx_ns_nlink(&tx, nd.dir, +1);
 		dx_inode_touch(&tx, nd.dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
 	}
 	ret = dx_tx_commit(&tx);
@@ -86,21 +125,54 @@ daxfile_mkdir(daxfile_pool *pool, const char *path, mode_t mode)
 		dx_err_keep("cannot create directory '%s'", path);
 out:
 	dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
+out_done:
 	dx_namei_done(&nd);
 	return ret;
 }
 
 DX_EXPORT int
-daxfile_rmdir(daxfile_pool *pool, const char *path)
+daxfile_mkdir(daxfile_pool *pool, const char *path, mode_t mode)
+{
+	return daxfile_mkdirat(pool, NULL, path, mode);
+}
+
+/* --- rmdir and unlink ---------------------------------------------------- */
+
+/* ns_rmdir_commit -- remove the empty directory 'ip' named by nd (locked). */
+static int
+ns_rmdir_commit(struct dx_nameidata *nd, struct dx_inode *ip)
+{
+	struct dx_tx tx;
+	int ret;
+
+	if (!dx_dir_is_empty(ip))
+		return dx_err(ENOTEMPTY, "directory is not empty");
+	if (dx_tx_begin(&tx, ip->pool) != 0)
+		return -1;
+	dx_dir_remove(&tx, nd->dir, nd->name, nd->len);
+	dx_ns_nlink(&tx, nd->dir, -1);
+	dx_inode_touch(&tx, nd->dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
+	DX_TX_ADD_FIELD(&tx, ip->di, nlink);
+	ip->di->nlink = 0;
+	dx_inode_touch(&tx, ip->di, DX_TOUCH_CTIME);
+	dx_inode_unlinked(&tx, ip);
+	ret = dx_tx_commit(&tx);
+	if (ret == 0)
+		dx_ns_removed(ip, nd->dir);
+	return ret;
+}
+
+/* ns_rmdir -- rmdir(2) of 'path' from 'dir'. */
+static int
+ns_rmdir(daxfile_pool *pool, daxfile_file *dir, const char *path)
 {
 	struct dx_nameidata nd;
 	struct dx_inode *ip;
-	struct dx_tx tx;
+	struct dx_cred cr;
 	int ret = -1;
 
-	if (dx_pool_check_handle(pool) != 0)
-		return -1;
-	if (dx_namei_parent(pool, path, &nd) != 0)
+	dx_cred_init(&cr, DX_CRED_FS);
+	if (dx_namei_parent(pool, dir, path, &cr, &nd) != 0)
 		return -1;
 	switch (nd.kind) {
 	case DX_LAST_ROOT:
@@ -119,28 +191,16 @@ daxfile_rmdir(daxfile_pool *pool, const char *path)
 	ip = dx_namei_child(&nd);
 	if (ip == NULL)
 		goto out;
+	if (dx_perm_may_delete(&cr, nd.dir, ip) != 0)
+		goto out_put;
 	if (!ip->isdir) {
 		dx_err(ENOTDIR, "'%s' is not a directory", path);
 		goto out_put;
 	}
 	dx_ilock_nested(ip, DX_IOLOCK_EXCL, DX_LSC_1);
-	if (!dx_dir_is_empty(ip)) {
-		dx_err(ENOTEMPTY, "directory '%s' is not empty", path);
-		goto out_unlock;
-	}
-	if (dx_tx_begin(&tx, pool) != 0)
-		goto out_unlock;
-	dx_dir_remove(&tx, nd.dir, nd.name, nd.len);
-	dir_link_count(&tx, nd.dir, -1);
-	dx_inode_touch(&tx, nd.dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-	DX_TX_ADD_FIELD(&tx, ip->di, nlink);
-	ip->di->nlink = 0;
-	dx_inode_touch(&tx, ip->di, DX_TOUCH_CTIME);
-	dx_inode_unlinked(&tx, ip);
-	ret = dx_tx_commit(&tx);
+	ret = ns_rmdir_commit(&nd, ip);
 	if (ret != 0)
 		dx_err_keep("cannot remove directory '%s'", path);
-out_unlock:
 	dx_iunlock(ip, DX_IOLOCK_EXCL);
 out_put:
 	dx_iput(ip);
@@ -151,17 +211,37 @@ out:
 	return ret;
 }
 
-DX_EXPORT int
-daxfile_unlink(daxfile_pool *pool, const char *path)
+/*
+ * ns_unlink_check -- what do_unlinkat and may_delete refuse, in their
+ * order: a trailing slash (EISDIR on a directory, else ENOTDIR), then the
+ * permissions, then a directory.
+ */
+static int
+ns_unlink_check(struct dx_nameidata *nd, struct dx_inode *ip,
+	const char *path)
+{
+	if (nd->trailing_slash)
+		return dx_err(ip->isdir ? EISDIR : ENOTDIR,
+			"'%s' ends in a slash", path);
+	if (dx_perm_may_delete(nd->cred, nd->dir, ip) != 0)
+		return -1;
+	if (ip->isdir)
+		return dx_err(EISDIR, "'%s' is a directory", path);
+	return 0;
+}
+
+/* ns_unlink -- unlink(2) of 'path' from 'dir'. */
+static int
+ns_unlink(daxfile_pool *pool, daxfile_file *dir, const char *path)
 {
 	struct dx_nameidata nd;
 	struct dx_inode *ip;
+	struct dx_cred cr;
 	struct dx_tx tx;
 	int ret = -1;
 
-	if (dx_pool_check_handle(pool) != 0)
-		return -1;
-	if (dx_namei_parent(pool, path, &nd) != 0)
+	dx_cred_init(&cr, DX_CRED_FS);
+	if (dx_namei_parent(pool, dir, path, &cr, &nd) != 0)
 		return -1;
 	if (nd.kind != DX_LAST_NAME) {
 		dx_namei_done(&nd);
@@ -171,16 +251,13 @@ daxfile_unlink(daxfile_pool *pool, const char *path)
 	ip = dx_namei_child(&nd);
 	if (ip == NULL)
 		goto out;
-	if (ip->isdir) {
-		dx_err(EISDIR, "'%s' is a directory", path);
+	if (ns_unlink_check(&nd, ip, path) != 0)
 		goto out_put;
-	}
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	if (dx_tx_begin(&tx, pool) == 0) {
 		dx_dir_remove(&tx, nd.dir, nd.name, nd.len);
 		dx_inode_touch(&tx, nd.dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-		DX_TX_ADD_FIELD(&tx, ip->di, nlink);
-		ip->di->nlink--;
+		dx_ns_nlink(&tx, ip, -1);
 		dx_inode_touch(&tx, ip->di, DX_TOUCH_CTIME);
 		if (ip->di->nlink == 0)
 			dx_inode_unlinked(&tx, ip);
@@ -199,291 +276,36 @@ out:
 }
 
 DX_EXPORT int
-daxfile_stat(daxfile_pool *pool, const char *path, struct stat *st)
+daxfile_unlinkat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	int flags)
 {
-	struct dx_inode *ip;
-
 	if (dx_pool_check_handle(pool) != 0)
 		return -1;
-	if (st == NULL)
-		return dx_err(EFAULT, "stat buffer is NULL");
-	ip = dx_namei(pool, path);
-	if (ip == NULL)
-		return -1;
-	dx_inode_lock_attrs(ip, false);
-	dx_inode_stat(ip, st);
-	dx_inode_unlock_attrs(ip, false);
-	dx_iput(ip);
-	return 0;
-}
-
-/* --- rename ------------------------------------------------------------ */
-
-/*
- * rename_trap -- is directory 'a' a proper ancestor of 'b'?  If so, '*trap'
- * gets the child of 'a' on the path down to 'b' (as the kernel's
- * lock_rename returns it).  Caller holds the pool's RENAME lock, so no
- * directory moves meanwhile; each step up is taken under the child's DIR
- * lock (shared, alone), so no step lands on a freed inode.  Runs before
- * any other directory lock is taken.
- */
-static int
-rename_trap(struct dx_inode *a, struct dx_inode *b, uint64_t *trap)
-{
-	struct daxfile_pool *pool = a->pool;
-	struct dx_inode *cur = b;
-	uint64_t limit = pool->size / sizeof(struct dx_dinode);
-
-	dx_ihold(cur);
-	for (;;) {
-		struct dx_inode *up;
-		uint64_t parent;
-
-		if (cur->ino == pool->sb->root_ino) {
-			dx_iput(cur);
-			return 0;
-		}
-		if (limit-- == 0) {
-			dx_iput(cur);
-			return dx_corrupt(pool, "directory cycle", cur->ino);
-		}
-		dx_ilock(cur, DX_IOLOCK_SHARED);
-		parent = dx_dir_hdr(cur)->parent;
-		up = cur->di->nlink != 0 ? dx_iget(pool, parent) : NULL;
-		if (cur->di->nlink == 0)
-			dx_err(ENOENT, "directory was removed");
-		dx_iunlock(cur, DX_IOLOCK_SHARED);
-		if (up == a) {
-			*trap = cur->ino;
-			dx_iput(up);
-			dx_iput(cur);
-			return 1;
-		}
-		dx_iput(cur);
-		if (up == NULL)
-			return -1;
-		cur = up;
-	}
-}
-
-struct rename_ctx {
-	struct daxfile_pool *pool;
-	struct dx_nameidata from, to;
-	struct dx_inode *first, *second;	/* parents in lock order */
-	struct dx_inode *src, *tgt;
-	unsigned src_locks, tgt_locks;
-	bool cross;
-	uint64_t src_trap;	/* a source here moves below itself */
-	uint64_t tgt_trap;	/* a target here is an ancestor of the source */
-};
-
-/*
- * rename_lock_parents -- lock both parents: an ancestor first, otherwise
- * the lower inode number first; remember the traps on the way.
- */
-static int
-rename_lock_parents(struct rename_ctx *rc)
-{
-	struct dx_inode *a = rc->from.dir, *b = rc->to.dir;
-	uint64_t trap = 0;
-	int anc;
-
-	if (a == b) {
-		rc->first = a;
-		dx_ilock(a, DX_IOLOCK_EXCL);
-		return 0;
-	}
-	rc->cross = true;
-	dx_mutex_lock(&rc->pool->rename_lock);
-	anc = rename_trap(a, b, &trap);
-	if (anc == 1) {
-		rc->src_trap = trap;
-	} else if (anc == 0) {
-		anc = rename_trap(b, a, &trap);
-		if (anc == 1) {
-			rc->tgt_trap = trap;
-			anc = 2;
-		}
-	}
-	if (anc < 0)
-		return -1;
-	if (anc == 1 || (anc == 0 && a->ino < b->ino)) {
-		rc->first = a;
-		rc->second = b;
-	} else {
-		rc->first = b;
-		rc->second = a;
-	}
-	dx_ilock_nested(rc->first, DX_IOLOCK_EXCL, DX_LSC_0);
-	dx_ilock_nested(rc->second, DX_IOLOCK_EXCL, DX_LSC_1);
-	return 0;
-}
-
-static void
-rename_unlock(struct rename_ctx *rc)
-{
-	if (rc->tgt != NULL && rc->tgt_locks)
-		dx_iunlock(rc->tgt, rc->tgt_locks);
-	if (rc->src != NULL && rc->src_locks)
-		dx_iunlock(rc->src, rc->src_locks);
-	if (rc->second != NULL)
-		dx_iunlock(rc->second, DX_IOLOCK_EXCL);
-	if (rc->first != NULL)
-		dx_iunlock(rc->first, DX_IOLOCK_EXCL);
-	if (rc->cross)
-		dx_mutex_unlock(&rc->pool->rename_lock);
-	if (rc->tgt != NULL)
-		dx_iput(rc->tgt);
-	if (rc->src != NULL)
-		dx_iput(rc->src);
-	dx_namei_done(&rc->to);
-	dx_namei_done(&rc->from);
-}
-
-/* rename_lock_children -- the source and target, lower inode number first. */
-static void
-rename_lock_children(struct rename_ctx *rc)
-{
-	struct dx_inode *x = rc->src, *y = rc->tgt;
-	unsigned fx, fy;
-
-	if (y != NULL && y->ino < x->ino) {
-		x = rc->tgt;
-		y = rc->src;
-	}
-	fx = x->isdir ? DX_IOLOCK_EXCL : DX_ILOCK_EXCL;
-	dx_ilock_nested(x, fx, x->isdir ? DX_LSC_2 : DX_LSC_0);
-	if (y != NULL) {
-		fy = y->isdir ? DX_IOLOCK_EXCL : DX_ILOCK_EXCL;
-		dx_ilock_nested(y, fy, y->isdir ? DX_LSC_3 : DX_LSC_1);
-	}
-	rc->src_locks = rc->src->isdir ? DX_IOLOCK_EXCL : DX_ILOCK_EXCL;
-	if (rc->tgt != NULL)
-		rc->tgt_locks = rc->tgt->isdir ? DX_IOLOCK_EXCL : DX_ILOCK_EXCL;
-}
-
-/*
- * rename_check -- the errors POSIX gives before anything changes, checked
- * before the children are locked: a directory moved below itself (EINVAL),
- * a target that is an ancestor of the source (ENOTEMPTY), and a kind
- * mismatch (which never changes, so it needs no lock).  Locking the
- * children in any of these cases would break the lock order.
- */
-static int
-rename_check(struct rename_ctx *rc)
-{
-	struct dx_inode *src = rc->src, *tgt = rc->tgt;
-
-	if (src->ino == rc->src_trap)
-		return dx_err(EINVAL, "cannot move a directory into itself");
-	if (tgt != NULL && tgt->ino == rc->tgt_trap)
-		return dx_err(ENOTEMPTY, "target directory is not empty");
-	if (src->isdir && tgt != NULL && !tgt->isdir)
-		return dx_err(ENOTDIR, "target is not a directory");
-	if (!src->isdir && tgt != NULL && tgt->isdir)
-		return dx_err(EISDIR, "target is a directory");
-	if (!src->isdir && rc->to.trailing_slash)
-		return dx_err(ENOTDIR, "source is not a directory");
-	return 0;
-}
-
-/* rename_check_empty -- a directory target must be empty (its lock held). */
-static int
-rename_check_empty(struct rename_ctx *rc)
-{
-	if (rc->tgt != NULL && rc->tgt->isdir && !dx_dir_is_empty(rc->tgt))
-		return dx_err(ENOTEMPTY, "target directory is not empty");
-	return 0;
-}
-
-static int
-rename_commit(struct rename_ctx *rc)
-{
-	struct dx_inode *src = rc->src, *tgt = rc->tgt;
-	struct dx_inode *fdir = rc->from.dir, *tdir = rc->to.dir;
-	unsigned type = dirent_type(src);
-	struct dx_tx tx;
-
-	if (dx_tx_begin(&tx, rc->pool) != 0)
-		return -1;
-	if (tgt != NULL) {
-		dx_dir_retarget(&tx, tdir, rc->to.name, rc->to.len, src->ino,
-			type);
-		DX_TX_ADD_FIELD(&tx, tgt->di, nlink);
-		tgt->di->nlink = 0;
-		dx_inode_touch(&tx, tgt->di, DX_TOUCH_CTIME);
-		if (tgt->isdir)
-			dir_link_count(&tx, tdir, -1);
-		dx_inode_unlinked(&tx, tgt);
-	} else {
-		dx_dir_add(&tx, tdir, rc->to.name, rc->to.len, src->ino, type);
-	}
-	dx_dir_remove(&tx, fdir, rc->from.name, rc->from.len);
-	if (src->isdir && fdir != tdir) {
-		dx_dir_set_parent(&tx, src, tdir->ino);
-		dir_link_count(&tx, fdir, -1);
-		dir_link_count(&tx, tdir, +1);
-	}
-	dx_inode_touch(&tx, fdir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-	if (fdir != tdir)
-		dx_inode_touch(&tx, tdir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
-	dx_inode_touch(&tx, src->di, DX_TOUCH_CTIME);
-	return dx_tx_commit(&tx);
+	if (flags & ~AT_REMOVEDIR)
+		return dx_err(EINVAL, "unknown flags %#x", flags & ~AT_REMOVEDIR);
+	if (flags & AT_REMOVEDIR)
+		return ns_rmdir(pool, dir, path);
+	return ns_unlink(pool, dir, path);
 }
 
 DX_EXPORT int
-daxfile_rename(daxfile_pool *pool, const char *from, const char *to)
+daxfile_rmdir(daxfile_pool *pool, const char *path)
 {
-	struct rename_ctx rc;
-	unsigned type;
-	int ret = -1;
+	return daxfile_unlinkat(pool, NULL, path, AT_REMOVEDIR);
+}
 
-	if (dx_pool_check_handle(pool) != 0)
-		return -1;
-	memset(&rc, 0, sizeof(rc));
-	rc.pool = pool;
-	if (dx_namei_parent(pool, from, &rc.from) != 0)
-		return -1;
-	if (dx_namei_parent(pool, to, &rc.to) != 0) {
-		dx_namei_done(&rc.from);
-		return -1;
-	}
-	if (rc.from.kind != DX_LAST_NAME || rc.to.kind != DX_LAST_NAME) {
-		rename_unlock(&rc);
-		return dx_err(EBUSY, "cannot rename '.', '..' or '/'");
-	}
-	if (rename_lock_parents(&rc) != 0) {
-		rename_unlock(&rc);
-		return -1;
-	}
-	if (parent_alive(rc.from.dir) != 0 || parent_alive(rc.to.dir) != 0)
-		goto out;
-	rc.src = dx_namei_child(&rc.from);
-	if (rc.src == NULL)
-		goto out;
-	if (dx_dir_lookup(rc.to.dir, rc.to.name, rc.to.len, &type) != 0) {
-		rc.tgt = dx_namei_child(&rc.to);
-		if (rc.tgt == NULL)
-			goto out;
-	} else if (errno != ENOENT) {
-		goto out;
-	}
-	if (rc.tgt == rc.src) {
-		ret = 0; /* the same file: nothing to do */
-		goto out;
-	}
-	if (rename_check(&rc) != 0)
-		goto out;
-	rename_lock_children(&rc);
-	if (rename_check_empty(&rc) != 0)
-		goto out;
-	ret = rename_commit(&rc);
-	if (ret != 0)
-		dx_err_keep("cannot rename '%s' to '%s'", from, to);
-out:
-	rename_unlock(&rc);
-	dx_map_retry_wait();
-	return ret;
+DX_EXPORT int
+daxfile_unlink(daxfile_pool *pool, const char *path)
+{
+	return daxfile_unlinkat(pool, NULL, path, 0);
+}
+
+/* --- stat ------------------------------------------------------------- */
+
+DX_EXPORT int
+daxfile_stat(daxfile_pool *pool, const char *path, struct stat *st)
+{
+	return daxfile_fstatat(pool, NULL, path, st, 0);
 }
 
 /* --- open ------------------------------------------------------------ */
@@ -496,14 +318,12 @@ create_file(struct dx_nameidata *nd, mode_t mode)
 	struct dx_tx tx;
 	uint64_t ino;
 
-	if (nd->trailing_slash) {
-		dx_err(EISDIR, "cannot create a regular file '%.*s/'",
-			(int)nd->len, nd->name);
+	if (dx_ns_may_create(nd) != 0)
 		return NULL;
-	}
 	if (dx_tx_begin(&tx, pool) != 0)
 		return NULL;
-	ino = dx_inode_alloc(&tx, S_IFREG | (mode & 07777));
+	ino = dx_inode_alloc(&tx, nd->dir, dx_perm_create_mode(nd->cred, nd->dir,
+		S_IFREG | (mode & 07777), dx_pool_umask(pool)), nd->cred);
 	if (ino != 0) {
 		dx_dir_add(&tx, nd->dir, nd->name, nd->len, ino, DT_REG);
 		dx_inode_touch(&tx, nd->dir->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
@@ -515,45 +335,121 @@ create_file(struct dx_nameidata *nd, mode_t mode)
 	return dx_iget(pool, ino);
 }
 
-struct dx_inode *
-dx_open_inode(struct daxfile_pool *pool, const char *path, int flags,
-	mode_t mode)
+/*
+ * open_create -- the last step of an open with O_CREAT, under nd->dir's
+ * DIR lock exclusive: the existing file, a new one (*created), or (*link)
+ * the link to follow.
+ */
+static struct dx_inode *
+open_create(struct dx_nameidata *nd, const char *path, int flags,
+	mode_t mode, struct dx_inode **link, bool *created)
 {
-	struct dx_nameidata nd;
 	struct dx_inode *ip;
 	unsigned type;
+	uint64_t ino;
 
-	if (dx_namei_parent(pool, path, &nd) != 0)
-		return NULL;
-	if (!(flags & O_CREAT)) {
-		dx_ilock(nd.dir, DX_IOLOCK_SHARED);
-		ip = dx_namei_child(&nd);
-		dx_iunlock(nd.dir, DX_IOLOCK_SHARED);
-		dx_namei_done(&nd);
+	ino = dx_dir_lookup(nd->dir, nd->name, nd->len, &type);
+	if (ino == 0) {
+		if (errno != ENOENT)
+			return NULL;
+		ip = create_file(nd, mode);
+		*created = ip != NULL;
 		return ip;
 	}
-	if (nd.kind != DX_LAST_NAME) {
-		dx_namei_done(&nd);
-		if (flags & O_EXCL)
-			dx_err(EEXIST, "'%s' exists", path);
-		else
-			dx_err(EISDIR, "'%s' is a directory", path);
+	if (flags & O_EXCL) {
+		dx_err(EEXIST, "'%s' exists", path);
 		return NULL;
 	}
-	dx_ilock(nd.dir, DX_IOLOCK_EXCL);
-	ip = NULL;
-	if (parent_alive(nd.dir) != 0)
-		goto out;
-	if (dx_dir_lookup(nd.dir, nd.name, nd.len, &type) != 0) {
-		if (flags & O_EXCL)
-			dx_err(EEXIST, "'%s' exists", path);
-		else
-			ip = dx_namei_child(&nd);
-	} else if (errno == ENOENT) {
-		ip = create_file(&nd, mode);
+	ip = dx_iget(nd->dir->pool, ino);
+	if (ip != NULL && ip->islnk && !(flags & O_NOFOLLOW)) {
+		*link = ip;
+		return NULL;
 	}
-out:
-	dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
+	/* the kernel's do_open: a directory first, then the sticky rule */
+	if (ip != NULL && !ip->isdir &&
+	    dx_perm_create_in_sticky(nd->cred, nd->dir, ip) != 0) {
+		dx_iput(ip);
+		return NULL;
+	}
+	return ip;
+}
+
+struct dx_inode *
+dx_open_inode(struct daxfile_pool *pool, struct daxfile_file *dir,
+	const char *path, int flags, mode_t mode, struct dx_cred *cr,
+	bool *created)
+{
+	struct dx_nameidata nd;
+	struct dx_inode *ip, *link;
+
+	*created = false;
+	if (dx_namei_parent(pool, dir, path, cr, &nd) != 0)
+		return NULL;
+	if (!(flags & O_CREAT))
+		return dx_namei_last(&nd,
+			(flags & O_NOFOLLOW) ? 0 : DX_LOOKUP_FOLLOW);
+	for (;;) {
+		if (nd.kind != DX_LAST_NAME) {
+			if (flags & O_EXCL)
+				dx_err(EEXIST, "'%s' exists", path);
+			else
+				dx_err(EISDIR, "'%s' is a directory", path);
+			ip = NULL;
+			break;
+		}
+		if (nd.trailing_slash) {
+			dx_err(EISDIR, "cannot create a regular file '%.*s/'",
+				(int)nd.len, nd.name);
+			ip = NULL;
+			break;
+		}
+		link = NULL;
+		dx_ilock(nd.dir, DX_IOLOCK_EXCL);
+		ip = open_create(&nd, path, flags, mode, &link, created);
+		dx_iunlock(nd.dir, DX_IOLOCK_EXCL);
+		/* a link: create or open its target */
+		if (link == NULL || dx_namei_follow(&nd, link) != 0)
+			break;
+	}
 	dx_namei_done(&nd);
+	return ip;
+}
+
+struct dx_inode *
+dx_open_tmpfile(struct daxfile_pool *pool, struct daxfile_file *dir,
+	const char *path, int flags, mode_t mode, struct dx_cred *cr)
+{
+	struct dx_inode *dp, *ip = NULL;
+	struct dx_tx tx;
+	uint64_t ino;
+
+	dp = dx_namei(pool, dir, path, DX_LOOKUP_FOLLOW, cr);
+	if (dp == NULL)
+		return NULL;
+	if (!dp->isdir) {
+		dx_err(ENOTDIR, "'%s' is not a directory", path);
+		goto out;
+	}
+	if (dx_perm_inode(cr, dp, DX_MAY_WRITE | DX_MAY_EXEC) != 0)
+		goto out;
+	if (dx_tx_begin(&tx, pool) != 0)
+		goto out;
+	ino = dx_inode_alloc(&tx, dp, dx_perm_create_mode(cr, dp,
+		S_IFREG | (mode & 07777), dx_pool_umask(pool)), cr);
+	if (ino != 0) {
+		struct dx_dinode *di = dx_ptr(pool, ino);
+
+		di->nlink = 0;
+		dx_inode_orphan(&tx, di);
+	}
+	if (dx_tx_commit(&tx) != 0) {
+		dx_err_keep("cannot create an unnamed file in '%s'", path);
+		goto out;
+	}
+	ip = dx_iget(pool, ino);
+	if (ip != NULL)
+		ip->linkable = !(flags & O_EXCL);
+out:
+	dx_iput(dp);
 	return ip;
 }

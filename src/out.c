@@ -15,7 +15,13 @@
 static __thread char errmsg[DX_ERRMSG_MAX];
 static __thread int errmsg_errno;	/* the errno the message explains */
 /* set during the current call; every call clears it, so no TLS lookup */
+#ifdef DX_DLOPENED
+/* loaded with dlopen (src/mem.c): no initial-exec storage at all, or the
+ * whole thread-local block must fit the little static room left */
+static __thread bool errmsg_fresh;
+#else
 static __thread bool errmsg_fresh __attribute__((tls_model("initial-exec")));
+#endif
 
 void
 dx_err_begin(void)

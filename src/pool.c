@@ -16,10 +16,12 @@
 
 #include "mkfs.h"
 #include "out.h"
+#include "permission.h"
 #include "pool.h"
 #include "poolfile.h"
 #include "probe.h"
 #include "super.h"
+#include "upgrade.h"
 
 static struct dx_handle_cache pool_cache =
 	DX_HANDLE_CACHE_INIT(struct daxfile_pool);
@@ -102,6 +104,7 @@ pool_start(struct daxfile_pool *pool)
 		goto err_icache;
 	if (dx_orphans_reclaim(pool) != 0)
 		goto err_alloc;
+	pool->umask = dx_cred_umask();
 	return 0;
 
 err_alloc:
@@ -420,7 +423,8 @@ daxfile_pool_open(const char *path)
 
 	if (pool == NULL)
 		return NULL;
-	if (dx_super_check(pool) != 0 || pool_start(pool) != 0) {
+	if (dx_super_check(pool) != 0 || dx_upgrade(pool) != 0 ||
+	    pool_start(pool) != 0) {
 		dx_pool_detach(pool);
 		return NULL;
 	}
@@ -458,6 +462,8 @@ daxfile_pool_close(daxfile_pool *pool)
 	if (busy != 0)
 		return dx_err(EBUSY, "pool '%s' still has %ld open files, directory streams or mappings",
 			pool->path, busy);
+	if (pool->cwd != NULL)
+		dx_iput(dx_islot_swap(pool, &pool->cwd, NULL));
 	dx_alloc_fini(pool);
 	dx_icache_fini(pool);
 	close(pool->fd);
@@ -513,5 +519,23 @@ daxfile_statvfs(daxfile_pool *pool, struct statvfs *buf)
 	buf->f_favail = buf->f_ffree;
 	buf->f_fsid = (unsigned long)fsid;
 	buf->f_namemax = DX_NAME_MAX;
+	return 0;
+}
+
+/*
+ * daxfile_syncfs -- everything of the pool durable: on persistent memory
+ * every write and transaction already is, once the pending flushes drain;
+ * the pool file's fsync then covers what stores through mappings left in
+ * the page cache (or, on a DAX file system, in CPU caches), and on other
+ * backing every overwrite not yet made durable by fsync.
+ */
+DX_EXPORT int
+daxfile_syncfs(daxfile_pool *pool)
+{
+	if (dx_pool_check_handle(pool) != 0)
+		return -1;
+	pmem_drain();
+	if (fsync(pool->fd) != 0)
+		return dx_err(errno, "cannot sync pool file '%s'", pool->path);
 	return 0;
 }

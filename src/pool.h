@@ -40,11 +40,15 @@ struct daxfile_pool {
 	bool raw;		/* mapped read-only without libpmemobj (pop NULL) */
 
 	struct dx_icache icache;
+	struct dx_inode *cwd;	/* current directory, NULL: the root
+				   (referenced; under the ICACHE lock) */
 	struct dx_alloc alloc;
 	struct dx_mutex rename_lock;
 	struct dx_mutex orphan_lock;
 
 	atomic_long nopen;	/* open files, directory streams, mappings */
+	unsigned umask;		/* daxfile_umask: cleared from new inodes'
+				   modes; the process umask at open (atomic) */
 };
 
 /* dx_ptr -- the address of pool offset 'off'. */
@@ -112,6 +116,8 @@ int dx_pool_file_check(const char *path, int fd, uint64_t *size);
  * NULL until dx_super_find.  dx_pool_detach undoes it.
  */
 struct daxfile_pool *dx_pool_attach_raw(const char *path);
+/* dx_super_check -- is the superblock ours, of a version we read, intact? */
+int dx_super_check(struct daxfile_pool *pool);
 
 /* dx_pool_check_handle -- EINVAL for NULL or a closed pool handle. */
 int dx_pool_check_handle(const struct daxfile_pool *pool);
@@ -136,6 +142,13 @@ void dx_persist_times(struct daxfile_pool *pool, const void *addr, size_t len);
 
 /* dx_corrupt -- report damaged metadata found at run time: EFSCORRUPTED. */
 int dx_corrupt(struct daxfile_pool *pool, const char *what, uint64_t off);
+
+/* dx_pool_umask -- the pool's umask (daxfile_umask). */
+static inline mode_t
+dx_pool_umask(const struct daxfile_pool *pool)
+{
+	return __atomic_load_n(&pool->umask, __ATOMIC_RELAXED);
+}
 
 /* dx_pool_busy_get/put -- count an open file, stream or mapping. */
 static inline void

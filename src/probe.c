@@ -97,7 +97,9 @@ probe_in_tree(char *path)
 
 /*
  * probe_find -- the helper to run, into 'path': $DAXFILE_PROBE if set;
- * the installed helper for the installed library; for a shared library
+ * the installed helper for the installed library (in the library
+ * directory, or the package's, where the LD_PRELOAD layer's build of it
+ * lives); for a shared library
  * that is not installed, the helper of its own build tree (libtool keeps
  * the library in .libs/, the helper is tools/daxfile-probe beside it),
  * never an installed one, which may be of another version or missing;
@@ -124,7 +126,8 @@ probe_find(char *path)
 	shared = probe_dir_of_library(dir);
 	if (!shared && probe_in_tree(path))
 		return 0;
-	if (!shared || probe_same_dir(dir, DX_LIBDIR)) {
+	if (!shared || probe_same_dir(dir, DX_LIBDIR) ||
+	    probe_same_dir(dir, DX_PKGLIBDIR)) {
 		snprintf(path, PATH_MAX, "%s", DX_PROBE_PATH);
 		if (access(path, X_OK) != 0)
 			return dx_err_keep("cannot run the helper %s (install libdaxfile again, or name the helper in DAXFILE_PROBE)",

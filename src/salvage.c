@@ -10,7 +10,10 @@
  * read as it is, from its superblock (or a copy of it) down.  Every offset
  * read from the pool is checked before use; a file is copied only if its
  * inode and every one of its extent records are sound, and a directory's
- * entries are read past damaged chains (dx_dir_foreach_intact).
+ * entries are read past damaged chains (dx_dir_foreach_intact).  Symbolic
+ * links are made again, a file's further names become hard links to its
+ * first copy, and every file gets its owner, mode, times and extended
+ * attributes back, as far as the host lets it.
  */
 #include "config.h"
 
@@ -21,6 +24,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "daxfile.h"
@@ -31,6 +35,14 @@
 #include "pool.h"
 #include "probe.h"
 #include "super.h"
+#include "symlink.h"
+#include "xattr.h"
+
+/* A file with more than one name, copied once: where its copy is. */
+struct sv_copy {
+	uint64_t ino;
+	char *host;
+};
 
 /* One salvage: the pool, the report, the inodes reached, the counts. */
 struct sv {
@@ -39,6 +51,8 @@ struct sv {
 	uint64_t *seen;		/* open addressing on inode numbers */
 	uint64_t mask;
 	uint64_t nseen;
+	struct sv_copy *copies;	/* files with nlink > 1 copied so far */
+	size_t ncopies, capcopies;
 	unsigned files, dirs, lost, failed;
 	char host[PATH_MAX];	/* where the current entry goes */
 	char name[PATH_MAX];	/* its path in the pool, for the report */
@@ -174,9 +188,43 @@ sv_extents(struct sv *sv, uint64_t ino, const struct dx_dinode *di, int fd)
 	return NULL;
 }
 
-/* sv_attrs -- give the host file or directory the inode's mode and times. */
+/*
+ * sv_xattrs -- give sv->host the inode's extended attributes; one that
+ * cannot be read or set is reported.
+ */
 static void
-sv_attrs(int fd, const struct dx_dinode *di)
+sv_xattrs(struct sv *sv, uint64_t ino, const struct dx_dinode *di)
+{
+	uint64_t limit = sv->pool->size / sizeof(struct dx_xattr);
+	char name[DX_XATTR_NAME_MAX + 1];
+
+	for (uint64_t off = di->xattr; off != 0;) {
+		const struct dx_xattr *x = dx_xattr_entry(sv->pool, off, ino);
+
+		if (x == NULL || limit-- == 0) {
+			sv->failed++;
+			sv_say(sv, "not salvaged: extended attributes of %s from a damaged one on",
+				sv->name);
+			return;
+		}
+		memcpy(name, x->data, x->namelen);
+		name[x->namelen] = '\0';
+		if (lsetxattr(sv->host, name, x->data + x->namelen, x->valuelen,
+		    0) != 0) {
+			sv->failed++;
+			sv_say(sv, "not salvaged: extended attribute %s of %s: %s",
+				name, sv->name, strerror(errno));
+		}
+		off = x->next;
+	}
+}
+
+/*
+ * sv_attrs -- give sv->host the inode's extended attributes, owner, mode
+ * and times (the owner before the mode: a chown clears setuid).
+ */
+static void
+sv_attrs(struct sv *sv, uint64_t ino, const struct dx_dinode *di)
 {
 	struct timespec ts[2] = {
 		{ (time_t)di->atime.sec, (long)di->atime.nsec },
@@ -187,8 +235,53 @@ sv_attrs(int fd, const struct dx_dinode *di)
 		ts[0].tv_nsec = UTIME_OMIT;
 	if (ts[1].tv_nsec < 0 || ts[1].tv_nsec >= 1000000000)
 		ts[1].tv_nsec = UTIME_OMIT;
-	(void)fchmod(fd, di->mode & 07777);
-	(void)futimens(fd, ts);
+	sv_xattrs(sv, ino, di);
+	(void)lchown(sv->host, di->uid, di->gid);
+	if (!S_ISLNK(di->mode))
+		(void)chmod(sv->host, di->mode & 07777);
+	(void)utimensat(AT_FDCWD, sv->host, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+/*
+ * sv_copied -- note that file 'ino', which has further names, was copied
+ * to sv->host (out of memory: its further names are copied again).
+ */
+static void
+sv_copied(struct sv *sv, uint64_t ino)
+{
+	char *host;
+
+	if (sv->ncopies == sv->capcopies) {
+		size_t cap = sv->capcopies ? 2 * sv->capcopies : 64;
+		struct sv_copy *p = dx_realloc(DX_ARENA_GLOBAL, sv->copies,
+			cap * sizeof(*p));
+
+		if (p == NULL)
+			return;
+		sv->copies = p;
+		sv->capcopies = cap;
+	}
+	host = dx_strdup(DX_ARENA_GLOBAL, sv->host);
+	if (host != NULL)
+		sv->copies[sv->ncopies++] = (struct sv_copy){ino, host};
+}
+
+/*
+ * sv_link_again -- make sv->host a hard link to the copy of file 'ino'
+ * made for an earlier name; false if there is none.
+ */
+static bool
+sv_link_again(struct sv *sv, uint64_t ino)
+{
+	for (size_t i = 0; i < sv->ncopies; i++) {
+		if (sv->copies[i].ino != ino)
+			continue;
+		if (link(sv->copies[i].host, sv->host) != 0)
+			return false;
+		sv->files++;
+		return true;
+	}
+	return false;
 }
 
 /* sv_file -- copy the regular file 'ino' to sv->host. */
@@ -209,8 +302,6 @@ sv_file(struct sv *sv, uint64_t ino, const struct dx_dinode *di)
 	}
 	why = ftruncate(fd, (off_t)di->size) != 0 ? strerror(errno) :
 		sv_extents(sv, ino, di, fd);
-	if (why == NULL)
-		sv_attrs(fd, di);
 	if (close(fd) != 0 && why == NULL)
 		why = strerror(errno);
 	if (why != NULL) {
@@ -218,7 +309,36 @@ sv_file(struct sv *sv, uint64_t ino, const struct dx_dinode *di)
 		sv_failed(sv, why);
 		return;
 	}
+	sv_attrs(sv, ino, di);
+	if (di->nlink > 1)
+		sv_copied(sv, ino);
 	sv->files++;
+}
+
+/* sv_symlink -- make sv->host the symbolic link 'ino'. */
+static void
+sv_symlink(struct sv *sv, uint64_t ino, const struct dx_dinode *di)
+{
+	if (symlink(dx_symlink_stored(sv->pool, di), sv->host) != 0) {
+		sv_failed(sv, strerror(errno));
+		return;
+	}
+	sv_attrs(sv, ino, di);
+	sv->files++;
+}
+
+static void sv_dir(struct sv *sv, uint64_t ino, const struct dx_dinode *di);
+
+/* sv_put -- salvage the sound inode 'ino' to sv->host, by its type. */
+static void
+sv_put(struct sv *sv, uint64_t ino, const struct dx_dinode *di)
+{
+	if (S_ISDIR(di->mode))
+		sv_dir(sv, ino, di);
+	else if (S_ISLNK(di->mode))
+		sv_symlink(sv, ino, di);
+	else
+		sv_file(sv, ino, di);
 }
 
 static void sv_entry(struct sv *sv, uint64_t ino);
@@ -261,7 +381,6 @@ sv_dir(struct sv *sv, uint64_t ino, const struct dx_dinode *di)
 {
 	struct sv_dir d = {sv, strlen(sv->host), strlen(sv->name)};
 	unsigned damaged = 0;
-	int fd;
 
 	if (mkdir(sv->host, 0700) != 0 && errno != EEXIST) {
 		sv_failed(sv, strerror(errno));
@@ -275,11 +394,7 @@ sv_dir(struct sv *sv, uint64_t ino, const struct dx_dinode *di)
 		sv_say(sv, "not salvaged: entries of %s in %u damaged chains",
 			sv->name, damaged);
 	}
-	fd = open(sv->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		sv_attrs(fd, di);
-		close(fd);
-	}
+	sv_attrs(sv, ino, di);
 }
 
 /* sv_entry -- salvage inode 'ino' to sv->host. */
@@ -292,14 +407,15 @@ sv_entry(struct sv *sv, uint64_t ino)
 		sv_failed(sv, "its inode is damaged");
 		return;
 	}
-	if (!sv_seen(sv, ino) && S_ISDIR(di->mode)) {
-		sv_failed(sv, "a directory reached twice (a cycle)");
-		return;
+	if (!sv_seen(sv, ino)) {
+		if (S_ISDIR(di->mode)) {
+			sv_failed(sv, "a directory reached twice (a cycle)");
+			return;
+		}
+		if (sv_link_again(sv, ino))
+			return;
 	}
-	if (S_ISDIR(di->mode))
-		sv_dir(sv, ino, di);
-	else
-		sv_file(sv, ino, di);
+	sv_put(sv, ino, di);
 }
 
 /*
@@ -348,10 +464,7 @@ sv_lost(struct sv *sv, const uint64_t *offs, size_t n, size_t base_len)
 			snprintf(sv->name, sizeof(sv->name), "lost+found/#%lu",
 				(unsigned long)offs[k]);
 			sv->lost++;
-			if (S_ISDIR(di->mode))
-				sv_dir(sv, offs[k], di);
-			else
-				sv_file(sv, offs[k], di);
+			sv_put(sv, offs[k], di);
 			sv->host[base_len] = '\0';
 		}
 	}
@@ -456,5 +569,8 @@ out:
 out_free:
 	dx_free(DX_ARENA_GLOBAL, offs);
 	dx_free(DX_ARENA_GLOBAL, sv.seen);
+	for (size_t i = 0; i < sv.ncopies; i++)
+		dx_free(DX_ARENA_GLOBAL, sv.copies[i].host);
+	dx_free(DX_ARENA_GLOBAL, sv.copies);
 	return ret;
 }

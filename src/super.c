@@ -3,8 +3,9 @@
  * data segments, and finding an intact one when the primary (in the
  * pmemobj root object) is damaged.
  *
- * The superblock never changes after mkfs, so any intact copy is as good
- * as the primary: a pool whose primary is damaged opens through a copy,
+ * The superblock changes only in mkfs and in an upgrade (upgrade.c), which
+ * rewrites the copies in the same transaction, so any intact copy is as
+ * good as the primary: a pool whose primary is damaged opens through a copy,
  * and `daxfile check` reports it (daxfile_pool_repair() writes it back).
  * A copy is found without trusting the primary: at each 2 MiB boundary of
  * the pool file, a block that holds an intact superblock whose own segment
@@ -19,6 +20,7 @@
 #include "out.h"
 #include "pool.h"
 #include "super.h"
+#include "tx.h"
 
 void
 dx_super_seal(struct dx_super *sb)
@@ -37,6 +39,24 @@ uint64_t
 dx_super_copy_off(const struct dx_super *sb, uint32_t seg)
 {
 	return (sb->segs[seg].start + sb->segs[seg].nblocks) << DX_BLOCK_SHIFT;
+}
+
+int
+dx_super_tx_copies(struct dx_tx *tx, struct daxfile_pool *pool,
+	const struct dx_super *sb)
+{
+	if (!(sb->feature_compat & DX_FEATURE_COMPAT_SB_COPIES))
+		return 0;
+	for (uint32_t i = 0; i < sb->nsegs; i++) {
+		void *copy = dx_ptr(pool, dx_super_copy_off(sb, i));
+
+		if (copy == sb)
+			continue;
+		if (dx_tx_add(tx, copy, sizeof(*sb)) != 0)
+			return -1;
+		memcpy(copy, sb, sizeof(*sb));
+	}
+	return 0;
 }
 
 void
@@ -131,9 +151,11 @@ dx_super_readable(struct daxfile_pool *pool)
 	if (dx_super_find(pool) < 0)
 		return -1;
 	sb = pool->sb;
-	if (sb->version != DX_FORMAT_VERSION)
-		return dx_err(EPROTO, "pool '%s' has on-media version %u; this library reads version %u",
-			pool->path, sb->version, DX_FORMAT_VERSION);
+	if (sb->version < DX_FORMAT_VERSION_MIN ||
+	    sb->version > DX_FORMAT_VERSION)
+		return dx_err(EPROTO, "pool '%s' has on-media version %u; this library reads versions %u to %u",
+			pool->path, sb->version, DX_FORMAT_VERSION_MIN,
+			DX_FORMAT_VERSION);
 	if (sb->feature_incompat & ~DX_FEATURE_INCOMPAT_SUPP)
 		return dx_err(EPROTO, "pool '%s' uses unknown features %#lx",
 			pool->path, (unsigned long)sb->feature_incompat);

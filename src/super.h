@@ -10,6 +10,7 @@
 #include "layout.h"
 
 struct daxfile_pool;
+struct dx_tx;
 
 /* dx_super_seal -- compute the superblock checksum. */
 void dx_super_seal(struct dx_super *sb);
@@ -25,6 +26,14 @@ uint64_t dx_super_copy_off(const struct dx_super *sb, uint32_t seg);
  * make the copies durable (mkfs, before its transaction commits).
  */
 void dx_super_write_copies(struct daxfile_pool *pool, const struct dx_super *sb);
+
+/*
+ * dx_super_tx_copies -- in 'tx', put 'sb' (sealed, already added to the
+ * transaction) into every copy of a pool that has them, so that the
+ * transaction changes them with it (an upgrade).
+ */
+int dx_super_tx_copies(struct dx_tx *tx, struct daxfile_pool *pool,
+	const struct dx_super *sb);
 
 /*
  * dx_super_find -- point pool->sb at an intact superblock: 0 for the

@@ -41,6 +41,28 @@ digits(uintmax_t value)
 	return n;
 }
 
+/* ls_link_name -- a link's entry shows its target: "name -> target". */
+static int
+ls_link_name(daxfile_pool *pool, const char *path, struct ls_entry *e)
+{
+	char target[PATH_MAX];
+	ssize_t n = daxfile_readlink(pool, path, target, sizeof(target) - 1);
+	size_t len;
+	char *name;
+
+	if (n < 0)
+		return -1;
+	target[n] = '\0';
+	len = strlen(e->name) + (size_t)n + 5;
+	name = malloc(len);
+	if (name == NULL)
+		return -1;
+	snprintf(name, len, "%s -> %s", e->name, target);
+	free(e->name);
+	e->name = name;
+	return 0;
+}
+
 /* ls_print_long -- one line of ls -l, the counts padded to the given widths. */
 static void
 ls_print_long(const char *name, const struct stat *st, int links_width,
@@ -179,7 +201,9 @@ ls_stat_all(const struct cli *cli, daxfile_pool *pool, const char *path,
 			free(e->name);
 			continue;
 		}
-		if (daxfile_stat(pool, child, &e->st) < 0) {
+		/* entries as they are, as ls -l shows them: links unfollowed */
+		if (daxfile_lstat(pool, child, &e->st) < 0 ||
+		    (S_ISLNK(e->st.st_mode) && ls_link_name(pool, child, e) < 0)) {
 			status = cli_fail(cli, child, errno);
 			free(e->name);
 			continue;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 
 #include "cli.h"
 
@@ -166,7 +167,61 @@ print_info(const char *path, const struct statvfs *vfs)
 		(uint64_t)vfs->f_ffree);
 }
 
-/* cmd_info -- show the space, inodes and backing of the pool. */
+/*
+ * print_huge_pages -- whether the kernel maps the pool file with 2 MiB
+ * pages, which mappings of its files of 2 MiB or more then get too (see
+ * daxfile_mmap(3)): on a tmpfs mounted huge=always or huge=within_size
+ * (any tmpfs when shmem_enabled is force, none when it is deny), and on a
+ * file system mounted with dax.  The pool file's file system and its
+ * options come from /proc/self/mountinfo.
+ */
+static void
+print_huge_pages(const char *path)
+{
+	char line[4096], type[64] = "?", opts[1024] = ",", shmem[128] = "";
+	const char *why;
+	struct stat st;
+	FILE *f;
+	bool yes;
+
+	if (stat(path, &st) != 0)
+		return;
+	if ((f = fopen("/proc/self/mountinfo", "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			unsigned maj, min;
+			char *rest = strstr(line, " - ");
+
+			if (sscanf(line, "%*s %*s %u:%u", &maj, &min) == 2 &&
+			    makedev(maj, min) == st.st_dev && rest != NULL &&
+			    sscanf(rest + 3, "%63s %*s %1021s", type, opts + 1) == 2)
+				strcat(opts, ",");
+		}
+		fclose(f);
+	}
+	if ((f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
+	    "r")) != NULL) {
+		if (fgets(shmem, sizeof(shmem), f) == NULL)
+			shmem[0] = '\0';
+		fclose(f);
+	}
+	if (strcmp(type, "tmpfs") != 0) {
+		yes = strstr(opts, ",dax,") || strstr(opts, ",dax=always,");
+		why = yes ? "mounted with dax" : type;
+	} else if (strstr(shmem, "[deny]") || strstr(shmem, "[force]")) {
+		yes = strstr(shmem, "[force]") != NULL;
+		why = yes ? "tmpfs, shmem_enabled force" : "tmpfs, shmem_enabled deny";
+	} else {
+		yes = strstr(opts, ",huge=always,") ||
+			strstr(opts, ",huge=within_size,");
+		why = yes ? "tmpfs mounted huge=always or huge=within_size" :
+			"tmpfs mounted without huge=always or huge=within_size";
+	}
+	printf("%-12s %s (%s): %s\n", "huge pages:", yes ? "yes" : "no", why,
+		yes ? "mappings of files of 2 MiB or more use 2 MiB pages" :
+		"mappings use 4 KiB pages, see daxfile_mmap(3)");
+}
+
+/* cmd_info -- show the space, inodes, backing and huge pages of the pool. */
 int
 cmd_info(const struct cli *cli, int argc, char **argv)
 {
@@ -186,6 +241,7 @@ cmd_info(const struct cli *cli, int argc, char **argv)
 	} else {
 		print_info(cli->pool_path, &vfs);
 		print_backing(cli->pool_path, daxfile_pool_backing(pool));
+		print_huge_pages(cli->pool_path);
 	}
 	return cli_pool_close(cli, pool, status);
 }

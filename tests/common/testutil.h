@@ -6,6 +6,7 @@
 #ifndef DX_TESTUTIL_H
 #define DX_TESTUTIL_H 1
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -118,6 +119,61 @@ assert_errormsg(void)
 
 	cr_assert(m != NULL && m[0] != '\0',
 		"daxfile_errormsg() is empty after a failure");
+}
+
+/* FAILS -- TEST_FAILS, and the error message must name a cause. */
+#define FAILS(expr, fail, e) do { \
+	TEST_FAILS(expr, fail, e); \
+	assert_errormsg(); \
+} while (0)
+
+/* xstat / xlstat -- the status of a path, which must be had. */
+static inline struct stat
+xstat(daxfile_pool *pool, const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(daxfile_stat(pool, path, &st), 0, "stat(%s): %s (%s)",
+		path, strerror(errno), daxfile_errormsg());
+	return st;
+}
+
+static inline struct stat
+xlstat(daxfile_pool *pool, const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(daxfile_lstat(pool, path, &st), 0, "lstat(%s): %s (%s)",
+		path, strerror(errno), daxfile_errormsg());
+	return st;
+}
+
+/* put_text -- create or replace the contents of 'path' with 'text'. */
+static inline void
+put_text(daxfile_pool *pool, const char *path, const char *text)
+{
+	daxfile_file *f = xopen(pool, path, O_CREAT | O_TRUNC | O_WRONLY);
+	size_t n = strlen(text);
+
+	cr_assert_eq(daxfile_write(f, text, n), (ssize_t)n, "write(%s): %s",
+		path, daxfile_errormsg());
+	TEST_OK(daxfile_close(f));
+}
+
+/* check_text -- 'path' (followed if a link) holds exactly 'text'. */
+static inline void
+check_text(daxfile_pool *pool, const char *path, const char *text)
+{
+	char buf[256];
+	daxfile_file *f = xopen(pool, path, O_RDONLY);
+	ssize_t got = daxfile_pread(f, buf, sizeof(buf), 0);
+
+	TEST_OK(daxfile_close(f));
+	cr_assert_lt(strlen(text), sizeof(buf));
+	cr_assert_eq(got, (ssize_t)strlen(text), "%s: %zd bytes, expected %zu",
+		path, got, strlen(text));
+	cr_assert(memcmp(buf, text, (size_t)got) == 0, "%s: '%.*s', expected '%s'",
+		path, (int)got, buf, text);
 }
 
 #endif /* DX_TESTUTIL_H */

@@ -6,9 +6,18 @@
  * Operations: read, write, mapread, mapwrite (through daxfile_mmap),
  * truncate, fallocate (allocate, KEEP_SIZE, punch, zero, collapse, insert),
  * SEEK_DATA/SEEK_HOLE, fsync, close and reopen of the file, close and
- * reopen of the pool.  After each operation the size is checked (fstat and
+ * reopen of the pool, and the namespace moving under the open file: a new
+ * name by link and unlink, or by RENAME_NOREPLACE ("link"), an exchange
+ * of names with another file ("exchange"), a reopen through a symbolic
+ * link ("symreopen").  After each operation the size is checked (fstat and
  * SEEK_END), and every -f operations the whole file; mapped reads check
- * that the bytes past EOF in the page holding EOF are zero.
+ * that the bytes past EOF in the page holding EOF are zero.  After every
+ * operation that changes the size, the exerciser stores junk past EOF in
+ * the page holding EOF through a mapping (POSIX allows the store; it must
+ * never become file data) and checks, after the next operation that moves
+ * EOF out of that page or moves the page (truncate down, growth past the
+ * page, collapse, insert), that the new page holding EOF reads zero past
+ * it ("eofstore"; -x eofstore turns it off).
  *
  * A seed reproduces a run; -L writes the operation log, -P replays one; a
  * failure prints the seed, the operation number and the last operations.
@@ -44,13 +53,15 @@
 enum op_kind {
 	OP_READ, OP_WRITE, OP_MAPREAD, OP_MAPWRITE, OP_TRUNCATE, OP_FALLOC,
 	OP_KEEPSIZE, OP_PUNCH, OP_ZERO, OP_COLLAPSE, OP_INSERT, OP_SEEK,
-	OP_FSYNC, OP_REOPEN, OP_POOLREOPEN, OP_NKINDS
+	OP_FSYNC, OP_REOPEN, OP_POOLREOPEN, OP_LINK, OP_EXCHANGE, OP_SYMREOPEN,
+	OP_EOFSTORE,	/* not drawn: follows every size change */
+	OP_NKINDS
 };
 
 static const char *const op_names[OP_NKINDS] = {
 	"read", "write", "mapread", "mapwrite", "truncate", "fallocate",
 	"keepsize", "punch", "zero", "collapse", "insert", "seek", "fsync",
-	"reopen", "poolreopen",
+	"reopen", "poolreopen", "link", "exchange", "symreopen", "eofstore",
 };
 
 struct op {
@@ -87,12 +98,15 @@ static atomic_bool stop_all;
 /* One exerciser: its file, its model and its log. */
 struct fsx {
 	unsigned id;
-	char path[64];
+	char path[64];		/* the file's name now */
+	unsigned names;		/* names made so far, for the next one */
 	daxfile_file *file;
 	uint64_t seed_state;
 	uint64_t opno;
 	uint64_t size;		/* model size */
 	uint8_t *good;		/* model bytes */
+	bool junk;		/* bytes past EOF stored through a mapping ... */
+	uint64_t junk_pg;	/* ... in the page at this offset */
 	uint8_t *buf;
 	struct op ring[LOG_RING];
 	FILE *log;
@@ -158,6 +172,108 @@ file_close(struct fsx *x)
 	if (daxfile_close(x->file) != 0)
 		fail(x, "close");
 	x->file = NULL;
+}
+
+/* --- the namespace under the open file ----------------------------------- */
+
+/* new_name -- a fresh name for the file, in the root or in /fsxd<id>. */
+static void
+new_name(struct fsx *x, char *buf, size_t n)
+{
+	x->names++;
+	if (x->names & 1)
+		snprintf(buf, n, "/fsxd%u/n%u", x->id, x->names);
+	else
+		snprintf(buf, n, "/fsx%u.%u", x->id, x->names);
+}
+
+/* check_nlink -- the open file has 'want' names. */
+static void
+check_nlink(struct fsx *x, nlink_t want)
+{
+	struct stat st;
+
+	if (daxfile_fstat(x->file, &st) != 0)
+		fail(x, "fstat");
+	if (st.st_nlink != want)
+		fail(x, "%lu names, expected %lu", (unsigned long)st.st_nlink,
+			(unsigned long)want);
+}
+
+/*
+ * do_link -- give the file a new name and drop the old one: link and
+ * unlink, or rename with RENAME_NOREPLACE; the open handle stays.
+ */
+static void
+do_link(struct fsx *x, const struct op *o)
+{
+	char path[64];
+
+	new_name(x, path, sizeof(path));
+	if (o->extra) {
+		if (daxfile_renameat2(pool, NULL, x->path, NULL, path,
+		    RENAME_NOREPLACE) != 0)
+			fail(x, "rename %s %s", x->path, path);
+	} else {
+		if (daxfile_link(pool, x->path, path) != 0)
+			fail(x, "link %s %s", x->path, path);
+		check_nlink(x, 2);
+		if (daxfile_unlink(pool, x->path) != 0)
+			fail(x, "unlink %s", x->path);
+	}
+	check_nlink(x, 1);
+	snprintf(x->path, sizeof(x->path), "%s", path);
+}
+
+/*
+ * do_exchange -- a small other file takes the file's name and the file
+ * takes the other's (RENAME_EXCHANGE), then the other goes.
+ */
+static void
+do_exchange(struct fsx *x)
+{
+	char other[64];
+	struct stat st;
+	daxfile_file *f;
+
+	new_name(x, other, sizeof(other));
+	f = daxfile_open(pool, other, O_CREAT | O_EXCL | O_WRONLY, 0644);
+	if (f == NULL || daxfile_write(f, "other", 5) != 5 ||
+	    daxfile_close(f) != 0)
+		fail(x, "create %s", other);
+	if (daxfile_renameat2(pool, NULL, x->path, NULL, other,
+	    RENAME_EXCHANGE) != 0)
+		fail(x, "exchange %s %s", x->path, other);
+	if (daxfile_stat(pool, x->path, &st) != 0 || st.st_size != 5)
+		fail(x, "after the exchange %s is not the other file", x->path);
+	if (daxfile_unlink(pool, x->path) != 0)
+		fail(x, "unlink %s", x->path);
+	snprintf(x->path, sizeof(x->path), "%s", other);
+	check_nlink(x, 1);
+}
+
+/* do_symreopen -- close the file and open it again through a link. */
+static void
+do_symreopen(struct fsx *x)
+{
+	char link[64];
+	struct stat a, b;
+
+	snprintf(link, sizeof(link), "/fsxl%u", x->id);
+	if (daxfile_symlink(pool, x->path, link) != 0)
+		fail(x, "symlink %s %s", x->path, link);
+	if (daxfile_open(pool, link, O_RDWR | O_NOFOLLOW) != NULL ||
+	    errno != ELOOP)
+		fail(x, "open of a link with O_NOFOLLOW did not fail with ELOOP");
+	file_close(x);
+	x->file = daxfile_open(pool, link, O_RDWR);
+	if (x->file == NULL)
+		fail(x, "open through %s", link);
+	if (daxfile_fstat(x->file, &a) != 0 || daxfile_stat(pool, x->path, &b) != 0 ||
+	    a.st_ino != b.st_ino)
+		fail(x, "the link %s opened another file", link);
+	if (daxfile_unlink(pool, link) != 0)
+		fail(x, "unlink %s", link);
 }
 
 /* pool_reopen -- close and open the pool; every other thread waits. */
@@ -304,7 +420,7 @@ do_mapread(struct fsx *x, struct op *o)
 	len = o->len < x->size - o->off ? o->len : x->size - o->off;
 	/* up to the end of the page holding EOF when the read reaches it */
 	eofpg = (x->size + PAGE - 1) & ~(PAGE - 1);
-	if (o->off + len == x->size)
+	if (o->off + len == x->size && !x->junk)
 		len = eofpg - o->off;
 	p = map_range(x, o->off, len, PROT_READ, &base, &mlen);
 	check_bytes(x, p, o->off, len, "mapread (zero past EOF)");
@@ -423,6 +539,73 @@ do_seek(struct fsx *x, struct op *o)
 				o->off, i);
 }
 
+/*
+ * eof_check -- the page holding EOF reads zero past EOF (through a mapping,
+ * the only way to see those bytes).
+ */
+static void
+eof_check(struct fsx *x)
+{
+	uint64_t pg = x->size & ~(PAGE - 1), tail = x->size - pg;
+	size_t mlen;
+	void *base;
+	uint8_t *p;
+
+	if (tail == 0)
+		return;
+	p = map_range(x, pg, PAGE, PROT_READ, &base, &mlen);
+	for (uint64_t i = tail; i < PAGE; i++)
+		if (p[i] != 0)
+			fail(x, "eofstore: byte at %#" PRIx64 " past EOF is %#x "
+				"after the size changed (size %#" PRIx64 ")",
+				pg + i, p[i], x->size);
+	if (daxfile_munmap(base, mlen) != 0)
+		fail(x, "munmap");
+}
+
+/* eof_store -- junk past EOF in the page holding it, through a mapping. */
+static void
+eof_store(struct fsx *x)
+{
+	uint64_t pg = x->size & ~(PAGE - 1), tail = x->size - pg;
+	size_t mlen;
+	void *base;
+	uint8_t *p;
+
+	if (tail == 0)
+		return;
+	p = map_range(x, pg, PAGE, PROT_READ | PROT_WRITE, &base, &mlen);
+	fill_random(x, p + tail, PAGE - tail);
+	if (daxfile_munmap(base, mlen) != 0)
+		fail(x, "munmap");
+	x->junk = true;
+	x->junk_pg = pg;
+}
+
+/*
+ * eof_after -- after an operation that took the size from 'old' to
+ * x->size: junk stored past EOF earlier must be gone if EOF left its page
+ * (a truncate down clears the tail of the new last block; growth past the
+ * page zeroes from the old EOF on; collapse and insert move the page and
+ * clear it), then store new junk.  Growth inside the page may keep the
+ * junk past the new EOF, as the kernel's page cache does.
+ */
+static void
+eof_after(struct fsx *x, const struct op *o, uint64_t old)
+{
+	bool moved = o->kind == OP_COLLAPSE || o->kind == OP_INSERT;
+
+	if (opt.disabled[OP_EOFSTORE] || (x->size == old && !moved))
+		return;
+	if (x->junk && (moved || x->size < old ||
+	    x->size >= x->junk_pg + PAGE))
+		x->junk = false;
+	if (!x->junk) {
+		eof_check(x);
+		eof_store(x);
+	}
+}
+
 /* --- choosing operations ------------------------------------------------- */
 
 static uint64_t
@@ -438,7 +621,7 @@ op_make(struct fsx *x, struct op *o)
 	uint64_t blocks;
 
 	o->kind = (enum op_kind)pick(x, OP_NKINDS);
-	if (opt.disabled[o->kind])
+	if (opt.disabled[o->kind] || o->kind == OP_EOFSTORE)
 		return false;
 	o->off = pick(x, opt.flen);
 	o->len = 1 + pick(x, opt.oplen);
@@ -528,6 +711,9 @@ op_run(struct fsx *x, struct op *o)
 	case OP_POOLREOPEN:
 		pool_reopen(x);
 		break;
+	case OP_LINK: do_link(x, o); break;
+	case OP_EXCHANGE: do_exchange(x); break;
+	case OP_SYMREOPEN: do_symreopen(x); break;
 	default:
 		break;
 	}
@@ -545,8 +731,12 @@ fsx_main(void *arg)
 		fail(x, "out of memory");
 	snprintf(x->path, sizeof(x->path), "/fsx%u", x->id);
 	pthread_rwlock_rdlock(&pool_lock);
+	snprintf((char *)x->buf, 64, "/fsxd%u", x->id);
+	if (daxfile_mkdir(pool, (char *)x->buf, 0755) != 0 && errno != EEXIST)
+		fail(x, "mkdir %s", (char *)x->buf);
 	file_open(x, O_CREAT | O_TRUNC);
 	for (x->opno = 1; x->opno <= opt.nops && !stop_all; x->opno++) {
+		uint64_t old_size;
 		struct op o;
 
 		if (x->replay != NULL) {
@@ -561,8 +751,10 @@ fsx_main(void *arg)
 			op_print(x->log, x->opno, &o);
 		if (opt.debug)
 			op_print(stdout, x->opno, &o);
+		old_size = x->size;
 		op_run(x, &o);
 		check_size(x);
+		eof_after(x, &o, old_size);
 		if (x->opno % opt.check_every == 0)
 			check_all(x);
 	}
@@ -705,6 +897,8 @@ usage(void)
 		"                   [-x op[,op...]] POOL\n"
 		"  -x disables operations by name: read write mapread mapwrite truncate\n"
 		"     fallocate keepsize punch zero collapse insert seek fsync reopen poolreopen\n"
+		"     link exchange symreopen (the file renamed, exchanged, opened by a link)\n"
+		"     eofstore (junk stored past EOF through a mapping after size changes)\n"
 		"  -t N runs N exercisers (each its own file) plus mapped readers and a\n"
 		"     truncating/punching mutator on a shared file (poolreopen is off then)\n");
 	exit(2);

@@ -8,10 +8,13 @@
  * An input is a list of patches over the base image (built once, at
  * start): each names a region -- anywhere in the file, or one of the pool's
  * objects (superblock, AG headers, inodes, directory entries and blocks,
- * extent chunks), which is where damage matters -- an offset in it, and the
- * bytes to write there.  Inputs stay small and mean the same on every run,
+ * extent chunks, extended attributes, symbolic links and their target
+ * blocks), which is where damage matters -- an offset in it, and the bytes
+ * to write there.  Inputs stay small and mean the same on every run,
  * so findings replay as regression tests (tests/fuzz/regressions/, run by
- * `make check` through fuzz-replay.c).
+ * `make check` through fuzz-replay.c).  Objects are numbered in the order
+ * of their offsets in the base image: a change to the image renumbers
+ * them, and the inputs are then rewritten to name the same objects.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "daxfile.h"
@@ -43,6 +47,7 @@ static struct {
 	struct region regions[MAX_REGIONS];
 	unsigned nregions;
 	unsigned budget;	/* tree entries left to visit */
+	char bigvalue[20000];	/* a large attribute value */
 } fz;
 
 static void
@@ -93,6 +98,24 @@ base_build(void)
 		snprintf(name, sizeof(name), "/many/entry-%d", i);
 		put_file(p, name, 0, 10);
 	}
+	/* extended attributes: a chain of three, a large value, a directory's */
+	daxfile_setxattr(p, "/small", "user.a", "value-a", 7, 0);
+	daxfile_setxattr(p, "/small", "trusted.b", "", 0, 0);
+	daxfile_setxattr(p, "/small", "user.c", name, sizeof(name), 0);
+	daxfile_setxattr(p, "/big", "user.big", fz.bigvalue,
+		sizeof(fz.bigvalue), 0);
+	daxfile_setxattr(p, "/a", "user.dir", "d", 1, 0);
+	/* links: a second name, a short target, a long one (its own block) */
+	memset(name, 'x', sizeof(name) - 1);
+	name[0] = '/';
+	name[sizeof(name) - 1] = '\0';
+	if (daxfile_link(p, "/small", "/a/hard") != 0 ||
+	    daxfile_symlink(p, "../small", "/a/short") != 0 ||
+	    daxfile_symlink(p, "/a/b/../../a/b/../../a/b/../../a/b/../../a/b/../../"
+		"a/b/../../a/b/../../a/b/../../a/b/../../a/b/../../a/b/../../a/b/../../"
+		"a/b/../../a/b/../../a/b/../../small", "/a/b/long") != 0 ||
+	    daxfile_symlink(p, name, "/a/dangling") != 0)
+		die("links");
 	if (daxfile_pool_close(p) != 0)
 		die("close");
 }
@@ -198,6 +221,19 @@ read_file(daxfile_pool *p, const char *path)
 	daxfile_close(f);
 }
 
+/* xattrs -- list the attributes of 'path', read each, set and remove one. */
+static void
+xattrs(daxfile_pool *p, const char *path)
+{
+	static char list[4096], value[64 << 10];
+	ssize_t n = daxfile_listxattr(p, path, list, sizeof(list));
+
+	for (ssize_t at = 0; at < n; at += (ssize_t)strnlen(list + at, n - at) + 1)
+		daxfile_getxattr(p, path, list + at, value, sizeof(value));
+	daxfile_setxattr(p, path, "user.new", "n", 1, 0);
+	daxfile_removexattr(p, path, "user.a");
+}
+
 /* walk -- list, stat and read everything below 'dir', within a budget. */
 static void
 walk(daxfile_pool *p, const char *dir, int depth)
@@ -216,8 +252,11 @@ walk(daxfile_pool *p, const char *dir, int depth)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "",
 			e->d_name);
+		if (daxfile_lstat(p, path, &st) == 0 && S_ISLNK(st.st_mode))
+			daxfile_readlink(p, path, path + 2048, 2048);
 		if (daxfile_stat(p, path, &st) != 0)
 			continue;
+		xattrs(p, path);
 		if (S_ISDIR(st.st_mode))
 			walk(p, path, depth + 1);
 		else
@@ -243,8 +282,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		daxfile_statvfs(p, &sv);
 		walk(p, "/", 0);
 		daxfile_mkdir(p, "/new", 0755);
+		daxfile_link(p, "/a/hard", "/new/third");
+		daxfile_symlink(p, "/a/b", "/new/link");
+		daxfile_renameat2(p, NULL, "/a/short", NULL, "/new/link",
+			RENAME_EXCHANGE);
 		daxfile_rename(p, "/small", "/a/b/moved");
 		daxfile_unlink(p, "/big");
+		daxfile_unlink(p, "/a/b/long");
+		daxfile_unlink(p, "/a/hard");
 		if (daxfile_pool_close(p) != 0)
 			abort(); /* everything opened above was closed */
 	}

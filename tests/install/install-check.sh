@@ -8,6 +8,8 @@
 #   - a program built with pkg-config against the installed header and
 #     library runs (with LD_LIBRARY_PATH, as libdaxfile(3) says), and,
 #     when libdaxfile.a was installed, linked statically too;
+#   - the installed LD_PRELOAD layer loads the installed library build of
+#     its own, whose helper is found: an unmodified program reads a pool;
 #   - the installed link pages open with man.
 # Usage: install-check.sh PREFIX BINDIR LIBDIR MANDIR SRCDIR
 set -eu
@@ -29,6 +31,13 @@ daxfile=$bindir/daxfile
 "$daxfile" -p "$work/p.pool" cp /etc/hostname pool:/h || fail "cp"
 "$daxfile" -p "$work/p.pool" cat /h | cmp -s - /etc/hostname || fail "cat"
 "$daxfile" -p "$work/p.pool" check >out || fail "check"
+
+# the LD_PRELOAD layer, installed: its own build of the library, and the helper
+mkdir "$work/mnt"
+LD_PRELOAD=$libdir/libdaxfile-preload.so DAXFILE_MOUNTS=$work/mnt=$work/p.pool \
+	cat "$work/mnt/h" >out 2>err ||
+	fail "cat through the installed libdaxfile-preload.so: $(cat err)"
+cmp -s out /etc/hostname || fail "cat through libdaxfile-preload.so read other bytes"
 
 # libpmemobj crashes on this pool: only the helper keeps daxfile alive
 head -c 65536 /dev/zero | tr '\0' '\377' |

@@ -104,7 +104,7 @@ pool_workload(void)
 /*
  * This test knows how the library is built, unlike the others: it relies
  * on the library taking its own structures (in-core inodes, extent maps,
- * free-space indexes, directory snapshots, and the file, stream and pool
+ * free-space indexes, directory stream buffers, and the file, stream and pool
  * handles, which it keeps for reuse and never frees) from its private
  * jemalloc arenas.  Had any of them come from the application's malloc,
  * the handles of 2,000 files open at once, kept after they close, would

@@ -10,7 +10,8 @@
  * it, and pages that work again once the file grows; mapped writes against
  * truncate down/up compared with a model (as xfstests generic/029 and 030);
  * punch hole, zero range, collapse and insert range under a live mapping,
- * and punched ranges that join up; MAP_PRIVATE copy-on-fault; mappings
+ * and punched ranges that join up; windows installed around a fault,
+ * untouched, under punch, pwrite and truncate; MAP_PRIVATE copy-on-fault; mappings
  * outliving daxfile_close (and unlink, until the last munmap frees the
  * blocks) and keeping the pool busy; partial munmap; MAP_FIXED over part of
  * a mapping; nonzero offsets; two mappings of one file; a 64 MiB mapping;
@@ -943,6 +944,51 @@ Test(mmap, a_page_past_eof_gives_sigbus_at_the_exact_address_and_the_eof_page_re
 	test_pool_destroy(&tp);
 }
 
+/*
+ * eof_junk_then -- write 'size' bytes, store 'X' past EOF through a mapping
+ * of the page holding EOF (POSIX allows the store; it must never become
+ * file data), unmap, run 'mode' at [off, off+len), then map the new page
+ * holding EOF: every byte past EOF reads zero, as on XFS and ext4.
+ */
+static void
+eof_junk_then(int mode, uint64_t size, uint64_t off, uint64_t len)
+{
+	struct test_pool tp;
+	uint64_t pg = size & ~(uint64_t)(PG - 1), nsize, npg;
+	unsigned char *m;
+	daxfile_file *f;
+
+	test_pool_create(&tp, "mmap", TEST_POOL_SIZE);
+	f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	pwrite_pat(f, 0, size, 3);
+	m = xmap(PG, RW, MAP_SHARED, f, pg);
+	memset(m + (size - pg), 'X', PG - (size - pg));
+	xunmap(m, PG);
+	pread_pat(f, 0, size, 3);
+
+	xfallocate(f, mode, off, len);
+	nsize = mode == FALLOC_FL_INSERT_RANGE ? size + len : size - len;
+	cr_assert_eq(xfstat(f).st_size, (off_t)nsize);
+	npg = nsize & ~(uint64_t)(PG - 1);
+	m = xmap(PG, PROT_READ, MAP_SHARED, f, npg);
+	map_zero(m + (nsize - npg), nsize, PG - (nsize - npg));
+	xunmap(m, PG);
+	TEST_OK(daxfile_close(f));
+	test_pool_destroy(&tp);
+}
+
+Test(mmap, bytes_stored_past_eof_through_a_mapping_do_not_come_back_after_insert_range)
+{
+	eof_junk_then(FALLOC_FL_INSERT_RANGE, 0x3a0ec, 0x30000, 0x5000);
+	eof_junk_then(FALLOC_FL_INSERT_RANGE, 0x3a0ec, 0, 0x1000);
+}
+
+Test(mmap, bytes_stored_past_eof_through_a_mapping_do_not_come_back_after_collapse_range)
+{
+	eof_junk_then(FALLOC_FL_COLLAPSE_RANGE, 0x3a0ec, 0x30000, 0x5000);
+	eof_junk_then(FALLOC_FL_COLLAPSE_RANGE, 0x3a0ec, 0x39000, 0x1000);
+}
+
 Test(mmap, pages_past_eof_work_and_read_zero_after_the_file_grows)
 {
 	struct test_pool tp;
@@ -1297,6 +1343,77 @@ Test(mmap, collapse_range_under_a_live_mapping_shows_the_shifted_data)
 Test(mmap, insert_range_under_a_live_mapping_shows_the_shifted_data)
 {
 	layout_under_mapping(OP_INSERT, 3 * MIB - 7 * PG, 2 * MIB + PG);
+}
+
+/*
+ * file_backed -- bytes of [p, p+len) that /proc/self/maps shows mapped from
+ * the file 'path' (the pool file: pages installed, touched or not).
+ */
+static size_t
+file_backed(const void *p, size_t len, const char *path)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	uintptr_t lo = (uintptr_t)p, hi = lo + len;
+	char line[512 + 256];
+	size_t n = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long a, e;
+		char *name = strchr(line, '/');
+
+		if (sscanf(line, "%lx-%lx", &a, &e) != 2 || name == NULL)
+			continue;
+		name[strcspn(name, "\n")] = '\0';
+		if (strcmp(name, path) == 0 && a < hi && e > lo)
+			n += MIN_SZ(e, hi) - MAX_SZ(a, lo);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * One touch installs the windows after it that the file's contiguous blocks
+ * cover (fault-around), before the touch returns; those windows, never
+ * touched, then follow a punch, an in-place pwrite, a truncate (SIGBUS past
+ * EOF) and stores, as windows a touch installed do.
+ */
+Test(mmap, windows_installed_around_a_fault_follow_punch_pwrite_and_truncate)
+{
+	struct test_pool tp;
+	daxfile_file *f;
+	unsigned char *m;
+	unsigned char c;
+
+	probe_install();
+	test_pool_create(&tp, "mmap", TEST_POOL_SIZE);
+	f = xopen(tp.pool, "/f", O_RDWR | O_CREAT);
+	pwrite_pat(f, 0, 16 * MIB, 3);
+	m = xmap(16 * MIB, RW, MAP_SHARED, f, 0);
+
+	cr_assert_eq(m[5], pat(5, 3));
+	cr_assert_geq(file_backed(m + 2 * MIB, 14 * MIB, tp.path), 12 * MIB,
+		"one touch installed %zu of the 14 MiB after its window",
+		file_backed(m + 2 * MIB, 14 * MIB, tp.path));
+
+	xfallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 9 * MIB, MIB);
+	map_pat(m + 8 * MIB, 8 * MIB, MIB, 3);
+	map_zero(m + 9 * MIB, 9 * MIB, MIB);
+	pwrite_pat(f, 11 * MIB, PG, 4);
+	map_pat(m + 11 * MIB, 11 * MIB, PG, 4);
+	m[13 * MIB + 7] = 0x5e;
+	xpread(f, &c, 1, 13 * MIB + 7);
+	cr_assert_eq(c, 0x5e);
+
+	xtruncate(f, 12 * MIB + 100);
+	map_pat(m + 11 * MIB + PG, 11 * MIB + PG, MIB - PG + 100, 3);
+	map_zero(m + 12 * MIB + 100, 12 * MIB + 100, PG - 100);
+	assert_sigbus(m + 12 * MIB + PG, false);
+	assert_sigbus(m + 15 * MIB + 3, true);
+
+	xunmap(m, 16 * MIB);
+	TEST_OK(daxfile_close(f));
+	test_pool_destroy(&tp);
 }
 
 Test(mmap, punched_ranges_next_to_each_other_under_a_live_mapping_read_zero)

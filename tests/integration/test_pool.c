@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1067,6 +1068,59 @@ Test(pool, salvage_copies_every_file_of_a_pool_libpmemobj_crashes_on)
 	unlink(tp.path);
 }
 
+Test(pool, salvage_keeps_links_symbolic_links_owners_and_extended_attributes)
+{
+	static unsigned char a[30000];
+	static char longtarget[300];
+	unsigned char lanes[65536];
+	struct test_pool tp;
+	char dir[300], path[400], path2[400], buf[400];
+	struct stat st, st2;
+	ssize_t n;
+
+	fill_pattern(a, sizeof(a), 5);
+	memset(longtarget, 'x', sizeof(longtarget) - 1);
+	test_pool_create(&tp, "salvagelinks", TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0750));
+	write_file(tp.pool, "/d/a", a, sizeof(a));
+	TEST_OK(daxfile_link(tp.pool, "/d/a", "/a2"));
+	TEST_OK(daxfile_symlink(tp.pool, "d/a", "/short"));
+	TEST_OK(daxfile_symlink(tp.pool, longtarget, "/long"));
+	TEST_OK(daxfile_setxattr(tp.pool, "/d/a", "user.colour", "blue", 4, 0));
+	TEST_OK(daxfile_chown(tp.pool, "/d/a", 1234, 5678));
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	/* libpmemobj's lanes: the pool is read without it */
+	memset(lanes, 0xff, sizeof(lanes));
+	file_pwrite(tp.path, lanes, sizeof(lanes), 8192);
+
+	salvage_dir(dir, sizeof(dir), &tp);
+	cr_assert_eq(daxfile_pool_salvage(tp.path, dir, stderr), 0, "%s",
+		daxfile_errormsg());
+	snprintf(path, sizeof(path), "%s/d/a", dir);
+	snprintf(path2, sizeof(path2), "%s/a2", dir);
+	host_file_is(path, a, sizeof(a));
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(stat(path2, &st2), 0);
+	cr_assert_eq(st.st_ino, st2.st_ino, "a second name is a hard link");
+	cr_assert_eq(st.st_nlink, 2);
+	cr_assert_eq(st.st_uid, 1234);
+	cr_assert_eq(st.st_gid, 5678);
+	n = getxattr(path, "user.colour", buf, sizeof(buf));
+	cr_assert_eq(n, 4, "user.colour: %s", strerror(errno));
+	cr_assert(memcmp(buf, "blue", 4) == 0);
+	snprintf(path, sizeof(path), "%s/short", dir);
+	n = readlink(path, buf, sizeof(buf));
+	cr_assert_eq(n, 3, "readlink %s: %s", path, strerror(errno));
+	cr_assert(memcmp(buf, "d/a", 3) == 0);
+	snprintf(path, sizeof(path), "%s/long", dir);
+	n = readlink(path, buf, sizeof(buf));
+	cr_assert_eq(n, (ssize_t)strlen(longtarget));
+	cr_assert(memcmp(buf, longtarget, (size_t)n) == 0);
+	rm_tree(dir);
+	unlink(tp.path);
+}
+
 Test(pool, salvage_puts_what_a_damaged_entry_cut_off_into_lost_and_found)
 {
 	static unsigned char a[20000];
@@ -1095,7 +1149,7 @@ Test(pool, salvage_puts_what_a_damaged_entry_cut_off_into_lost_and_found)
 	unlink(tp.path);
 }
 
-Test(pool, repair_removes_an_entry_that_names_a_damaged_inode_and_frees_its_blocks)
+Test(pool, repair_removes_an_entry_that_names_a_damaged_inode_and_frees_its_blocks_and_attributes)
 {
 	static unsigned char a[200000];
 	struct statvfs before, after;
@@ -1107,6 +1161,8 @@ Test(pool, repair_removes_an_entry_that_names_a_damaged_inode_and_frees_its_bloc
 	write_file(tp.pool, "/kept", a, 100);
 	TEST_OK(daxfile_statvfs(tp.pool, &before));
 	write_file(tp.pool, "/lost", a, sizeof(a));
+	TEST_OK(daxfile_setxattr(tp.pool, "/lost", "user.a", "1", 1, 0));
+	TEST_OK(daxfile_setxattr(tp.pool, "/lost", "trusted.b", "2", 1, 0));
 	TEST_OK(daxfile_stat(tp.pool, "/lost", &st));
 	TEST_OK(daxfile_pool_close(tp.pool));
 	tp.pool = NULL;

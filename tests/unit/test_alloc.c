@@ -1,7 +1,7 @@
 /*
  * test_alloc.c -- the block allocator: reservations, claims and frees in
- * transactions (commit and abort), placement (goal, 2 MiB alignment, AG
- * spread), and the fragmentation of files appended to in turn.
+ * transactions (commit and abort), placement (goal, 2 MiB phase of large
+ * files, AG spread), and the fragmentation of files appended to in turn.
  */
 #include <fcntl.h>
 
@@ -38,7 +38,7 @@ Test(alloc, a_reservation_changes_dram_only_and_comes_back)
 	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
 	before = avail(tp.pool);
 	ondisk = dx_alloc_free_blocks(tp.pool);
-	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 100, 100, false, &r));
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 100, 100, -1, &r));
 	cr_assert_eq(r.len, 100);
 	cr_assert_eq(avail(tp.pool), before - 100);
 	cr_assert_eq(dx_alloc_free_blocks(tp.pool), ondisk);
@@ -57,7 +57,7 @@ Test(alloc, a_committed_claim_marks_the_bitmap_and_a_free_returns_it)
 
 	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
 	ondisk = dx_alloc_free_blocks(tp.pool);
-	TEST_OK(dx_alloc_reserve(tp.pool, 1, 0, 37, 37, false, &r));
+	TEST_OK(dx_alloc_reserve(tp.pool, 1, 0, 37, 37, -1, &r));
 	TEST_OK(dx_tx_begin(&tx, tp.pool));
 	dx_alloc_claim(&tx, &r);
 	TEST_OK(dx_tx_commit(&tx));
@@ -83,7 +83,7 @@ Test(alloc, an_aborted_claim_leaves_nothing_behind)
 	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
 	before = avail(tp.pool);
 	ondisk = dx_alloc_free_blocks(tp.pool);
-	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 512, 1, false, &r));
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 512, 1, -1, &r));
 	TEST_OK(dx_tx_begin(&tx, tp.pool));
 	dx_alloc_claim(&tx, &r);
 	cr_assert_eq(dx_tx_abort(&tx, ENOSPC), -1);
@@ -101,19 +101,19 @@ Test(alloc, freed_blocks_are_not_reused_before_the_free_commits)
 
 	test_pool_create(&tp, "alloc", 16 << 20);
 	/* take every free block, in pieces */
-	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 64, 64, false, &r));
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 64, 64, -1, &r));
 	TEST_OK(dx_tx_begin(&tx, tp.pool));
 	dx_alloc_claim(&tx, &r);
 	TEST_OK(dx_tx_commit(&tx));
-	while (dx_alloc_reserve(tp.pool, 0, 0, 1 << 20, 1, false, &r2) == 0)
+	while (dx_alloc_reserve(tp.pool, 0, 0, 1 << 20, 1, -1, &r2) == 0)
 		;
 	cr_assert_eq(errno, ENOSPC);
 	TEST_OK(dx_tx_begin(&tx, tp.pool));
 	dx_alloc_free(&tx, r.pblk, r.len);
 	/* inside the freeing transaction the blocks are still taken */
-	cr_assert_eq(dx_alloc_reserve(tp.pool, 0, 0, 1, 1, false, &r2), -1);
+	cr_assert_eq(dx_alloc_reserve(tp.pool, 0, 0, 1, 1, -1, &r2), -1);
 	TEST_OK(dx_tx_commit(&tx));
-	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 64, 64, false, &r2));
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 64, 64, -1, &r2));
 	cr_assert_eq(r2.pblk, r.pblk);
 	/* a never-claimed reservation vanishes with the pool: close without it */
 	daxfile_pool_close(tp.pool);
@@ -127,11 +127,44 @@ Test(alloc, a_goal_that_is_free_is_honoured)
 	struct dx_resv a, b;
 
 	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
-	TEST_OK(dx_alloc_reserve(tp.pool, 2, 0, 10, 10, false, &a));
+	TEST_OK(dx_alloc_reserve(tp.pool, 2, 0, 10, 10, -1, &a));
 	dx_alloc_unreserve(tp.pool, &a);
-	TEST_OK(dx_alloc_reserve(tp.pool, 0, a.pblk + 5, 3, 3, false, &b));
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, a.pblk + 5, 3, 3, -1, &b));
 	cr_assert_eq(b.pblk, a.pblk + 5);
 	dx_alloc_unreserve(tp.pool, &b);
+	test_pool_destroy(&tp);
+}
+
+/*
+ * A run at the goal shorter than the minimum is taken when it reaches the
+ * end of its AG (the file goes on at the next AG's start, contiguously),
+ * and refused elsewhere.
+ */
+Test(alloc, a_short_run_at_the_goal_is_taken_only_up_to_the_end_of_its_ag)
+{
+	struct test_pool tp;
+	struct dx_agi *agi;
+	struct dx_resv all, tail, mid, r;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	agi = &tp.pool->alloc.ags[0];
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, agi->start, agi->end - agi->start,
+		1, -1, &all));
+	cr_assert_eq(all.pblk, agi->start);
+	cr_assert_eq(all.len, agi->end - agi->start);
+	tail = (struct dx_resv){agi->end - 5, 5};
+	mid = (struct dx_resv){agi->start + 100, 5};
+	dx_alloc_unreserve(tp.pool, &tail);
+	dx_alloc_unreserve(tp.pool, &mid);
+
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, mid.pblk, 100, 16, -1, &r));
+	cr_assert(r.pblk < agi->start || r.pblk >= agi->end,
+		"a 5-block run in the middle of the AG was taken at %#lx",
+		(unsigned long)r.pblk);
+	dx_alloc_unreserve(tp.pool, &r);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, tail.pblk, 100, 16, -1, &r));
+	cr_assert_eq(r.pblk, tail.pblk);
+	cr_assert_eq(r.len, 5);
 	test_pool_destroy(&tp);
 }
 
@@ -142,13 +175,100 @@ Test(alloc, huge_reservations_start_on_a_2MiB_boundary)
 
 	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
 	/* misalign the free space first */
-	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 3, 3, false, &small));
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 3, 3, -1, &small));
 	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, DX_HUGE_BLOCKS, DX_HUGE_BLOCKS,
-		true, &r));
+		0, &r));
 	cr_assert_eq(r.pblk % DX_HUGE_BLOCKS, 0, "pblk %#lx", (unsigned long)r.pblk);
 	cr_assert_eq(r.len, DX_HUGE_BLOCKS);
 	dx_alloc_unreserve(tp.pool, &r);
 	dx_alloc_unreserve(tp.pool, &small);
+	test_pool_destroy(&tp);
+}
+
+Test(alloc, huge_reservations_start_at_their_phase_modulo_2MiB)
+{
+	struct test_pool tp;
+	struct dx_resv small, r;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 3, 3, -1, &small));
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 3 * DX_HUGE_BLOCKS, 16, 100,
+		&r));
+	cr_assert_eq(r.pblk % DX_HUGE_BLOCKS, 100, "pblk %#lx",
+		(unsigned long)r.pblk);
+	cr_assert_eq(r.len, 3 * DX_HUGE_BLOCKS);
+	dx_alloc_unreserve(tp.pool, &r);
+	dx_alloc_unreserve(tp.pool, &small);
+	test_pool_destroy(&tp);
+}
+
+/*
+ * extents_off_phase -- extents of f reaching past its first 2 MiB whose
+ * pool block and file block differ modulo 2 MiB (such a 2 MiB of the file
+ * can never be mapped whole).
+ */
+static unsigned
+extents_off_phase(daxfile_file *f)
+{
+	struct dx_inode *ip = f->ip;
+	uint64_t end = (ip->di->size + 4095) / 4096;
+	unsigned bad = 0;
+
+	dx_ilock(ip, DX_ILOCK_SHARED);
+	for (uint64_t lblk = 0; lblk < end;) {
+		struct dx_map m;
+
+		dx_bmap_lookup(ip, lblk, end - lblk, &m);
+		if (m.pblk != 0 && m.lblk + m.len > DX_HUGE_BLOCKS &&
+		    m.pblk % DX_HUGE_BLOCKS != m.lblk % DX_HUGE_BLOCKS)
+			bad++;
+		lblk += m.len;
+	}
+	dx_iunlock(ip, DX_ILOCK_SHARED);
+	return bad;
+}
+
+/*
+ * A file growing past 2 MiB whose goal (the block after its last extent)
+ * was taken meanwhile, and a file fallocated from file block 7, still put
+ * every whole 2 MiB of themselves on a whole, aligned 2 MiB of the pool.
+ */
+Test(alloc, large_files_keep_their_file_offsets_modulo_2MiB_in_the_pool)
+{
+	struct test_pool tp;
+	daxfile_file *big, *fa;
+	struct dx_resv taken;
+	struct dx_map last;
+	char *buf = malloc(1 << 20);
+
+	cr_assert_not_null(buf);
+	memset(buf, 'b', 1 << 20);
+	test_pool_create(&tp, "alloc", 128 << 20);
+	/* 1 MiB (+ 3 blocks, so the goal is off the phase), then steal the goal */
+	big = daxfile_open(tp.pool, "/big", O_CREAT | O_WRONLY, 0644);
+	cr_assert_not_null(big);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, 0, 3, 3, -1, &taken));
+	cr_assert_eq(daxfile_pwrite(big, buf, 1 << 20, 0), 1 << 20);
+	TEST_OK(daxfile_close(big));
+	big = daxfile_open(tp.pool, "/big", O_WRONLY, 0644);
+	cr_assert_not_null(big);
+	dx_ilock(big->ip, DX_ILOCK_SHARED);
+	dx_bmap_last(big->ip, &last);
+	dx_iunlock(big->ip, DX_ILOCK_SHARED);
+	TEST_OK(dx_alloc_reserve(tp.pool, 0, last.pblk + last.len, 1, 1, -1,
+		&taken));
+	cr_assert_eq(taken.pblk, last.pblk + last.len);
+	for (int i = 1; i < 8; i++)
+		cr_assert_eq(daxfile_pwrite(big, buf, 1 << 20, (off_t)i << 20),
+			1 << 20);
+	cr_assert_eq(extents_off_phase(big), 0);
+	fa = daxfile_open(tp.pool, "/fallocated", O_CREAT | O_RDWR, 0644);
+	cr_assert_not_null(fa);
+	TEST_OK(daxfile_fallocate(fa, 0, 4096 * 7, 6 << 20));
+	cr_assert_eq(extents_off_phase(fa), 0);
+	TEST_OK(daxfile_close(fa));
+	TEST_OK(daxfile_close(big));
+	free(buf);
 	test_pool_destroy(&tp);
 }
 

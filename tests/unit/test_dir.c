@@ -9,6 +9,7 @@
 
 #include "dir.h"
 #include "namei.h"
+#include "permission.h"
 #include "pool.h"
 #include "testpool.h"
 
@@ -53,6 +54,7 @@ Test(dir, a_hundred_thousand_names_are_found_quickly_and_listed_once,
 	struct dx_dirhdr *hdr;
 	struct count_arg c = {0, calloc(NAMES, 1)};
 	char name[32];
+	struct dx_cred cr;
 	double t0, per;
 	unsigned type;
 
@@ -66,7 +68,8 @@ Test(dir, a_hundred_thousand_names_are_found_quickly_and_listed_once,
 		cr_assert_not_null(f, "%s: %s", name, daxfile_errormsg());
 		TEST_OK(daxfile_close(f));
 	}
-	root = dx_namei(tp.pool, "/d");
+	dx_cred_init(&cr, DX_CRED_FS);
+	root = dx_namei(tp.pool, NULL, "/d", 0, &cr);
 	cr_assert_not_null(root);
 	hdr = dx_dir_hdr(root);
 	cr_assert_eq(hdr->nentries, NAMES);

@@ -9,12 +9,23 @@
 #include "dir.h"
 #include "inode.h"
 #include "namei.h"
+#include "permission.h"
 #include "pool.h"
 #include "tx.h"
 #include "testpool.h"
 
 #define BLK 4096
 #define MAX_CREATES 200000
+
+/* namei -- the referenced inode of 'path', looked up as the caller. */
+static struct dx_inode *
+namei(daxfile_pool *pool, const char *path)
+{
+	struct dx_cred cr;
+
+	dx_cred_init(&cr, DX_CRED_FS);
+	return dx_namei(pool, NULL, path, 0, &cr);
+}
 
 /*
  * unlink_keep -- what daxfile_unlink does for the root's entry 'name', up to
@@ -24,13 +35,13 @@
 static struct dx_inode *
 unlink_keep(daxfile_pool *pool, const char *name)
 {
-	struct dx_inode *root = dx_namei(pool, "/");
+	struct dx_inode *root = namei(pool, "/");
 	struct dx_inode *ip;
 	char path[64];
 	struct dx_tx tx;
 
 	snprintf(path, sizeof(path), "/%s", name);
-	ip = dx_namei(pool, path);
+	ip = namei(pool, path);
 	cr_assert_not_null(root);
 	cr_assert_not_null(ip);
 	dx_ilock(root, DX_IOLOCK_EXCL);
@@ -82,7 +93,7 @@ Test(inode, a_new_file_with_a_freed_inodes_number_gets_a_new_incore_inode,
 	}
 	cr_assert_lt(i, MAX_CREATES, "inode number %#lx never came back",
 		(unsigned long)ino);
-	ip = dx_namei(tp.pool, path);
+	ip = namei(tp.pool, path);
 	cr_assert_not_null(ip);
 	cr_assert_neq(ip, gone, "%s found the freed file's in-core inode", path);
 	dx_iput(ip);

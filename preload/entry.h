@@ -1,0 +1,66 @@
+/*
+ * entry.h -- what the interposed entry points share: the pool a path leads
+ * to, taken with a use; errno kept across the release of references.
+ */
+#ifndef DXP_ENTRY_H
+#define DXP_ENTRY_H 1
+
+#include <errno.h>
+
+#include "fdtable.h"
+#include "lib.h"
+#include "mount.h"
+#include "path.h"
+#include "real.h"
+
+#define DXP_EXPORT __attribute__((visibility("default")))
+
+/* dxp_oret -- return 'r', dropping the reference on 'o' (errno kept). */
+static inline long
+dxp_oret(struct dxp_ofd *o, long r)
+{
+	int e = errno;
+
+	dxp_ofd_put(o);
+	errno = e;
+	return r;
+}
+
+/* dxp_mret -- return 'r', dropping a use of mount 'm' (errno kept). */
+static inline long
+dxp_mret(struct dxp_mount *m, long r)
+{
+	int e = errno;
+
+	dxp_mount_put(m);
+	errno = e;
+	return r;
+}
+
+/* dxp_open_pool -- open 'path' in mount 'm' as a new descriptor. */
+int dxp_open_pool(struct dxp_mount *m, const char *path, int flags,
+	mode_t mode);
+
+/* dxp_create_mode -- the mode for a create in 'pool', umask applied. */
+mode_t dxp_create_mode(daxfile_pool *pool, mode_t mode);
+
+/* dxp_umask_init -- learn the process's umask. */
+void dxp_umask_init(void);
+
+/* dxp_std_adopt -- fd 0, 1 or 2 changed: point stdin/out/err at it. */
+void dxp_std_adopt(int fd);
+
+/*
+ * dxp_from_lib -- was the call that returns to 'ret' made by libdaxfile
+ * itself?  (Its own mappings, and its helper process, are not the
+ * program's.)
+ */
+bool dxp_from_lib(void *ret);
+
+/* dxp_mmap_forget -- in a forked child: the parent's mappings are not ours. */
+void dxp_mmap_forget(void);
+
+/* dxp_std_flush -- before fd 0, 1 or 2 changes: flush its stream. */
+void dxp_std_flush(int fd);
+
+#endif /* DXP_ENTRY_H */

@@ -1,0 +1,89 @@
+/*
+ * init.c -- the layer's start in each process image (the mount table, the
+ * current directory, state handed across exec, the standard streams) and
+ * its part in fork: a child gives up its parent's pools.
+ */
+#define _GNU_SOURCE 1
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "entry.h"
+#include "process.h"
+#include "service.h"
+
+int
+dxp_lib_missing(const char *fn)
+{
+	static const char *said[16];
+	static atomic_int nsaid;
+	int n = atomic_load(&nsaid);
+	bool known = false;
+
+	for (int i = 0; i < n && i < 16; i++)
+		known |= said[i] == fn;
+	if (!known && n < 16 && atomic_compare_exchange_strong(&nsaid, &n, n + 1)) {
+		said[n] = fn;
+		if (!dxp_fd_is_pool(2) && getenv("DAXFILE_PRELOAD_VERBOSE") != NULL)
+			dprintf(2, "libdaxfile-preload: this libdaxfile has no %s: ENOSYS\n",
+				fn);
+	}
+	errno = ENOSYS;
+	return -1;
+}
+
+/*
+ * fork -- note every offset for the child to start from, before the
+ * fork handlers run: the library's take its mapping locks, which rank
+ * below a file's offset lock (doc/locking.md), so this cannot be one.
+ */
+DXP_EXPORT pid_t
+fork(void)
+{
+	if (atomic_load(&dxp_nfds) != 0)
+		dxp_fd_save_offsets();
+	return REAL(fork)();
+}
+
+/*
+ * fork_child -- the child shares its parent's open pools' descriptors but
+ * not the library's threads nor a consistent copy of its memory: it drops
+ * the library's descriptors (which would keep the parent's lock on the
+ * pool file alive) and opens a pool again, as its own, at its first use.
+ */
+static void
+fork_child(void)
+{
+	if (dxp_mount_forget())
+		dxp_mount_close_inherited();
+	dxp_service_forget();
+	dxp_mmap_forget();
+	dxp_fd_detach_all();
+	dxp_process_forked();
+}
+
+/*
+ * dxp_fini -- at exit, the offsets of descriptions other processes share
+ * (a shell's child goes on writing where its parent stopped).
+ */
+__attribute__((destructor)) static void
+dxp_fini(void)
+{
+	if (atomic_load(&dxp_nfds) != 0)
+		dxp_fd_save_offsets();
+}
+
+__attribute__((constructor)) static void
+dxp_init(void)
+{
+	dxp_real_init();
+	if (dxp_mount_init() != 0 || dxp_nmounts == 0)
+		return;
+	dxp_umask_init();
+	dxp_cwd_init();
+	dxp_process_restore();
+	for (int fd = 0; fd <= 2; fd++)
+		if (dxp_fd_is_pool(fd))
+			dxp_std_adopt(fd);
+	pthread_atfork(NULL, NULL, fork_child);
+}

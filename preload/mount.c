@@ -1,0 +1,374 @@
+/*
+ * mount.c -- the mount table and pool attachment (mount.h).
+ *
+ * One process at a time uses a pool: libpmemobj holds a lock on the pool
+ * file while it is open.  A process attaches a pool at its first use and
+ * keeps it while anything of it is open or a call is running; an idle pool
+ * stays attached (opening one takes milliseconds) until another process
+ * asks for it through the holder's service socket (service.c), which gives
+ * it up at once.  A process that wants a pool held by a busy process gets
+ * EBUSY at once, with a message naming the holder.
+ */
+#define _GNU_SOURCE 1
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "fdtable.h"
+#include "hidefd.h"
+#include "lib.h"
+#include "mount.h"
+#include "path.h"
+#include "real.h"
+#include "service.h"
+
+struct dxp_mount dxp_mounts[DXP_MAX_MOUNTS];
+int dxp_nmounts;
+
+/* mount_add -- one "dir=pool" entry. */
+static int
+mount_add(const char *dir, size_t dlen, const char *pool, size_t plen)
+{
+	struct dxp_mount *m = &dxp_mounts[dxp_nmounts];
+	char raw[PATH_MAX], norm[PATH_MAX];
+
+	if (dxp_nmounts == DXP_MAX_MOUNTS || dlen == 0 || plen == 0 ||
+	    dlen >= sizeof(raw) || dir[0] != '/')
+		return -1;
+	memcpy(raw, dir, dlen);
+	raw[dlen] = '\0';
+	if (dxp_path_normalize(raw, norm, sizeof(norm)) != 0 ||
+	    strcmp(norm, "/") == 0)
+		return -1;
+	m->dir = strdup(norm);
+	m->dirlen = strlen(norm);
+	if (pool[0] == '/') {
+		m->pool_path = strndup(pool, plen);
+	} else {
+		char cwd[PATH_MAX];
+
+		if (REAL(getcwd)(cwd, sizeof(cwd)) == NULL)
+			return -1;
+		if (asprintf(&m->pool_path, "%s/%.*s", cwd, (int)plen, pool) < 0)
+			return -1;
+	}
+	if (m->dir == NULL || m->pool_path == NULL)
+		return -1;
+	m->index = dxp_nmounts++;
+	pthread_mutex_init(&m->lock, NULL);
+	return 0;
+}
+
+int
+dxp_mount_init(void)
+{
+	const char *s = getenv("DAXFILE_MOUNTS");
+
+	if (s == NULL)
+		return 0;
+	while (*s != '\0') {
+		const char *end = strchrnul(s, ':');
+		const char *eq = memchr(s, '=', (size_t)(end - s));
+
+		if (end == s) {
+			s++;
+			continue;
+		}
+		if (eq == NULL || mount_add(s, (size_t)(eq - s), eq + 1,
+		    (size_t)(end - eq - 1)) != 0) {
+			dprintf(2, "libdaxfile-preload: DAXFILE_MOUNTS: cannot use '%.*s' "
+				"(expected /mount/point=/path/to/pool)\n",
+				(int)(end - s), s);
+			return -1;
+		}
+		s = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+struct dxp_mount *
+dxp_mount_match(const char *path, const char **rest)
+{
+	for (int i = 0; i < dxp_nmounts; i++) {
+		struct dxp_mount *m = &dxp_mounts[i];
+
+		if (strncmp(path, m->dir, m->dirlen) == 0 &&
+		    (path[m->dirlen] == '\0' || path[m->dirlen] == '/')) {
+			*rest = path + m->dirlen;
+			return m;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * mount_holder -- the process holding the lock on the pool file, from
+ * /proc/locks; 0 if none is found.
+ */
+static pid_t
+mount_holder(const struct dxp_mount *m)
+{
+	char line[256];
+	struct stat st;
+	pid_t pid = 0;
+	FILE *f;
+
+	if (REAL(stat64)(m->pool_path, (struct stat64 *)&st) != 0)
+		return 0;
+	f = REAL(fopen64)("/proc/locks", "re");
+	if (f == NULL)
+		return 0;
+	while (pid == 0 && fgets(line, sizeof(line), f) != NULL) {
+		unsigned maj, min;
+		unsigned long ino;
+		int p;
+
+		if (sscanf(line, "%*d: FLOCK %*s %*s %d %x:%x:%lu", &p, &maj,
+		    &min, &ino) == 4 && ino == st.st_ino &&
+		    makedev(maj, min) == st.st_dev)
+			pid = p;
+	}
+	fclose(f);
+	return pid;
+}
+
+/* mount_busy -- EBUSY naming the holder, said once on stderr. */
+static void
+mount_busy(struct dxp_mount *m, pid_t holder)
+{
+	char comm[64] = "?";
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)holder);
+	fd = REAL(open)(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = REAL(read)(fd, comm, sizeof(comm) - 1);
+
+		comm[n > 0 ? n - 1 : 0] = '\0';
+		REAL(close)(fd);
+	}
+	if (!m->warned && !dxp_fd_is_pool(2)) {
+		m->warned = true;
+		dprintf(2, "libdaxfile-preload: %s (pool %s) is in use by process %d (%s): EBUSY\n",
+			m->dir, m->pool_path, (int)holder, comm);
+	}
+	errno = EBUSY;
+}
+
+/* mount_attach -- open the pool; m->lock held. */
+static int
+mount_attach(struct dxp_mount *m)
+{
+	daxfile_pool *pool;
+	pid_t holder;
+
+	if (dxp_lib_load() != 0)
+		return -1;
+	pool = daxfile_pool_open(m->pool_path);
+	for (int tries = 0; pool == NULL && errno == EBUSY; tries++) {
+		int r = -1;
+
+		holder = mount_holder(m);
+		if (holder == 0)
+			r = 1;	/* let go between our open and our look */
+		else if (holder != getpid())
+			r = dxp_service_request(holder, m->pool_path);
+		/* a holder in the middle of a call is asked again, for 5 s */
+		if (r < 0 || (r == 1 && tries >= 500)) {
+			mount_busy(m, holder != 0 ? holder : mount_holder(m));
+			return -1;
+		}
+		if (r == 1)
+			usleep(10000);
+		pool = daxfile_pool_open(m->pool_path);
+	}
+	if (pool == NULL) {
+		int err = errno;
+
+		if (!dxp_fd_is_pool(2))
+			dprintf(2, "libdaxfile-preload: %s: %s\n", m->dir,
+				daxfile_errormsg());
+		errno = err;
+		return -1;
+	}
+	dxp_mount_cloexec_pool_files(m);
+	atomic_store(&m->pool, pool);
+	dxp_service_start();
+	return 0;
+}
+
+daxfile_pool *
+dxp_mount_get(struct dxp_mount *m)
+{
+	daxfile_pool *pool;
+
+	if (atomic_fetch_add(&m->users, 1) >= 0) {
+		pool = atomic_load(&m->pool);
+		if (pool != NULL)
+			return pool;
+	}
+	atomic_fetch_sub(&m->users, 1);
+	pthread_mutex_lock(&m->lock);
+	if (atomic_load(&m->pool) == NULL && mount_attach(m) != 0) {
+		pthread_mutex_unlock(&m->lock);
+		return NULL;
+	}
+	atomic_fetch_add(&m->users, 1);
+	pool = atomic_load(&m->pool);
+	pthread_mutex_unlock(&m->lock);
+	return pool;
+}
+
+void
+dxp_mount_put(struct dxp_mount *m)
+{
+	atomic_fetch_sub(&m->users, 1);
+}
+
+void
+dxp_mount_hold(struct dxp_mount *m)
+{
+	atomic_fetch_add(&m->objects, 1);
+}
+
+void
+dxp_mount_unhold(struct dxp_mount *m)
+{
+	atomic_fetch_sub(&m->objects, 1);
+}
+
+int
+dxp_mount_release(struct dxp_mount *m)
+{
+	long idle = 0;
+	daxfile_pool *pool;
+	int ret = 1;
+
+	if (atomic_load(&m->pool) == NULL)
+		return 0;
+	if (atomic_load(&m->objects) > 0)
+		return -1;
+	/* descriptions first: an attach takes a description's lock, then ours */
+	if (dxp_fd_detach_mount(m) != 0)
+		return 1;
+	pthread_mutex_lock(&m->lock);
+	pool = atomic_load(&m->pool);
+	if (pool == NULL) {
+		ret = 0;
+	} else if (atomic_load(&m->objects) > 0) {
+		ret = -1;
+	} else if (atomic_compare_exchange_strong(&m->users, &idle,
+	    LONG_MIN / 2)) {
+		if (daxfile_pool_close(pool) == 0) {
+			atomic_store(&m->pool, NULL);
+			ret = 0;
+		} else {
+			ret = -1;
+		}
+		atomic_store(&m->users, 0);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+bool
+dxp_mount_forget(void)
+{
+	bool any = false;
+
+	for (int i = 0; i < dxp_nmounts; i++) {
+		struct dxp_mount *m = &dxp_mounts[i];
+		daxfile_pool *pool = atomic_load(&m->pool);
+
+		if (pool != NULL) {
+			daxfile_pool_forget(pool);
+			any = true;
+		}
+		pthread_mutex_init(&m->lock, NULL);
+		atomic_store(&m->pool, NULL);
+		atomic_store(&m->users, 0);
+		atomic_store(&m->objects, 0);
+	}
+	return any;
+}
+
+/*
+ * mount_each_library_fd -- call 'fn' on every descriptor the library holds
+ * on the pool files of attached pools (libpmemobj's and its own) and on
+ * every userfaultfd: descriptors that are not in the descriptor table.
+ */
+static void
+mount_each_library_fd(void (*fn)(int fd))
+{
+	struct stat pst[DXP_MAX_MOUNTS];
+	int n = 0, dfd;
+	struct dirent64 *de;
+	DIR *d;
+
+	for (int i = 0; i < dxp_nmounts; i++)
+		if (REAL(stat64)(dxp_mounts[i].pool_path,
+		    (struct stat64 *)&pst[n]) == 0)
+			n++;
+	d = REAL(opendir)("/proc/self/fd");
+	if (d == NULL)
+		return;
+	dfd = REAL(dirfd)(d);
+	while ((de = REAL(readdir64)(d)) != NULL) {
+		int fd = atoi(de->d_name);
+		char link[64] = "";
+		struct stat st;
+
+		if (de->d_name[0] == '.' || fd == dfd || dxp_fd_is_pool(fd))
+			continue;
+		if (REAL(fstat64)(fd, (struct stat64 *)&st) != 0)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (st.st_dev == pst[i].st_dev &&
+			    st.st_ino == pst[i].st_ino) {
+				fn(fd);
+				break;
+			}
+		if (readlinkat(dfd, de->d_name, link, sizeof(link) - 1) > 0 &&
+		    strcmp(link, "anon_inode:[userfaultfd]") == 0)
+			fn(fd);
+	}
+	REAL(closedir)(d);
+}
+
+static void
+mount_set_cloexec(int fd)
+{
+	int fl = REAL(fcntl64)(fd, F_GETFD);
+
+	if (fl >= 0 && !(fl & FD_CLOEXEC))
+		REAL(fcntl64)(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+static void
+mount_close_fd(int fd)
+{
+	dxp_fd_unhide(fd);
+	REAL(close)(fd);
+}
+
+void
+dxp_mount_cloexec_pool_files(struct dxp_mount *m)
+{
+	(void)m;
+	mount_each_library_fd(mount_set_cloexec);
+}
+
+void
+dxp_mount_close_inherited(void)
+{
+	mount_each_library_fd(mount_close_fd);
+}

@@ -1,0 +1,332 @@
+/*
+ * path.c -- resolving paths to a pool or to the host (path.h).
+ *
+ * The test is lexical: a path leads into a pool when, joined with its base
+ * directory and with "." and ".." resolved, it is at or under a mount
+ * point.  Symbolic links inside a pool are followed by the library; the
+ * host's are followed by the kernel, which is why a host path never needs
+ * more than a string test: a program that touches no mount point pays a
+ * comparison or two per call.  Relative paths are joined with their base
+ * only when they could reach a mount point: when they climb with "..", or
+ * when their first component is a component of a mount point's path.
+ */
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fdtable.h"
+#include "path.h"
+#include "real.h"
+
+static struct {
+	pthread_mutex_t lock;
+	char vpath[PATH_MAX];	/* what getcwd reports */
+	atomic_bool valid;	/* vpath is known */
+} cwd = {PTHREAD_MUTEX_INITIALIZER, "", false};
+
+/* the mount the current directory is in, or NULL */
+static struct dxp_mount *_Atomic cwd_mount;
+/* the current directory is an ancestor of some mount point */
+static atomic_bool cwd_near_mount;
+
+int
+dxp_path_normalize(const char *in, char *out, size_t size)
+{
+	size_t len = 0;
+	const char *p = in;
+
+	if (size < 2)
+		return errno = ENAMETOOLONG, -1;
+	out[len++] = '/';
+	while (*p != '\0') {
+		const char *e;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		e = strchrnul(p, '/');
+		n = (size_t)(e - p);
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 1 && out[len - 1] != '/')
+				len--;
+			if (len > 1)
+				len--;
+		} else {
+			if (len + (len > 1) + n + 1 > size)
+				return errno = ENAMETOOLONG, -1;
+			if (len > 1)
+				out[len++] = '/';
+			memcpy(out + len, p, n);
+			len += n;
+		}
+		p = e;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+/* has_dotdot -- does the path have a ".." component? */
+static bool
+has_dotdot(const char *p)
+{
+	for (const char *s = strstr(p, ".."); s != NULL; s = strstr(s + 2, ".."))
+		if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
+			return true;
+	return false;
+}
+
+/* first_is_mount_component -- is the first component part of a mount path? */
+static bool
+first_is_mount_component(const char *p)
+{
+	size_t n = strcspn(p, "/");
+
+	for (int i = 0; i < dxp_nmounts; i++) {
+		const char *d = dxp_mounts[i].dir;
+
+		while (*d == '/') {
+			size_t k = strcspn(d + 1, "/");
+
+			if (k == n && strncmp(d + 1, p, n) == 0)
+				return true;
+			d += 1 + k;
+		}
+	}
+	return false;
+}
+
+/*
+ * first_is_mount_first -- does an absolute path start with the first
+ * component of a mount point ("//x" and "/./x" count as possible)?
+ */
+static bool
+first_is_mount_first(const char *path)
+{
+	const char *p = path + 1;
+	size_t n = strcspn(p, "/");
+
+	if (n == 0 || (n == 1 && p[0] == '.'))
+		return true;
+	for (int i = 0; i < dxp_nmounts; i++) {
+		const char *d = dxp_mounts[i].dir + 1;
+
+		if (strncmp(d, p, n) == 0 && (d[n] == '/' || d[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* passes_mount -- does an absolute path go through a mount point? */
+static bool
+passes_mount(const char *path)
+{
+	char prefix[PATH_MAX];
+	const char *p = path;
+
+	while (*p != '\0') {
+		const char *e;
+
+		while (*p == '/')
+			p++;
+		e = strchrnul(p, '/');
+		if ((size_t)(e - path) >= sizeof(prefix))
+			return false;
+		memcpy(prefix, path, (size_t)(e - path));
+		prefix[e - path] = '\0';
+		if (dxp_path_normalize(prefix, prefix, sizeof(prefix)) == 0 &&
+		    dxp_mount_match(prefix, &(const char *){NULL}) != NULL)
+			return true;
+		p = e;
+	}
+	return false;
+}
+
+/* where_from -- fill 'w' from the absolute normalized virtual path 'v'. */
+static int
+where_from(const char *v, struct dxp_where *w)
+{
+	const char *rest;
+
+	w->m = dxp_mount_match(v, &rest);
+	if (w->m != NULL) {
+		if (rest[0] == '\0')
+			rest = "/";
+		memmove(w->path, rest, strlen(rest) + 1);
+		return 0;
+	}
+	if (v != w->buf)
+		memmove(w->buf, v, strlen(v) + 1);
+	w->dirfd = AT_FDCWD;
+	w->host = w->buf;
+	return 0;
+}
+
+/* join -- normalize base + "/" + rel into w->path. */
+static int
+join(const char *base, const char *rel, struct dxp_where *w)
+{
+	char tmp[2 * PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s/%s", base, rel) >= (int)sizeof(tmp))
+		return errno = ENAMETOOLONG, -1;
+	if (dxp_path_normalize(tmp, w->path, sizeof(w->path)) != 0)
+		return -1;
+	return where_from(w->path, w);
+}
+
+int
+dxp_fd_vpath(int fd, char *buf, size_t size)
+{
+	char link[64];
+	ssize_t n;
+
+	if (dxp_ofd_vpath(fd, buf, size) == 0)
+		return 0;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, size - 1);
+	if (n < 0 || buf[0] != '/')
+		return errno = EBADF, -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+int
+dxp_resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
+{
+	char base[PATH_MAX];
+
+	w->m = NULL;
+	w->dirfd = dirfd;
+	w->host = path;
+	if (path == NULL)
+		return errno = EFAULT, -1;
+	if (dxp_nmounts == 0)
+		return 0;
+	if (path[0] == '/') {
+		/* the common case: a first component no mount point shares */
+		if (!first_is_mount_first(path) && !has_dotdot(path))
+			return 0;
+		if (dxp_path_normalize(path, w->path, sizeof(w->path)) != 0)
+			return -1;
+		if (dxp_mount_match(w->path, &(const char *){NULL}) == NULL) {
+			/* climbing out of a mount point: the kernel cannot walk it */
+			if (has_dotdot(path) && passes_mount(path))
+				return where_from(w->path, w);
+			w->host = path;
+			return 0;
+		}
+		return where_from(w->path, w);
+	}
+	if (path[0] == '\0' && !empty_ok)
+		return errno = ENOENT, -1;
+	if (dirfd == AT_FDCWD) {
+		if (atomic_load(&cwd_mount) == NULL && !atomic_load(&cwd_near_mount) &&
+		    !has_dotdot(path))
+			return 0;
+		if (dxp_cwd_get(base, sizeof(base)) == NULL)
+			return -1;
+		return join(base, path, w);
+	}
+	if (!dxp_fd_is_pool(dirfd) && !has_dotdot(path) &&
+	    !first_is_mount_component(path))
+		return 0;
+	if (dxp_fd_vpath(dirfd, base, sizeof(base)) != 0)
+		return -1;
+	if (!dxp_fd_is_pool(dirfd) && path[0] != '\0') {
+		if (join(base, path, w) != 0)
+			return -1;
+		if (w->m == NULL) {
+			/* stays on the host: the kernel resolves it from dirfd */
+			w->dirfd = dirfd;
+			w->host = path;
+		}
+		return 0;
+	}
+	return join(base, path, w);
+}
+
+/* cwd_update_near -- is the current directory an ancestor of a mount point? */
+static void
+cwd_update_near(const char *v)
+{
+	atomic_store(&cwd_near_mount, dxp_path_above_mount(v));
+}
+
+void
+dxp_cwd_init(void)
+{
+	pthread_mutex_lock(&cwd.lock);
+	if (REAL(getcwd)(cwd.vpath, sizeof(cwd.vpath)) != NULL) {
+		atomic_store(&cwd.valid, true);
+		cwd_update_near(cwd.vpath);
+	} else {
+		atomic_store(&cwd_near_mount, true);
+	}
+	pthread_mutex_unlock(&cwd.lock);
+}
+
+void
+dxp_cwd_set_pool(struct dxp_mount *m, const char *path)
+{
+	pthread_mutex_lock(&cwd.lock);
+	snprintf(cwd.vpath, sizeof(cwd.vpath), "%s%s", m->dir,
+		strcmp(path, "/") == 0 ? "" : path);
+	atomic_store(&cwd.valid, true);
+	atomic_store(&cwd_mount, m);
+	cwd_update_near(cwd.vpath);
+	pthread_mutex_unlock(&cwd.lock);
+}
+
+void
+dxp_cwd_set_host(void)
+{
+	atomic_store(&cwd_mount, NULL);
+	dxp_cwd_init();
+}
+
+char *
+dxp_cwd_get(char *buf, size_t size)
+{
+	char *ret = buf;
+
+	pthread_mutex_lock(&cwd.lock);
+	if (atomic_load(&cwd_mount) == NULL &&
+	    REAL(getcwd)(cwd.vpath, sizeof(cwd.vpath)) == NULL) {
+		pthread_mutex_unlock(&cwd.lock);
+		return NULL;
+	}
+	if (strlen(cwd.vpath) + 1 > size) {
+		errno = ERANGE;
+		ret = NULL;
+	} else {
+		strcpy(buf, cwd.vpath);
+	}
+	pthread_mutex_unlock(&cwd.lock);
+	return ret;
+}
+
+struct dxp_mount *
+dxp_cwd_pool(void)
+{
+	return atomic_load(&cwd_mount);
+}
+
+bool
+dxp_path_above_mount(const char *v)
+{
+	size_t n = strlen(v);
+
+	for (int i = 0; i < dxp_nmounts; i++) {
+		const char *d = dxp_mounts[i].dir;
+
+		if (n == 1 || (strncmp(d, v, n) == 0 && d[n] == '/'))
+			return true;
+	}
+	return false;
+}

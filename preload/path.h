@@ -1,0 +1,66 @@
+/*
+ * path.h -- where a path leads: to a pool (which one, and the absolute path
+ * inside it) or to the host, after joining it with the current directory
+ * or a directory descriptor and resolving "." and ".."; and the process's
+ * current directory, which may be inside a pool.
+ */
+#ifndef DXP_PATH_H
+#define DXP_PATH_H 1
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "mount.h"
+
+struct dxp_where {
+	struct dxp_mount *m;	/* the pool's mount, or NULL for the host */
+	int dirfd;		/* host: the directory descriptor to pass */
+	const char *host;	/* host: the path to pass */
+	char path[PATH_MAX];	/* pool: absolute path inside the pool */
+	char buf[PATH_MAX];	/* host: room for a rewritten path */
+};
+
+/*
+ * dxp_path_normalize -- an absolute path with "//", "." and ".." resolved
+ * lexically ("/.." is "/"); -1 with ENAMETOOLONG if it does not fit.
+ */
+int dxp_path_normalize(const char *in, char *out, size_t size);
+
+/*
+ * dxp_resolve -- where (dirfd, path) leads.  0 and *w filled, or -1 with
+ * errno (ENOENT for "", EBADF, ENAMETOOLONG, EFAULT).  'empty_ok': an empty
+ * path names 'dirfd' itself (AT_EMPTY_PATH).
+ */
+int dxp_resolve(int dirfd, const char *path, struct dxp_where *w,
+	bool empty_ok);
+
+/*
+ * dxp_path_above_mount -- is the normalized path a strict ancestor of a
+ * mount point (a directory that exists for the program even if the host
+ * has none)?
+ */
+bool dxp_path_above_mount(const char *v);
+
+/* dxp_cwd_init -- the host's current directory, at start. */
+void dxp_cwd_init(void);
+
+/* dxp_cwd_set_pool -- the current directory becomes 'path' of mount 'm'. */
+void dxp_cwd_set_pool(struct dxp_mount *m, const char *path);
+
+/* dxp_cwd_set_host -- the current directory is the kernel's again. */
+void dxp_cwd_set_host(void);
+
+/*
+ * dxp_cwd_get -- the current directory as the program sees it: a path
+ * under a mount point when inside a pool.  Copies into 'buf'; NULL with
+ * ERANGE if it does not fit.
+ */
+char *dxp_cwd_get(char *buf, size_t size);
+
+/* dxp_cwd_pool -- the mount the current directory is in, or NULL. */
+struct dxp_mount *dxp_cwd_pool(void);
+
+/* dxp_fd_vpath -- the path a descriptor was opened at (pool or host). */
+int dxp_fd_vpath(int fd, char *buf, size_t size);
+
+#endif /* DXP_PATH_H */

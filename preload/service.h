@@ -1,0 +1,26 @@
+/*
+ * service.h -- the hand-over of idle pools between processes: a process
+ * that holds a pool listens on an abstract Unix socket named after its pid;
+ * another process that wants the pool asks there, and the holder gives the
+ * pool up if nothing of it is in use.
+ */
+#ifndef DXP_SERVICE_H
+#define DXP_SERVICE_H 1
+
+#include <sys/types.h>
+
+/* dxp_service_start -- start this process's listener (once per process). */
+void dxp_service_start(void);
+
+/*
+ * dxp_service_request -- ask process 'holder' to give up the pool at
+ * 'pool_path'.  0 if it did, 1 if it is in the middle of a call (ask
+ * again), -1 if something of the pool is open there or it does not answer
+ * within a few seconds.
+ */
+int dxp_service_request(pid_t holder, const char *pool_path);
+
+/* dxp_service_forget -- in a forked child: the parent's listener is not ours. */
+void dxp_service_forget(void);
+
+#endif /* DXP_SERVICE_H */

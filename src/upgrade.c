@@ -1,0 +1,44 @@
+/*
+ * upgrade.c -- pools of older on-media versions, brought to
+ * DX_FORMAT_VERSION in place when they are opened.
+ *
+ * Version 1 to 2: version 2 only added kinds of objects and uses of
+ * fields that a version 1 pool does not have (symbolic links, several
+ * entries for one inode, unnamed files on the orphan list, the dinode
+ * words that were padding and are zero in every version 1 inode).  A
+ * version 1 pool is therefore a valid version 2 pool once its superblock
+ * says so: the upgrade rewrites the version and the checksum (of the
+ * superblock and of its copies, super.c), in one transaction, so that a crash leaves the pool of version 1 (the next open
+ * upgrades it) or of version 2.  A library of version 1 refuses the
+ * upgraded pool (EPROTO), as it would not know its links.
+ */
+#include "config.h"
+
+#include "out.h"
+#include "pool.h"
+#include "super.h"
+#include "tx.h"
+#include "upgrade.h"
+
+int
+dx_upgrade(struct daxfile_pool *pool)
+{
+	/* the primary, or the copy the pool opened through */
+	struct dx_super *sb = dx_ptr(pool, dx_off(pool, pool->sb));
+	struct dx_tx tx;
+
+	if (sb->version == DX_FORMAT_VERSION)
+		return 0;
+	if (dx_tx_begin(&tx, pool) != 0)
+		return -1;
+	if (DX_TX_ADD_FIELD(&tx, sb, version) == 0 &&
+	    DX_TX_ADD_FIELD(&tx, sb, checksum) == 0) {
+		sb->version = DX_FORMAT_VERSION;
+		dx_super_seal(sb);
+		dx_super_tx_copies(&tx, pool, sb); /* a failure aborts the tx */
+	}
+	if (dx_tx_commit(&tx) != 0)
+		return dx_err_keep("cannot upgrade pool '%s' to on-media version %d",
+			pool->path, DX_FORMAT_VERSION);
+	return 0;
+}

@@ -1,0 +1,388 @@
+/*
+ * preload_calls.c -- the layer's contract call by call, run through
+ * libdaxfile-preload.so by calls-check.sh with one mount point ($MNT) and
+ * a second one ($MNT2): descriptor numbers and their sharing, FD_CLOEXEC,
+ * /proc/self/fd, bare syscall(2), mappings, threads, signals arriving
+ * during pool calls, fork, the current directory, directory streams,
+ * stdio, and EXDEV across pools.  Prints one line per check and
+ * "N passed, N failed".
+ */
+#define _GNU_SOURCE 1
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int passed, failed;
+static const char *mnt, *mnt2;
+
+#define CHECK(cond, what) do { \
+	if (cond) { \
+		passed++; \
+		printf("ok   %s\n", what); \
+	} else { \
+		failed++; \
+		printf("FAIL %s (line %d, errno %s)\n", what, __LINE__, \
+			strerror(errno)); \
+	} \
+} while (0)
+
+/* in -- a path under the mount point */
+static const char *
+in(const char *name)
+{
+	static char buf[8][PATH_MAX];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", mnt, name);
+	return buf[i];
+}
+
+static void
+descriptors_are_kernel_numbers(void)
+{
+	int a = open(in("d1"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	int h = open("/dev/null", O_RDONLY);
+	int b = open(in("d2"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	char link[PATH_MAX], proc[64];
+	ssize_t n;
+
+	CHECK(a >= 0 && h == a + 1 && b == h + 1,
+		"pool descriptors_take_the_lowest_free_numbers");
+	close(h);
+	CHECK(write(a, "abc", 3) == 3 && write(b, "xy", 2) == 2,
+		"closing_a_host_descriptor_leaves_pool_ones_working");
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a);
+	n = readlink(proc, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	CHECK(n > 0 && strstr(link, ".pool") != NULL,
+		"proc_self_fd_names_the_pool_file");
+	close(a);
+	close(b);
+}
+
+static void
+dup_shares_the_offset(void)
+{
+	int a = open(in("dup"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	int b = dup(a), c = fcntl(a, F_DUPFD_CLOEXEC, 50);
+	int d = dup2(a, 40);
+	char buf[8] = "";
+
+	CHECK(write(a, "12", 2) == 2 && write(b, "34", 2) == 2 &&
+		write(c, "56", 2) == 2 && write(d, "78", 2) == 2 &&
+		lseek(a, 0, SEEK_CUR) == 8, "dup_dup2_and_F_DUPFD_share_the_offset");
+	CHECK(fcntl(c, F_GETFD) == FD_CLOEXEC && fcntl(b, F_GETFD) == 0,
+		"F_DUPFD_CLOEXEC_is_honoured");
+	close(a);
+	CHECK(pread(d, buf, 8, 0) == 8 && memcmp(buf, "12345678", 8) == 0,
+		"a_copy_works_after_the_original_closes");
+	/* a host descriptor over a pool number: the pool file is gone there */
+	int h = open("/dev/zero", O_RDONLY);
+
+	CHECK(dup2(h, d) == d && read(d, buf, 4) == 4 && buf[0] == 0,
+		"dup2_of_a_host_descriptor_over_a_pool_number");
+	close(h);
+	close(b);
+	close(c);
+	close(d);
+}
+
+static void
+cloexec_is_honoured(void)
+{
+	int a = open(in("ce"), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+
+	CHECK(fcntl(a, F_GETFD) == FD_CLOEXEC, "O_CLOEXEC_sets_FD_CLOEXEC");
+	CHECK(fcntl(a, F_SETFD, 0) == 0 && fcntl(a, F_GETFD) == 0,
+		"F_SETFD_clears_it");
+	CHECK((fcntl(a, F_GETFL) & O_ACCMODE) == O_RDWR, "F_GETFL_reports_O_RDWR");
+	close(a);
+}
+
+static void
+bare_syscall_is_served(void)
+{
+	long fd = syscall(SYS_openat, AT_FDCWD, in("raw"), O_CREAT | O_WRONLY, 0600);
+	struct stat st;
+
+	CHECK(fd >= 0 && syscall(SYS_write, fd, "raw", 3) == 3,
+		"syscall_openat_and_write_on_a_pool_path");
+	close((int)fd);
+	CHECK(stat(in("raw"), &st) == 0 && st.st_size == 3,
+		"the_file_is_in_the_pool");
+}
+
+static void
+mappings_go_through_the_library(void)
+{
+	int fd = open(in("map"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	char buf[16] = "";
+	char *p, *q;
+
+	ftruncate(fd, 1 << 20);
+	p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED, "mmap_of_a_pool_file");
+	if (p == MAP_FAILED)
+		return;
+	memcpy(p + 4096, "mapped", 6);
+	CHECK(msync(p, 1 << 20, MS_SYNC) == 0 && pread(fd, buf, 6, 4096) == 6 &&
+		memcmp(buf, "mapped", 6) == 0, "a_store_is_in_the_file");
+	pwrite(fd, "written", 7, 8192);
+	CHECK(memcmp(p + 8192, "written", 7) == 0, "a_write_shows_in_the_mapping");
+	CHECK(madvise(p, 1 << 20, MADV_DONTNEED) == 0 &&
+		memcmp(p + 4096, "mapped", 6) == 0, "MADV_DONTNEED_keeps_the_file");
+	ftruncate(fd, 2 << 20);
+	q = mremap(p, 1 << 20, 2 << 20, MREMAP_MAYMOVE);
+	CHECK(q != MAP_FAILED && memcmp(q + 8192, "written", 7) == 0 &&
+		(q[(2 << 20) - 1] = 1) == 1, "mremap_grows_a_mapping");
+	CHECK(mprotect(q, 4096, PROT_READ) == 0 && q[4096] == 'm',
+		"mprotect_of_a_pool_mapping");
+	close(fd);
+	CHECK(q[8192] == 'w', "a_mapping_outlives_its_descriptor");
+	CHECK(munmap(q, 2 << 20) == 0, "munmap_of_a_pool_mapping");
+}
+
+static int tfd;
+
+static void *
+writer(void *arg)
+{
+	long t = (long)arg;
+	char buf[4096];
+
+	memset(buf, 'a' + (int)t, sizeof(buf));
+	for (int i = 0; i < 256; i++)
+		if (pwrite(tfd, buf, sizeof(buf), (off_t)(i * 4 + t) * 4096) != 4096)
+			return (void *)1;
+	return NULL;
+}
+
+static void
+threads_write_at_once(void)
+{
+	pthread_t th[4];
+	void *r;
+	int bad = 0;
+	char buf[4096];
+
+	tfd = open(in("threads"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	for (long t = 0; t < 4; t++)
+		pthread_create(&th[t], NULL, writer, (void *)t);
+	for (int t = 0; t < 4; t++) {
+		pthread_join(th[t], &r);
+		bad |= r != NULL;
+	}
+	for (int i = 0; i < 1024 && !bad; i++)
+		bad |= pread(tfd, buf, 4096, (off_t)i * 4096) != 4096 ||
+			buf[0] != 'a' + i % 4 || buf[4095] != 'a' + i % 4;
+	CHECK(!bad, "four_threads_write_and_read_back");
+	close(tfd);
+}
+
+static volatile sig_atomic_t ticks;
+
+static void
+tick(int sig)
+{
+	ticks++;
+}
+
+static void
+signals_during_pool_calls(int restart)
+{
+	struct sigaction sa = {.sa_handler = tick, .sa_flags = restart};
+	struct itimerval it = {{0, 200}, {0, 200}};
+	size_t len = 32 << 20;
+	char *buf = malloc(len), *back = malloc(len);
+	int fd = open(in("sig"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	bool whole = true;
+
+	memset(buf, restart ? 'r' : 'n', len);
+	sigaction(SIGALRM, &sa, NULL);
+	ticks = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+	for (int i = 0; i < 8; i++) {
+		whole &= pwrite(fd, buf, len, 0) == (ssize_t)len;
+		whole &= pread(fd, back, len, 0) == (ssize_t)len;
+	}
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	CHECK(whole && memcmp(buf, back, len) == 0,
+		restart ? "SIGALRM_with_SA_RESTART_never_tears_a_call" :
+		"SIGALRM_without_SA_RESTART_never_tears_a_call");
+	close(fd);
+	free(buf);
+	free(back);
+}
+
+static void
+fork_child_uses_the_pool_in_turn(void)
+{
+	int fd = open(in("fork"), O_CREAT | O_RDWR | O_TRUNC, 0644), st;
+	pid_t pid;
+
+	write(fd, "parent", 6);
+	pid = fork();
+	if (pid == 0) {
+		/* the parent is idle: the pool comes to the child */
+		_exit(write(fd, "+child", 6) == 6 ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		"a_child_writes_to_an_inherited_descriptor");
+	CHECK(lseek(fd, 0, SEEK_CUR) == 12 && write(fd, "+again", 6) == 6,
+		"the_offset_is_shared_with_the_child");
+	char buf[32] = "";
+
+	CHECK(pread(fd, buf, sizeof(buf), 0) == 18 &&
+		strcmp(buf, "parent+child+again") == 0, "the_writes_are_in_order");
+	close(fd);
+}
+
+static void
+current_directory_in_a_pool(void)
+{
+	char buf[PATH_MAX], *r;
+	int fd;
+
+	mkdir(in("cwd"), 0755);
+	CHECK(chdir(in("cwd")) == 0 && getcwd(buf, sizeof(buf)) != NULL &&
+		strcmp(buf, in("cwd")) == 0, "getcwd_reports_the_mount_point_path");
+	fd = open("rel", O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0 && access(in("cwd/rel"), F_OK) == 0,
+		"a_relative_open_lands_in_the_pool");
+	close(fd);
+	r = realpath("../cwd/./rel", NULL);
+	CHECK(r != NULL && strcmp(r, in("cwd/rel")) == 0, "realpath_in_a_pool");
+	free(r);
+	CHECK(chdir("/") == 0, "chdir_back_to_the_host");
+}
+
+static void
+directory_streams(void)
+{
+	struct dirent **list;
+	char parent[PATH_MAX], *slash;
+	struct dirent *de;
+	bool seen = false;
+	DIR *d;
+	int n;
+
+	n = scandir(mnt, &list, NULL, alphasort);
+	CHECK(n > 2 && strcmp(list[0]->d_name, ".") == 0, "scandir_of_the_mount_point");
+	while (n-- > 0)
+		free(list[n]);
+	free(list);
+	snprintf(parent, sizeof(parent), "%s", mnt);
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	d = opendir(parent);
+	while (d != NULL && (de = readdir(d)) != NULL)
+		seen |= strcmp(de->d_name, slash + 1) == 0;
+	CHECK(d != NULL && seen, "the_parent_lists_the_mount_point");
+	if (d != NULL)
+		closedir(d);
+	d = opendir(mnt);
+	CHECK(d != NULL && dirfd(d) >= 0 && fcntl(dirfd(d), F_GETFD) >= 0,
+		"dirfd_of_a_pool_stream");
+	if (d != NULL)
+		closedir(d);
+}
+
+static int nvisited;
+
+static int
+visit(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	nvisited += type == FTW_F || type == FTW_D || type == FTW_DP;
+	return 0;
+}
+
+static void
+walkers(void)
+{
+	glob_t g;
+
+	mkdir(in("walk"), 0755);
+	mkdir(in("walk/sub"), 0755);
+	close(open(in("walk/sub/a.txt"), O_CREAT | O_WRONLY, 0644));
+	close(open(in("walk/b.txt"), O_CREAT | O_WRONLY, 0644));
+	nvisited = 0;
+	CHECK(nftw(in("walk"), visit, 4, FTW_PHYS | FTW_DEPTH) == 0 &&
+		nvisited == 4, "nftw_walks_a_pool_tree");
+	CHECK(glob(in("walk/*/*.txt"), 0, NULL, &g) == 0 && g.gl_pathc == 1 &&
+		strcmp(g.gl_pathv[0], in("walk/sub/a.txt")) == 0,
+		"glob_matches_in_a_pool");
+	globfree(&g);
+}
+
+static void
+stdio_streams(void)
+{
+	FILE *f = fopen(in("stdio"), "w");
+	char line[64] = "";
+
+	CHECK(f != NULL && fileno(f) >= 0 && fprintf(f, "line %d\n", 42) > 0 &&
+		fclose(f) == 0, "fopen_fprintf_fclose");
+	f = fopen(in("stdio"), "r");
+	CHECK(f != NULL && fgets(line, sizeof(line), f) != NULL &&
+		strcmp(line, "line 42\n") == 0, "fgets_reads_it_back");
+	if (f != NULL)
+		fclose(f);
+}
+
+static void
+exdev_across_pools(void)
+{
+	char other[PATH_MAX];
+	int fd = open(in("x"), O_CREAT | O_WRONLY, 0644);
+
+	close(fd);
+	snprintf(other, sizeof(other), "%s/x", mnt2);
+	CHECK(rename(in("x"), other) == -1 && errno == EXDEV, "rename_across_pools_is_EXDEV");
+	CHECK(rename(in("x"), "/tmp/daxfile-preload-x") == -1 && errno == EXDEV,
+		"rename_to_the_host_is_EXDEV");
+}
+
+int
+main(void)
+{
+	mnt = getenv("MNT");
+	mnt2 = getenv("MNT2");
+	if (mnt == NULL || mnt2 == NULL) {
+		fprintf(stderr, "MNT and MNT2 must name two mount points\n");
+		return 2;
+	}
+	descriptors_are_kernel_numbers();
+	dup_shares_the_offset();
+	cloexec_is_honoured();
+	bare_syscall_is_served();
+	mappings_go_through_the_library();
+	threads_write_at_once();
+	signals_during_pool_calls(SA_RESTART);
+	signals_during_pool_calls(0);
+	fork_child_uses_the_pool_in_turn();
+	current_directory_in_a_pool();
+	directory_streams();
+	walkers();
+	stdio_streams();
+	exdev_across_pools();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
