@@ -1149,6 +1149,35 @@ Test(pool, salvage_puts_what_a_damaged_entry_cut_off_into_lost_and_found)
 	unlink(tp.path);
 }
 
+Test(pool, check_reports_one_damaged_entry_once_not_once_per_file_it_hides)
+{
+	struct test_pool tp;
+	char *report = NULL, path[64];
+	size_t report_len = 0, lines = 0;
+	FILE *out;
+
+	test_pool_create(&tp, "overreport", TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	for (int i = 0; i < 200; i++) {
+		snprintf(path, sizeof(path), "/d/f%d", i);
+		write_file(tp.pool, path, "x", 1);
+	}
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	damage(tp.path, magic_offset(tp.path, "DXDENT\0\0"), 0xff);
+	out = open_memstream(&report, &report_len);
+	cr_assert_not_null(out);
+	cr_assert_eq(daxfile_pool_check(tp.path, out), 1);
+	fclose(out);
+	for (size_t i = 0; i < report_len; i++)
+		lines += report[i] == '\n';
+	cr_assert_leq(lines, 2, "one damaged entry, %zu lines: %s", lines,
+		report);
+	cr_assert(strstr(report, "damaged entry chains") != NULL, "%s", report);
+	free(report);
+	unlink(tp.path);
+}
+
 Test(pool, repair_removes_an_entry_that_names_a_damaged_inode_and_frees_its_blocks_and_attributes)
 {
 	static unsigned char a[200000];
