@@ -197,7 +197,9 @@ pmemobj_cause(void)
  * not take the caller down.  0 if the probe came back (opened or refused);
  * -1 with EFSCORRUPTED if it crashed or hung, or with the errno of the
  * failure if the helper cannot run (the open is refused, never done
- * unprobed).
+ * unprobed).  A pool whose last close was clean, and which holds exactly
+ * what that close left where libpmemobj's open reads, needs no probe
+ * (dx_poolfile_sealed): the probe's process costs 15 ms to a second.
  */
 static int
 pmemobj_probe(const char *path)
@@ -300,7 +302,8 @@ pool_open_pmemobj(const char *path, uint64_t *size, bool probe)
 		return NULL;
 	}
 	if (dx_pool_file_check(path, fd, size) != 0 ||
-	    (probe && pmemobj_probe(path) != 0)) {
+	    (probe && !dx_poolfile_sealed(fd, *size) &&
+	    pmemobj_probe(path) != 0)) {
 		close(fd);
 		return NULL;
 	}
@@ -466,8 +469,9 @@ daxfile_pool_close(daxfile_pool *pool)
 		dx_iput(dx_islot_swap(pool, &pool->cwd, NULL));
 	dx_alloc_fini(pool);
 	dx_icache_fini(pool);
-	close(pool->fd);
 	pmemobj_close(pool->pop);
+	dx_poolfile_seal(pool->fd);
+	close(pool->fd);
 	pool_delete(pool);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * poolfile.c -- the pool file seen from outside libpmemobj (poolfile.h):
- * what its pmemobj descriptor says, who holds its lock, what backs it.
+ * what its pmemobj descriptor says, who holds its lock, what backs it,
+ * and whether it is as its last clean close left it.
  *
  * libpmemobj's messages say why it refuses a pool but not whether the
  * file was ever one of ours, and its errno is not always an errno (-1 for
@@ -15,11 +16,15 @@
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "layout.h"
 #include "poolfile.h"
 
@@ -30,6 +35,24 @@
 #define PF_ROOT_OFFSET_OFF 6144		/* uint64_t root_offset */
 #define PF_HEAP_SIZE_OFF 6176		/* uint64_t heap_size */
 #define PF_READ_SIZE 8192
+/*
+ * What libpmemobj reads of the heap when it opens a pool, after its pool
+ * header, descriptor and lanes: the heap header (1 KiB), the first zone's
+ * header (64 bytes) and its chunk headers (65528 of 8 bytes), in pages.
+ */
+#define PF_HEAP_OPEN_READS (((1024 + 64 + 65528 * 8) + 4095) & ~4095ULL)
+#define PF_HEAP_OFFSET_MAX (64ULL << 20)	/* more lanes than 1.x makes */
+
+/* The record of a clean close, in the pool file's extended attribute. */
+#define PF_SEAL_NAME "user.libdaxfile.closed"
+#define PF_SEAL_MAGIC 0x44584c45414e4331ULL	/* "DXLEANC1" */
+
+struct pf_seal {
+	uint64_t magic;
+	uint64_t size;		/* of the pool file */
+	uint64_t len;		/* bytes hashed, from offset 0 */
+	uint64_t hash;		/* dx_hash64 of them */
+};
 
 int
 dx_poolfile_read(int fd, uint64_t file_size, struct dx_poolfile *pf)
@@ -96,4 +119,56 @@ dx_poolfile_backing(int fd, bool is_pmem)
 	    fs.f_type == RAMFS_MAGIC || fs.f_type == HUGETLBFS_MAGIC))
 		return DAXFILE_BACKING_MEMORY;
 	return is_pmem ? DAXFILE_BACKING_PMEM : DAXFILE_BACKING_DISK;
+}
+
+/*
+ * pf_seal_of -- the record for the pool file open at 'fd' as it is now;
+ * false if its descriptor does not say where its heap is.
+ */
+static bool
+pf_seal_of(int fd, uint64_t size, struct pf_seal *seal)
+{
+	uint64_t heap_off;
+	void *map;
+
+	if (pread(fd, &heap_off, sizeof(heap_off), PF_HEAP_OFFSET_OFF) !=
+	    sizeof(heap_off) || heap_off < PF_READ_SIZE ||
+	    heap_off > PF_HEAP_OFFSET_MAX || heap_off % 4096 != 0 ||
+	    heap_off + PF_HEAP_OPEN_READS > size)
+		return false;
+	seal->magic = PF_SEAL_MAGIC;
+	seal->size = size;
+	seal->len = heap_off + PF_HEAP_OPEN_READS;
+	map = mmap(NULL, seal->len, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return false;
+	seal->hash = dx_hash64(map, seal->len);
+	munmap(map, seal->len);
+	return true;
+}
+
+void
+dx_poolfile_seal(int fd)
+{
+	struct pf_seal seal;
+	struct stat st;
+
+	/* the lock libpmemobj holds while a pool is open */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		return;
+	if (fstat(fd, &st) == 0 && pf_seal_of(fd, (uint64_t)st.st_size, &seal))
+		(void)fsetxattr(fd, PF_SEAL_NAME, &seal, sizeof(seal), 0);
+	flock(fd, LOCK_UN);
+}
+
+bool
+dx_poolfile_sealed(int fd, uint64_t size)
+{
+	struct pf_seal was, now;
+
+	if (fgetxattr(fd, PF_SEAL_NAME, &was, sizeof(was)) != sizeof(was))
+		return false;
+	(void)fremovexattr(fd, PF_SEAL_NAME);
+	return was.magic == PF_SEAL_MAGIC && pf_seal_of(fd, size, &now) &&
+		memcmp(&was, &now, sizeof(was)) == 0;
 }

@@ -38,4 +38,22 @@ pid_t dx_poolfile_holder(const char *path);
  */
 enum daxfile_backing dx_poolfile_backing(int fd, bool is_pmem);
 
+/*
+ * dx_poolfile_seal -- after a clean close of the pool file open at 'fd':
+ * record, in an extended attribute of the file, a hash of all libpmemobj
+ * reads when it opens a pool (its header, descriptor, lanes and heap
+ * header, the first zone's chunk headers).  Best effort: no record if
+ * another process opened the pool meanwhile (it holds libpmemobj's
+ * lock), or on a file system without user extended attributes.
+ */
+void dx_poolfile_seal(int fd);
+
+/*
+ * dx_poolfile_sealed -- does the pool file open at 'fd' (of 'size' bytes)
+ * hold exactly what its last clean close left where libpmemobj's open
+ * reads?  Then that open cannot meet damage, and needs no probe.  The
+ * record is removed: it holds until the next open only.
+ */
+bool dx_poolfile_sealed(int fd, uint64_t size);
+
 #endif /* DX_POOLFILE_H */

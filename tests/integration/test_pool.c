@@ -247,6 +247,17 @@ closed_pool(struct test_pool *tp, const char *tag)
 	tp->pool = NULL;
 }
 
+/*
+ * forget_clean_close -- remove the record of the pool's last clean close
+ * (daxfile_pool_create(3), NOTES), so that its next open runs the helper.
+ */
+static void
+forget_clean_close(const char *path)
+{
+	cr_assert_eq(removexattr(path, "user.libdaxfile.closed"), 0,
+		"%s has no record of its clean close: %s", path, strerror(errno));
+}
+
 /* open_again -- open the closed pool of 'tp', which must work. */
 static void
 open_again(struct test_pool *tp)
@@ -671,12 +682,45 @@ Test(pool, an_open_without_its_helper_is_refused_and_says_why)
 	char *saved = getenv("DAXFILE_PROBE");
 
 	closed_pool(&tp, "nohelper");
+	forget_clean_close(tp.path);
 	saved = saved != NULL ? strdup(saved) : NULL;
 	setenv("DAXFILE_PROBE", "/nonexistent/daxfile-probe", 1);
 	FAILS(daxfile_pool_open(tp.path), NULL, ENOENT);
 	cr_assert(strstr(daxfile_errormsg(), "DAXFILE_PROBE") != NULL,
 		"'%s' does not say what is missing", daxfile_errormsg());
 	FAILS(daxfile_pool_check(tp.path, NULL), -1, ENOENT);
+	if (saved != NULL)
+		setenv("DAXFILE_PROBE", saved, 1);
+	else
+		unsetenv("DAXFILE_PROBE");
+	free(saved);
+	open_kept(&tp);
+	test_pool_destroy(&tp);
+}
+
+Test(pool, a_pool_closed_cleanly_opens_without_the_helper_once)
+{
+	struct test_pool tp;
+	char *saved = getenv("DAXFILE_PROBE");
+	pid_t child;
+	int status;
+
+	closed_pool(&tp, "sealed");
+	saved = saved != NULL ? strdup(saved) : NULL;
+	setenv("DAXFILE_PROBE", "/nonexistent/daxfile-probe", 1);
+	/* what libpmemobj reads at open is as the clean close left it */
+	open_kept(&tp);
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	/* a process that ends with the pool open: the next open is probed */
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0)
+		_exit(daxfile_pool_open(tp.path) != NULL ? 0 : 1);
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"the child could not open the pool");
+	FAILS(daxfile_pool_open(tp.path), NULL, ENOENT);
 	if (saved != NULL)
 		setenv("DAXFILE_PROBE", saved, 1);
 	else
@@ -761,6 +805,7 @@ Test(pool, an_open_that_libpmemobj_stalls_on_is_given_up_within_seconds)
 	char *saved;
 
 	closed_pool(&tp, "stall");
+	forget_clean_close(tp.path);
 	/* a helper that starts, then never says more: a looping libpmemobj */
 	saved = with_helper("stall", "head -c 8 /dev/zero; exec sleep 60");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -782,6 +827,7 @@ Test(pool, a_helper_slow_to_start_is_waited_for)
 
 	cr_assert_not_null(getenv("DAXFILE_PROBE"), "make check names the helper");
 	closed_pool(&tp, "slowstart");
+	forget_clean_close(tp.path);
 	snprintf(script, sizeof(script), "sleep 4; exec '%s' \"$@\"",
 		getenv("DAXFILE_PROBE"));
 	saved = with_helper("slowstart", script);
