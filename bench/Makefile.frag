@@ -13,7 +13,9 @@
 # bench/results/<program>.png.  `make bench-quick' runs the --quick sizes
 # (a smoke run for CI, well under a minute in all).  Options for every
 # program go in BENCH_FLAGS, e.g. make bench BENCH_FLAGS="--reps 9"; the
-# pools' directory in BENCH_DIR.  A full run takes about five minutes.
+# pools' directory in BENCH_DIR.  Each program's time is printed after its
+# table: a full run takes 9 to 12 minutes on two CPUs (bench_mmap 6 to 11
+# of them), bench-quick about a minute.
 
 BENCH_PROGS = \
 	bench/bench_namespace \
@@ -55,13 +57,17 @@ bench: $(BENCH_PROGS)
 	@$(MKDIR_P) $(BENCH_RESULTS)
 	@for prog in $(BENCH_PROGS); do \
 	  name=`basename $$prog`; \
+	  start=`date +%s`; \
 	  PMEM_IS_PMEM_FORCE=1 ./$$prog --dir '$(BENCH_DIR)' \
 	    --csv $(BENCH_RESULTS)/$$name.csv $(BENCH_SIZES) $(BENCH_FLAGS) \
 	    || exit 1; \
+	  echo "$$name took `expr \`date +%s\` - $$start` s"; \
 	  if test -n '$(GNUPLOT)'; then \
 	    '$(GNUPLOT)' -e "csv='$(BENCH_RESULTS)/$$name.csv'; png='$(BENCH_RESULTS)/$$name.png'; title='$$name'" \
 	      $(srcdir)/bench/plot.gp || exit 1; \
 	    echo "chart: $(BENCH_RESULTS)/$$name.png"; \
+	  else \
+	    echo "no chart: configure found no gnuplot (install the Debian package gnuplot-nox, then run ./configure again)"; \
 	  fi; \
 	  echo; \
 	done

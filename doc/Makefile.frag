@@ -1,6 +1,7 @@
 # doc/Makefile.frag -- the manual pages of the library, for Makefile.am.
 #
-# Include it after the line that sets dist_man_MANS (it appends to it):
+# Include it after the line that sets dist_man_MANS (it appends to it and
+# defines install-data-local and uninstall-local):
 #
 #	dist_man_MANS = doc/daxfile.1
 #	include $(srcdir)/doc/Makefile.frag
@@ -22,10 +23,11 @@ dist_man_MANS += \
 	doc/daxfile_link.3 \
 	doc/daxfile_chdir.3
 
-# One page per other function, each a single `.so man3/PAGE.3' line.  They
-# live in doc/links/ and are installed into man3 under their own names
-# (automake installs a man page under the last component of its path),
-# uninstalled and distributed like the pages above.
+# One page per other function.  doc/links/NAME.3 is a symbolic link to the
+# page that describes it, so that `man -l doc/links/NAME.3` works in the
+# tree (a distribution tarball holds a copy instead); installed, it is the
+# usual `.so man3/PAGE.3' stub, PAGE named by the .TH line of what it
+# links to, removed again by `make uninstall'.
 DAXFILE_MAN_LINKS = \
 	doc/links/daxfile_flock.3 \
 	doc/links/daxfile_fdopendir.3 \
@@ -48,6 +50,10 @@ DAXFILE_MAN_LINKS = \
 	doc/links/daxfile_pool_close.3 \
 	doc/links/daxfile_pool_forget.3 \
 	doc/links/daxfile_pool_check.3 \
+	doc/links/daxfile_pool_repair.3 \
+	doc/links/daxfile_pool_salvage.3 \
+	doc/links/daxfile_pool_size_for.3 \
+	doc/links/daxfile_pool_backing.3 \
 	doc/links/daxfile_statvfs.3 \
 	doc/links/daxfile_errormsg.3 \
 	doc/links/daxfile_set_log.3 \
@@ -98,4 +104,18 @@ DAXFILE_MAN_LINKS = \
 	doc/links/daxfile_readlinkat.3 \
 	doc/links/daxfile_fchdir.3 \
 	doc/links/daxfile_getcwd.3
-dist_man3_MANS = $(DAXFILE_MAN_LINKS)
+dist_noinst_DATA = $(DAXFILE_MAN_LINKS)
+
+install-data-local:
+	@$(MKDIR_P) '$(DESTDIR)$(man3dir)'
+	@for f in $(DAXFILE_MAN_LINKS); do \
+	  page=`sed -n 's/^\.TH \([A-Z_0-9]*\) 3 .*/\1/p' '$(srcdir)'/$$f | tr A-Z a-z`; \
+	  test -n "$$page" || { echo "$$f: no .TH line" >&2; exit 1; }; \
+	  echo " $(DESTDIR)$(man3dir)/`basename $$f` -> $$page.3"; \
+	  echo ".so man3/$$page.3" >'$(DESTDIR)$(man3dir)'/`basename $$f` || exit 1; \
+	done
+
+uninstall-local:
+	@for f in $(DAXFILE_MAN_LINKS); do \
+	  rm -f '$(DESTDIR)$(man3dir)'/`basename $$f`; \
+	done

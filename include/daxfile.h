@@ -17,6 +17,7 @@
 #include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,13 +41,38 @@ typedef struct daxfile_dir daxfile_dir;   /* an open directory stream */
 daxfile_pool *daxfile_pool_create(const char *path, uint64_t size, mode_t mode);
 
 /*
- * daxfile_pool_open -- open an existing pool.  ENOENT: no such file; EINVAL:
- * not a libdaxfile pool (not a pmemobj pool, another layout, bad magic,
- * truncated file); EPROTO: a libdaxfile pool of a newer on-media version or
- * with a damaged superblock; EBUSY: the pool is open elsewhere.  A pool of
- * an older on-media version is upgraded in place, in one crash-safe step.
+ * daxfile_pool_size_for -- the smallest size (in whole MiB) to give
+ * daxfile_pool_create() for a pool with room for at least 'usable' bytes of
+ * file data; 0 with EFBIG if no pool holds that much.
+ */
+uint64_t daxfile_pool_size_for(uint64_t usable);
+
+/*
+ * daxfile_pool_open -- open an existing pool.  ENOENT: no such file (or
+ * the helper daxfile-probe is missing); EINVAL: not a libdaxfile pool;
+ * EUCLEAN: a libdaxfile pool that is damaged (truncated, or metadata that
+ * libpmemobj or the library cannot use); EPROTO: a libdaxfile pool of
+ * a newer on-media version; EIO: the pool file cannot be read; EBUSY: the
+ * pool is open (the message names the process).  A pool of an older
+ * on-media version is upgraded in place, in one crash-safe step.
  */
 daxfile_pool *daxfile_pool_open(const char *path);
+
+/* What backs a pool, from daxfile_pool_backing(). */
+enum daxfile_backing {
+	/* persistent memory (as libpmem reports): stores are flushed from
+	 * the CPU caches, no system call */
+	DAXFILE_BACKING_PMEM = 1,
+	/* memory (tmpfs, ramfs, hugetlbfs): nothing to flush to; the pool
+	 * survives a crash of the process, not of the machine */
+	DAXFILE_BACKING_MEMORY = 2,
+	/* a disk (any other file system): durable through msync(2), which
+	 * waits for the device */
+	DAXFILE_BACKING_DISK = 3,
+};
+
+/* daxfile_pool_backing -- what backs the open pool: DAXFILE_BACKING_*. */
+int daxfile_pool_backing(daxfile_pool *pool);
 
 /*
  * daxfile_pool_close -- close a pool.  EBUSY if files, directory streams or
@@ -73,6 +99,24 @@ int daxfile_pool_forget(daxfile_pool *pool);
  * if problems were found, -1 on error.
  */
 int daxfile_pool_check(const char *path, FILE *report);
+
+/*
+ * daxfile_pool_repair -- daxfile_pool_check, repairing what can be (see
+ * daxfile_pool_check(3)); each problem found, and what was done, is a line
+ * of 'report'.  Returns 0 if the pool was clean, 1 if problems were found
+ * (check again to see what is left), -1 on error.
+ */
+int daxfile_pool_repair(const char *path, FILE *report);
+
+/*
+ * daxfile_pool_salvage -- copy every file of the pool at 'path' (which
+ * must not be open) whose own metadata is intact into the host directory
+ * 'dir' (made, or empty), without changing the pool, even when libpmemobj
+ * cannot open it; what could not be copied, and a summary, go to
+ * 'report'.  Returns 0 if every file was copied, 1 if some could not be
+ * (or went to lost+found), -1 on error.
+ */
+int daxfile_pool_salvage(const char *path, const char *dir, FILE *report);
 
 /* daxfile_statvfs -- statvfs(3) of the pool: blocks and inodes. */
 int daxfile_statvfs(daxfile_pool *pool, struct statvfs *buf);

@@ -30,8 +30,7 @@ libdaxfile_preload_la_SOURCES = \
 	preload/stdio.c \
 	preload/syscall.c preload/syscall.h \
 	preload/walk.c
-libdaxfile_preload_la_CPPFLAGS = -I$(top_srcdir)/include \
-	-DDXP_LIBDAXFILE_PATH='"$(pkglibdir)/libdaxfile-preload-core.so"'
+libdaxfile_preload_la_CPPFLAGS = -I$(top_srcdir)/include
 # the layer interposes the C library's symbols: only those are exported
 libdaxfile_preload_la_CFLAGS = -std=gnu11 -pthread $(WARN_CFLAGS) \
 	-Wno-missing-prototypes -fvisibility=hidden -fno-builtin \

@@ -5,6 +5,8 @@
  * names stay the library's).
  */
 #define _GNU_SOURCE 1
+#include "config.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +29,7 @@ lib_load(void)
 	struct dxp_lib l;
 
 	if (path == NULL)
-		path = DXP_LIBDAXFILE_PATH;
+		path = DX_PRELOAD_CORE_PATH;
 	lib_handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (lib_handle == NULL) {
 		if (!dxp_fd_is_pool(2))

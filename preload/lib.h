@@ -12,12 +12,11 @@
 #include <daxfile.h>
 
 /*
- * the library build the layer loads (Makefile: libdaxfile-preload-core);
- * DAXFILE_PRELOAD_CORE names another (the build tree's, in the tests)
+ * The library build the layer loads (Makefile: libdaxfile-preload-core) is
+ * the installed one, DX_PRELOAD_CORE_PATH of config.h (so that configuring
+ * another prefix rebuilds what names it); DAXFILE_PRELOAD_CORE names
+ * another (the build tree's, in the tests).
  */
-#ifndef DXP_LIBDAXFILE_PATH
-#define DXP_LIBDAXFILE_PATH "libdaxfile-preload-core.so"
-#endif
 
 #define DXP_LIB_LIST(X) \
 	X(daxfile_close) X(daxfile_closedir) X(daxfile_copy_file_range) \

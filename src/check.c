@@ -11,28 +11,40 @@
  * exactly the owned blocks), every inode's extended attributes (sound,
  * well named, each name once), and the slabs (sound maps; every object an
  * inode or an entry of a directory, big enough for what it holds).  Each
- * problem is one line of the report.  (Opening the pmemobj pool lets
- * libpmemobj finish or roll back a transaction a crash interrupted, as any
- * open does.)
+ * problem is one line of the report, and one piece of damage one problem:
+ * what only follows from damage already reported (the inodes a damaged
+ * directory chain cut off, the blocks of a damaged AG) is summed up, not
+ * listed.  (Opening the pmemobj pool lets libpmemobj finish or roll back a
+ * transaction a crash interrupted, as any open does.)
+ *
+ * For daxfile_pool_repair it also sets the AG bitmaps and free counts to
+ * the blocks the files own, when that is safe: every AG header and every
+ * file's extent records sound.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "check.h"
 #include "daxfile.h"
 #include "defer.h"
 #include "dir.h"
 #include "hash.h"
 #include "mem.h"
+#include "mkfs.h"
 #include "out.h"
 #include "pool.h"
 #include "probe.h"
 #include "slab.h"
+#include "super.h"
 #include "symlink.h"
+#include "tx.h"
 #include "xattr.h"
 
 /* What the checker learns of one inode. */
@@ -55,7 +67,12 @@ struct ck_dirent {
 struct ck {
 	struct daxfile_pool *pool;
 	FILE *report;
+	FILE *repairs;		/* daxfile_pool_repair: fix bitmaps, say so here */
 	unsigned problems;
+	bool cut_off;		/* a directory chain is damaged: entries unread */
+	bool extents_unsure;	/* a damaged inode or extent: blocks unknown */
+	bool ag_damaged;	/* an AG header is damaged */
+	bool *rebuilt;		/* repairs: ags[i] is a header rebuilt in DRAM */
 	/* the inode table: open addressing on inode numbers */
 	struct ck_inode *tab;
 	uint64_t mask;
@@ -383,6 +400,34 @@ ck_dinode(struct ck *ck, uint64_t ino)
 
 /* --- blocks ---------------------------------------------------------------- */
 
+/*
+ * ck_ag_rebuild -- repairs: AG i's header as mkfs made it, in DRAM (its
+ * bitmap is set from the files' extents later), if the superblock's
+ * geometry and the header's place allow; NULL if not.
+ */
+static const struct dx_ag *
+ck_ag_rebuild(struct ck *ck, uint32_t i, uint64_t off)
+{
+	uint64_t start, nblocks, size;
+	struct dx_ag *ag;
+
+	if (ck->repairs == NULL ||
+	    dx_mkfs_ag_geometry(ck->pool->sb, i, &start, &nblocks) != 0)
+		return NULL;
+	size = sizeof(*ag) + (nblocks + 63) / 64 * 8;
+	if (!dx_obj_ok(ck->pool, off, size))
+		return NULL;
+	ag = dx_zalloc(ck->pool->arena, size);
+	if (ag == NULL)
+		return NULL;
+	ag->magic = DX_AG_MAGIC;
+	ag->agno = i;
+	ag->start = start;
+	ag->nblocks = nblocks;
+	ck->rebuilt[i] = true;
+	return ag;
+}
+
 static int
 ck_ags(struct ck *ck)
 {
@@ -392,7 +437,8 @@ ck_ags(struct ck *ck)
 	ck->nags = sb->nags;
 	ck->ags = dx_zalloc(pool->arena, ck->nags * sizeof(*ck->ags));
 	ck->owned = dx_zalloc(pool->arena, ck->nags * sizeof(*ck->owned));
-	if (ck->ags == NULL || ck->owned == NULL)
+	ck->rebuilt = dx_zalloc(pool->arena, ck->nags * sizeof(*ck->rebuilt));
+	if (ck->ags == NULL || ck->owned == NULL || ck->rebuilt == NULL)
 		return dx_err(ENOMEM, "cannot allocate the checker's AG table");
 	for (uint32_t i = 0; i < ck->nags; i++) {
 		uint64_t off = sb->ag_off[i], nfree = 0;
@@ -401,6 +447,7 @@ ck_ags(struct ck *ck)
 		if (!dx_obj_ok(pool, off, sizeof(*ag))) {
 			ck_problem(ck, "AG %u: header offset %#lx outside the pool",
 				i, (unsigned long)off);
+			ck->ag_damaged = true;
 			continue;
 		}
 		ag = dx_ptr(pool, off);
@@ -408,13 +455,19 @@ ck_ags(struct ck *ck)
 		    ag->nblocks == 0 ||
 		    ag->start + ag->nblocks > pool->size >> DX_BLOCK_SHIFT ||
 		    !dx_obj_ok(pool, off, sizeof(*ag) + (ag->nblocks + 63) / 64 * 8)) {
-			ck_problem(ck, "AG %u: damaged header", i);
-			continue;
+			ag = ck_ag_rebuild(ck, i, off);
+			if (ag == NULL) {
+				ck_problem(ck, "AG %u: damaged header", i);
+				ck->ag_damaged = true;
+				continue;
+			}
 		}
 		ck->ags[i] = ag;
 		ck->owned[i] = dx_zalloc(pool->arena, (ag->nblocks + 63) / 64 * 8);
 		if (ck->owned[i] == NULL)
 			return dx_err(ENOMEM, "cannot allocate the checker's block map");
+		if (ck->rebuilt[i])
+			continue;
 		for (uint64_t b = 0; b < ag->nblocks; b++)
 			nfree += !(ag->bitmap[b / 64] >> (b % 64) & 1);
 		if (nfree != ag->nfree)
@@ -453,8 +506,10 @@ ck_own_by(struct ck *ck, const char *who, uint64_t id, uint64_t pblk,
 		}
 		return;
 	}
-	ck_problem(ck, "%s %#lx: extent at block %#lx is outside every AG",
-		who, (unsigned long)id, (unsigned long)pblk);
+	/* the blocks of an AG whose header is damaged are reported with it */
+	if (!ck->ag_damaged)
+		ck_problem(ck, "%s %#lx: extent at block %#lx is outside every AG",
+			who, (unsigned long)id, (unsigned long)pblk);
 }
 
 /* ck_own -- inode 'ino' owns [pblk, pblk+len). */
@@ -490,12 +545,43 @@ ck_slab_blocks(struct ck *ck)
 	}
 }
 
+/*
+ * ck_fix_bitmap -- daxfile_pool_repair: set AG i's bitmap and free count to
+ * the blocks the files own, and its header if it was rebuilt (one
+ * transaction).
+ */
+static void
+ck_fix_bitmap(struct ck *ck, uint32_t i)
+{
+	const struct dx_ag *good = ck->ags[i];
+	struct dx_ag *ag = dx_ptr(ck->pool, ck->pool->sb->ag_off[i]);
+	uint64_t words = (good->nblocks + 63) / 64, nfree = 0;
+	struct dx_tx tx;
+
+	for (uint64_t b = 0; b < good->nblocks; b++)
+		nfree += !(ck->owned[i][b / 64] >> (b % 64) & 1);
+	if (dx_tx_begin(&tx, ck->pool) != 0)
+		return;
+	if (dx_tx_add(&tx, ag, sizeof(*ag) + words * 8) == 0) {
+		if (ck->rebuilt[i])
+			memcpy(ag, good, sizeof(*ag));
+		memcpy(ag->bitmap, ck->owned[i], words * 8);
+		ag->nfree = nfree;
+	}
+	if (dx_tx_commit(&tx) == 0)
+		fprintf(ck->repairs, "repaired: AG %u %smarks in use exactly the blocks files own (%lu free)\n",
+			i, ck->rebuilt[i] ?
+			"has its header again, from the superblock, and " : "",
+			(unsigned long)nfree);
+}
+
 static void
 ck_bitmaps(struct ck *ck, uint64_t *used, uint64_t *total)
 {
 	for (uint32_t i = 0; i < ck->nags; i++) {
 		const struct dx_ag *ag = ck->ags[i];
 		uint64_t leaked = 0, unmarked = 0, first_l = 0, first_u = 0;
+		uint64_t owned_n = 0;
 
 		if (ag == NULL)
 			continue;
@@ -504,18 +590,29 @@ ck_bitmaps(struct ck *ck, uint64_t *used, uint64_t *total)
 			bool marked = ag->bitmap[b / 64] >> (b % 64) & 1;
 			bool owned = ck->owned[i][b / 64] >> (b % 64) & 1;
 
-			*used += owned;
+			owned_n += owned;
 			if (marked && !owned && leaked++ == 0)
 				first_l = ag->start + b;
 			if (owned && !marked && unmarked++ == 0)
 				first_u = ag->start + b;
 		}
 		if (leaked)
-			ck_problem(ck, "AG %u: %lu blocks marked used but owned by no file (first %#lx)",
-				i, (unsigned long)leaked, (unsigned long)first_l);
+			ck_problem(ck, "AG %u: %lu blocks marked used but owned by no file (first %#lx)%s",
+				i, (unsigned long)leaked, (unsigned long)first_l,
+				ck->extents_unsure ?
+				", maybe those of the damaged inodes above" : "");
 		if (unmarked)
 			ck_problem(ck, "AG %u: %lu blocks owned by files but marked free (first %#lx)",
 				i, (unsigned long)unmarked, (unsigned long)first_u);
+		*used += owned_n;
+		if (ck->repairs == NULL ||
+		    (!leaked && !unmarked && ag->nfree == ag->nblocks - owned_n))
+			continue;
+		if (!ck->extents_unsure && !ck->ag_damaged)
+			ck_fix_bitmap(ck, i);
+		else if (ck->rebuilt[i])
+			fprintf(ck->repairs, "not repaired: AG %u's header, as damaged inodes leave its blocks unknown\n",
+				i);
 	}
 }
 
@@ -533,12 +630,14 @@ ck_file(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
 		if (!dx_obj_ok(pool, off, sizeof(*c)) || limit-- == 0) {
 			ck_problem(ck, "inode %#lx: extent chunk %#lx outside the pool",
 				(unsigned long)ino, (unsigned long)off);
+			ck->extents_unsure = true;
 			return;
 		}
 		c = dx_ptr(pool, off);
 		if (c->magic != DX_EXTCHUNK_MAGIC || c->owner != ino) {
 			ck_problem(ck, "inode %#lx: damaged extent chunk %#lx",
 				(unsigned long)ino, (unsigned long)off);
+			ck->extents_unsure = true;
 			return;
 		}
 		for (unsigned i = 0; i < DX_EXT_PER_CHUNK; i++) {
@@ -547,10 +646,12 @@ ck_file(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
 			if (x->len == 0)
 				continue;
 			if (x->flags & ~DX_EXT_UNWRITTEN ||
-			    x->lblk + x->len > DX_MAX_FILE_SIZE >> DX_BLOCK_SHIFT)
+			    x->lblk + x->len > DX_MAX_FILE_SIZE >> DX_BLOCK_SHIFT) {
 				ck_problem(ck, "inode %#lx: damaged extent record at %#lx",
 					(unsigned long)ino,
 					(unsigned long)dx_off(pool, x));
+				ck->extents_unsure = true;
+			}
 			ck_own(ck, ino, x->pblk, x->len);
 			blocks += x->len;
 		}
@@ -585,10 +686,32 @@ ck_reach(struct ck *ck, uint64_t off)
 }
 
 /*
+ * ck_free_leaked -- daxfile_pool_repair: free the objects at offs[0..n),
+ * which no inode reaches, in one transaction, when the check is sure of
+ * them: no inode is damaged (its attributes or target would be among
+ * these) and no entry chain hides one.
+ */
+static void
+ck_free_leaked(struct ck *ck, const uint64_t *offs, size_t n)
+{
+	struct dx_tx tx;
+
+	if (n == 0 || ck->extents_unsure || ck->cut_off ||
+	    dx_tx_begin(&tx, ck->pool) != 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		dx_tx_free(&tx, offs[i]);
+	if (dx_tx_commit(&tx) == 0)
+		fprintf(ck->repairs, "repaired: freed %zu objects (attributes, link targets) that belonged to no inode\n",
+			n);
+}
+
+/*
  * ck_unreached -- every heap object of the types that hang off inodes
  * (extended attributes, long symbolic-link targets) must be one the tree
  * reached: any other is space leaked for good.  The heap's object list is
- * walked in this process only after the probe (or ck_list_here) walked it.
+ * walked in this process only after the probe (or ck_list_here) walked it;
+ * for repairs, the objects are freed after the walk, which a free would cut.
  */
 static void
 ck_unreached(struct ck *ck)
@@ -601,19 +724,40 @@ ck_unreached(struct ck *ck)
 		{DX_TYPE_SYMBLK, "symbolic link target block"},
 	};
 	PMEMobjpool *pop = ck->pool->pop;
+	uint64_t *leaked = NULL;
+	size_t n = 0, cap = 0;
 
 	if (ck->reach_failed)
 		return;
 	if (ck->nreached > 1)
 		qsort(ck->reached, ck->nreached, sizeof(uint64_t), ck_u64_cmp);
-	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
 		for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, types[t].type);
-		    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o))
-			if (ck->nreached == 0 ||
+		    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o)) {
+			if (ck->nreached != 0 &&
 			    bsearch(&o.off, ck->reached, ck->nreached,
-			    sizeof(uint64_t), ck_u64_cmp) == NULL)
-				ck_problem(ck, "%s at %#lx belongs to no inode",
-					types[t].what, (unsigned long)o.off);
+			    sizeof(uint64_t), ck_u64_cmp) != NULL)
+				continue;
+			ck_problem(ck, "%s at %#lx belongs to no inode",
+				types[t].what, (unsigned long)o.off);
+			if (ck->repairs == NULL)
+				continue;
+			if (n == cap) {
+				uint64_t *p;
+
+				cap = cap ? 2 * cap : 64;
+				p = dx_realloc(ck->pool->arena, leaked,
+					cap * sizeof(*p));
+				if (p == NULL)
+					break; /* repaired by a later run */
+				leaked = p;
+			}
+			leaked[n++] = o.off;
+		}
+	}
+	if (ck->repairs != NULL)
+		ck_free_leaked(ck, leaked, n);
+	dx_free(ck->pool->arena, leaked);
 }
 
 /* ck_symlink -- a symbolic link's target storage. */
@@ -777,6 +921,7 @@ ck_tree(struct ck *ck)
 	uint64_t root = pool->sb->root_ino, depth = 0;
 	struct ck_walk w = {.ck = ck, .cap = 64, .depth = &depth};
 	struct ck_inode *ri = ck_find(ck, root);
+	unsigned damaged;
 	int ret = 0;
 
 	if (ri == NULL || ck_dinode(ck, root) == NULL ||
@@ -804,11 +949,11 @@ ck_tree(struct ck *ck)
 				(unsigned long)dir);
 			continue;
 		}
-		ret = dx_dir_foreach(pool, hdr, ck_entry, &w);
-		if (ret != 0 && errno == EFSCORRUPTED) {
-			ck_problem(ck, "directory %#lx: %s", (unsigned long)dir,
-				daxfile_errormsg());
-			ret = 0;
+		ret = dx_dir_foreach_intact(pool, hdr, ck_entry, &w, &damaged);
+		if (damaged != 0) {
+			ck_problem(ck, "directory %#lx: %u damaged entry chains: the entries on them cannot be read",
+				(unsigned long)dir, damaged);
+			ck->cut_off = true;
 		} else if (ret == 0) {
 			uint64_t where;
 			const char *why = dx_dir_check_chains(pool, hdr, &where);
@@ -855,6 +1000,8 @@ ck_orphans(struct ck *ck)
 static void
 ck_links(struct ck *ck)
 {
+	uint64_t cut = 0;
+
 	for (uint64_t i = 0; i <= ck->mask; i++) {
 		struct ck_inode *ci = &ck->tab[i];
 		const struct dx_dinode *di;
@@ -865,6 +1012,7 @@ ck_links(struct ck *ck)
 		di = ck_dinode(ck, ci->ino);
 		if (di == NULL) {
 			ck_problem(ck, "inode %#lx: damaged", (unsigned long)ci->ino);
+			ck->extents_unsure = true;
 			continue;
 		}
 		if (ci->objlen != 0 && ci->objlen < ck_inode_room(di->mode))
@@ -880,18 +1028,26 @@ ck_links(struct ck *ck)
 					(unsigned long)ci->ino);
 			continue;
 		}
+		/* a directory: its entry (or its own ".."), ".", and its subdirectories' ".." */
+		want = S_ISDIR(di->mode) ? 2 + ci->subdirs : ci->refs;
+		/* entries a damaged chain hides explain too few references */
+		if (ck->cut_off && (ci->refs == 0 || di->nlink > want)) {
+			cut++;
+			continue;
+		}
 		if (ci->refs == 0) {
 			ck_problem(ck, "inode %#lx: unreachable (link count %u) and not an orphan",
 				(unsigned long)ci->ino, di->nlink);
 			continue;
 		}
-		/* a directory: its entry (or its own ".."), ".", and its subdirectories' ".." */
-		want = S_ISDIR(di->mode) ? 2 + ci->subdirs : ci->refs;
 		if (di->nlink != want)
 			ck_problem(ck, "inode %#lx: link count %u, expected %lu",
 				(unsigned long)ci->ino, di->nlink,
 				(unsigned long)want);
 	}
+	if (cut != 0)
+		ck_problem(ck, "%lu inodes unreachable or with links not found, most likely behind the damaged entry chains above (daxfile salvage puts them in lost+found)",
+			(unsigned long)cut);
 }
 
 /* ck_every_xattr -- the extended attributes of every sound inode. */
@@ -910,41 +1066,101 @@ ck_every_xattr(struct ck *ck)
 	return 0;
 }
 
-DX_EXPORT int
-daxfile_pool_check(const char *path, FILE *report)
+/*
+ * ck_without_pmemobj -- libpmemobj cannot open the pool (the caller has
+ * reported why): can the library's own structures still be read, for
+ * daxfile salvage?  Maps the file without libpmemobj to see.
+ */
+static void
+ck_without_pmemobj(struct ck *ck, const char *path)
 {
-	DX_CALL();
-	struct ck ck = {.report = report};
-	uint64_t used = 0, total = 0, *offs = NULL;
+	struct daxfile_pool *pool = dx_pool_attach_raw(path);
+
+	if (pool == NULL || dx_super_readable(pool) != 0)
+		ck_problem(ck, "%s: nothing can be read out of the pool",
+			daxfile_errormsg());
+	else
+		ck_problem(ck, "the library's own superblock is intact: daxfile salvage can copy out the files whose metadata is intact");
+	if (pool != NULL)
+		dx_pool_detach(pool);
+}
+
+/* ck_super -- the superblock and its copies. */
+static void
+ck_super(struct ck *ck)
+{
+	struct daxfile_pool *pool = ck->pool;
+	uint64_t first = 0;
+	unsigned bad;
+
+	if (pool->sb_copy != 0)
+		ck_problem(ck, "superblock: damaged; the pool is read through its copy at %#lx (daxfile check -r writes it back)",
+			(unsigned long)pool->sb_copy);
+	bad = dx_super_copies_damaged(pool, &first);
+	if (bad != 0)
+		ck_problem(ck, "superblock: %u of its copies damaged, the first at %#lx (daxfile check -r writes them again)",
+			bad, (unsigned long)first);
+}
+
+int
+dx_check(const char *path, FILE *report, FILE *repairs)
+{
+	struct ck ck = {.report = report, .repairs = repairs};
+	uint64_t used = 0, total = 0, size, *offs = NULL;
 	size_t n = 0;
 	int64_t here;
-	int probe, ret = -1;
+	int fd, probe, ret;
 
 	dx_err_begin();
 	if (path == NULL)
 		return dx_err(EFAULT, "path is NULL");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return dx_err_keep("cannot check pool '%s'", path);
+	ret = dx_pool_file_check(path, fd, &size);
+	close(fd);
+	if (ret != 0) {
+		if (errno != EFSCORRUPTED)
+			return -1;
+		ck_problem(&ck, "%s", daxfile_errormsg());
+		ck_without_pmemobj(&ck, path);
+		return 1;
+	}
+	ret = -1;
 	/*
 	 * libpmemobj's object list is read by daxfile-probe, in a process of
 	 * its own: on a damaged heap that iteration (even the open) can loop
 	 * or crash inside libpmemobj, which must not take the caller with it.
 	 */
 	probe = dx_probe_run(path, &offs, &n, DX_ARENA_GLOBAL);
+	if (probe < 0)
+		return dx_err_keep("cannot check pool '%s'", path);
 	if (probe == DX_PROBE_CRASHED || probe == DX_PROBE_HUNG) {
-		ck_problem(&ck, "libpmemobj %s on the pool: its own metadata is damaged",
-			probe == DX_PROBE_CRASHED ? "crashes" : "hangs");
+		ck_problem(&ck, "libpmemobj %s opening the pool: its own metadata is damaged",
+			probe == DX_PROBE_CRASHED ? "crashes" : "stalls");
+		ck_without_pmemobj(&ck, path);
 		dx_free(DX_ARENA_GLOBAL, offs);
 		return 1;
 	}
 	ck.pool = dx_pool_attach(path, false);
-	if (ck.pool == NULL)
+	if (ck.pool == NULL) {
+		if (errno == EFSCORRUPTED) {
+			ck_problem(&ck, "%s", daxfile_errormsg());
+			ck_without_pmemobj(&ck, path);
+			ret = 1;
+		}
 		goto out_free;
+	}
 	if (dx_super_check(ck.pool) != 0) {
-		ck_problem(&ck, "superblock: %s", daxfile_errormsg());
-		ret = 1;
+		if (errno == EFSCORRUPTED) {
+			ck_problem(&ck, "superblock: %s", daxfile_errormsg());
+			ret = 1;
+		}
 		goto out;
 	}
+	ck_super(&ck);
 	if (probe != DX_PROBE_OPENED) {
-		/* no helper, or it found the pool locked: read the list here */
+		/* it found the pool locked: read the list here */
 		here = ck_list_here(&ck, &offs);
 		if (here < 0)
 			goto out;
@@ -965,7 +1181,7 @@ daxfile_pool_check(const char *path, FILE *report)
 		goto out;
 	ck_unreached(&ck);
 	ck_bitmaps(&ck, &used, &total);
-	if (total != ck.pool->sb->data_blocks)
+	if (total != ck.pool->sb->data_blocks && !ck.ag_damaged)
 		ck_problem(&ck, "AGs hold %lu blocks, superblock says %lu",
 			(unsigned long)total,
 			(unsigned long)ck.pool->sb->data_blocks);
@@ -978,4 +1194,11 @@ out:
 out_free:
 	dx_free(DX_ARENA_GLOBAL, offs);
 	return ret;
+}
+
+DX_EXPORT int
+daxfile_pool_check(const char *path, FILE *report)
+{
+	DX_CALL();
+	return dx_check(path, report, NULL);
 }

@@ -16,7 +16,8 @@
  * lock-free copy that raced a free is detected and redone.
  *
  * Persistence: on persistent memory a write's bytes are flushed before it
- * returns; elsewhere overwrites wait for fsync.  Always: new blocks hold
+ * returns; on a disk overwrites wait for fsync; memory backing (tmpfs) has
+ * nothing to flush to, so nothing is.  Always: new blocks hold
  * their data (or zeros) durably before the transaction that links them
  * commits, and bytes below a new size are durable before the size is.
  *
@@ -72,11 +73,6 @@ ts_cmp(const struct dx_time *a, const struct timespec *b)
 }
 
 /*
- * data_touch -- mtime and ctime after a data change.  As Linux, a coarse
- * clock (one update per tick at most) unless someone looked at the times
- * since the last change, who then sees a fresh one.  Caller holds ilock excl.
- */
-/*
  * touch_due -- would data_touch change the times?  Read without the ilock:
  * an overwrite that changes neither size nor times takes no lock but the
  * iolock.
@@ -92,6 +88,11 @@ touch_due(struct dx_inode *ip)
 	return ts_cmp(&ip->di->mtime, &now) < 0;
 }
 
+/*
+ * data_touch -- mtime and ctime after a data change.  As Linux, a coarse
+ * clock (one update per tick at most) unless someone looked at the times
+ * since the last change, who then sees a fresh one.  Caller holds ilock excl.
+ */
 static void
 data_touch(struct dx_inode *ip)
 {
@@ -105,7 +106,7 @@ data_touch(struct dx_inode *ip)
 		return;
 	di->mtime = (struct dx_time){now.tv_sec, now.tv_nsec};
 	di->ctime = di->mtime;
-	dx_persist(ip->pool, &di->mtime, sizeof(di->mtime) * 2);
+	dx_persist_times(ip->pool, &di->mtime, sizeof(di->mtime) * 2);
 }
 
 /*
@@ -181,15 +182,11 @@ write_extent(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
 		return ret < 0 ? -1 : ret > 0 ? 0 : (ssize_t)dlen;
 	}
 	if (!pool->is_pmem && off + dlen > eof)
-		pmem_msync(dst, dlen);
+		dx_iomap_persist(pool, dst, dlen);
 	dx_crash_point("data-overwrite");
 	return (ssize_t)dlen;
 }
 
-/*
- * write_locked -- the write proper (caller holds iolock excl): zero any gap
- * past the old EOF, copy extent by extent, then publish the size.
- */
 /*
  * write_mapped -- after a write to a mapped file: zero pages that mappings
  * show for blocks the write allocated must go (as the kernel tears down
@@ -250,10 +247,17 @@ eof_tail_zero(struct dx_inode *ip, uint64_t eof)
 	if (m.pblk == 0 || m.unwritten)
 		return;
 	p = (char *)dx_block_ptr(ip->pool, m.pblk) + boff;
+	/* appends find it zeroed by the one before: no store, no flush */
+	if (p[0] == 0 && memcmp(p, p + 1, DX_BLOCK_SIZE - boff - 1) == 0)
+		return;
 	memset(p, 0, DX_BLOCK_SIZE - boff);
 	dx_iomap_persist(ip->pool, p, DX_BLOCK_SIZE - boff);
 }
 
+/*
+ * write_locked -- the write proper (caller holds iolock excl): zero any gap
+ * past the old EOF, copy extent by extent, then publish the size.
+ */
 static ssize_t
 write_locked(struct dx_inode *ip, const struct iovec *iov, int iovcnt,
 	uint64_t off, uint64_t count)
@@ -680,8 +684,8 @@ fsync_extent(void *arg, uint64_t lblk, uint64_t pblk, uint64_t len,
 
 /*
  * data_sync -- on pmem every write was flushed and every metadata change
- * committed durably: nothing is left.  Elsewhere, msync the file's blocks
- * and its inode.
+ * committed durably, and memory backing has nothing to flush to: nothing
+ * is left.  On a disk, msync the file's blocks and its inode.
  */
 static int
 data_sync(daxfile_file *file)
@@ -694,7 +698,7 @@ data_sync(daxfile_file *file)
 		return -1;
 	ip = file->ip;
 	pool = ip->pool;
-	if (pool->is_pmem) {
+	if (pool->is_pmem || pool->backing == DAXFILE_BACKING_MEMORY) {
 		pmem_drain();
 		return 0;
 	}

@@ -456,25 +456,37 @@ dx_dir_size(const struct dx_inode *dp)
 	return (dx_dir_hdr(dp)->nentries + 2) * sizeof(struct dx_dirent);
 }
 
-int
-dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
-	dx_dir_visit_fn fn, void *arg)
+/*
+ * dir_visit -- call fn for every entry; a damaged chain or radix block ends
+ * the walk with EFSCORRUPTED, or, given 'damaged', only its bucket (counted
+ * there).
+ */
+static int
+dir_visit(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
+	dx_dir_visit_fn fn, void *arg, unsigned *damaged)
 {
 	uint64_t nb = dir_nbuckets(hdr);
 	uint64_t limit = hdr->nentries;
 
 	for (uint64_t b = 0; b < nb; b++) {
 		uint64_t *head = dir_bucket(pool, NULL, (struct dx_dirhdr *)hdr, b);
+		uint64_t off = head != NULL ? *head : 0;
 
-		if (head == NULL)
+		if (head == NULL && damaged == NULL)
 			return -1;
-		for (uint64_t off = *head; off != 0;) {
+		if (head == NULL)
+			(*damaged)++;
+		while (off != 0) {
 			struct dx_dirent *de = dir_entry(pool, off);
 			int ret;
 
-			if (de == NULL || limit-- == 0)
-				return dx_corrupt(pool,
-					"damaged directory entry", off);
+			if (de == NULL || limit-- == 0) {
+				if (damaged == NULL)
+					return dx_corrupt(pool,
+						"damaged directory entry", off);
+				(*damaged)++;
+				break;
+			}
 			ret = fn(arg, de->name, de->namelen, de->ino, de->type);
 			if (ret != 0)
 				return ret;
@@ -482,6 +494,21 @@ dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
 		}
 	}
 	return 0;
+}
+
+int
+dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
+	dx_dir_visit_fn fn, void *arg)
+{
+	return dir_visit(pool, hdr, fn, arg, NULL);
+}
+
+int
+dx_dir_foreach_intact(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
+	dx_dir_visit_fn fn, void *arg, unsigned *damaged)
+{
+	*damaged = 0;
+	return dir_visit(pool, hdr, fn, arg, damaged);
 }
 
 const char *

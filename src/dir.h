@@ -58,6 +58,14 @@ int dx_dir_foreach(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
 	dx_dir_visit_fn fn, void *arg);
 
 /*
+ * dx_dir_foreach_intact -- dx_dir_foreach that goes on past damage: a
+ * damaged chain ends only its bucket, counted in '*damaged' (for the
+ * checker and salvage, which want every entry that can be read).
+ */
+int dx_dir_foreach_intact(struct daxfile_pool *pool, const struct dx_dirhdr *hdr,
+	dx_dir_visit_fn fn, void *arg, unsigned *damaged);
+
+/*
  * dx_dir_check_chains -- NULL if every entry is in the bucket its hash
  * names and every chain of an ordered directory runs in order; else what
  * is wrong, with '*where' the entry (or bucket) at fault.  For the checker.

@@ -22,6 +22,39 @@ dx_checksum64(const void *buf, size_t len)
 	return hi << 32 | (lo & 0xffffffffu);
 }
 
+#define H_P1 0x9e3779b185ebca87ULL
+#define H_P2 0xc2b2ae3d27d4eb4fULL
+
+/* hash_round -- one xxHash64 round of lane 'acc' over the word 'w'. */
+static inline uint64_t
+hash_round(uint64_t acc, uint64_t w)
+{
+	acc += w * H_P2;
+	acc = acc << 31 | acc >> 33;
+	return acc * H_P1;
+}
+
+uint64_t
+dx_hash64(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t v[4] = {H_P1 + H_P2, H_P2, 0, -H_P1};
+	uint64_t h = len;
+
+	for (size_t i = 0; i + 32 <= len; i += 32)
+		for (int k = 0; k < 4; k++) {
+			uint64_t w;
+
+			memcpy(&w, p + i + 8 * k, sizeof(w));
+			v[k] = hash_round(v[k], w);
+		}
+	for (int k = 0; k < 4; k++)
+		h = (h ^ hash_round(0, v[k])) * H_P1 + H_P2;
+	h ^= h >> 33;
+	h *= H_P2;
+	return h ^ h >> 29;
+}
+
 static inline uint64_t
 mix64(uint64_t x)
 {

@@ -121,9 +121,8 @@ icache_remove(struct dx_icache *ic, struct dx_inode *ip)
 	ic->count--;
 }
 
-/* inode_valid -- is 'ino' the offset of a sound persistent inode? */
-static bool
-inode_valid(struct daxfile_pool *pool, uint64_t ino)
+bool
+dx_inode_valid(const struct daxfile_pool *pool, uint64_t ino)
 {
 	const struct dx_dinode *di;
 	uint64_t size = sizeof(*di);
@@ -240,7 +239,7 @@ dx_iget(struct daxfile_pool *pool, uint64_t ino)
 	}
 	dx_mutex_unlock(&ic->lock);
 
-	if (!inode_valid(pool, ino)) {
+	if (!dx_inode_valid(pool, ino)) {
 		if (spare != NULL)
 			inode_spare_put(pool, spare);
 		dx_corrupt(pool, "directory entry names a damaged inode", ino);
@@ -552,7 +551,7 @@ dx_inode_accessed(struct dx_inode *ip)
 	now = dx_now();
 	dx_inode_lock_attrs(ip, true);
 	di->atime = (struct dx_time){now.tv_sec, now.tv_nsec};
-	dx_persist(ip->pool, &di->atime, sizeof(di->atime));
+	dx_persist_times(ip->pool, &di->atime, sizeof(di->atime));
 	dx_inode_unlock_attrs(ip, true);
 }
 
@@ -696,7 +695,7 @@ dx_inode_count(struct daxfile_pool *pool)
 	dx_mutex_lock(&pool->orphan_lock);
 	for (uint64_t ino = pool->root->orphan_head; ino != 0 && limit-- > 0;
 	    ino = ((struct dx_dinode *)dx_ptr(pool, ino))->orphan_next) {
-		if (!inode_valid(pool, ino))
+		if (!dx_inode_valid(pool, ino))
 			break;
 		cw.count++;
 	}
@@ -713,7 +712,7 @@ dx_orphans_reclaim(struct daxfile_pool *pool)
 		uint64_t ino = pool->root->orphan_head;
 		struct dx_inode *ip;
 
-		if (limit-- == 0 || !inode_valid(pool, ino) ||
+		if (limit-- == 0 || !dx_inode_valid(pool, ino) ||
 		    ((struct dx_dinode *)dx_ptr(pool, ino))->nlink != 0)
 			return dx_corrupt(pool, "damaged orphan list", ino);
 		ip = dx_iget(pool, ino);

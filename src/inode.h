@@ -142,6 +142,12 @@ dx_ioseq_changed(const struct dx_inode *ip, uint64_t seq)
 int dx_icache_init(struct daxfile_pool *pool);
 void dx_icache_fini(struct daxfile_pool *pool);
 
+/*
+ * dx_inode_valid -- is 'ino' the offset of a sound persistent inode (for
+ * the checker and salvage too, which read pools without in-core inodes)?
+ */
+bool dx_inode_valid(const struct daxfile_pool *pool, uint64_t ino);
+
 /* dx_iget -- a counted reference to inode 'ino'; NULL with errno if damaged. */
 struct dx_inode *dx_iget(struct daxfile_pool *pool, uint64_t ino);
 /* dx_ihold -- one more reference to an inode already held (no lock). */

@@ -36,6 +36,8 @@
 void
 dx_iomap_persist(struct daxfile_pool *pool, const void *addr, size_t len)
 {
+	if (pool->backing == DAXFILE_BACKING_MEMORY)
+		return; /* nothing to flush to */
 	if (pool->is_pmem)
 		pmem_persist(addr, len);
 	else
@@ -53,7 +55,7 @@ zero_blocks(struct daxfile_pool *pool, void *dst, size_t n)
 		return;
 	}
 	memset(dst, 0, n);
-	pmem_msync(dst, n);
+	dx_iomap_persist(pool, dst, n);
 }
 
 void
@@ -461,7 +463,7 @@ dx_iomap_end(struct dx_inode *ip, struct dx_iomap *map)
 	if (pool->is_pmem)
 		pmem_drain();
 	else
-		pmem_msync(dx_block_ptr(pool, map->pblk), map->span);
+		dx_iomap_persist(pool, dx_block_ptr(pool, map->pblk), map->span);
 	dx_crash_point("data-new");
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = iomap_link(ip, map->lblk, &map->resv, false);

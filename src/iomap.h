@@ -102,7 +102,10 @@ void *dx_iomap_overwrite(struct dx_inode *ip, uint64_t off, uint64_t len);
  */
 int dx_iomap_end(struct dx_inode *ip, struct dx_iomap *map);
 
-/* dx_iomap_persist -- make stores to pool memory durable (flush or msync). */
+/*
+ * dx_iomap_persist -- make stores to pool memory durable (flush or msync;
+ * nothing on memory backing, which has nothing to flush to).
+ */
 void dx_iomap_persist(struct daxfile_pool *pool, const void *addr, size_t len);
 
 /*

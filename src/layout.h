@@ -78,8 +78,18 @@ enum dx_type_num {
 	DX_TYPE_SLAB = 10,
 };
 
-/* Feature bits: none yet.  An unknown incompat bit refuses the open. */
+/* Feature bits.  An unknown incompat bit refuses the open. */
 #define DX_FEATURE_INCOMPAT_SUPP 0ULL
+
+/*
+ * Compatible features (a library that does not know one reads and writes
+ * the pool correctly all the same).
+ * SB_COPIES: every data segment is followed, at the 2 MiB boundary of the
+ * pool file where its blocks end, by a copy of the superblock (in
+ * DX_SB_COPY_SIZE bytes its allocation has beyond the blocks), so that
+ * damage to the superblock does not lose the pool.
+ */
+#define DX_FEATURE_COMPAT_SB_COPIES 0x1ULL
 
 #define DX_MAX_SEGS 64	/* data segments (each below 16 GiB: one pmemobj zone) */
 #define DX_MAX_AGS 1024	/* allocation groups */
@@ -112,6 +122,9 @@ struct dx_super {
 	uint64_t ag_off[DX_MAX_AGS];	/* each AG's header (struct dx_ag) */
 	uint64_t checksum;
 };
+
+/* Room for a copy of the superblock after a data segment (SB_COPIES). */
+#define DX_SB_COPY_SIZE (3 * DX_BLOCK_SIZE)
 
 /* The pmemobj root object. */
 struct dx_root {
@@ -290,6 +303,7 @@ struct dx_ag {
 	uint64_t bitmap[];	/* bit set: block in use */
 };
 
+_Static_assert(sizeof(struct dx_super) <= DX_SB_COPY_SIZE, "superblock copy");
 /*
  * An extended attribute: one object per name, chained from the inode's
  * 'xattr' word (xattr.c).  The full name (with its namespace prefix,

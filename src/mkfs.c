@@ -7,7 +7,9 @@
  * segment is one pmemobj allocation, over-allocated by 2 MiB so that its
  * first block sits on a 2 MiB boundary of the pool file: pmemobj's own
  * large allocations are not even page aligned, and mappings of 2 MiB
- * aligned extents need 2 MiB aligned pool offsets.
+ * aligned extents need 2 MiB aligned pool offsets.  It has DX_SB_COPY_SIZE
+ * bytes more, past its last block (a 2 MiB boundary too), for a copy of
+ * the superblock (super.c).
  */
 #include "config.h"
 
@@ -16,12 +18,13 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "defer.h"
 #include "dir.h"
-#include "hash.h"
 #include "mkfs.h"
 #include "out.h"
 #include "permission.h"
 #include "pool.h"
+#include "super.h"
 #include "tx.h"
 
 #define MKFS_PMEMOBJ_OVERHEAD ((uint64_t)4 << 20)	/* pool header, lanes */
@@ -41,6 +44,51 @@ mkfs_meta_reserve(uint64_t size)
 }
 
 /*
+ * mkfs_data_bytes -- the bytes of the data segments of a pool of 'size':
+ * what the reserves and one 2 MiB alignment leave, in 2 MiB units (0 if
+ * nothing).  The heap holds them: the reserve for metadata covers what
+ * each further segment costs (pmemobj's zone headers, alignment, the
+ * superblock copy).
+ */
+static uint64_t
+mkfs_data_bytes(uint64_t size)
+{
+	uint64_t reserve = mkfs_meta_reserve(size) + MKFS_PMEMOBJ_OVERHEAD;
+
+	if (size <= reserve + DX_HUGE_SIZE)
+		return 0;
+	return DX_ALIGN_DOWN(size - reserve - DX_HUGE_SIZE, DX_HUGE_SIZE);
+}
+
+DX_EXPORT uint64_t
+daxfile_pool_size_for(uint64_t usable)
+{
+	DX_CALL();
+	uint64_t lo = DAXFILE_MIN_POOL_SIZE, hi = lo;
+
+	dx_err_begin();
+	if (usable > MKFS_SEG_MAX * DX_MAX_SEGS) {
+		dx_err(EFBIG, "a pool holds at most %lu bytes of file data",
+			(unsigned long)(MKFS_SEG_MAX * DX_MAX_SEGS));
+		return 0;
+	}
+	if (mkfs_data_bytes(lo) >= usable)
+		return lo;
+	while (mkfs_data_bytes(hi) < usable)
+		hi *= 2;
+	/* the smallest size in whole MiB that holds 'usable' */
+	while (hi - lo > (1 << 20)) {
+		uint64_t mid = DX_ALIGN_DOWN(lo + (hi - lo) / 2, 1 << 20);
+
+		if (mkfs_data_bytes(mid) >= usable)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
+/*
  * mkfs_ag_blocks -- AG size: a quarter of the data up to 1 GiB, but never
  * more than DX_TX_MAX_AGS groups, so that one transaction can hold the lock
  * of every AG it frees blocks in.  At least 2 MiB.
@@ -55,6 +103,28 @@ mkfs_ag_blocks(uint64_t data_blocks)
 	return DX_MAX(ag, MKFS_AG_MIN_BLOCKS);
 }
 
+int
+dx_mkfs_ag_geometry(const struct dx_super *sb, uint32_t agno, uint64_t *start,
+	uint64_t *nblocks)
+{
+	uint64_t ag_blocks = mkfs_ag_blocks(sb->data_blocks);
+	uint32_t k = 0;
+
+	for (uint32_t s = 0; s < sb->nsegs && s < DX_MAX_SEGS; s++) {
+		const struct dx_dseg *seg = &sb->segs[s];
+
+		for (uint64_t b = 0; b < seg->nblocks && k <= agno;
+		    b += ag_blocks, k++) {
+			if (k != agno)
+				continue;
+			*start = seg->start + b;
+			*nblocks = DX_MIN(ag_blocks, seg->nblocks - b);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* mkfs_segment -- reserve one data segment of up to 'bytes' (2 MiB units). */
 static int
 mkfs_segment(struct dx_tx *tx, struct dx_super *sb, uint64_t bytes)
@@ -63,7 +133,8 @@ mkfs_segment(struct dx_tx *tx, struct dx_super *sb, uint64_t bytes)
 	PMEMoid oid;
 
 	for (; bytes >= DX_HUGE_SIZE; bytes -= DX_HUGE_SIZE) {
-		oid = pmemobj_tx_xalloc(bytes + DX_HUGE_SIZE, DX_TYPE_DATASEG,
+		oid = pmemobj_tx_xalloc(bytes + DX_HUGE_SIZE + DX_SB_COPY_SIZE,
+			DX_TYPE_DATASEG,
 			POBJ_XALLOC_NO_ABORT);
 		if (!OID_IS_NULL(oid))
 			break;
@@ -128,26 +199,18 @@ mkfs_root(struct dx_tx *tx, struct dx_super *sb)
 	return 0;
 }
 
-void
-dx_super_seal(struct dx_super *sb)
-{
-	sb->checksum = dx_checksum64(sb, offsetof(struct dx_super, checksum));
-}
-
 int
 dx_mkfs(struct daxfile_pool *pool, uint64_t size)
 {
 	struct dx_root *root = pool->root;
 	struct dx_super *sb = &root->sb;
-	uint64_t reserve = mkfs_meta_reserve(size) + MKFS_PMEMOBJ_OVERHEAD;
-	uint64_t data;
+	uint64_t data = mkfs_data_bytes(size);
 	struct timespec now = dx_now();
 	struct dx_tx tx;
 
-	if (size <= reserve + DX_HUGE_SIZE)
+	if (data == 0)
 		return dx_err(EINVAL, "pool size %lu is too small",
 			(unsigned long)size);
-	data = DX_ALIGN_DOWN(size - reserve - DX_HUGE_SIZE, DX_HUGE_SIZE);
 	if (dx_tx_begin(&tx, pool) != 0)
 		return -1;
 	if (dx_tx_add(&tx, root, sizeof(*root)) != 0)
@@ -176,8 +239,10 @@ dx_mkfs(struct daxfile_pool *pool, uint64_t size)
 	sb->create_time = now.tv_sec;
 	if (getrandom(sb->uuid, sizeof(sb->uuid), 0) != sizeof(sb->uuid))
 		memcpy(sb->uuid, &now, DX_MIN(sizeof(now), sizeof(sb->uuid)));
+	sb->feature_compat = DX_FEATURE_COMPAT_SB_COPIES;
 	sb->magic = DX_SUPER_MAGIC;
 	dx_super_seal(sb);
+	dx_super_write_copies(pool, sb);
 	return dx_tx_commit(&tx);
 err:
 	return dx_tx_abort(&tx, errno ? errno : EINVAL);

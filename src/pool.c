@@ -1,7 +1,7 @@
 /*
  * pool.c -- pools: create, open (with every check a damaged or foreign file
- * needs), close, statvfs, and persistence of metadata written outside
- * transactions.
+ * needs, and an errno for each refusal), close, statvfs, and persistence of
+ * metadata written outside transactions.
  */
 #include "config.h"
 
@@ -10,6 +10,7 @@
 #include <libpmem.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -20,7 +21,9 @@
 #include "out.h"
 #include "permission.h"
 #include "pool.h"
+#include "poolfile.h"
 #include "probe.h"
+#include "super.h"
 #include "upgrade.h"
 
 static struct dx_handle_cache pool_cache =
@@ -29,7 +32,15 @@ static struct dx_handle_cache pool_cache =
 void
 dx_persist(struct daxfile_pool *pool, const void *addr, size_t len)
 {
-	pmemobj_persist(pool->pop, addr, len);
+	if (pool->backing != DAXFILE_BACKING_MEMORY)
+		pmemobj_persist(pool->pop, addr, len);
+}
+
+void
+dx_persist_times(struct daxfile_pool *pool, const void *addr, size_t len)
+{
+	if (pool->backing == DAXFILE_BACKING_PMEM)
+		pmemobj_persist(pool->pop, addr, len);
 }
 
 int
@@ -144,6 +155,7 @@ pool_start(struct daxfile_pool *pool)
 {
 	if (dx_pool_fd_open(pool) != 0)
 		return -1;
+	pool->backing = dx_poolfile_backing(pool->fd, pool->is_pmem);
 	if (dx_icache_init(pool) != 0)
 		goto err_close;
 	if (dx_alloc_init(pool) != 0)
@@ -200,6 +212,9 @@ daxfile_pool_create(const char *path, uint64_t size, mode_t mode)
 		dx_err(ENOSPC, "cannot allocate the root object");
 		goto err_delete;
 	}
+	/* what pool_start finds again; mkfs persists the superblock copies */
+	pool->backing = pool->is_pmem ? DAXFILE_BACKING_PMEM :
+		DAXFILE_BACKING_DISK;
 	if (dx_mkfs(pool, size) != 0 || pool_start(pool) != 0)
 		goto err_delete;
 	dx_handle_live(pool, DX_POOL_MAGIC);
@@ -215,46 +230,6 @@ err_unlink: {
 	errno = err;
 	}
 	return NULL;
-}
-
-int
-dx_super_check(struct daxfile_pool *pool)
-{
-	const struct dx_super *sb = pool->sb;
-	uint64_t file_size = pool->size;
-
-	if (sb->magic != DX_SUPER_MAGIC)
-		return dx_err(EINVAL, "'%s' is not a libdaxfile pool (bad magic)",
-			pool->path);
-	if (sb->version < DX_FORMAT_VERSION_MIN ||
-	    sb->version > DX_FORMAT_VERSION)
-		return dx_err(EPROTO, "pool '%s' has on-media version %u; this library reads versions %u to %u",
-			pool->path, sb->version, DX_FORMAT_VERSION_MIN,
-			DX_FORMAT_VERSION);
-	if (sb->checksum !=
-	    dx_checksum64(sb, offsetof(struct dx_super, checksum)))
-		return dx_err(EPROTO, "pool '%s' has a damaged superblock (checksum)",
-			pool->path);
-	if (sb->feature_incompat & ~DX_FEATURE_INCOMPAT_SUPP)
-		return dx_err(EPROTO, "pool '%s' uses unknown features %#lx",
-			pool->path, (unsigned long)sb->feature_incompat);
-	if (sb->pool_size > file_size)
-		return dx_err(EINVAL, "pool file '%s' is truncated (%lu of %lu bytes)",
-			pool->path, (unsigned long)file_size,
-			(unsigned long)sb->pool_size);
-	if (sb->block_size != DX_BLOCK_SIZE || sb->nsegs == 0 ||
-	    sb->nsegs > DX_MAX_SEGS || sb->nags == 0 || sb->nags > DX_MAX_AGS)
-		return dx_err(EPROTO, "pool '%s' has a damaged superblock (geometry)",
-			pool->path);
-	for (uint32_t i = 0; i < sb->nsegs; i++) {
-		const struct dx_dseg *s = &sb->segs[i];
-
-		if (s->nblocks == 0 || s->start > pool->size >> DX_BLOCK_SHIFT ||
-		    s->nblocks > (pool->size >> DX_BLOCK_SHIFT) - s->start)
-			return dx_err(EPROTO, "pool '%s' has a damaged superblock (segment %u)",
-				pool->path, i);
-	}
-	return 0;
 }
 
 /*
@@ -278,61 +253,123 @@ pmemobj_cause(void)
  * pmemobj_probe -- open the pool with libpmemobj in a process of its own
  * first (daxfile-probe): libpmemobj 1.12 itself can crash or loop on a
  * pool whose own metadata (heap headers, lanes) is damaged, and that must
- * not take the caller down.  0 if the probe came back (opened or refused)
- * or cannot run (not installed: the open goes ahead unprobed); -1 with
- * EINVAL if it crashed or hung.
+ * not take the caller down.  0 if the probe came back (opened or refused);
+ * -1 with EFSCORRUPTED if it crashed or hung, or with the errno of the
+ * failure if the helper cannot run (the open is refused, never done
+ * unprobed).  A pool whose last close was clean, and which holds exactly
+ * what that close left where libpmemobj's open reads, needs no probe
+ * (dx_poolfile_sealed): the probe's process costs 15 ms to a second.
  */
 static int
 pmemobj_probe(const char *path)
 {
 	int ret = dx_probe_run(path, NULL, NULL, DX_ARENA_GLOBAL);
 
+	if (ret < 0)
+		return dx_err_keep("cannot open pool '%s'", path);
 	if (ret == DX_PROBE_CRASHED)
-		return dx_err(EINVAL, "'%s': libpmemobj crashes opening it: its metadata is damaged",
+		return dx_err(EFSCORRUPTED, "pool '%s' is damaged: libpmemobj crashes opening it (its own metadata is damaged; daxfile salvage can copy the files out)",
 			path);
 	if (ret == DX_PROBE_HUNG)
-		return dx_err(EINVAL, "'%s': libpmemobj hangs opening it: its metadata is damaged",
+		return dx_err(EFSCORRUPTED, "pool '%s' is damaged: libpmemobj stalls opening it (its own metadata is damaged; daxfile salvage can copy the files out)",
 			path);
 	return 0;
 }
 
-/* pool_open_pmemobj -- pmemobj_open, with errno turned into our causes. */
+/* pool_busy -- EBUSY for a pool that another handle has open: whose? */
+static int
+pool_busy(const char *path)
+{
+	pid_t pid = dx_poolfile_holder(path);
+	char comm[64] = "";
+	char proc[64];
+	FILE *f;
+
+	if (pid == getpid())
+		return dx_err(EBUSY, "pool '%s' is already open in this process",
+			path);
+	if (pid == 0)
+		return dx_err(EBUSY, "pool '%s' is already open", path);
+	snprintf(proc, sizeof(proc), "/proc/%d/comm", (int)pid);
+	f = fopen(proc, "re");
+	if (f != NULL) {
+		if (fgets(comm, sizeof(comm), f) != NULL)
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	return dx_err(EBUSY, "pool '%s' is open in process %d%s%s%s", path,
+		(int)pid, *comm ? " (" : "", comm, *comm ? ")" : "");
+}
+
+/*
+ * pool_refused -- the errno and message for a pool libpmemobj refused.
+ * It refuses what it reads with EINVAL, or with no errno at all (-1 for a
+ * damaged heap): then what the file says of itself decides, EINVAL for a
+ * file that was never a pool of ours, EFSCORRUPTED for one of ours.  A
+ * real errno of another kind (ENOMEM, EACCES, EIO) is kept.
+ */
+static int
+pool_refused(const char *path, int fd, uint64_t size, int err)
+{
+	struct dx_poolfile pf;
+
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		return pool_busy(path);
+	if (err > 0 && err != EINVAL)
+		return dx_err(err, "cannot open pool '%s' (libpmemobj: %s)",
+			path, pmemobj_cause());
+	if (dx_poolfile_read(fd, size, &pf) != 0)
+		return dx_err_keep("cannot read pool file '%s'", path);
+	if (!pf.ours)
+		return dx_err(EINVAL, "'%s' is not a libdaxfile pool (libpmemobj: %s)",
+			path, pmemobj_cause());
+	return dx_err(EFSCORRUPTED, "pool '%s' is damaged: libpmemobj refuses it (%s; daxfile salvage can copy the files out)",
+		path, pmemobj_cause());
+}
+
+int
+dx_pool_file_check(const char *path, int fd, uint64_t *size)
+{
+	struct dx_poolfile pf;
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return dx_err_keep("cannot open pool '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return dx_err(EINVAL, "'%s' is not a regular file", path);
+	*size = (uint64_t)st.st_size;
+	if (dx_poolfile_read(fd, *size, &pf) != 0)
+		return dx_err_keep("cannot read pool file '%s'", path);
+	if (pf.ours && pf.made_size > *size)
+		return dx_err(EFSCORRUPTED, "pool file '%s' is truncated (%lu of %lu bytes)",
+			path, (unsigned long)*size, (unsigned long)pf.made_size);
+	if (*size < PMEMOBJ_MIN_POOL)
+		return dx_err(EINVAL, "'%s' is too small to be a pool (%lu bytes)",
+			path, (unsigned long)*size);
+	return 0;
+}
+
+/* pool_open_pmemobj -- pmemobj_open, with each refusal given its errno. */
 static PMEMobjpool *
 pool_open_pmemobj(const char *path, uint64_t *size, bool probe)
 {
 	PMEMobjpool *pop;
-	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (stat(path, &st) != 0) {
+	if (fd < 0) {
 		dx_err_keep("cannot open pool '%s'", path);
 		return NULL;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		dx_err(EINVAL, "'%s' is not a regular file", path);
+	if (dx_pool_file_check(path, fd, size) != 0 ||
+	    (probe && !dx_poolfile_sealed(fd, *size) &&
+	    pmemobj_probe(path) != 0)) {
+		close(fd);
 		return NULL;
 	}
-	if ((uint64_t)st.st_size < PMEMOBJ_MIN_POOL) {
-		dx_err(EINVAL, "'%s' is too small to be a pool (%ld bytes)",
-			path, (long)st.st_size);
-		return NULL;
-	}
-	if (probe && pmemobj_probe(path) != 0)
-		return NULL;
 	pop = pmemobj_open(path, DX_LAYOUT_NAME);
-	if (pop == NULL) {
-		int err = errno;
-
-		if (err == EAGAIN || err == EWOULDBLOCK)
-			dx_err(EBUSY, "pool '%s' is already open", path);
-		else if (err == EINVAL)
-			dx_err(EINVAL, "'%s' is not a libdaxfile pool (%s)",
-				path, pmemobj_cause());
-		else
-			dx_err(err, "cannot open pool '%s' (%s)", path,
-				pmemobj_cause());
-		return NULL;
-	}
-	*size = (uint64_t)st.st_size;
+	if (pop == NULL)
+		pool_refused(path, fd, *size, errno);
+	close(fd);
 	return pop;
 }
 
@@ -366,7 +403,7 @@ dx_pool_attach(const char *path, bool probe)
 	if (OID_IS_NULL(root) ||
 	    !dx_obj_ok(pool, root.off, sizeof(struct dx_root)) ||
 	    pmemobj_root_size(pop) < sizeof(struct dx_root)) {
-		dx_err(EINVAL, "'%s' is not a libdaxfile pool (no root object)",
+		dx_err(EFSCORRUPTED, "pool '%s' is damaged: it has no root object",
 			path);
 		dx_pool_detach(pool);
 		return NULL;
@@ -376,12 +413,67 @@ dx_pool_attach(const char *path, bool probe)
 	return pool;
 }
 
+struct daxfile_pool *
+dx_pool_attach_raw(const char *path)
+{
+	struct daxfile_pool *pool;
+	struct dx_poolfile pf;
+	struct stat st;
+	uint64_t size;
+	void *map;
+	int fd;
+
+	dx_err_begin();
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		dx_err_keep("cannot open pool '%s'", path);
+		return NULL;
+	}
+	/* a truncated pool is read as far as it goes */
+	if (fstat(fd, &st) != 0) {
+		dx_err_keep("cannot open pool '%s'", path);
+		goto err_close;
+	}
+	size = (uint64_t)st.st_size;
+	if (dx_poolfile_read(fd, size, &pf) != 0) {
+		dx_err_keep("cannot read pool file '%s'", path);
+		goto err_close;
+	}
+	if (!S_ISREG(st.st_mode) || !pf.ours || size == 0) {
+		dx_err(EINVAL, "'%s' is not a libdaxfile pool", path);
+		goto err_close;
+	}
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		dx_err_keep("cannot map pool file '%s'", path);
+		goto err_close;
+	}
+	close(fd);
+	pool = pool_new(path);
+	if (pool == NULL) {
+		munmap(map, size);
+		return NULL;
+	}
+	pool->raw = true;
+	pool->base = map;
+	pool->size = size;
+	pool->root = pf.root_off != 0 ? dx_ptr(pool, pf.root_off) : NULL;
+	return pool;
+
+err_close:
+	close(fd);
+	return NULL;
+}
+
 void
 dx_pool_detach(struct daxfile_pool *pool)
 {
 	int err = errno;
 
-	pmemobj_close(pool->pop);
+	if (pool->raw)
+		munmap(pool->base, pool->size);
+	else
+		pmemobj_close(pool->pop);
 	pool_delete(pool);
 	errno = err;
 }
@@ -415,6 +507,15 @@ dx_pool_check_handle(const struct daxfile_pool *pool)
 }
 
 DX_EXPORT int
+daxfile_pool_backing(daxfile_pool *pool)
+{
+	DX_CALL();
+	if (dx_pool_check_handle(pool) != 0)
+		return -1;
+	return (int)pool->backing;
+}
+
+DX_EXPORT int
 daxfile_pool_close(daxfile_pool *pool)
 {
 	DX_CALL();
@@ -433,8 +534,9 @@ daxfile_pool_close(daxfile_pool *pool)
 	}
 	dx_alloc_fini(pool);
 	dx_icache_fini(pool);
-	close(pool->fd);
 	pmemobj_close(pool->pop);
+	dx_poolfile_seal(pool->fd);
+	close(pool->fd);
 	pool_delete(pool);
 	return 0;
 }

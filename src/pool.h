@@ -36,6 +36,9 @@ struct daxfile_pool {
 	char *path;
 	dx_arena arena;
 	bool is_pmem;		/* flush with CPU instructions, not msync */
+	enum daxfile_backing backing;	/* memory: nothing to flush to */
+	uint64_t sb_copy;	/* sb is the copy at this offset (primary damaged) */
+	bool raw;		/* mapped read-only without libpmemobj (pop NULL) */
 
 	struct dx_icache icache;
 	struct dx_inode *cwd;	/* current directory, NULL: the root
@@ -95,6 +98,7 @@ dx_block_ptr(const struct daxfile_pool *pool, uint64_t pblk)
  * dx_pool_attach -- open the pmemobj pool at 'path' into a new handle, with
  * none of the checks or DRAM state of daxfile_pool_open (the checker's
  * way in), first in daxfile-probe if 'probe'; dx_pool_detach undoes it.
+ * A pool that libpmemobj refuses for damage fails with EFSCORRUPTED.
  */
 struct daxfile_pool *dx_pool_attach(const char *path, bool probe);
 void dx_pool_detach(struct daxfile_pool *pool);
@@ -106,6 +110,21 @@ void dx_pool_detach(struct daxfile_pool *pool);
  */
 int dx_pool_fd_open(struct daxfile_pool *pool);
 
+/*
+ * dx_pool_file_check -- can the file 'path', open at 'fd', be a pool?  Its
+ * size in '*size'; EINVAL if it cannot (not a regular file, too small),
+ * EFSCORRUPTED if it is one of ours cut short.
+ */
+int dx_pool_file_check(const char *path, int fd, uint64_t *size);
+
+/*
+ * dx_pool_attach_raw -- map the pool file at 'path' read-only, without
+ * libpmemobj (pool->raw): for reading what a pool holds when libpmemobj
+ * cannot open it.  Nothing in it is trusted: pool->root is where the
+ * pmemobj descriptor says (NULL if that is outside the file), pool->sb is
+ * NULL until dx_super_find.  dx_pool_detach undoes it.
+ */
+struct daxfile_pool *dx_pool_attach_raw(const char *path);
 /* dx_super_check -- is the superblock ours, of a version we read, intact? */
 int dx_super_check(struct daxfile_pool *pool);
 
@@ -116,8 +135,19 @@ int dx_pool_check_handle(const struct daxfile_pool *pool);
 int dx_pool_inode_counts(struct daxfile_pool *pool, fsfilcnt_t *files,
 	fsfilcnt_t *ffree);
 
-/* dx_persist -- make 'len' bytes at 'addr' durable (flush or msync). */
+/*
+ * dx_persist -- make 'len' bytes at 'addr' durable (flush or msync; nothing
+ * on memory backing).
+ */
 void dx_persist(struct daxfile_pool *pool, const void *addr, size_t len);
+
+/*
+ * dx_persist_times -- make timestamps at 'addr' durable: at once on
+ * persistent memory; on a disk at the next fsync, which msyncs the inode
+ * (as Linux file systems keep times), so that a write costs no msync for
+ * them.
+ */
+void dx_persist_times(struct daxfile_pool *pool, const void *addr, size_t len);
 
 /* dx_corrupt -- report damaged metadata found at run time: EFSCORRUPTED. */
 int dx_corrupt(struct daxfile_pool *pool, const char *what, uint64_t off);

@@ -53,13 +53,17 @@ dx_symlink_init(struct dx_tx *tx, uint64_t ino, const char *target,
 }
 
 const char *
-dx_symlink_target(const struct dx_inode *ip)
+dx_symlink_stored(const struct daxfile_pool *pool, const struct dx_dinode *di)
 {
-	const struct dx_dinode *di = ip->di;
-
 	if (di->extents == 0)
 		return symlink_inline(di);
-	return ((const struct dx_symblk *)dx_ptr(ip->pool, di->extents))->target;
+	return ((const struct dx_symblk *)dx_ptr(pool, di->extents))->target;
+}
+
+const char *
+dx_symlink_target(const struct dx_inode *ip)
+{
+	return dx_symlink_stored(ip->pool, ip->di);
 }
 
 const char *

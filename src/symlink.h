@@ -30,6 +30,14 @@ void dx_symlink_init(struct dx_tx *tx, uint64_t ino, const char *target,
 const char *dx_symlink_target(const struct dx_inode *ip);
 
 /*
+ * dx_symlink_stored -- the NUL-terminated target of the link whose dinode
+ * is 'di', once dx_symlink_check found its storage sound (salvage reads
+ * links of pools it does not open).
+ */
+const char *dx_symlink_stored(const struct daxfile_pool *pool,
+	const struct dx_dinode *di);
+
+/*
  * dx_symlink_check -- NULL if the target storage of link inode 'ino' is
  * sound, else what is wrong with it.
  */

@@ -11,23 +11,24 @@
  * objects of their own, freed as such, and its directories keep their
  * unordered chains until they are empty (slab.c, dir.c).  A
  * version 1 pool is therefore a valid version 2 pool once its superblock
- * says so: the upgrade rewrites the version and the checksum, in one
- * transaction, so that a crash leaves the pool of version 1 (the next open
+ * says so: the upgrade rewrites the version and the checksum (of the
+ * superblock and of its copies, super.c), in one transaction, so that a crash leaves the pool of version 1 (the next open
  * upgrades it) or of version 2.  A library of version 1 refuses the
  * upgraded pool (EPROTO), as it would not know its links.
  */
 #include "config.h"
 
-#include "mkfs.h"
 #include "out.h"
 #include "pool.h"
+#include "super.h"
 #include "tx.h"
 #include "upgrade.h"
 
 int
 dx_upgrade(struct daxfile_pool *pool)
 {
-	struct dx_super *sb = &pool->root->sb;
+	/* the primary, or the copy the pool opened through */
+	struct dx_super *sb = dx_ptr(pool, dx_off(pool, pool->sb));
 	struct dx_tx tx;
 
 	if (sb->version == DX_FORMAT_VERSION)
@@ -38,6 +39,7 @@ dx_upgrade(struct daxfile_pool *pool)
 	    DX_TX_ADD_FIELD(&tx, sb, checksum) == 0) {
 		sb->version = DX_FORMAT_VERSION;
 		dx_super_seal(sb);
+		dx_super_tx_copies(&tx, pool, sb); /* a failure aborts the tx */
 	}
 	if (dx_tx_commit(&tx) != 0)
 		return dx_err_keep("cannot upgrade pool '%s' to on-media version %d",

@@ -20,6 +20,10 @@
 #define CLI_FAILURE	1
 #define CLI_USAGE	2
 
+/* Exit statuses of check, as fsck(8): 2 and above, nothing was checked. */
+#define CLI_CHECK_DAMAGED	1
+#define CLI_CHECK_FAILED	2
+
 /* One read or write: large enough to amortise the calls, small to allocate. */
 #define CLI_CHUNK	((size_t)1 << 20)
 
@@ -35,12 +39,16 @@
  * own; the prototypes, the dispatch table and the help text follow from it.
  */
 #define CLI_COMMANDS(X)							\
-	X(mkfs, "mkfs", "POOL SIZE",					\
-		"create a pool of SIZE bytes (suffixes K, M, G, T)")	\
+	X(help, "help", "[COMMAND]",					\
+		"show every command, or the usage of one")		\
+	X(mkfs, "mkfs", "[-u USABLE] POOL [SIZE]",			\
+		"create a pool of SIZE bytes, or one with USABLE bytes for files") \
 	X(info, "info", "",						\
-		"show the space and inodes of the pool")		\
-	X(check, "check", "",						\
-		"check the pool, which must not be open, for damage")	\
+		"show the space, inodes and backing of the pool")	\
+	X(check, "check", "[-r]",					\
+		"check the pool for damage (0 clean, 1 damage, 2 not checked); -r repairs") \
+	X(salvage, "salvage", "DIR",					\
+		"copy every intact file of a damaged pool into DIR")	\
 	X(bench, "bench", "[-q] [-s SIZE] [-r REPS]", "time the data path against tmpfs") \
 	X(ls, "ls", "[-l] [PATH...]",					\
 		"list directories (default /) or files")		\
@@ -54,15 +62,15 @@
 		"rename a file or directory")				\
 	X(cat, "cat", "PATH...",					\
 		"write files to standard output")			\
-	X(cp, "cp", "SRC DST",						\
-		"copy a file; pool paths are written pool:PATH")	\
+	X(cp, "cp", "[-r] [-k] SRC DST",				\
+		"copy a file, with -r a directory; pool paths are written pool:PATH") \
 	X(truncate, "truncate", "PATH SIZE",				\
 		"set the size of a file")				\
 	X(fallocate, "fallocate",					\
 		"[-n] [-p|-z|-c|-i] [-o OFFSET] -l LENGTH PATH",	\
 		"allocate, punch, zero, collapse or insert a range")	\
-	X(map_demo, "map-demo", "[PATH]",				\
-		"map a file and show direct access and a live punch")
+	X(map_demo, "map-demo", "[-f] [PATH]",				\
+		"map a new file (-f: or overwrite one) and show direct access and a live punch")
 
 struct cli;
 
@@ -117,6 +125,23 @@ int cli_fail_host(const struct cli *cli, const char *what, int err);
 
 /* cli_parse_size -- parse digits with an optional K, M, G or T suffix. */
 int cli_parse_size(const char *str, uint64_t *size);
+
+/*
+ * cli_bad_size -- report an argument that is not a size ('what' names it:
+ * "size", "offset"), with the forms a size takes; returns CLI_USAGE.
+ */
+int cli_bad_size(const struct cli *cli, const char *what, const char *str);
+
+/*
+ * cli_pool_path -- a path of the pool as the library takes it: a relative
+ * one is taken from '/', as the pool has no current directory.  Returns
+ * 'arg' or 'buf' (of PATH_MAX bytes); NULL with ENAMETOOLONG.
+ */
+const char *cli_pool_path(const char *arg, char *buf);
+
+/* cli_pool_path_or_fail -- cli_pool_path, reporting a failure. */
+const char *cli_pool_path_or_fail(const struct cli *cli, const char *arg,
+	char *buf);
 
 /* cli_parse_off -- cli_parse_size() for values that must fit in an off_t. */
 int cli_parse_off(const char *str, off_t *off);

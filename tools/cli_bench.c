@@ -376,7 +376,7 @@ parse(const struct cli *cli, int argc, char **argv, struct bench_run *r)
 		case 's':
 			if (cli_parse_size(optarg, &r->size) < 0 ||
 			    r->size < BENCH_MIN_SIZE) {
-				cli_msg(cli, "invalid size '%s' (at least 4M)",
+				cli_msg(cli, "invalid size '%s': at least 4M, a number of bytes optionally followed by K, M, G or T",
 					optarg);
 				return -1;
 			}

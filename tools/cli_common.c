@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,16 +46,31 @@ cli_msg(const struct cli *cli, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* cli_fail -- report a failed libdaxfile call with its message. */
+/* Whether this run has said what to do with a damaged pool. */
+static bool damage_told;
+
+/*
+ * cli_fail -- report a failed libdaxfile call with its message, which
+ * often ends with the errno's text itself: that is said once.
+ */
 int
 cli_fail(const struct cli *cli, const char *what, int err)
 {
 	const char *detail = daxfile_errormsg();
+	const char *cause = strerror(err);
+	size_t dlen = detail ? strlen(detail) : 0, clen = strlen(cause);
 
-	if (detail && *detail)
-		cli_msg(cli, "%s: %s (%s)", what, strerror(err), detail);
+	if (dlen >= clen + 2 && strcmp(detail + dlen - clen, cause) == 0 &&
+	    strncmp(detail + dlen - clen - 2, ": ", 2) == 0)
+		dlen -= clen + 2;
+	if (dlen == 0 || (dlen == clen && strncmp(detail, cause, clen) == 0))
+		cli_msg(cli, "%s: %s", what, cause);
 	else
-		cli_msg(cli, "%s: %s", what, strerror(err));
+		cli_msg(cli, "%s: %s (%.*s)", what, cause, (int)dlen, detail);
+	if (err == EUCLEAN && !damage_told) {
+		damage_told = true;
+		cli_msg(cli, "the pool is damaged: daxfile check names the damage, daxfile salvage copies the files out, daxfile check -r repairs what it can");
+	}
 	return CLI_FAILURE;
 }
 
@@ -108,6 +124,15 @@ cli_parse_size(const char *str, uint64_t *size)
 		return -1;
 	*size = (uint64_t)value << shift;
 	return 0;
+}
+
+/* cli_bad_size -- report an argument that is not a size. */
+int
+cli_bad_size(const struct cli *cli, const char *what, const char *str)
+{
+	cli_msg(cli, "invalid %s '%s': a number of bytes, optionally followed by K, M, G or T (powers of 1024)",
+		what, str);
+	return cli_usage(cli);
 }
 
 /* cli_parse_off -- cli_parse_size() for values that must fit in an off_t. */
@@ -225,6 +250,30 @@ cli_path_join(char *buf, size_t len, const char *dir, const char *name)
 		return -1;
 	}
 	return 0;
+}
+
+/* cli_pool_path -- a relative path of the pool taken from '/'. */
+const char *
+cli_pool_path(const char *arg, char *buf)
+{
+	if (arg[0] == '/')
+		return arg;
+	if (snprintf(buf, PATH_MAX, "/%s", arg) >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return buf;
+}
+
+/* cli_pool_path_or_fail -- cli_pool_path, reporting a failure. */
+const char *
+cli_pool_path_or_fail(const struct cli *cli, const char *arg, char *buf)
+{
+	const char *path = cli_pool_path(arg, buf);
+
+	if (path == NULL)
+		cli_fail_host(cli, arg, errno);
+	return path;
 }
 
 /* cli_pool_open -- open the pool of this run, reporting a failure. */

@@ -1,8 +1,12 @@
 /*
- * cli_copy.c -- the daxfile cp command: copies a file between the host and
- * the pool, either way, or within the pool.  Arguments written pool:PATH
- * name files of the pool; the others name files of the host.
+ * cli_copy.c -- the daxfile cp command: copies a file, or with -r a
+ * directory tree, between the host and the pool, either way, or within the
+ * pool.  Arguments written pool:PATH name files of the pool (a relative
+ * PATH is taken from the pool's root); the others name files of the host.
+ * A copy that fails part way is removed (with -k it is kept), so that a
+ * full pool is not left fuller by a file nobody asked for.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,11 +18,17 @@
 
 /* endpoint -- one side of a copy: a file of the host or of the pool. */
 struct endpoint {
-	char label[sizeof(CLI_POOL_PREFIX) + PATH_MAX];	/* as written */
+	char label[sizeof(CLI_POOL_PREFIX) + PATH_MAX];	/* as shown */
 	const char *path;	/* the path proper, inside label */
 	daxfile_pool *pool;	/* NULL for a file of the host */
 	daxfile_file *file;	/* when open in the pool */
 	int fd;			/* when open on the host */
+};
+
+/* copy_opts -- the options of one cp. */
+struct copy_opts {
+	bool recursive;		/* -r */
+	bool keep;		/* -k: keep what a failed copy wrote */
 };
 
 /* in_pool -- whether an argument names a file of the pool. */
@@ -28,21 +38,48 @@ in_pool(const char *arg)
 	return strncmp(arg, CLI_POOL_PREFIX, strlen(CLI_POOL_PREFIX)) == 0;
 }
 
-/* ep_init -- the endpoint an argument names; 'pool' serves pool:PATH. */
+/*
+ * ep_init -- the endpoint an argument names; 'pool' serves pool:PATH, and
+ * a relative PATH becomes absolute there.
+ */
 static int
 ep_init(const struct cli *cli, struct endpoint *ep, const char *arg,
 	daxfile_pool *pool)
 {
-	size_t prefix = in_pool(arg) ? strlen(CLI_POOL_PREFIX) : 0;
-	size_t len = strlen(arg);
+	bool pooled = in_pool(arg);
+	const char *path = pooled ? arg + strlen(CLI_POOL_PREFIX) : arg;
+	const char *sep = pooled && path[0] != '/' ? "/" : "";
+	int n = snprintf(ep->label, sizeof(ep->label), "%s%s%s",
+		pooled ? CLI_POOL_PREFIX : "", sep, path);
 
-	if (len - prefix >= PATH_MAX)
+	if (n < 0 || (size_t)n >= sizeof(ep->label) ||
+	    strlen(path) + strlen(sep) >= PATH_MAX)
 		return cli_fail_host(cli, arg, ENAMETOOLONG);
-	memcpy(ep->label, arg, len + 1);
-	ep->path = ep->label + prefix;
-	ep->pool = prefix ? pool : NULL;
+	ep->path = ep->label + (pooled ? strlen(CLI_POOL_PREFIX) : 0);
+	ep->pool = pooled ? pool : NULL;
 	ep->file = NULL;
 	ep->fd = -1;
+	return CLI_OK;
+}
+
+/* ep_child -- the endpoint of entry 'name' of the directory 'dir'. */
+static int
+ep_child(const struct cli *cli, const struct endpoint *dir, const char *name,
+	struct endpoint *child)
+{
+	size_t prefix = (size_t)(dir->path - dir->label);
+	size_t len = strlen(dir->path);
+	const char *sep = len > 0 && dir->path[len - 1] == '/' ? "" : "/";
+	int n = snprintf(child->label, sizeof(child->label), "%s%s%s",
+		dir->label, sep, name);
+
+	if (n < 0 || (size_t)n >= sizeof(child->label) ||
+	    (size_t)n - prefix >= PATH_MAX)
+		return cli_fail_host(cli, dir->label, ENAMETOOLONG);
+	child->path = child->label + prefix;
+	child->pool = dir->pool;
+	child->file = NULL;
+	child->fd = -1;
 	return CLI_OK;
 }
 
@@ -55,13 +92,13 @@ ep_fail(const struct cli *cli, const struct endpoint *ep, int err)
 	return cli_fail_host(cli, ep->label, err);
 }
 
-/* ep_stat -- stat(2) of the endpoint's path. */
+/* ep_stat -- stat(2) of the endpoint's path; lstat(2) on the host if 'l'. */
 static int
-ep_stat(const struct endpoint *ep, struct stat *st)
+ep_stat(const struct endpoint *ep, struct stat *st, bool l)
 {
 	if (ep->pool)
 		return daxfile_stat(ep->pool, ep->path, st);
-	return stat(ep->path, st);
+	return l ? lstat(ep->path, st) : stat(ep->path, st);
 }
 
 /* ep_open -- open(2) of the endpoint's path. */
@@ -119,6 +156,65 @@ ep_close(struct endpoint *ep)
 	return ret;
 }
 
+/* ep_unlink -- unlink(2) of the endpoint's path. */
+static int
+ep_unlink(const struct endpoint *ep)
+{
+	if (ep->pool)
+		return daxfile_unlink(ep->pool, ep->path);
+	return unlink(ep->path);
+}
+
+/* ep_mkdir -- mkdir(2) of the endpoint's path. */
+static int
+ep_mkdir(const struct endpoint *ep, mode_t mode)
+{
+	if (ep->pool)
+		return daxfile_mkdir(ep->pool, ep->path, mode);
+	return mkdir(ep->path, mode);
+}
+
+/* A directory stream of either side. */
+struct ep_dir {
+	daxfile_dir *pool_dir;
+	DIR *host_dir;
+};
+
+/* ep_opendir -- opendir(3) of the endpoint's path. */
+static int
+ep_opendir(const struct endpoint *ep, struct ep_dir *d)
+{
+	d->pool_dir = NULL;
+	d->host_dir = NULL;
+	if (ep->pool) {
+		d->pool_dir = daxfile_opendir(ep->pool, ep->path);
+		return d->pool_dir ? 0 : -1;
+	}
+	d->host_dir = opendir(ep->path);
+	return d->host_dir ? 0 : -1;
+}
+
+/* ep_readdir -- the next entry but "." and ".."; NULL at the end. */
+static struct dirent *
+ep_readdir(struct ep_dir *d)
+{
+	struct dirent *de;
+
+	do {
+		de = d->pool_dir ? daxfile_readdir(d->pool_dir) :
+			readdir(d->host_dir);
+	} while (de != NULL && cli_is_dot(de->d_name));
+	return de;
+}
+
+/* ep_closedir -- closedir(3). */
+static int
+ep_closedir(struct ep_dir *d)
+{
+	return d->pool_dir ? daxfile_closedir(d->pool_dir) :
+		closedir(d->host_dir);
+}
+
 /* base_name -- the last component of 'path' and its length, no '/' in it. */
 static const char *
 base_name(const char *path, size_t *len)
@@ -150,7 +246,7 @@ into_dir(const struct cli *cli, struct endpoint *dst,
 	struct stat st;
 
 	/* A target that cannot be stat'ed is left for open(2) to judge. */
-	if (ep_stat(dst, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (ep_stat(dst, &st, false) < 0 || !S_ISDIR(st.st_mode))
 		return CLI_OK;
 
 	name = base_name(src->path, &name_len);
@@ -175,7 +271,7 @@ same_file(const struct endpoint *dst, const struct endpoint *src,
 	struct stat st;
 
 	/* Host and pool never share a file; two host files are not copied. */
-	if (!dst->pool || !src->pool || ep_stat(dst, &st) < 0)
+	if (!dst->pool || !src->pool || ep_stat(dst, &st, false) < 0)
 		return false;
 	return st.st_ino == src_st->st_ino && st.st_dev == src_st->st_dev;
 }
@@ -236,18 +332,17 @@ copy_data(const struct cli *cli, struct endpoint *src, struct endpoint *dst,
 }
 
 /*
- * copy_to -- create or truncate the target with the source's permission
- * bits and copy the open source into it.
+ * copy_to -- create or truncate the target (a file, with the source's
+ * permission bits) and copy the open source into it; on failure, remove
+ * what was written unless -k.
  */
 static int
 copy_to(const struct cli *cli, struct endpoint *dst, struct endpoint *src,
-	const struct stat *src_st)
+	const struct stat *src_st, const struct copy_opts *o)
 {
 	mode_t mode = cli_create_mode(src_st->st_mode & 0777);
 	int status;
 
-	if (into_dir(cli, dst, src) != CLI_OK)
-		return CLI_FAILURE;
 	if (same_file(dst, src, src_st)) {
 		cli_msg(cli, "%s and %s are the same file", src->label,
 			dst->label);
@@ -266,12 +361,22 @@ copy_to(const struct cli *cli, struct endpoint *dst, struct endpoint *src,
 		status = ep_fail(cli, dst, errno);
 	if (ep_close(dst) < 0 && status == CLI_OK)
 		status = ep_fail(cli, dst, errno);
+	if (status == CLI_OK)
+		return CLI_OK;
+	if (o->keep)
+		cli_msg(cli, "%s: kept the partial copy (-k)", dst->label);
+	else if (ep_unlink(dst) == 0)
+		cli_msg(cli, "%s: removed the partial copy (-k keeps it)",
+			dst->label);
+	else
+		ep_fail(cli, dst, errno);
 	return status;
 }
 
-/* copy -- copy the file 'src' names to what 'dst' names. */
+/* copy_file -- copy the file 'src' names to what 'dst' names. */
 static int
-copy(const struct cli *cli, struct endpoint *src, struct endpoint *dst)
+copy_file(const struct cli *cli, struct endpoint *src, struct endpoint *dst,
+	const struct copy_opts *o)
 {
 	struct stat st;
 	int status;
@@ -283,24 +388,143 @@ copy(const struct cli *cli, struct endpoint *src, struct endpoint *dst)
 	else if (S_ISDIR(st.st_mode))
 		status = cli_fail_host(cli, src->label, EISDIR);
 	else
-		status = copy_to(cli, dst, src, &st);
+		status = copy_to(cli, dst, src, &st, o);
 	if (ep_close(src) < 0 && status == CLI_OK)
 		status = ep_fail(cli, src, errno);
 	return status;
 }
 
-/* cmd_cp -- copy a file between the host and the pool, or within the pool. */
+static int copy_tree(const struct cli *cli, struct endpoint *src,
+	struct endpoint *dst, const struct stat *st, const struct copy_opts *o);
+
+/* copy_dir -- with -r: make the target directory and copy each entry. */
+static int
+copy_dir(const struct cli *cli, struct endpoint *src, struct endpoint *dst,
+	const struct stat *src_st, const struct copy_opts *o)
+{
+	struct ep_dir d;
+	struct dirent *de;
+	struct stat st;
+	int status = CLI_OK;
+
+	/* as cp -r: into a directory that exists, else a new one */
+	if (ep_mkdir(dst, cli_create_mode(src_st->st_mode & 0777) | 0700) < 0) {
+		int err = errno;
+
+		if (err != EEXIST || ep_stat(dst, &st, false) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			return ep_fail(cli, dst, err);
+	}
+	if (ep_opendir(src, &d) < 0)
+		return ep_fail(cli, src, errno);
+	for (;;) {
+		struct endpoint s, t;
+
+		errno = 0;
+		de = ep_readdir(&d);
+		if (de == NULL) {
+			if (errno)
+				status = ep_fail(cli, src, errno);
+			break;
+		}
+		if (ep_child(cli, src, de->d_name, &s) != CLI_OK ||
+		    ep_child(cli, dst, de->d_name, &t) != CLI_OK) {
+			status = CLI_FAILURE;
+			continue;
+		}
+		if (ep_stat(&s, &st, true) < 0) {
+			status = ep_fail(cli, &s, errno);
+			continue;
+		}
+		if (copy_tree(cli, &s, &t, &st, o) != CLI_OK)
+			status = CLI_FAILURE;
+	}
+	if (ep_closedir(&d) < 0 && status == CLI_OK)
+		status = ep_fail(cli, src, errno);
+	return status;
+}
+
+/* copy_tree -- copy a file or, with -r, a directory and all it holds. */
+static int
+copy_tree(const struct cli *cli, struct endpoint *src, struct endpoint *dst,
+	const struct stat *st, const struct copy_opts *o)
+{
+	if (S_ISDIR(st->st_mode)) {
+		if (!o->recursive) {
+			cli_msg(cli, "%s: is a directory (-r copies it)",
+				src->label);
+			return CLI_FAILURE;
+		}
+		return copy_dir(cli, src, dst, st, o);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		cli_msg(cli, "%s: not copied: only regular files and directories go into a pool",
+			src->label);
+		return CLI_FAILURE;
+	}
+	return copy_file(cli, src, dst, o);
+}
+
+/*
+ * inside -- whether pool path 'dst' is 'src' or below it, which a copy of
+ * the directory 'src' would never finish filling.
+ */
+static bool
+inside(const struct endpoint *src, const struct endpoint *dst)
+{
+	size_t len = strlen(src->path);
+
+	while (len > 1 && src->path[len - 1] == '/')
+		len--;
+	return src->pool && dst->pool && strncmp(dst->path, src->path, len) == 0 &&
+		(dst->path[len] == '\0' || dst->path[len] == '/' || len == 1);
+}
+
+/* copy -- copy what 'src' names to what 'dst' names. */
+static int
+copy(const struct cli *cli, struct endpoint *src, struct endpoint *dst,
+	const struct copy_opts *o)
+{
+	struct stat st;
+
+	if (ep_stat(src, &st, false) < 0)
+		return ep_fail(cli, src, errno);
+	if (into_dir(cli, dst, src) != CLI_OK)
+		return CLI_FAILURE;
+	if (S_ISDIR(st.st_mode) && o->recursive && inside(src, dst)) {
+		cli_msg(cli, "cannot copy %s into itself, %s", src->label,
+			dst->label);
+		return CLI_FAILURE;
+	}
+	return copy_tree(cli, src, dst, &st, o);
+}
+
+/* cmd_cp -- copy files between the host and the pool, or within the pool. */
 int
 cmd_cp(const struct cli *cli, int argc, char **argv)
 {
+	struct copy_opts o = { false, false };
 	struct endpoint src, dst;
 	daxfile_pool *pool;
-	int first = cli_operands(argc, argv);
 	int status = CLI_FAILURE;
+	int opt;
 
-	if (first < 0 || argc - first != 2)
+	while ((opt = getopt(argc, argv, "rRk")) != -1) {
+		switch (opt) {
+		case 'r':
+		case 'R':
+			o.recursive = true;
+			break;
+		case 'k':
+			o.keep = true;
+			break;
+		default:
+			return cli_usage(cli);
+		}
+	}
+	if (argc - optind != 2)
 		return cli_usage(cli);
-	if (!in_pool(argv[first]) && !in_pool(argv[first + 1])) {
+	if (!in_pool(argv[optind]) && !in_pool(argv[optind + 1])) {
 		cli_msg(cli, "SRC or DST must be a file of the pool, written "
 			CLI_POOL_PREFIX "PATH");
 		return cli_usage(cli);
@@ -309,8 +533,8 @@ cmd_cp(const struct cli *cli, int argc, char **argv)
 	if (!pool)
 		return CLI_FAILURE;
 
-	if (ep_init(cli, &src, argv[first], pool) == CLI_OK &&
-	    ep_init(cli, &dst, argv[first + 1], pool) == CLI_OK)
-		status = copy(cli, &src, &dst);
+	if (ep_init(cli, &src, argv[optind], pool) == CLI_OK &&
+	    ep_init(cli, &dst, argv[optind + 1], pool) == CLI_OK)
+		status = copy(cli, &src, &dst, &o);
 	return cli_pool_close(cli, pool, status);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <linux/falloc.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -61,9 +62,14 @@ cmd_cat(const struct cli *cli, int argc, char **argv)
 		return CLI_FAILURE;
 	}
 
-	for (i = first; i < argc && !out_failed; i++)
-		if (cat_file(cli, pool, argv[i], buf, &out_failed) != CLI_OK)
+	for (i = first; i < argc && !out_failed; i++) {
+		char pbuf[PATH_MAX];
+		const char *path = cli_pool_path_or_fail(cli, argv[i], pbuf);
+
+		if (path == NULL ||
+		    cat_file(cli, pool, path, buf, &out_failed) != CLI_OK)
 			status = CLI_FAILURE;
+	}
 	free(buf);
 	return cli_pool_close(cli, pool, status);
 }
@@ -76,16 +82,17 @@ cmd_truncate(const struct cli *cli, int argc, char **argv)
 	daxfile_pool *pool;
 	int status = CLI_OK;
 	int first = cli_operands(argc, argv);
+	char buf[PATH_MAX];
 	const char *path;
 	off_t size;
 
 	if (first < 0 || argc - first != 2)
 		return cli_usage(cli);
-	path = argv[first];
-	if (cli_parse_off(argv[first + 1], &size) < 0) {
-		cli_msg(cli, "invalid size '%s'", argv[first + 1]);
-		return cli_usage(cli);
-	}
+	if (cli_parse_off(argv[first + 1], &size) < 0)
+		return cli_bad_size(cli, "size", argv[first + 1]);
+	path = cli_pool_path_or_fail(cli, argv[first], buf);
+	if (path == NULL)
+		return CLI_FAILURE;
 	pool = cli_pool_open(cli);
 	if (!pool)
 		return CLI_FAILURE;
@@ -108,6 +115,7 @@ struct falloc_req {
 	off_t offset;
 	off_t length;
 	const char *path;
+	char buf[PATH_MAX];	/* for the path taken from '/' */
 };
 
 /* falloc_op -- the mode of an operation option; they exclude each other. */
@@ -129,7 +137,10 @@ falloc_op(int opt)
 	}
 }
 
-/* falloc_parse -- the options and operand of fallocate; -1 on misuse. */
+/*
+ * falloc_parse -- the options and operand of fallocate; -1 on misuse, -2
+ * when that is reported already.
+ */
 static int
 falloc_parse(const struct cli *cli, int argc, char **argv,
 	struct falloc_req *req)
@@ -172,14 +183,14 @@ falloc_parse(const struct cli *cli, int argc, char **argv,
 			break;
 		case 'o':
 			if (cli_parse_off(optarg, &req->offset) < 0) {
-				cli_msg(cli, "invalid offset '%s'", optarg);
-				return -1;
+				cli_bad_size(cli, "offset", optarg);
+				return -2;
 			}
 			break;
 		case 'l':
 			if (cli_parse_off(optarg, &req->length) < 0) {
-				cli_msg(cli, "invalid length '%s'", optarg);
-				return -1;
+				cli_bad_size(cli, "length", optarg);
+				return -2;
 			}
 			have_length = true;
 			break;
@@ -190,7 +201,11 @@ falloc_parse(const struct cli *cli, int argc, char **argv,
 	if (!have_length || argc - optind != 1)
 		return -1;
 	req->mode = falloc_op(op) | (keep ? FALLOC_FL_KEEP_SIZE : 0);
-	req->path = argv[optind];
+	req->path = cli_pool_path(argv[optind], req->buf);
+	if (req->path == NULL) {
+		cli_fail_host(cli, argv[optind], errno);
+		return -2;
+	}
 	return 0;
 }
 
@@ -204,8 +219,12 @@ cmd_fallocate(const struct cli *cli, int argc, char **argv)
 	int status = CLI_OK;
 	int flags = O_WRONLY;
 
-	if (falloc_parse(cli, argc, argv, &req) < 0)
+	int ret = falloc_parse(cli, argc, argv, &req);
+
+	if (ret == -1)
 		return cli_usage(cli);
+	if (ret < 0)
+		return CLI_USAGE;
 	/* As fallocate(1): only plain allocation may create the file. */
 	if (req.mode == 0)
 		flags |= O_CREAT;

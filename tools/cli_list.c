@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -282,10 +281,14 @@ cmd_ls(const struct cli *cli, int argc, char **argv)
 
 	if (optind == argc)
 		status = ls_one(cli, pool, "/", lng, false, &printed);
-	for (i = optind; i < argc; i++)
-		if (ls_one(cli, pool, argv[i], lng, argc - optind > 1,
-				&printed) != CLI_OK)
+	for (i = optind; i < argc; i++) {
+		char buf[PATH_MAX];
+		const char *path = cli_pool_path_or_fail(cli, argv[i], buf);
+
+		if (path == NULL || ls_one(cli, pool, path, lng,
+				argc - optind > 1, &printed) != CLI_OK)
 			status = CLI_FAILURE;
+	}
 	return cli_pool_close(cli, pool, status);
 }
 
@@ -359,8 +362,9 @@ print_stat(const char *path, const struct stat *st)
 	printf("  Size: %-10jd\tBlocks: %-10jd IO Block: %-6jd %s\n",
 		(intmax_t)st->st_size, (intmax_t)st->st_blocks,
 		(intmax_t)st->st_blksize, file_type(st));
-	printf("Device: %u,%u\tInode: %-11ju Links: %ju\n",
-		major(st->st_dev), minor(st->st_dev), (uintmax_t)st->st_ino,
+	/* st_dev is the pool's 64-bit id, which major,minor would mangle */
+	printf("Device: %jxh\tInode: %-11ju Links: %ju\n",
+		(uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
 		(uintmax_t)st->st_nlink);
 	printf("Access: (%04o/%s)  Uid: (%5ju/%8s)   Gid: (%5ju/%8s)\n",
 		(unsigned int)(st->st_mode & 07777), mode,
@@ -389,11 +393,18 @@ cmd_stat(const struct cli *cli, int argc, char **argv)
 		return CLI_FAILURE;
 
 	for (i = first; i < argc; i++) {
-		if (daxfile_stat(pool, argv[i], &st) < 0) {
-			status = cli_fail(cli, argv[i], errno);
+		char buf[PATH_MAX];
+		const char *path = cli_pool_path_or_fail(cli, argv[i], buf);
+
+		if (path == NULL) {
+			status = CLI_FAILURE;
 			continue;
 		}
-		print_stat(argv[i], &st);
+		if (daxfile_stat(pool, path, &st) < 0) {
+			status = cli_fail(cli, path, errno);
+			continue;
+		}
+		print_stat(path, &st);
 	}
 	return cli_pool_close(cli, pool, status);
 }

@@ -1,13 +1,16 @@
 /*
- * cli_mapdemo.c -- `daxfile map-demo [PATH]`: map a file of the pool and
- * show direct access and a live hole punch: stores through the mapping are
- * seen by pread, a pwrite is seen through the mapping, a punch turns the
- * mapped bytes to zeros at once (the blocks go back to the pool), and a
- * truncate makes the pages past EOF raise SIGBUS.
+ * cli_mapdemo.c -- `daxfile map-demo [-f] [PATH]`: map a file of the pool
+ * and show direct access and a live hole punch: stores through the mapping
+ * are seen by pread, a pwrite is seen through the mapping, a punch turns
+ * the mapped bytes to zeros at once (the blocks go back to the pool), and
+ * a truncate makes the pages past EOF raise SIGBUS.  The file is created;
+ * an existing one is overwritten only with -f.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
 #include <linux/falloc.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -70,23 +73,37 @@ demo_probe(const volatile unsigned char *p)
 int
 cmd_map_demo(const struct cli *cli, int argc, char **argv)
 {
-	int first = cli_operands(argc, argv);
+	char buf[PATH_MAX];
 	const char *path;
 	daxfile_pool *pool;
 	daxfile_file *f;
 	unsigned char *m, c;
 	int status = CLI_OK;
+	int flags = O_RDWR | O_CREAT | O_EXCL;
+	int opt;
 
-	if (first < 0 || argc - first > 1)
+	while ((opt = getopt(argc, argv, "f")) != -1) {
+		if (opt != 'f')
+			return cli_usage(cli);
+		flags = O_RDWR | O_CREAT | O_TRUNC;
+	}
+	if (argc - optind > 1)
 		return cli_usage(cli);
-	path = argc - first == 1 ? argv[first] : "/map-demo";
+	path = cli_pool_path_or_fail(cli,
+		argc - optind == 1 ? argv[optind] : "/map-demo", buf);
+	if (path == NULL)
+		return CLI_FAILURE;
 	pool = cli_pool_open(cli);
 	if (!pool)
 		return CLI_FAILURE;
-	f = daxfile_open(pool, path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	f = daxfile_open(pool, path, flags, 0644);
 	if (!f) {
-		status = cli_fail(cli, path, errno);
-		return cli_pool_close(cli, pool, status);
+		if (errno == EEXIST)
+			cli_msg(cli, "%s exists: map-demo would overwrite it (-f allows that)",
+				path);
+		else
+			cli_fail(cli, path, errno);
+		return cli_pool_close(cli, pool, CLI_FAILURE);
 	}
 	if (daxfile_ftruncate(f, (off_t)DEMO_SIZE) < 0) {
 		status = cli_fail(cli, path, errno);

@@ -63,11 +63,16 @@ cmd_mkdir(const struct cli *cli, int argc, char **argv)
 		return CLI_FAILURE;
 
 	for (i = optind; i < argc; i++) {
-		if (parents) {
-			if (mkdir_parents(cli, pool, argv[i], mode) != CLI_OK)
+		char buf[PATH_MAX];
+		const char *path = cli_pool_path_or_fail(cli, argv[i], buf);
+
+		if (path == NULL) {
+			status = CLI_FAILURE;
+		} else if (parents) {
+			if (mkdir_parents(cli, pool, path, mode) != CLI_OK)
 				status = CLI_FAILURE;
-		} else if (daxfile_mkdir(pool, argv[i], mode) < 0) {
-			status = cli_fail(cli, argv[i], errno);
+		} else if (daxfile_mkdir(pool, path, mode) < 0) {
+			status = cli_fail(cli, path, errno);
 		}
 	}
 	return cli_pool_close(cli, pool, status);
@@ -228,9 +233,13 @@ cmd_rm(const struct cli *cli, int argc, char **argv)
 	if (!pool)
 		return CLI_FAILURE;
 
-	for (i = optind; i < argc; i++)
-		if (rm_one(cli, pool, argv[i], recursive) != CLI_OK)
+	for (i = optind; i < argc; i++) {
+		char buf[PATH_MAX];
+		const char *path = cli_pool_path_or_fail(cli, argv[i], buf);
+
+		if (path == NULL || rm_one(cli, pool, path, recursive) != CLI_OK)
 			status = CLI_FAILURE;
+	}
 	return cli_pool_close(cli, pool, status);
 }
 
@@ -238,17 +247,23 @@ cmd_rm(const struct cli *cli, int argc, char **argv)
 int
 cmd_mv(const struct cli *cli, int argc, char **argv)
 {
+	char from_buf[PATH_MAX], to_buf[PATH_MAX];
+	const char *from, *to;
 	daxfile_pool *pool;
 	int status = CLI_OK;
 	int first = cli_operands(argc, argv);
 
 	if (first < 0 || argc - first != 2)
 		return cli_usage(cli);
+	from = cli_pool_path_or_fail(cli, argv[first], from_buf);
+	to = cli_pool_path_or_fail(cli, argv[first + 1], to_buf);
+	if (from == NULL || to == NULL)
+		return CLI_FAILURE;
 	pool = cli_pool_open(cli);
 	if (!pool)
 		return CLI_FAILURE;
 
-	if (daxfile_rename(pool, argv[first], argv[first + 1]) < 0)
-		status = cli_fail(cli, argv[first], errno);
+	if (daxfile_rename(pool, from, to) < 0)
+		status = cli_fail(cli, from, errno);
 	return cli_pool_close(cli, pool, status);
 }

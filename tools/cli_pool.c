@@ -1,12 +1,15 @@
 /*
  * cli_pool.c -- the daxfile commands that act on the pool as a whole:
- * mkfs, info and check.
+ * mkfs, info, check and salvage.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 
 #include "cli.h"
@@ -14,27 +17,59 @@
 /* Permission bits of a new pool file. */
 #define POOL_MODE 0644
 
-/* cmd_mkfs -- create a pool file of the given size. */
-int
-cmd_mkfs(const struct cli *cli, int argc, char **argv)
+/* Label width of the lines of mkfs and info. */
+#define LABEL "%-12s "
+
+/* fs_name -- the name of the file system holding 'path', as df -T says. */
+static const char *
+fs_name(const char *path)
 {
-	daxfile_pool *pool;
-	uint64_t size;
-	int first = cli_operands(argc, argv);
+	static const struct {
+		long type;
+		const char *name;
+	} names[] = {
+		{ EXT4_SUPER_MAGIC, "ext4" },	/* and ext2, ext3 */
+		{ XFS_SUPER_MAGIC, "xfs" },
+		{ BTRFS_SUPER_MAGIC, "btrfs" },
+		{ TMPFS_MAGIC, "tmpfs" },
+		{ RAMFS_MAGIC, "ramfs" },
+		{ HUGETLBFS_MAGIC, "hugetlbfs" },
+		{ NFS_SUPER_MAGIC, "nfs" },
+		{ OVERLAYFS_SUPER_MAGIC, "overlay" },
+		{ F2FS_SUPER_MAGIC, "f2fs" },
+	};
+	struct statfs fs;
 
-	if (first < 0 || argc - first != 2)
-		return cli_usage(cli);
-	if (cli_parse_size(argv[first + 1], &size) < 0) {
-		cli_msg(cli, "invalid size '%s'", argv[first + 1]);
-		return cli_usage(cli);
+	if (statfs(path, &fs) != 0)
+		return "unknown file system";
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (fs.f_type == names[i].type)
+			return names[i].name;
+	return "another file system";
+}
+
+/* print_backing -- what backs the pool, and what that costs. */
+static void
+print_backing(const char *path, int backing)
+{
+	const char *fs = fs_name(path);
+
+	switch (backing) {
+	case DAXFILE_BACKING_PMEM:
+		printf(LABEL "persistent memory (%s): writes are made durable by flushing\n"
+			LABEL "CPU caches, with no system call\n", "backing:", fs, "");
+		break;
+	case DAXFILE_BACKING_MEMORY:
+		printf(LABEL "memory (%s): nothing to flush to, so calls run at memory\n"
+			LABEL "speed; the pool survives a crash of a process, not of the machine\n",
+			"backing:", fs, "");
+		break;
+	default:
+		printf(LABEL "disk (%s): each metadata change and each append waits for\n"
+			LABEL "msync(2) to reach the device; overwrites wait for fsync\n",
+			"backing:", fs, "");
+		break;
 	}
-
-	pool = daxfile_pool_create(argv[first], size, POOL_MODE);
-	if (!pool)
-		return cli_fail(cli, argv[first], errno);
-	if (daxfile_pool_close(pool) < 0)
-		return cli_fail(cli, argv[first], errno);
-	return CLI_OK;
 }
 
 /* print_space -- one line of info: a number of blocks and their bytes. */
@@ -44,7 +79,66 @@ print_space(const char *label, uint64_t blocks, uint64_t block_size)
 	char human[32];
 
 	cli_human(blocks * block_size, human, sizeof(human));
-	printf("%-12s %s (%" PRIu64 " blocks)\n", label, human, blocks);
+	printf(LABEL "%s (%" PRIu64 " blocks)\n", label, human, blocks);
+}
+
+/* print_made -- what mkfs made: the file, the room for file data, the backing. */
+static int
+print_made(const struct cli *cli, const char *path, daxfile_pool *pool,
+	uint64_t size)
+{
+	struct statvfs vfs;
+	char file[32], usable[32];
+
+	if (daxfile_statvfs(pool, &vfs) < 0)
+		return cli_fail(cli, path, errno);
+	cli_human(size, file, sizeof(file));
+	cli_human((uint64_t)vfs.f_blocks * vfs.f_frsize, usable, sizeof(usable));
+	printf(LABEL "%s\n", "pool:", path);
+	printf(LABEL "%s (%" PRIu64 " bytes)\n", "file size:", file, size);
+	printf(LABEL "%s (%" PRIu64 " blocks of %lu bytes) for file data\n",
+		"usable:", usable, (uint64_t)vfs.f_blocks, vfs.f_frsize);
+	print_backing(path, daxfile_pool_backing(pool));
+	return CLI_OK;
+}
+
+/*
+ * cmd_mkfs -- create a pool file of the given size, or of the size that
+ * holds the given bytes of file data.
+ */
+int
+cmd_mkfs(const struct cli *cli, int argc, char **argv)
+{
+	const char *usable_arg = NULL, *path;
+	daxfile_pool *pool;
+	uint64_t size, usable;
+	int opt, status;
+
+	while ((opt = getopt(argc, argv, "u:")) != -1) {
+		if (opt != 'u')
+			return cli_usage(cli);
+		usable_arg = optarg;
+	}
+	if (argc - optind != (usable_arg ? 1 : 2))
+		return cli_usage(cli);
+	path = argv[optind];
+	if (usable_arg != NULL) {
+		if (cli_parse_size(usable_arg, &usable) < 0)
+			return cli_bad_size(cli, "usable size", usable_arg);
+		size = daxfile_pool_size_for(usable);
+		if (size == 0)
+			return cli_fail(cli, usable_arg, errno);
+	} else if (cli_parse_size(argv[optind + 1], &size) < 0) {
+		return cli_bad_size(cli, "size", argv[optind + 1]);
+	}
+
+	pool = daxfile_pool_create(path, size, POOL_MODE);
+	if (!pool)
+		return cli_fail(cli, path, errno);
+	status = print_made(cli, path, pool, size);
+	if (daxfile_pool_close(pool) < 0)
+		return cli_fail(cli, path, errno);
+	return status;
 }
 
 /* print_info -- the space and inodes of the pool, as statvfs reports them. */
@@ -55,13 +149,20 @@ print_info(const char *path, const struct statvfs *vfs)
 	uint64_t block_size = vfs->f_frsize ? vfs->f_frsize : vfs->f_bsize;
 	uint64_t used = vfs->f_blocks - vfs->f_bfree;
 	uint64_t inodes_used = vfs->f_files - vfs->f_ffree;
+	struct stat st;
 
-	printf("%-12s %s\n", "pool:", path);
-	printf("%-12s %" PRIu64 "\n", "block size:", block_size);
+	printf(LABEL "%s\n", "pool:", path);
+	if (stat(path, &st) == 0) {
+		char file[32];
+
+		cli_human((uint64_t)st.st_size, file, sizeof(file));
+		printf(LABEL "%s\n", "file size:", file);
+	}
+	printf(LABEL "%" PRIu64 "\n", "block size:", block_size);
 	print_space("total:", vfs->f_blocks, block_size);
 	print_space("used:", used, block_size);
 	print_space("free:", vfs->f_bfree, block_size);
-	printf("%-12s %" PRIu64 " total, %" PRIu64 " used, %" PRIu64 " free\n",
+	printf(LABEL "%" PRIu64 " total, %" PRIu64 " used, %" PRIu64 " free\n",
 		"inodes:", (uint64_t)vfs->f_files, inodes_used,
 		(uint64_t)vfs->f_ffree);
 }
@@ -120,7 +221,7 @@ print_huge_pages(const char *path)
 		"mappings use 4 KiB pages, see daxfile_mmap(3)");
 }
 
-/* cmd_info -- show the space and inodes of the pool. */
+/* cmd_info -- show the space, inodes, backing and huge pages of the pool. */
 int
 cmd_info(const struct cli *cli, int argc, char **argv)
 {
@@ -139,21 +240,84 @@ cmd_info(const struct cli *cli, int argc, char **argv)
 		status = cli_fail(cli, cli->pool_path, errno);
 	} else {
 		print_info(cli->pool_path, &vfs);
+		print_backing(cli->pool_path, daxfile_pool_backing(pool));
 		print_huge_pages(cli->pool_path);
 	}
 	return cli_pool_close(cli, pool, status);
 }
 
-/* cmd_check -- check the pool without opening it; 1 if it has problems. */
+/* print_clean -- the line of check for a clean pool, as e2fsck's. */
+static void
+print_clean(const struct cli *cli)
+{
+	daxfile_pool *pool = daxfile_pool_open(cli->pool_path);
+	struct statvfs vfs;
+	char used[32], total[32];
+
+	if (pool == NULL || daxfile_statvfs(pool, &vfs) != 0) {
+		printf("%s: clean\n", cli->pool_path);
+	} else {
+		cli_human((uint64_t)(vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize,
+			used, sizeof(used));
+		cli_human((uint64_t)vfs.f_blocks * vfs.f_frsize, total,
+			sizeof(total));
+		printf("%s: clean, %" PRIu64 " inodes, %s of %s used\n",
+			cli->pool_path, (uint64_t)(vfs.f_files - vfs.f_ffree),
+			used, total);
+	}
+	if (pool != NULL)
+		daxfile_pool_close(pool);
+}
+
+/*
+ * cmd_check -- check the pool, with -r repair it: 0 clean, 1 damage found
+ * (left, with -r), 2 not checked, as fsck(8).
+ */
 int
 cmd_check(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "repair", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool repair = false;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "r", options, NULL)) != -1) {
+		if (opt != 'r')
+			return cli_usage(cli);
+		repair = true;
+	}
+	if (optind != argc)
+		return cli_usage(cli);
+	ret = repair ? daxfile_pool_repair(cli->pool_path, stdout) :
+		daxfile_pool_check(cli->pool_path, stdout);
+	if (ret < 0) {
+		cli_fail(cli, cli->pool_path, errno);
+		return CLI_CHECK_FAILED;
+	}
+	if (ret == 0) {
+		print_clean(cli);
+		return CLI_OK;
+	}
+	if (repair && daxfile_pool_check(cli->pool_path, NULL) == 0)
+		printf("%s: was damaged, is clean now\n", cli->pool_path);
+	else
+		printf("%s: damaged; see \"DAMAGED POOLS\" in daxfile(1)\n",
+			cli->pool_path);
+	return CLI_CHECK_DAMAGED;
+}
+
+/* cmd_salvage -- copy the intact files of the pool into a host directory. */
+int
+cmd_salvage(const struct cli *cli, int argc, char **argv)
 {
 	int first = cli_operands(argc, argv);
 	int ret;
 
-	if (first < 0 || first != argc)
+	if (first < 0 || argc - first != 1)
 		return cli_usage(cli);
-	ret = daxfile_pool_check(cli->pool_path, stdout);
+	ret = daxfile_pool_salvage(cli->pool_path, argv[first], stdout);
 	if (ret < 0)
 		return cli_fail(cli, cli->pool_path, errno);
 	return ret == 0 ? CLI_OK : CLI_FAILURE;

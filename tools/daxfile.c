@@ -1,7 +1,9 @@
 /*
  * daxfile.c -- the daxfile command: global options, the choice of the pool,
- * the command table and the usage text.
+ * the command table, the usage text and the help command.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -22,7 +24,8 @@ static const struct cli_cmd commands[] = {
 static void
 usage_line(FILE *out)
 {
-	fprintf(out, "usage: daxfile [-p POOL] COMMAND [ARGS]\n");
+	fprintf(out, "usage: daxfile [-p POOL] COMMAND [ARGS]\n"
+		"       daxfile help [COMMAND] | --help | --version\n");
 }
 
 /* help -- the full usage: the synopsis and every command. */
@@ -37,8 +40,18 @@ help(FILE *out)
 		fprintf(out, "  %s%s%s\n\t%s\n", commands[i].name,
 			*commands[i].args ? " " : "", commands[i].args,
 			commands[i].summary);
-	fprintf(out, "\nThe pool is POOL, else $DAXFILE_POOL, else ./%s.\n",
-		CLI_DEFAULT_POOL);
+	fprintf(out, "\nThe pool is POOL, else $DAXFILE_POOL, else ./%s.\n"
+		"Paths in the pool start at its root: 'a/b' is '/a/b'.\n"
+		"Sizes are bytes, optionally followed by K, M, G or T (powers of 1024).\n"
+		"See daxfile(1).\n", CLI_DEFAULT_POOL);
+}
+
+/* version -- the program's version and the API version it was built for. */
+static void
+version(void)
+{
+	printf("daxfile (%s) %s\nlibdaxfile API %d.%d\n", PACKAGE_NAME,
+		PACKAGE_VERSION, DAXFILE_MAJOR_VERSION, DAXFILE_MINOR_VERSION);
 }
 
 /* find_command -- the table entry called 'name', or NULL. */
@@ -51,6 +64,29 @@ find_command(const char *name)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
+}
+
+/* cmd_help -- every command, or the usage and summary of one. */
+int
+cmd_help(const struct cli *cli, int argc, char **argv)
+{
+	const struct cli_cmd *cmd;
+	int first = cli_operands(argc, argv);
+
+	if (first < 0 || argc - first > 1)
+		return cli_usage(cli);
+	if (first == argc) {
+		help(stdout);
+		return CLI_OK;
+	}
+	cmd = find_command(argv[first]);
+	if (cmd == NULL) {
+		cli_msg(cli, "unknown command '%s'", argv[first]);
+		return CLI_USAGE;
+	}
+	printf("usage: daxfile %s%s%s\n\t%s\n", cmd->name, *cmd->args ? " " : "",
+		cmd->args, cmd->summary);
+	return CLI_OK;
 }
 
 /* pool_path -- the pool of -p, else of the environment, else the default. */
@@ -96,6 +132,7 @@ main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "pool", required_argument, NULL, 'p' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { NULL, NULL };
@@ -103,10 +140,13 @@ main(int argc, char **argv)
 	int opt;
 
 	/* '+': stop at the command, whose options are its own. */
-	while ((opt = getopt_long(argc, argv, "+hp:", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hp:V", options, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			help(stdout);
+			return CLI_OK;
+		case 'V':
+			version();
 			return CLI_OK;
 		case 'p':
 			pool_option = optarg;
