@@ -1,18 +1,24 @@
 #!/bin/sh
 # bench_apps.sh -- the same fio jobs, sqlite3 workload and db_bench
 # workloads on tmpfs and through libdaxfile-preload.so, in one run; prints
-# medians and the ratios (pool / tmpfs for throughput, tmpfs / pool for
-# elapsed time: above 1 means the pool is faster).
+# for each row the tmpfs baseline and the pool's figure (medians, with the
+# spread: min-max), the ratio (pool / tmpfs for throughput, tmpfs / pool
+# for elapsed time: above 1 means the pool is faster) and the goal of
+# libdaxfile-preload(7)'s issue: fio 4 KiB random reads and writes at least
+# 2x tmpfs, sqlite3 and db_bench at least 1x.
+#
+# The repetitions alternate the sides (tmpfs, pool, then pool, tmpfs, ...)
+# so that a load that changes during the run weighs on both alike.
 #
 # Pools on /dev/shm with PMEM_IS_PMEM_FORCE=1: DRAM-backed, an upper bound
 # for real persistent memory.  Environment: PRELOAD, DAXFILE (as the
-# tests), BENCH_DIR (default /dev/shm), REPS (default 3), QUICK=1 for a
+# tests), BENCH_DIR (default /dev/shm), REPS (default 5), QUICK=1 for a
 # smoke run.
 set -u
 : "${PRELOAD:?PRELOAD must name libdaxfile-preload.so}"
 : "${DAXFILE:?DAXFILE must name the daxfile CLI}"
 dir=${BENCH_DIR:-/dev/shm}
-reps=${REPS:-3}
+reps=${REPS:-5}
 export PMEM_IS_PMEM_FORCE=1
 for p in fio sqlite3 db_bench python3; do
 	command -v $p >/dev/null || { echo "bench_apps: $p is not installed (Debian: fio, sqlite3, rocksdb-tools, python3)" >&2; exit 1; }
@@ -25,7 +31,10 @@ export DAXFILE_MOUNTS="$mnt=$work/one.pool"
 "$DAXFILE" mkfs "$work/one.pool" 3G >/dev/null || exit 1
 mkdir -p "$work/tmpfs"
 
-fsize=256m runtime=5 rows=100000 num=200000
+# fio: a 1 GiB file, as big as a file worth mapping; db_bench: 4 MiB
+# write buffers (db_bench's default of 64 MiB holds all $num keys in the
+# memtable, and reads would never reach a file)
+fsize=1g runtime=5 rows=100000 num=200000
 if [ "${QUICK:-0}" = 1 ]; then
 	fsize=32m runtime=1 rows=10000 num=20000 reps=1
 fi
@@ -41,16 +50,18 @@ run() {
 	fi
 }
 
-# median -- of the numbers on stdin
-median() {
-	sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+# stats -- "median min max" of the numbers on stdin
+stats() {
+	sort -g | awk '{v[NR] = $1}
+		END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR]}'
 }
 
-# fio_iops TARGET RW -- 4 KiB random I/O, one job, psync, file read in first
+# fio_iops TARGET RW -- the issue's fio run: 4 KiB random reads or writes,
+# one job, psync (fio's defaults otherwise); the file is laid out by the
+# first run and kept for the row's repetitions
 fio_iops() {
 	run "$1" sh -c "fio --name=b --directory=\$D --filename=fio-$2 --ioengine=psync \
 		--rw=$2 --bs=4k --size=$fsize --runtime=$runtime --time_based \
-		--gtod_reduce=1 --norandommap --randrepeat=0 --pre_read=1 \
 		--output-format=json" 2>/dev/null |
 		python3 -c "import json, sys; j = json.load(sys.stdin)['jobs'][0]; print(j['read' if '$2' == 'randread' else 'write']['iops'])"
 }
@@ -82,30 +93,45 @@ PY"
 
 # db_bench_ops TARGET BENCHES FLAGS -- operations per second of the last
 db_bench_ops() {
-	run "$1" sh -c "rm -rf \$D/db; db_bench --db=\$D/db --benchmarks=$2 --num=$num --seed=42 $3" 2>/dev/null |
+	run "$1" sh -c "rm -rf \$D/db; db_bench --db=\$D/db --benchmarks=$2 --num=$num --seed=42 --write_buffer_size=4194304 $3" 2>/dev/null |
 		awk -v b="${2##*,}" '$1 == b {print $5}'
 }
 
-# measure NAME KIND CMD... -- medians on tmpfs and pool, and the ratio
+# measure NAME KIND GOAL CMD... -- medians and spreads on tmpfs and pool,
+# the ratio and the goal; the sides alternate from one repetition to the next
 measure() {
-	name=$1 kind=$2
-	shift 2
-	for t in tmpfs pool; do
-		i=0
-		: >"$work/$t.v"
-		while [ $i -lt "$reps" ]; do
-			"$@" $t >>"$work/$t.v"
-			i=$((i + 1))
+	name=$1 kind=$2 goal=$3
+	shift 3
+	: >"$work/tmpfs.v"
+	: >"$work/pool.v"
+	i=0
+	while [ $i -lt "$reps" ]; do
+		order="tmpfs pool"
+		[ $((i % 2)) = 1 ] && order="pool tmpfs"
+		for t in $order; do
+			v=$("$@" $t)
+			case $v in
+			[0-9]*) echo "$v" >>"$work/$t.v" ;;
+			*) echo "bench_apps: $name on $t gave no figure" >&2 ;;
+			esac
 		done
+		i=$((i + 1))
 	done
-	a=$(median <"$work/tmpfs.v") b=$(median <"$work/pool.v")
-	if [ "$kind" = time ]; then
-		r=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
-		printf "%-34s %14.3f s %14.3f s %8sx\n" "$name" "$a" "$b" "$r"
-	else
-		r=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", (a > 0) ? b / a : 0}')
-		printf "%-34s %14.0f /s %13.0f /s %8sx\n" "$name" "$a" "$b" "$r"
+	set -- $(stats <"$work/tmpfs.v") $(stats <"$work/pool.v")
+	if [ $# -ne 6 ]; then
+		printf "%-36s %s\n" "$name" "failed (see the messages above)"
+		return
 	fi
+	awk -v n="$name" -v k="$kind" -v g="$goal" -v a="$1" -v alo="$2" -v ahi="$3" \
+	    -v b="$4" -v blo="$5" -v bhi="$6" 'BEGIN {
+		r = (k == "time") ? ((b > 0) ? a / b : 0) : ((a > 0) ? b / a : 0)
+		if (k == "time")
+			f = "%.3f s (%.3f-%.3f)"
+		else
+			f = "%.0f/s (%.0f-%.0f)"
+		printf "%-36s %28s %28s %6.2fx %5s %s\n", n, sprintf(f, a, alo, ahi),
+			sprintf(f, b, blo, bhi), r, ">=" g "x", (r >= g) ? "met" : "NOT met"
+	}'
 }
 
 f_rr() { fio_iops "$1" randread; }
@@ -118,14 +144,22 @@ d_readrandom() { db_bench_ops "$1" fillrandom,readrandom ""; }
 d_overwrite_sync() { db_bench_ops "$1" fillrandom,overwrite --sync=1; }
 d_readrandom_mmap() { db_bench_ops "$1" fillrandom,readrandom --mmap_read=1; }
 
-echo "libdaxfile-preload against tmpfs, medians of $reps (pools on $dir, PMEM_IS_PMEM_FORCE=1)"
-printf "%-34s %16s %16s %9s\n" workload tmpfs pool ratio
-measure "fio randread 4k psync $fsize" ops f_rr
-measure "fio randwrite 4k psync $fsize" ops f_rw
-measure "sqlite3 $rows rows, WAL" time s_wal
-measure "sqlite3 $rows rows, rollback journal" time s_del
-measure "db_bench fillseq $num" ops d_fillseq
-measure "db_bench fillrandom $num" ops d_fillrandom
-measure "db_bench readrandom $num" ops d_readrandom
-measure "db_bench overwrite --sync=1 $num" ops d_overwrite_sync
-measure "db_bench readrandom --mmap_read=1" ops d_readrandom_mmap
+# fio_done -- a fio row is over: its files go (1 GiB on each side)
+fio_done() {
+	rm -f "$work/tmpfs/fio-$1"
+	D=$mnt LD_PRELOAD=$PRELOAD sh -c "rm -f \$D/fio-$1"
+}
+
+echo "libdaxfile-preload against tmpfs: medians of $reps (min-max), sides alternating; pools on $dir, PMEM_IS_PMEM_FORCE=1"
+printf "%-36s %28s %28s %7s %5s\n" workload tmpfs pool ratio goal
+measure "fio randread 4k psync $fsize" ops 2 f_rr
+fio_done randread
+measure "fio randwrite 4k psync $fsize" ops 2 f_rw
+fio_done randwrite
+measure "sqlite3 $rows rows, WAL" time 1 s_wal
+measure "sqlite3 $rows rows, rollback journal" time 1 s_del
+measure "db_bench fillseq $num" ops 1 d_fillseq
+measure "db_bench fillrandom $num" ops 1 d_fillrandom
+measure "db_bench readrandom $num" ops 1 d_readrandom
+measure "db_bench overwrite --sync=1 $num" ops 1 d_overwrite_sync
+measure "db_bench readrandom --mmap_read=1 $num" ops 1 d_readrandom_mmap

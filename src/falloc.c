@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "alloc.h"
 #include "attr.h"
@@ -236,6 +237,37 @@ falloc_punch(struct dx_inode *ip, const struct falloc_req *rq)
 }
 
 /*
+ * populate_blocks -- on persistent memory, have the pages of the pool
+ * mapping that back the allocated blocks of [lblk, end) present and
+ * writable now, as a tmpfs fallocate allocates its pages: a pool file on
+ * a tmpfs is sparse, and each first write to a block would otherwise take
+ * a page fault.  Nothing is written; a kernel without MADV_POPULATE_WRITE
+ * (before 5.14) leaves the faults to the writes.  Caller holds the iolock
+ * excl (the blocks stay the file's).
+ */
+static void
+populate_blocks(struct dx_inode *ip, uint64_t lblk, uint64_t end)
+{
+	struct daxfile_pool *pool = ip->pool;
+
+	if (!pool->is_pmem)
+		return;	/* a write fault on a disk file's page dirties it */
+	while (lblk < end) {
+		struct dx_map m;
+
+		dx_ilock(ip, DX_ILOCK_SHARED);
+		dx_bmap_lookup(ip, lblk, end - lblk, &m);
+		dx_iunlock(ip, DX_ILOCK_SHARED);
+		m.len = DX_MIN(m.len, end - lblk);
+		if (m.pblk != 0 && madvise(dx_block_ptr(pool, m.pblk),
+		    m.len << DX_BLOCK_SHIFT, MADV_POPULATE_WRITE) != 0 &&
+		    errno == EINVAL)
+			return;
+		lblk += m.len;
+	}
+}
+
+/*
  * falloc_alloc -- preallocate [off, off+len) as unwritten extents (reads
  * zero); the size grows unless KEEP_SIZE.
  */
@@ -266,6 +298,8 @@ falloc_alloc(struct dx_inode *ip, const struct falloc_req *rq)
 			dx_err_keep("cannot preallocate");
 	}
 	dx_iunlock(ip, DX_ILOCK_EXCL);
+	if (ret == 0)
+		populate_blocks(ip, dx_blk(off), dx_blk_up(end));
 	if (ret == 0 && grow)
 		dx_map_extended(ip, old, end);
 	return ret;

@@ -399,3 +399,56 @@ Test(alloc, interleaved_appends_keep_files_in_few_extents)
 		(unsigned long)total);
 	test_pool_destroy(&tp);
 }
+
+/* page_mapped -- is the page at 'p' present in this process's page tables? */
+static bool
+page_mapped(const void *p)
+{
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	off_t at = (off_t)((uintptr_t)p / 4096 * sizeof(entry));
+
+	cr_assert_geq(fd, 0, "/proc/self/pagemap: %s", strerror(errno));
+	cr_assert_eq(pread(fd, &entry, sizeof(entry), at), (ssize_t)sizeof(entry));
+	close(fd);
+	return (entry >> 63) & 1;
+}
+
+/*
+ * On persistent memory the pages of the blocks fallocate allocates are
+ * mapped at once, as a tmpfs fallocate allocates its pages: the writes
+ * into them then take no page fault each.
+ */
+Test(alloc, fallocate_on_pmem_maps_the_pages_of_its_blocks)
+{
+	struct test_pool tp;
+	daxfile_file *f;
+	uint64_t lblk = 0, mapped = 0;
+
+	test_pool_create(&tp, "alloc", TEST_POOL_SIZE);
+	if (!tp.pool->is_pmem) {
+		test_pool_destroy(&tp);
+		cr_skip_test("the pool is not on persistent memory (PMEM_IS_PMEM_FORCE=1)");
+	}
+	/* a pool opened afresh maps none of its pages, as one mkfs made */
+	test_pool_reopen(&tp);
+	f = daxfile_open(tp.pool, "/fallocated", O_CREAT | O_RDWR, 0644);
+	cr_assert_not_null(f);
+	TEST_OK(daxfile_fallocate(f, 0, 0, 4 << 20));
+	while (lblk < 1024) {
+		struct dx_map m;
+
+		dx_ilock(f->ip, DX_ILOCK_SHARED);
+		dx_bmap_lookup(f->ip, lblk, 1024 - lblk, &m);
+		dx_iunlock(f->ip, DX_ILOCK_SHARED);
+		cr_assert_neq(m.pblk, 0, "block %lu is a hole", (unsigned long)lblk);
+		for (uint64_t i = 0; i < m.len && lblk + i < 1024; i++)
+			mapped += page_mapped((char *)dx_block_ptr(tp.pool,
+				m.pblk + i));
+		lblk += m.len;
+	}
+	cr_assert_eq(mapped, 1024, "%lu of 1024 pages mapped",
+		(unsigned long)mapped);
+	TEST_OK(daxfile_close(f));
+	test_pool_destroy(&tp);
+}
