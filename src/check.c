@@ -85,6 +85,9 @@ struct ck {
 	size_t nsino, capsino;
 	struct ck_dirent *sde;
 	size_t nsde, capsde;
+	struct ck_dirent *sbad;	/* neither an inode nor an entry */
+	size_t nsbad, capsbad;
+	uint64_t cut;		/* inodes the damaged chains explain */
 	uint64_t *slabs;	/* the sound slabs of the list */
 	size_t nslabs;
 	/* objects the tree reaches that hang off inodes (ck_reach) */
@@ -243,8 +246,11 @@ ck_slab_object(void *arg, uint64_t off, uint64_t len)
 			false};
 		return 0;
 	}
-	ck_problem(ck, "slab object %#lx (%lu bytes) is neither an inode nor a directory entry",
-		(unsigned long)off, (unsigned long)len);
+	/* reported after the walk, unless an entry or damage explains it */
+	if (ck_grow(ck, (void **)&ck->sbad, ck->nsbad, &ck->capsbad,
+	    sizeof(*ck->sbad)) != 0)
+		return -1;
+	ck->sbad[ck->nsbad++] = (struct ck_dirent){off, (uint32_t)len, false};
 	return 0;
 }
 
@@ -348,6 +354,8 @@ ck_slabs(struct ck *ck)
 		qsort(ck->sino, ck->nsino, sizeof(*ck->sino), ck_obj_cmp);
 	if (ck->nsde > 0)
 		qsort(ck->sde, ck->nsde, sizeof(*ck->sde), ck_obj_cmp);
+	if (ck->nsbad > 0)
+		qsort(ck->sbad, ck->nsbad, sizeof(*ck->sbad), ck_obj_cmp);
 	return 0;
 }
 
@@ -360,14 +368,41 @@ ck_slab_find(struct ck_dirent *v, size_t n, uint64_t off)
 	return n ? bsearch(&key, v, n, sizeof(*v), ck_obj_cmp) : NULL;
 }
 
-/* ck_slab_entries -- every entry of a slab belongs to a directory. */
+/*
+ * ck_slab_entries -- every entry of a slab belongs to a directory, and
+ * every object of a slab is an inode or an entry.  Where damaged chains
+ * hid entries, the entries no walk reached and the unreadable objects are
+ * most likely those: they join the inodes those chains cut off in one
+ * line.  An unreadable object that an entry names as its inode was
+ * reported with that entry.
+ */
 static void
 ck_slab_entries(struct ck *ck)
 {
-	for (size_t i = 0; i < ck->nsde; i++)
-		if (!ck->sde[i].reached)
+	uint64_t entries = 0, unreadable = 0;
+
+	for (size_t i = 0; i < ck->nsde; i++) {
+		if (ck->sde[i].reached)
+			continue;
+		if (ck->cut_off)
+			entries++;
+		else
 			ck_problem(ck, "slab object %#lx is a directory entry of no directory",
 				(unsigned long)ck->sde[i].off);
+	}
+	for (size_t i = 0; i < ck->nsbad; i++) {
+		if (ck->sbad[i].reached)
+			continue;
+		if (ck->cut_off)
+			unreadable++;
+		else
+			ck_problem(ck, "slab object %#lx (%u bytes) is neither an inode nor a directory entry",
+				(unsigned long)ck->sbad[i].off, ck->sbad[i].len);
+	}
+	if (ck->cut != 0 || entries != 0 || unreadable != 0)
+		ck_problem(ck, "%lu inodes unreachable or with links not found, %lu directory entries of no directory and %lu unreadable objects, most likely behind or on the damaged entry chains above (daxfile salvage puts the inodes in lost+found)",
+			(unsigned long)ck->cut, (unsigned long)entries,
+			(unsigned long)unreadable);
 }
 
 /* ck_inode_room -- the bytes an inode of 'mode' takes. */
@@ -879,6 +914,10 @@ ck_entry(void *arg, const char *name, size_t len, uint64_t ino, unsigned type)
 				(unsigned long)w->dir, (int)len, name);
 	}
 	if (ci == NULL || di == NULL) {
+		struct ck_dirent *bad = ck_slab_find(ck->sbad, ck->nsbad, ino);
+
+		if (bad != NULL)
+			bad->reached = true;
 		ck_problem(ck, "directory %#lx: entry '%.*s' names %#lx, which is not a live inode",
 			(unsigned long)w->dir, (int)len, name, (unsigned long)ino);
 		return 0;
@@ -1045,9 +1084,7 @@ ck_links(struct ck *ck)
 				(unsigned long)ci->ino, di->nlink,
 				(unsigned long)want);
 	}
-	if (cut != 0)
-		ck_problem(ck, "%lu inodes unreachable or with links not found, most likely behind the damaged entry chains above (daxfile salvage puts them in lost+found)",
-			(unsigned long)cut);
+	ck->cut = cut;	/* reported with the slabs' leftovers */
 }
 
 /* ck_every_xattr -- the extended attributes of every sound inode. */
@@ -1189,6 +1226,7 @@ dx_check(const char *path, FILE *report, FILE *repairs)
 out:
 	dx_free(ck.pool->arena, ck.sino);
 	dx_free(ck.pool->arena, ck.sde);
+	dx_free(ck.pool->arena, ck.sbad);
 	dx_free(ck.pool->arena, ck.slabs);
 	dx_pool_detach(ck.pool);
 out_free:

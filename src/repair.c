@@ -7,7 +7,8 @@
  *  2. directory entries that name no sound inode are removed (with the
  *     parent's link, for an entry of a directory), so that `daxfile rm`
  *     is not needed, and cannot fail, on them;
- *  3. inode objects that are damaged are freed;
+ *  3. inode objects that are damaged are freed (those of slabs with the
+ *     entry that named them);
  *  4. the AG bitmaps and free counts are set to the blocks the files own,
  *     and damaged AG headers rebuilt from the superblock's geometry, when
  *     every file's extent records are sound (dx_check): before 2 (a pool
@@ -33,6 +34,7 @@
 #include "out.h"
 #include "pool.h"
 #include "probe.h"
+#include "slab.h"
 #include "super.h"
 #include "tx.h"
 
@@ -103,11 +105,16 @@ rp_collect(void *arg, const char *name, size_t len, uint64_t ino,
 	return 0;
 }
 
-/* rp_unname -- remove the entry 'e' of 'dp', which names no sound inode. */
+/*
+ * rp_unname -- remove the entry 'e' of 'dp', which names no sound inode,
+ * and free that inode's object when it is one of a slab (3 frees those of
+ * libpmemobj's own objects).
+ */
 static void
 rp_unname(struct daxfile_pool *pool, struct dx_inode *dp,
 	const struct rp_entry *e, const char *dir, FILE *report)
 {
+	bool obj = dx_slab_is_object(pool, e->ino);
 	struct dx_tx tx;
 
 	if (dx_tx_begin(&tx, pool) != 0)
@@ -116,10 +123,12 @@ rp_unname(struct daxfile_pool *pool, struct dx_inode *dp,
 	if (e->type == DT_DIR && DX_TX_ADD_FIELD(&tx, dp->di, nlink) == 0)
 		dp->di->nlink--;
 	dx_inode_touch(&tx, dp->di, DX_TOUCH_MTIME | DX_TOUCH_CTIME);
+	if (obj)
+		dx_slab_free(&tx, e->ino);
 	if (dx_tx_commit(&tx) == 0)
-		fprintf(report, "repaired: removed the entry %s%s%s, which named the damaged inode %#lx\n",
+		fprintf(report, "repaired: removed the entry %s%s%s, which named the damaged inode %#lx%s\n",
 			dir, strcmp(dir, "/") ? "/" : "", e->name,
-			(unsigned long)e->ino);
+			(unsigned long)e->ino, obj ? ", and freed that inode" : "");
 }
 
 /*

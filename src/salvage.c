@@ -7,7 +7,8 @@
  * daxfile-probe first), the pool is read through it and the inodes that
  * no directory reaches any more go to lost+found/#<inode>; when libpmemobj
  * refuses, crashes or stalls on it, the pool file is mapped read-only and
- * read as it is, from its superblock (or a copy of it) down.  Every offset
+ * read as it is, from its superblock (or a copy of it) down; there only
+ * the slabs' inodes can go to lost+found.  Every offset
  * read from the pool is checked before use; a file is copied only if its
  * inode and every one of its extent records are sound, and a directory's
  * entries are read past damaged chains (dx_dir_foreach_intact).  Symbolic
@@ -35,6 +36,7 @@
 #include "out.h"
 #include "pool.h"
 #include "probe.h"
+#include "slab.h"
 #include "super.h"
 #include "symlink.h"
 #include "xattr.h"
@@ -440,9 +442,10 @@ sv_lost_root(struct sv *sv, const struct dx_dinode *di)
 }
 
 /*
- * sv_lost -- the inodes libpmemobj lists that no directory reached, each
- * as lost+found/#<inode>: the top directories of what was cut off first
- * (with all they hold), then the other directories (cycles), then files.
+ * sv_lost -- the inodes libpmemobj and the slabs list that no directory
+ * reached, each as lost+found/#<inode>: the top directories of what was
+ * cut off first (with all they hold), then the other directories
+ * (cycles), then files.
  */
 static void
 sv_lost(struct sv *sv, const uint64_t *offs, size_t n, size_t base_len)
@@ -469,6 +472,68 @@ sv_lost(struct sv *sv, const uint64_t *offs, size_t n, size_t base_len)
 			sv->host[base_len] = '\0';
 		}
 	}
+}
+
+/* The inodes sv_lost looks at, as the slabs add theirs. */
+struct sv_inodes {
+	const struct daxfile_pool *pool;
+	uint64_t *v;
+	size_t n, cap;
+};
+
+/* sv_slab_object -- dx_slab_objects: an inode of a slab joins the list. */
+static int
+sv_slab_object(void *arg, uint64_t off, uint64_t len)
+{
+	struct sv_inodes *l = arg;
+
+	(void)len;
+	if (*(const uint64_t *)dx_ptr(l->pool, off) != DX_INODE_MAGIC)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		uint64_t *v = dx_realloc(DX_ARENA_GLOBAL, l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return dx_err(ENOMEM, "cannot list the slabs' inodes");
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = off;
+	return 0;
+}
+
+/*
+ * sv_slab_inodes -- the inodes of the pool's slabs join offs[0..n), which
+ * libpmemobj's object list gives only for a pool made before slabs: those
+ * of every sound slab of the list, which ends at the first damaged one.
+ */
+static void
+sv_slab_inodes(struct sv *sv, uint64_t **offs, size_t *n)
+{
+	struct daxfile_pool *pool = sv->pool;
+	struct sv_inodes l = {pool, *offs, *n, *n};
+	uint64_t limit = pool->size / DX_SLAB_SIZE + 1;
+
+	if (pool->root == NULL)
+		return;
+	for (uint64_t off = pool->root->slabs; off != 0 && limit-- > 0;
+	    off = ((const struct dx_slab *)dx_ptr(pool, off))->next) {
+		const char *why = dx_slab_check(pool, off);
+
+		if (why != NULL) {
+			sv_say(sv, "slab list at %#lx: %s: the slabs after it are not searched for lost inodes",
+				(unsigned long)off, why);
+			break;
+		}
+		if (dx_slab_objects(pool, off, sv_slab_object, &l) != 0) {
+			sv_say(sv, "%s: lost inodes are looked for in part of the slabs only",
+				daxfile_errormsg());
+			break;
+		}
+	}
+	*offs = l.v;
+	*n = l.n;
 }
 
 /* sv_dest -- make 'dir' (or take it if it is an empty directory). */
@@ -561,6 +626,7 @@ daxfile_pool_salvage(const char *path, const char *dir, FILE *report)
 	sv.host[base_len] = '\0';
 	snprintf(sv.name, sizeof(sv.name), "/");
 	sv_entry(&sv, sv.pool->sb->root_ino);
+	sv_slab_inodes(&sv, &offs, &n);
 	sv_lost(&sv, offs, n, base_len);
 	sv_say(&sv, "salvaged %u files and %u directories into %s%s; %u entries could not be",
 		sv.files, sv.dirs, dir, sv.lost ? " (some into lost+found)" : "",

@@ -242,6 +242,25 @@ slabs_find(struct daxfile_pool *pool, uint64_t off)
 	return si;
 }
 
+bool
+dx_slab_is_object(struct daxfile_pool *pool, uint64_t off)
+{
+	struct dx_slabi *si = slabs_find(pool, off);
+	uint64_t unit;
+	unsigned w, bit;
+	bool ret;
+
+	if (si == NULL || (off - si->off) % DX_SLAB_UNIT != 0)
+		return false;
+	unit = (off - si->off) / DX_SLAB_UNIT;
+	w = (unsigned)(unit / 64);
+	bit = (unsigned)(unit % 64);
+	dx_mutex_lock(&si->lock);
+	ret = (si->s->map[w].start >> bit & 1) && !(si->avail[w] >> bit & 1);
+	dx_mutex_unlock(&si->lock);
+	return ret;
+}
+
 const char *
 dx_slab_check(const struct daxfile_pool *pool, uint64_t off)
 {

@@ -80,6 +80,12 @@ uint64_t dx_slab_alloc(struct dx_tx *tx, size_t size);
  */
 void dx_slab_free(struct dx_tx *tx, uint64_t off);
 
+/*
+ * dx_slab_is_object -- does an object of one of the pool's slabs start at
+ * 'off' (for the repair of entries that name damaged inodes)?
+ */
+bool dx_slab_is_object(struct daxfile_pool *pool, uint64_t off);
+
 /* dx_slab_free_units -- the units free in every slab (a snapshot). */
 uint64_t dx_slab_free_units(struct daxfile_pool *pool);
 
