@@ -352,7 +352,8 @@ print_header(const struct bench_run *r, const char *pool_path, bool temporary)
 		printf("  pmem:     PMEM_IS_PMEM_FORCE=%s\n", force);
 	else
 		printf("  pmem:     PMEM_IS_PMEM_FORCE unset: libpmem decides whether the pool is persistent memory\n"
-		       "            (if it is not, every allocation is msynced)\n");
+		       "            (if it is not: on memory backing the library flushes nothing, but libpmemobj\n"
+		       "            still msyncs its transactions; on a disk every allocation is msynced)\n");
 	if (statfs(pool_path, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC)
 		printf("            a pool on tmpfs is DRAM-backed: the figures are an upper bound for real persistent memory\n");
 	printf("  run:      %s test files, %zu random ops, median of %d repetitions, same data and offsets on both sides\n",
