@@ -175,9 +175,9 @@ dx_iomap_trim_eof(struct dx_inode *ip)
 
 /*
  * reclaim_eofblocks -- out of space: take back the preallocation of other
- * files open for writing, as XFS does before it reports ENOSPC.  Their
- * iolocks are only tried (the caller holds its own), so a busy file is
- * skipped rather than waited for.
+ * files open for writing, as XFS does before it reports ENOSPC (to a write
+ * or a fault).  Their iolocks are only tried (the caller holds its own
+ * iolock or mmaplock), so a busy file is skipped rather than waited for.
  */
 static void
 reclaim_eofblocks(struct dx_inode *self)
@@ -449,6 +449,13 @@ dx_iomap_begin(struct dx_inode *ip, uint64_t off, uint64_t len,
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = iomap_fault(ip, lblk, end, map);
 	dx_iunlock(ip, DX_ILOCK_EXCL);
+	if (ret != 0 && errno == ENOSPC) {
+		/* XFS too frees speculative preallocation before a fault's ENOSPC */
+		reclaim_eofblocks(ip);
+		dx_ilock(ip, DX_ILOCK_EXCL);
+		ret = iomap_fault(ip, lblk, end, map);
+		dx_iunlock(ip, DX_ILOCK_EXCL);
+	}
 	return ret;
 }
 
