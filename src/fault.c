@@ -11,7 +11,8 @@
  * (zeroed, linked in a transaction: durable before the store proceeds, which
  * is what MAP_SYNC promises).  A fault in a shared mapping also installs
  * the windows after its own that the same run of written blocks covers
- * (fault_around).
+ * (fault_around), and first moves the blocks of a window scattered over the
+ * pool to one run (fwin_defragment), so that it takes one VMA.
  *
  * Locks: the file's mmaplock shared for the whole resolution (no truncate or
  * punch can change blocks meanwhile), the ilock shared to read the extent
@@ -249,6 +250,53 @@ out:
 }
 
 /*
+ * Fragmented windows.  A window of a file written out of order (last block
+ * first, or many files in turn) lies on scattered pool blocks, and a
+ * shared mapping needs one VMA per run of blocks contiguous in the pool:
+ * up to 512 per window and per mapping.  The kernel's cost of taking a
+ * VMA away (about 1 us each) then dwarfs everything else a truncate or a
+ * punch does under N mappings, and the installs cost two system calls
+ * per run.  So a fault that finds its window (inside EOF, all written) in
+ * DEFRAG_MIN_RUNS runs or more first moves those blocks to one free run
+ * at the file's place modulo 2 MiB, as an online defragmenter would, and
+ * installs the window as one VMA.  Moving needs the iolock exclusive (no
+ * write copies into the old blocks, reads without the iolock retry), which
+ * a fault must never wait for (a read or write holding it may be copying
+ * from this very mapping): it is only tried, and a busy file is installed
+ * run by run.  The pages other shared mappings show there are taken away
+ * before the copy, so no store reaches the old blocks after it; the old
+ * blocks are freed in the transaction that links the new ones (to the
+ * quarantine where a mapping showed them).
+ */
+#define DEFRAG_MIN_RUNS 16
+
+/*
+ * fwin_defragment -- move a fragmented window's blocks to one run before
+ * it is installed (mmaplock shared held, by the file's worker).
+ */
+static void
+fwin_defragment(struct fwin *fw)
+{
+	struct dx_mapping *m = fw->m;
+	struct dx_inode *ip = m->ip;
+	uint64_t s = dx_mapping_foff(m, fw->start);
+	uint64_t e = dx_mapping_foff(m, fw->eof);
+
+	/* look first: the iolock is only taken for a window worth moving */
+	if (!m->shared || ((e - s) >> DX_BLOCK_SHIFT) < DEFRAG_MIN_RUNS ||
+	    !dx_iomap_fragmented(ip, s >> DX_BLOCK_SHIFT,
+		(e - s) >> DX_BLOCK_SHIFT, DEFRAG_MIN_RUNS) ||
+	    !dx_itrylock_io_excl(ip))
+		return;
+	/* nothing changed the blocks meanwhile: that needs the iolock or
+	   this file's worker; relocate looks again under the ilock */
+	if (dx_map_invalidate_moving(ip, s, e) == 0)
+		(void)dx_iomap_relocate(ip, s >> DX_BLOCK_SHIFT,
+			(e - s) >> DX_BLOCK_SHIFT);
+	dx_iunlock(ip, DX_IOLOCK_EXCL);
+}
+
+/*
  * fault_window -- resolve the window of 'addr' (mmaplock shared held):
  * 1 when it installed it, 0 when there was nothing to do, -1 on error.
  */
@@ -265,6 +313,8 @@ fault_window(struct dx_mapping *m, uint64_t addr, unsigned flags)
 	if (addr < fw.eof && (flags & DX_FAULT_WRITE) && m->shared &&
 	    fwin_alloc(&fw, addr) != 0)
 		return -1;
+	if (addr < fw.eof)
+		fwin_defragment(&fw);
 	dx_ilock(m->ip, DX_ILOCK_SHARED);
 	ret = fwin_install(&fw);
 	dx_iunlock(m->ip, DX_ILOCK_SHARED);

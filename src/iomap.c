@@ -8,6 +8,8 @@
  * goal), so it stays contiguous; files of 2 MiB and more keep their file
  * offsets modulo 2 MiB in the pool, so mappings install whole windows; a
  * write that reaches EOF allocates ahead of it (speculative preallocation).
+ * A fault may move a mapped range scattered over the pool to one run
+ * (dx_iomap_relocate), which a mapping then installs as one VMA.
  *
  * Order: blocks a file gains are filled (data or zeros) and durable before
  * the transaction that links them or marks them written commits, and
@@ -195,6 +197,110 @@ reclaim_eofblocks(struct dx_inode *self)
 		}
 		dx_iput(ip);
 	}
+}
+
+/* --- relocation of fragmented ranges -------------------------------------- */
+
+/* Relocation needs this many times the blocks it moves free in the index. */
+#define RELOCATE_SLACK 4
+
+/*
+ * iomap_runs -- the runs of blocks contiguous in the pool (one VMA each
+ * in a shared mapping) behind [lblk, lblk+len), or 0 when a block of it
+ * is a hole or unwritten.  Caller holds the ilock.
+ */
+static uint64_t
+iomap_runs(const struct dx_inode *ip, uint64_t lblk, uint64_t len,
+	uint64_t *first)
+{
+	uint64_t runs = 0, next = 0;
+
+	for (uint64_t b = lblk; b < lblk + len;) {
+		struct dx_map m;
+
+		dx_bmap_lookup(ip, b, lblk + len - b, &m);
+		if (m.pblk == 0 || m.unwritten)
+			return 0;
+		if (b == lblk)
+			*first = m.pblk;
+		runs += m.pblk != next;
+		next = m.pblk + m.len;
+		b += m.len;
+	}
+	return runs;
+}
+
+bool
+dx_iomap_fragmented(struct dx_inode *ip, uint64_t lblk, uint64_t len,
+	uint64_t runs)
+{
+	uint64_t first = 0, n;
+
+	if (dx_alloc_avail(ip->pool) < RELOCATE_SLACK * len)
+		return false;
+	dx_ilock(ip, DX_ILOCK_SHARED);
+	n = iomap_runs(ip, lblk, len, &first);
+	dx_iunlock(ip, DX_ILOCK_SHARED);
+	return n >= runs;
+}
+
+/* relocate_copy -- copy the file's blocks of the range to 'dst' (durable). */
+static void
+relocate_copy(struct dx_inode *ip, uint64_t lblk, uint64_t len, char *dst)
+{
+	struct daxfile_pool *pool = ip->pool;
+
+	for (uint64_t b = lblk; b < lblk + len;) {
+		struct dx_map m;
+
+		dx_bmap_lookup(ip, b, lblk + len - b, &m);
+		memcpy(dst + ((b - lblk) << DX_BLOCK_SHIFT),
+			dx_block_ptr(pool, m.pblk), m.len << DX_BLOCK_SHIFT);
+		b += m.len;
+	}
+	dx_iomap_persist(pool, dst, len << DX_BLOCK_SHIFT);
+}
+
+int
+dx_iomap_relocate(struct dx_inode *ip, uint64_t lblk, uint64_t len)
+{
+	struct daxfile_pool *pool = ip->pool;
+	uint64_t first = 0;
+	struct dx_resv r;
+	struct dx_tx tx;
+	int ret = -1;
+
+	dx_assert_held_excl(&ip->iolock);
+	dx_ilock(ip, DX_ILOCK_EXCL);
+	if (iomap_runs(ip, lblk, len, &first) < 2) {
+		dx_err(EINVAL, "blocks to relocate are not all written, or one run");
+		goto out;
+	}
+	/* never the last free space: writers must not find none meanwhile */
+	if (dx_alloc_avail(pool) < RELOCATE_SLACK * len) {
+		dx_err(ENOSPC, "too little free space to relocate blocks");
+		goto out;
+	}
+	if (dx_alloc_reserve(pool, dx_alloc_agno(pool, first), 0, len, len,
+		dx_alloc_phase(lblk, true), &r) != 0)
+		goto out;
+	if (r.len < len) {
+		dx_alloc_unreserve(pool, &r);
+		dx_err(ENOSPC, "no free run of %lu blocks", (unsigned long)len);
+		goto out;
+	}
+	relocate_copy(ip, lblk, len, dx_block_ptr(pool, r.pblk));
+	if (dx_tx_begin(&tx, pool) != 0) {
+		dx_alloc_unreserve(pool, &r);
+		goto out;
+	}
+	dx_bmap_punch(&tx, ip, lblk, len);
+	dx_alloc_claim(&tx, &r);
+	dx_bmap_insert(&tx, ip, lblk, r.pblk, len, false);
+	ret = dx_tx_commit(&tx);
+out:
+	dx_iunlock(ip, DX_ILOCK_EXCL);
+	return ret;
 }
 
 /* --- linking ------------------------------------------------------------- */

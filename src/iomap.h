@@ -134,4 +134,22 @@ void dx_iomap_expose(struct dx_tx *tx, struct dx_inode *ip, uint64_t old,
  */
 void dx_iomap_trim_eof(struct dx_inode *ip);
 
+/*
+ * dx_iomap_fragmented -- are the blocks of [lblk, lblk+len) all written,
+ * in at least 'runs' runs that are not contiguous in the pool, with room
+ * in the pool to move them (dx_iomap_relocate)?  Takes the ilock shared.
+ */
+bool dx_iomap_fragmented(struct dx_inode *ip, uint64_t lblk, uint64_t len,
+	uint64_t runs);
+
+/*
+ * dx_iomap_relocate -- move the written blocks of [lblk, lblk+len) to one
+ * run of free blocks (at the file's place modulo 2 MiB): copied and
+ * durable first, then one transaction swaps the extents and frees the old
+ * blocks.  -1 with nothing changed: ENOSPC when no such run is free,
+ * EINVAL when a block of the range is not written or it is one run.  Caller holds the iolock exclusive, and has taken every
+ * mapped page of the range away; takes the ilock exclusive.
+ */
+int dx_iomap_relocate(struct dx_inode *ip, uint64_t lblk, uint64_t len);
+
 #endif /* DX_IOMAP_H */

@@ -643,27 +643,36 @@ map_windows(struct dx_mapping *m, uint64_t start, uint64_t end,
 	return ret;
 }
 
-int
-dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
-	unsigned mode)
+/*
+ * map_invalidate -- map_windows(fn) over file bytes [start, end) of every
+ * shared mapping of the file (and private one, with 'private').
+ */
+static int
+map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
+	bool private, int (*fn)(struct dx_mapping *, uintptr_t, size_t))
 {
-	int (*fn)(struct dx_mapping *, uintptr_t, size_t) =
-		(mode & DX_INVAL_REVOKE) ? replace_or_revoke :
-		(mode & DX_INVAL_ZAP) ? replace_or_zap : map_replace;
 	struct dx_fmap *fm = ip->fmap;
 	int ret = 0;
 
-	dx_assert_held_excl(&ip->iolock);
-	dx_assert_held_excl(&ip->mmaplock);
 	if (!dx_map_is_mapped(ip))
 		return 0;
 	dx_mutex_lock(&fm->lock);
 	for (struct dx_mapping *m = fm->maps; m != NULL; m = m->fnext)
-		if ((m->shared || (mode & DX_INVAL_PRIVATE)) &&
-		    map_windows(m, start, end, fn) != 0)
+		if ((m->shared || private) && map_windows(m, start, end, fn) != 0)
 			ret = -1;
 	dx_mutex_unlock(&fm->lock);
 	return ret;
+}
+
+int
+dx_map_invalidate(struct dx_inode *ip, uint64_t start, uint64_t end,
+	unsigned mode)
+{
+	dx_assert_held_excl(&ip->iolock);
+	dx_assert_held_excl(&ip->mmaplock);
+	return map_invalidate(ip, start, end, mode & DX_INVAL_PRIVATE,
+		(mode & DX_INVAL_REVOKE) ? replace_or_revoke :
+		(mode & DX_INVAL_ZAP) ? replace_or_zap : map_replace);
 }
 
 void
@@ -684,6 +693,14 @@ dx_map_invalidate_zeros(struct dx_inode *ip, struct dx_mapping *self,
 				"could not be dropped: %s", (unsigned long)start,
 				daxfile_errormsg());
 	dx_mutex_unlock(&fm->lock);
+}
+
+int
+dx_map_invalidate_moving(struct dx_inode *ip, uint64_t start, uint64_t end)
+{
+	dx_assert_held_excl(&ip->iolock);
+	dx_assert_held(&ip->mmaplock);
+	return map_invalidate(ip, start, end, false, map_replace);
 }
 
 /* unpoison -- drop SIGBUS markers (and zero pages) so the range faults again. */

@@ -104,6 +104,18 @@ void dx_map_invalidate_zeros(struct dx_inode *ip, struct dx_mapping *self,
 	uint64_t start, uint64_t end);
 
 /*
+ * dx_map_invalidate_moving -- the blocks under file bytes [start, end) are
+ * about to move (dx_iomap_relocate): take the pages every shared mapping
+ * shows there away, as dx_map_invalidate does, so that no store reaches
+ * the old blocks after their copy.  Caller holds the iolock exclusive and
+ * the mmaplock shared as the worker serving the file's faults (see
+ * dx_map_invalidate_zeros).  0, or -1 when some could not be replaced
+ * (they may stay: the blocks must not move then).
+ */
+int dx_map_invalidate_moving(struct dx_inode *ip, uint64_t start,
+	uint64_t end);
+
+/*
  * dx_map_extended -- the file grew from 'old' to 'new' bytes: clear the
  * SIGBUS markers of pages now below EOF.  Caller holds the mmaplock excl.
  */
