@@ -29,11 +29,12 @@ extern char **environ;
  * any size takes milliseconds (under 0.1 s for 16 GiB on ext4, cold), a
  * few times what starting took, so silence for PROBE_STALL_FACTOR times
  * that, and at least PROBE_STALL_MS, means that libpmemobj loops on
- * damaged metadata.  The factor keeps a machine that runs everything
- * slowly (valgrind, a heavy load) from being taken for a stall.
+ * damaged metadata.  The factor and the floor keep a machine that runs
+ * everything slowly (valgrind, a heavy load: 3 s was seen to cut short a
+ * sound pool's open at a low priority) from being taken for a stall.
  */
 #define PROBE_START_MS 30000
-#define PROBE_STALL_MS 3000
+#define PROBE_STALL_MS 5000
 #define PROBE_STALL_FACTOR 20
 
 /*
