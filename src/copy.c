@@ -110,7 +110,7 @@ copy_data(struct copy *c, const struct dx_map *sm, uint64_t src, uint64_t dst,
 			&dm);
 		k = DX_MIN((dm.len << DX_BLOCK_SHIFT) - boff, end - dst);
 		to = (char *)dx_block_ptr(pool, dm.pblk) + boff;
-		if (pool->is_pmem)
+		if (dx_pmem_store(pool, k))
 			pmem_memcpy_persist(to, from, k);
 		else
 			dx_iomap_persist(pool, memcpy(to, from, k), k);

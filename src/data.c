@@ -56,7 +56,7 @@ static void
 copy_in(struct daxfile_pool *pool, void *dst, const void *src, size_t n)
 {
 	dx_might_fault();
-	if (pool->is_pmem)
+	if (dx_pmem_store(pool, n))
 		pmem_memcpy_nodrain(dst, src, n);
 	else
 		memcpy(dst, src, n);

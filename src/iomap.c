@@ -46,13 +46,23 @@ dx_iomap_persist(struct daxfile_pool *pool, const void *addr, size_t len)
 		pmem_msync(addr, len);
 }
 
+/* zero_nodrain -- zero pool bytes, flushed on pmem; the caller drains. */
+static void
+zero_nodrain(struct daxfile_pool *pool, void *dst, size_t n)
+{
+	if (dx_pmem_store(pool, n))
+		pmem_memset_nodrain(dst, 0, n);
+	else
+		memset(dst, 0, n);
+}
+
 /* zero_blocks -- zero pool bytes, durably. */
 static void
 zero_blocks(struct daxfile_pool *pool, void *dst, size_t n)
 {
 	if (n == 0)
 		return;
-	if (pool->is_pmem) {
+	if (dx_pmem_store(pool, n)) {
 		pmem_memset_persist(dst, 0, n);
 		return;
 	}
@@ -468,15 +478,9 @@ iomap_write_hole(struct dx_inode *ip, uint64_t off, uint64_t len,
 	base = dx_block_ptr(pool, map->pblk);
 	dlen = DX_MIN(len, (map->len << DX_BLOCK_SHIFT) - boff);
 	map->span = DX_ALIGN_UP(boff + dlen, DX_BLOCK_SIZE);
-	if (pool->is_pmem) {
-		pmem_memset_nodrain(base, 0, boff);
-		pmem_memset_nodrain(base + boff + dlen, 0,
-			DX_ALIGN_UP(boff + dlen, DX_BLOCK_SIZE) - (boff + dlen));
-	} else {
-		memset(base, 0, boff);
-		memset(base + boff + dlen, 0,
-			DX_ALIGN_UP(boff + dlen, DX_BLOCK_SIZE) - (boff + dlen));
-	}
+	zero_nodrain(pool, base, boff);
+	zero_nodrain(pool, base + boff + dlen,
+		DX_ALIGN_UP(boff + dlen, DX_BLOCK_SIZE) - (boff + dlen));
 	return 0;
 }
 
