@@ -242,23 +242,36 @@ slabs_find(struct daxfile_pool *pool, uint64_t off)
 	return si;
 }
 
+/*
+ * slab_object_mask -- the units of the live object of si that starts at
+ * 'off' (its start bit set, its units not free in the DRAM map), read
+ * under the slab's lock, and its map word in '*word'; 0 if none starts
+ * there.
+ */
+static uint64_t
+slab_object_mask(struct dx_slabi *si, uint64_t off, unsigned *word)
+{
+	uint64_t unit = (off - si->off) / DX_SLAB_UNIT, mask = 0;
+	unsigned w = (unsigned)(unit / 64), bit = (unsigned)(unit % 64);
+	const struct dx_slabmap *m = &si->s->map[w];
+
+	*word = w;
+	if ((off - si->off) % DX_SLAB_UNIT != 0)
+		return 0;
+	dx_mutex_lock(&si->lock);
+	if ((m->start >> bit & 1) && !(si->avail[w] >> bit & 1))
+		mask = slab_run_mask(bit, slab_obj_units(m, bit));
+	dx_mutex_unlock(&si->lock);
+	return mask;
+}
+
 bool
 dx_slab_is_object(struct daxfile_pool *pool, uint64_t off)
 {
 	struct dx_slabi *si = slabs_find(pool, off);
-	uint64_t unit;
-	unsigned w, bit;
-	bool ret;
+	unsigned w;
 
-	if (si == NULL || (off - si->off) % DX_SLAB_UNIT != 0)
-		return false;
-	unit = (off - si->off) / DX_SLAB_UNIT;
-	w = (unsigned)(unit / 64);
-	bit = (unsigned)(unit % 64);
-	dx_mutex_lock(&si->lock);
-	ret = (si->s->map[w].start >> bit & 1) && !(si->avail[w] >> bit & 1);
-	dx_mutex_unlock(&si->lock);
-	return ret;
+	return si != NULL && slab_object_mask(si, off, &w) != 0;
 }
 
 const char *
@@ -579,28 +592,18 @@ dx_slab_alloc(struct dx_tx *tx, size_t size)
 /* --- frees ----------------------------------------------------------------- */
 
 /*
- * slab_free_mask -- the units of the object at 'off' of si (its start bit
- * set, not freed yet in this transaction), from the map read under the
- * slab's lock; 0 if none starts there.
+ * slab_free_mask -- the units of the object at 'off' of si, unless this
+ * transaction freed it already; 0 if none starts there.
  */
 static uint64_t
 slab_free_mask(struct dx_tx *tx, struct dx_slabi *si, uint64_t off,
 	unsigned *word)
 {
-	uint64_t unit = (off - si->off) / DX_SLAB_UNIT, mask = 0;
-	unsigned w = (unsigned)(unit / 64), bit = (unsigned)(unit % 64);
-	const struct dx_slabmap *m = &si->s->map[w];
+	uint64_t mask = slab_object_mask(si, off, word);
 
-	if ((off - si->off) % DX_SLAB_UNIT != 0)
-		return 0;
-	dx_mutex_lock(&si->lock);
-	if ((m->start >> bit & 1) && !(si->avail[w] >> bit & 1))
-		mask = slab_run_mask(bit, slab_obj_units(m, bit));
-	dx_mutex_unlock(&si->lock);
 	for (unsigned i = 0; i < tx->nslab && mask != 0; i++)
 		if (tx->slab[i].slab == si && tx->slab[i].off == off)
 			mask = 0;
-	*word = w;
 	return mask;
 }
 
