@@ -270,65 +270,13 @@ ck_u64_cmp(const void *a, const void *b)
 static int64_t
 ck_slab_list(struct ck *ck, uint64_t **out)
 {
-	struct daxfile_pool *pool = ck->pool;
-	uint64_t limit = pool->size / DX_SLAB_SIZE + 1;
-	uint64_t *v = NULL, *sorted;
-	size_t n = 0, cap = 0;
+	const char *why;
+	uint64_t at;
+	int64_t n = dx_slab_list(ck->pool, ck->pool->arena, out, &why, &at);
 
-	for (uint64_t off = pool->root->slabs; off != 0 && limit-- > 0;
-	    off = ((const struct dx_slab *)dx_ptr(pool, off))->next) {
-		const char *why = dx_slab_check(pool, off);
-
-		if (why != NULL) {
-			ck_problem(ck, "slab list at %#lx: %s", (unsigned long)off,
-				why);
-			break;
-		}
-		if (ck_grow(ck, (void **)&v, n, &cap, sizeof(*v)) != 0)
-			goto err;
-		v[n++] = off;
-	}
-	sorted = dx_malloc(pool->arena, (n ? n : 1) * sizeof(*sorted));
-	if (sorted == NULL) {
-		dx_err(ENOMEM, "cannot allocate the checker's slab list");
-		goto err;
-	}
-	if (n > 0) {
-		memcpy(sorted, v, n * sizeof(*v));
-		qsort(sorted, n, sizeof(*sorted), ck_u64_cmp);
-	}
-	/*
-	 * A slab met again ends the list: mark each as seen, in list order,
-	 * in bit 0 of its first place in the sorted copy (slabs are 64-byte
-	 * aligned).
-	 */
-	for (size_t k = 0; k < n; k++) {
-		size_t lo = 0, hi = n;
-		uint64_t *p;
-
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if ((sorted[mid] & ~1ULL) < v[k])
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		p = &sorted[lo];
-		if (*p & 1) {
-			ck_problem(ck, "slab list at %#lx: it loops",
-				(unsigned long)v[k]);
-			n = k;
-			break;
-		}
-		*p |= 1;
-	}
-	dx_free(pool->arena, sorted);
-	*out = v;
-	return (int64_t)n;
-err:
-	dx_free(pool->arena, v);
-	return -1;
+	if (n >= 0 && why != NULL)
+		ck_problem(ck, "slab list at %#lx: %s", (unsigned long)at, why);
+	return n;
 }
 
 /*

@@ -506,32 +506,36 @@ sv_slab_object(void *arg, uint64_t off, uint64_t len)
 /*
  * sv_slab_inodes -- the inodes of the pool's slabs join offs[0..n), which
  * libpmemobj's object list gives only for a pool made before slabs: those
- * of every sound slab of the list, which ends at the first damaged one.
+ * of every sound slab of the list, which ends at the first damaged slab or
+ * where it loops.
  */
 static void
 sv_slab_inodes(struct sv *sv, uint64_t **offs, size_t *n)
 {
 	struct daxfile_pool *pool = sv->pool;
 	struct sv_inodes l = {pool, *offs, *n, *n};
-	uint64_t limit = pool->size / DX_SLAB_SIZE + 1;
+	const char *why;
+	uint64_t *slabs, at;
+	int64_t ns;
 
 	if (pool->root == NULL)
 		return;
-	for (uint64_t off = pool->root->slabs; off != 0 && limit-- > 0;
-	    off = ((const struct dx_slab *)dx_ptr(pool, off))->next) {
-		const char *why = dx_slab_check(pool, off);
-
-		if (why != NULL) {
-			sv_say(sv, "slab list at %#lx: %s: the slabs after it are not searched for lost inodes",
-				(unsigned long)off, why);
-			break;
-		}
-		if (dx_slab_objects(pool, off, sv_slab_object, &l) != 0) {
+	ns = dx_slab_list(pool, DX_ARENA_GLOBAL, &slabs, &why, &at);
+	if (ns < 0) {
+		sv_say(sv, "%s: lost inodes are not looked for in the slabs",
+			daxfile_errormsg());
+		return;
+	}
+	if (why != NULL)
+		sv_say(sv, "slab list at %#lx: %s: the slabs after it are not searched for lost inodes",
+			(unsigned long)at, why);
+	for (int64_t i = 0; i < ns; i++)
+		if (dx_slab_objects(pool, slabs[i], sv_slab_object, &l) != 0) {
 			sv_say(sv, "%s: lost inodes are looked for in part of the slabs only",
 				daxfile_errormsg());
 			break;
 		}
-	}
+	dx_free(DX_ARENA_GLOBAL, slabs);
 	*offs = l.v;
 	*n = l.n;
 }

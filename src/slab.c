@@ -295,40 +295,114 @@ dx_slab_check(const struct daxfile_pool *pool, uint64_t off)
 	return NULL;
 }
 
+static int
+slab_off_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * slab_list_cut -- the length of the list v[0..n) up to its first slab
+ * met again (n if none).  A sorted copy marks each slab seen, in list
+ * order, in bit 0 of its first place (slabs are unit-aligned).
+ */
+static int64_t
+slab_list_cut(dx_arena arena, const uint64_t *v, size_t n)
+{
+	uint64_t *sorted = dx_malloc(arena, (n ? n : 1) * sizeof(*sorted));
+
+	if (sorted == NULL)
+		return dx_err(ENOMEM, "cannot sort the slab list");
+	memcpy(sorted, v, n * sizeof(*v));
+	qsort(sorted, n, sizeof(*sorted), slab_off_cmp);
+	for (size_t k = 0; k < n; k++) {
+		size_t lo = 0, hi = n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if ((sorted[mid] & ~1ULL) < v[k])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (sorted[lo] & 1) {
+			n = k;
+			break;
+		}
+		sorted[lo] |= 1;
+	}
+	dx_free(arena, sorted);
+	return (int64_t)n;
+}
+
+int64_t
+dx_slab_list(const struct daxfile_pool *pool, dx_arena arena, uint64_t **out,
+	const char **why, uint64_t *at)
+{
+	/* a list longer than the pool holds slabs repeats one */
+	uint64_t limit = pool->size / DX_SLAB_SIZE + 1;
+	uint64_t *v = NULL, off;
+	size_t n = 0, cap = 0;
+	int64_t len;
+
+	*why = NULL;
+	*at = 0;
+	for (off = pool->root->slabs; off != 0 && n < limit;
+	    off = ((const struct dx_slab *)dx_ptr(pool, off))->next) {
+		const char *bad = dx_slab_check(pool, off);
+
+		if (bad != NULL) {
+			*why = bad;
+			*at = off;
+			break;
+		}
+		if (n == cap) {
+			size_t c = cap ? 2 * cap : 64;
+			uint64_t *p = dx_realloc(arena, v, c * sizeof(*p));
+
+			if (p == NULL) {
+				dx_free(arena, v);
+				return dx_err(ENOMEM, "cannot list the slabs");
+			}
+			v = p;
+			cap = c;
+		}
+		v[n++] = off;
+	}
+	len = slab_list_cut(arena, v, n);
+	if (len < 0) {
+		dx_free(arena, v);
+		return -1;
+	}
+	if ((size_t)len < n) {
+		*why = "slab list loops";
+		*at = v[len];
+	}
+	*out = v;
+	return len;
+}
+
 int
 dx_slab_load(struct daxfile_pool *pool)
 {
-	uint64_t limit = pool->size / DX_SLAB_SIZE + 1;
-	uint64_t offs[64], *list = offs;
-	size_t n = 0, cap = DX_ARRAY_SIZE(offs);
+	const char *why;
+	uint64_t *list = NULL, at;
+	int64_t n;
 	int ret = 0;
 
 	slabs_clear(pool);
-	/* the list runs newest first; the index counts from the oldest */
-	for (uint64_t off = pool->root->slabs; off != 0;
-	    off = ((const struct dx_slab *)dx_ptr(pool, off))->next) {
-		const char *why = dx_slab_check(pool, off);
-
-		if (why != NULL || limit-- == 0) {
-			ret = dx_corrupt(pool, why ? why : "slab list loops", off);
-			goto out;
-		}
-		if (n == cap) {
-			uint64_t *p = dx_malloc(pool->arena, 2 * cap * sizeof(*p));
-
-			if (p == NULL) {
-				ret = dx_err(ENOMEM, "cannot load the slabs");
-				goto out;
-			}
-			memcpy(p, list, n * sizeof(*p));
-			if (list != offs)
-				dx_free(pool->arena, list);
-			list = p;
-			cap *= 2;
-		}
-		list[n++] = off;
+	n = dx_slab_list(pool, pool->arena, &list, &why, &at);
+	if (n < 0)
+		return -1;
+	if (why != NULL) {
+		ret = dx_corrupt(pool, why, at);
+		goto out;
 	}
-	for (size_t i = n; i-- > 0;) {
+	/* the list runs newest first; the index counts from the oldest */
+	for (int64_t i = n; i-- > 0;) {
 		struct dx_slabi *si = slabi_new(pool, list[i],
 			(uint32_t)(n - 1 - i));
 
@@ -341,8 +415,7 @@ dx_slab_load(struct daxfile_pool *pool)
 	}
 	pool->slabs.next_index = (uint32_t)n;
 out:
-	if (list != offs)
-		dx_free(pool->arena, list);
+	dx_free(pool->arena, list);
 	if (ret != 0)
 		slabs_clear(pool);
 	return ret;

@@ -29,6 +29,7 @@
 
 #include "layout.h"
 #include "lock.h"
+#include "mem.h"
 
 struct daxfile_pool;
 struct dx_tx;
@@ -95,6 +96,16 @@ uint64_t dx_slab_free_units(struct daxfile_pool *pool);
  * used), else what is wrong.
  */
 const char *dx_slab_check(const struct daxfile_pool *pool, uint64_t off);
+
+/*
+ * dx_slab_list -- the slabs of the pool's list, newest first, sound ones
+ * only, each once: the list ends at the first damaged slab or at the first
+ * slab met again, which *why says and *at names (*why NULL: the whole
+ * list).  Their number, with '*out' an array of 'arena' for dx_free, or -1
+ * with errno (ENOMEM).
+ */
+int64_t dx_slab_list(const struct daxfile_pool *pool, dx_arena arena,
+	uint64_t **out, const char **why, uint64_t *at);
 
 /*
  * dx_slab_objects -- call fn(arg, off, len) for every object of the sound

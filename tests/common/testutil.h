@@ -1,7 +1,8 @@
 /*
  * testutil.h -- helpers several test files share: the first failure of any
  * worker thread (reported by the main thread), patterned file bytes, calls
- * that must succeed, and the error message a failed call must leave.
+ * that must succeed, the error message a failed call must leave, and free
+ * blocks dirtied so that bytes a call forgets to zero show up.
  */
 #ifndef DX_TESTUTIL_H
 #define DX_TESTUTIL_H 1
@@ -12,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "testpool.h"
 
@@ -174,6 +176,31 @@ check_text(daxfile_pool *pool, const char *path, const char *text)
 		path, got, strlen(text));
 	cr_assert(memcmp(buf, text, (size_t)got) == 0, "%s: '%.*s', expected '%s'",
 		path, (int)got, buf, text);
+}
+
+/*
+ * dirty_free_blocks -- fill every free block of the pool with 0xEE and
+ * free them again, so that bytes a call forgets to zero show up.
+ */
+static inline void
+dirty_free_blocks(daxfile_pool *pool)
+{
+	daxfile_file *f = xopen(pool, "/dirt", O_WRONLY | O_CREAT | O_EXCL);
+	unsigned char *buf = xmalloc((size_t)1 << 20);
+	struct statvfs sv;
+	ssize_t w;
+
+	memset(buf, 0xEE, (size_t)1 << 20);
+	do {
+		w = daxfile_write(f, buf, (size_t)1 << 20);
+	} while (w == (ssize_t)((size_t)1 << 20));
+	cr_assert(w >= 0 || errno == ENOSPC, "filling the pool: %s (%s)",
+		strerror(errno), daxfile_errormsg());
+	TEST_OK(daxfile_close(f));
+	TEST_OK(daxfile_unlink(pool, "/dirt"));
+	TEST_OK(daxfile_statvfs(pool, &sv));
+	cr_assert_eq(sv.f_bfree, sv.f_blocks);
+	free(buf);
 }
 
 #endif /* DX_TESTUTIL_H */

@@ -326,31 +326,6 @@ Test(data, a_write_past_eof_of_a_non_empty_file_zeroes_the_gap)
 	test_pool_destroy(&tp);
 }
 
-/*
- * dirty_free_blocks -- fill every free block of the pool with 0xEE and
- * free them again, so that bytes a call forgets to zero show up.
- */
-static void
-dirty_free_blocks(daxfile_pool *pool)
-{
-	daxfile_file *f = xopen(pool, "/dirt", O_WRONLY | O_CREAT | O_EXCL);
-	unsigned char *buf = xmalloc(MIB);
-	struct statvfs sv;
-	ssize_t w;
-
-	memset(buf, 0xEE, MIB);
-	do {
-		w = daxfile_write(f, buf, MIB);
-	} while (w == (ssize_t)MIB);
-	cr_assert(w >= 0 || errno == ENOSPC, "filling the pool: %s (%s)",
-		strerror(errno), daxfile_errormsg());
-	TEST_OK(daxfile_close(f));
-	TEST_OK(daxfile_unlink(pool, "/dirt"));
-	TEST_OK(daxfile_statvfs(pool, &sv));
-	cr_assert_eq(sv.f_bfree, sv.f_blocks);
-	free(buf);
-}
-
 Test(data, a_write_inside_the_hole_at_the_end_of_a_file_leaves_the_rest_reading_zero)
 {
 	struct test_pool tp;

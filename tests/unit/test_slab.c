@@ -4,7 +4,8 @@
  * units freed in a transaction are not handed out before it commits, a
  * full slab makes the next in the transaction that needs it, an inode of a
  * pool made before slabs (its own libpmemobj object) is freed as one, and
- * the checker finds a damaged map and an entry no directory holds.
+ * the checker finds a damaged map and an entry no directory holds, and a
+ * slab list that loops or meets a damaged slab is cut there.
  */
 #include <fcntl.h>
 #include <libpmemobj.h>
@@ -300,5 +301,62 @@ Test(slab, the_checker_finds_a_damaged_map_and_a_lost_entry)
 		"starts an object on a free unit"));
 	/* and the pool refuses to open, rather than trust the map */
 	TEST_FAILS(daxfile_pool_open(tp.path), NULL, EFSCORRUPTED);
+	unlink(tp.path);
+}
+
+Test(slab, a_slab_list_that_loops_or_meets_a_damaged_slab_is_cut_there,
+	.timeout = 120)
+{
+	struct test_pool tp;
+	struct dx_slab *s0, *s1;
+	daxfile_pool *p;
+	const char *why;
+	uint64_t *v, at, next;
+	char path[300];
+	int64_t n;
+
+	test_pool_create(&tp, "slabloop", TEST_POOL_SIZE);
+	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
+	for (unsigned i = 0; tp.pool->slabs.n < 2; i++) {
+		cr_assert_lt(i, 4096);
+		snprintf(path, sizeof(path), "/d/%0200u", i);
+		create(tp.pool, path);
+	}
+	n = dx_slab_list(tp.pool, tp.pool->arena, &v, &why, &at);
+	cr_assert_eq(n, 2);
+	cr_assert_null(why, "%s", why);
+	cr_assert_eq(v[0], tp.pool->root->slabs);
+	s0 = dx_ptr(tp.pool, v[0]);
+	s1 = dx_ptr(tp.pool, v[1]);
+	cr_assert_eq(s0->next, v[1]);
+	cr_assert_eq(s1->next, 0);
+	dx_free(tp.pool->arena, v);
+
+	/* the oldest slab points back at the newest: cut where it comes again */
+	s1->next = tp.pool->root->slabs;
+	pmemobj_persist(tp.pool->pop, &s1->next, sizeof(s1->next));
+	n = dx_slab_list(tp.pool, tp.pool->arena, &v, &why, &at);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(why, "slab list loops");
+	cr_assert_eq(at, tp.pool->root->slabs);
+	dx_free(tp.pool->arena, v);
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	cr_assert_not_null(strstr(check_report(tp.path), "slab list loops"));
+	TEST_FAILS(daxfile_pool_open(tp.path), NULL, EFSCORRUPTED);
+	cr_assert_not_null(strstr(daxfile_errormsg(), "slab list loops"),
+		"%s", daxfile_errormsg());
+
+	/* a damaged slab ends the list before it */
+	p = dx_pool_attach(tp.path, false);
+	cr_assert_not_null(p, "%s", daxfile_errormsg());
+	next = ((struct dx_slab *)dx_ptr(p, p->root->slabs))->next;
+	((struct dx_slab *)dx_ptr(p, next))->magic ^= 1;
+	n = dx_slab_list(p, DX_ARENA_GLOBAL, &v, &why, &at);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(why, "slab with a bad magic");
+	cr_assert_eq(at, next);
+	dx_free(DX_ARENA_GLOBAL, v);
+	dx_pool_detach(p);
 	unlink(tp.path);
 }
