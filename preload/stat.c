@@ -225,6 +225,10 @@ statx_pool(struct dxp_mount *m, struct dxp_ofd *o, const char *path,
 
 		if (f == NULL)
 			return -1;
+		/* the library's own statx also knows the birth time */
+		if (DXP_HAVE(daxfile_statx))
+			return daxfile_statx(dxp_ofd_pool(o), f, "",
+				AT_EMPTY_PATH, mask, stx);
 		if (daxfile_fstat(f, &st) != 0)
 			return -1;
 		statx_from_stat(&st, mask, stx);

@@ -4,7 +4,7 @@
  * a second one ($MNT2): descriptor numbers and their sharing, FD_CLOEXEC,
  * /proc/self/fd, bare syscall(2), mappings, threads, signals arriving
  * during pool calls, fork, the current directory, directory streams,
- * stdio, and EXDEV across pools.  Prints one line per check and
+ * statx of a descriptor, stdio, and EXDEV across pools.  Prints one line per check and
  * "N passed, N failed".
  */
 #define _GNU_SOURCE 1
@@ -332,6 +332,30 @@ walkers(void)
 	globfree(&g);
 }
 
+/* statx_of_a_descriptor -- the same record by path and by descriptor. */
+static void
+statx_of_a_descriptor(void)
+{
+	struct statx a, b;
+	int fd = open(in("stx"), O_CREAT | O_RDWR | O_TRUNC, 0640);
+
+	CHECK(fd >= 0 && write(fd, "abc", 3) == 3, "statx_file_made");
+	if (fd < 0)
+		return;
+	memset(&a, 0xff, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	CHECK(statx(AT_FDCWD, in("stx"), 0, STATX_ALL, &a) == 0 &&
+		statx(fd, "", AT_EMPTY_PATH, STATX_ALL, &b) == 0 &&
+		(b.stx_mask & STATX_BTIME) && b.stx_btime.tv_sec > 0 &&
+		a.stx_btime.tv_sec == b.stx_btime.tv_sec &&
+		a.stx_btime.tv_nsec == b.stx_btime.tv_nsec &&
+		a.stx_ino == b.stx_ino && b.stx_size == 3 &&
+		(b.stx_mode & 07777) == 0640 &&
+		(b.stx_attributes & STATX_ATTR_DAX),
+		"statx_of_a_descriptor_is_that_of_its_path_birth_time_included");
+	close(fd);
+}
+
 static void
 stdio_streams(void)
 {
@@ -381,6 +405,7 @@ main(void)
 	current_directory_in_a_pool();
 	directory_streams();
 	walkers();
+	statx_of_a_descriptor();
 	stdio_streams();
 	exdev_across_pools();
 	printf("%d passed, %d failed\n", passed, failed);
