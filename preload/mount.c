@@ -182,12 +182,16 @@ mount_attach(struct dxp_mount *m)
 			r = 1;	/* let go between our open and our look */
 		else if (holder != getpid())
 			r = dxp_service_request(holder, m->pool_path);
-		/* a holder in the middle of a call is asked again, for 5 s */
-		if (r < 0 || (r == 1 && tries >= 500)) {
+		/*
+		 * a holder in the middle of a call, or one without a listener
+		 * (the probe of another process's attach, a process still
+		 * attaching, one outside the layer), is asked again, for 5 s
+		 */
+		if (r < 0 || (r >= 1 && tries >= 500)) {
 			mount_busy(m, holder != 0 ? holder : mount_holder(m));
 			return -1;
 		}
-		if (r == 1)
+		if (r >= 1)
 			usleep(10000);
 		pool = daxfile_pool_open(m->pool_path);
 	}

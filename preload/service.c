@@ -145,14 +145,24 @@ dxp_service_request(pid_t holder, const char *pool_path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, service_addr(holder, &sa)) != 0)
+	if (connect(fd, (struct sockaddr *)&sa, service_addr(holder, &sa)) != 0) {
+		/* no listener: the damaged-pool probe, a process still
+		   attaching the pool, or one outside the layer */
+		ret = 2;
 		goto out;
+	}
 	if (send(fd, pool_path, strlen(pool_path), MSG_NOSIGNAL) < 0)
 		goto out;
 	p.fd = fd;
 	p.events = POLLIN;
-	if (poll(&p, 1, SERVICE_TIMEOUT_MS) == 1 && recv(fd, &ans, 1, 0) == 1)
-		ret = ans == 'y' ? 0 : ans == 'w' ? 1 : -1;
+	if (poll(&p, 1, SERVICE_TIMEOUT_MS) == 1) {
+		ssize_t n = recv(fd, &ans, 1, 0);
+
+		if (n == 1)
+			ret = ans == 'y' ? 0 : ans == 'w' ? 1 : -1;
+		else if (n == 0 || errno == ECONNRESET)
+			ret = 2;	/* it went away without answering: exiting */
+	}
 out:
 	REAL(close)(fd);
 	return ret;

@@ -15,8 +15,10 @@ void dxp_service_start(void);
 /*
  * dxp_service_request -- ask process 'holder' to give up the pool at
  * 'pool_path'.  0 if it did, 1 if it is in the middle of a call (ask
- * again), -1 if something of the pool is open there or it does not answer
- * within a few seconds.
+ * again), 2 if it has no listener (libdaxfile's daxfile-probe, a process
+ * of the layer still attaching the pool, a program outside the layer:
+ * wait for it to let go), -1 if something of the pool is open there or it
+ * does not answer within a few seconds.
  */
 int dxp_service_request(pid_t holder, const char *pool_path);
 

@@ -2,7 +2,7 @@
 # apps-check.sh -- unmodified Debian programs through libdaxfile-preload.so,
 # each compared with the same run on tmpfs: coreutils, tar, sqlite3, fio,
 # RocksDB's db_bench, shell scripts; the process rules (a pipeline whose two
-# ends use one pool, exec, fork); nothing reaching the host under a mount
+# ends use one pool, processes that take turns, exec, fork); nothing reaching the host under a mount
 # point.  Every test prints "ok", "FAIL" or "SKIP" with its reason, and the
 # last line is "N passed, N failed, N skipped".
 #
@@ -160,6 +160,26 @@ elif grep -q "in use by process [0-9]" "$work/out/pipe"; then
 	ok "pipeline_same_pool (failed fast: $(grep -o 'in use by process [0-9]* ([^)]*)' "$work/out/pipe" | head -1))"
 else
 	fail pipeline_same_pool "rc $rc: $(cat "$work/out/pipe")"
+fi
+
+# processes that use one pool at the same time, none holding a stream or a
+# mapping, take turns: each waits for the holder, its attach's probe or a
+# holder that exits without answering, and none fails with EBUSY
+pl sh -c "echo turns > $mnt/turns"
+bad=0
+for round in 1 2 3 4 5; do
+	for i in 1 2 3 4 5 6; do
+		pl stat -c %s "$mnt/turns" >"$work/out/turns.$i" 2>&1 &
+	done
+	wait
+	for i in 1 2 3 4 5 6; do
+		[ "$(cat "$work/out/turns.$i")" = 6 ] || { bad=$((bad + 1)); msg=$(head -1 "$work/out/turns.$i"); }
+	done
+done
+if [ $bad = 0 ]; then
+	ok concurrent_users_take_turns
+else
+	fail concurrent_users_take_turns "$bad of 30 failed: $msg"
 fi
 
 # descriptors without FD_CLOEXEC survive exec, with their offsets
