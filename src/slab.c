@@ -315,8 +315,10 @@ slab_list_cut(dx_arena arena, const uint64_t *v, size_t n)
 
 	if (sorted == NULL)
 		return dx_err(ENOMEM, "cannot sort the slab list");
-	memcpy(sorted, v, n * sizeof(*v));
-	qsort(sorted, n, sizeof(*sorted), slab_off_cmp);
+	if (n > 0) {
+		memcpy(sorted, v, n * sizeof(*v));
+		qsort(sorted, n, sizeof(*sorted), slab_off_cmp);
+	}
 	for (size_t k = 0; k < n; k++) {
 		size_t lo = 0, hi = n;
 
