@@ -26,9 +26,12 @@ libdaxfile_preload_la_SOURCES = \
 	preload/real.c preload/real.h \
 	preload/service.c preload/service.h \
 	preload/shared.c preload/shared.h \
+	preload/socket.c \
+	preload/spawn.c preload/spawn.h \
 	preload/stat.c \
 	preload/stdio.c \
 	preload/syscall.c preload/syscall.h \
+	preload/tempname.c \
 	preload/walk.c
 libdaxfile_preload_la_CPPFLAGS = -I$(top_srcdir)/include
 # the layer interposes the C library's symbols: only those are exported
@@ -52,8 +55,11 @@ libdaxfile_preload_core_la_CPPFLAGS = $(libdaxfile_core_la_CPPFLAGS) \
 libdaxfile_preload_core_la_LIBADD = $(PMEMOBJ_LIBS) $(PMEM_LIBS)
 libdaxfile_preload_core_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
 	-shared -no-undefined -Wl,--version-script=$(srcdir)/src/libdaxfile.map
+# the layer's calls to its own entry points bind to them, never to a
+# program's function of the same name (gnulib's renameat2 calls syscall(),
+# which the layer serves with its renameat2)
 libdaxfile_preload_la_LDFLAGS = -pthread -module -avoid-version -shared \
-	-no-undefined
+	-no-undefined -Wl,-Bsymbolic-functions
 
 EXTRA_DIST += preload/Makefile.frag
 dist_man_MANS += doc/libdaxfile-preload.7

@@ -46,6 +46,20 @@ fork(void)
 }
 
 /*
+ * vfork -- fork.  A child of vfork runs in its parent's memory until it
+ * execs, and what it does before (Python's subprocess dup2s a pool
+ * descriptor onto its stdout there) would change the parent's descriptor
+ * table and pools.  A wrapper cannot call the C library's vfork (the child
+ * would return from the wrapper's frame, which the parent needs), and
+ * POSIX lets vfork be fork.
+ */
+DXP_EXPORT pid_t
+vfork(void)
+{
+	return fork();
+}
+
+/*
  * fork_child -- the child shares its parent's open pools' descriptors but
  * not the library's threads nor a consistent copy of its memory: it drops
  * the library's descriptors (which would keep the parent's lock on the

@@ -20,6 +20,7 @@
 
 #include "entry.h"
 #include "process.h"
+#include "spawn.h"
 #include "shared.h"
 
 extern char **environ;
@@ -327,6 +328,8 @@ spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 	struct dxp_where w;
 	int sfd, pfd = -1, r;
 
+	if (dxp_spawn_needs_layer(fa))
+		return dxp_spawn_fork(pid, path, fa, attr, argv, envp, search);
 	if (strchr(path, '/') != NULL) {
 		if (dxp_resolve(AT_FDCWD, path, &w, false) != 0)
 			return errno;

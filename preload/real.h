@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -75,7 +76,14 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
 	X(execve) X(posix_spawn) X(posix_spawnp) X(mknodat) X(fpathconf) \
 	X(pathconf) X(isatty) X(aio_read) X(aio_write) X(aio_fsync) \
 	X(lio_listio) X(syscall) X(umask) X(sync) X(nftw) X(ftw) X(glob) X(fork) \
-	X(pthread_create)
+	X(pthread_create) X(mkostemps64) X(mkdtemp) X(mktemp) \
+	X(posix_spawn_file_actions_init) X(posix_spawn_file_actions_destroy) \
+	X(posix_spawn_file_actions_addopen) X(posix_spawn_file_actions_addclose) \
+	X(posix_spawn_file_actions_adddup2) \
+	X(posix_spawn_file_actions_addchdir_np) \
+	X(posix_spawn_file_actions_addfchdir_np) \
+	X(posix_spawn_file_actions_addclosefrom_np) \
+	X(posix_spawn_file_actions_addtcsetpgrp_np) X(bind) X(connect)
 
 #define DXP_REAL_FIELD(name) __typeof__(&name) name;
 struct dxp_real {

@@ -127,6 +127,18 @@ line 1
 line 2
 X
 wc -l < s; (cd / && pwd); pwd | sed 's|.*/||'; ls"
+# programs that make temporary files in the directory they work in
+# (sed -i: mkstemp inside the C library) and Python's subprocess, whose
+# vfork child dup2s a pool file onto its standard output
+same temp_files_and_subprocess "printf 'b\\na\\n' > f && sed -i 's/a/A/' f && cat f && ls && python3 -c \"
+import subprocess
+with open('o', 'w') as f:
+    subprocess.run(['echo', 'sub'], stdout=f, check=True)
+print('read:', open('o').read().strip())
+p = subprocess.Popen(['sort'], stdin=subprocess.PIPE, stdout=open('s', 'w'))
+p.communicate(b'y\\nx\\n')
+print('sorted:', open('s').read().split())
+\" && ls"
 
 # df on the mount point: the pool's size and use, under its mount point
 if pl df -P "$mnt" >"$work/out/df" 2>&1 && grep -q " $mnt\$" "$work/out/df"; then

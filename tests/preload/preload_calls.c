@@ -4,11 +4,14 @@
  * a second one ($MNT2): descriptor numbers and their sharing, FD_CLOEXEC,
  * /proc/self/fd, bare syscall(2), mappings, threads, signals arriving
  * during pool calls, fork, the current directory, directory streams,
- * statx of a descriptor, stdio, and EXDEV across pools.  Prints one line per check and
+ * statx of a descriptor, a program's own definition of a C library
+ * function, temporary names, posix_spawn's file actions, vfork, UNIX
+ * sockets at pool paths, stdio, and EXDEV across pools.  Prints one line per check and
  * "N passed, N failed".
  */
 #define _GNU_SOURCE 1
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -16,16 +19,21 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static int passed, failed;
 static const char *mnt, *mnt2;
@@ -356,6 +364,163 @@ statx_of_a_descriptor(void)
 	close(fd);
 }
 
+/*
+ * renameat2 -- as gnulib defines it in programs built where the C library
+ * lacked it (GNU patch): a bare syscall, which the layer serves with its
+ * own renameat2, never with this one (that recursed until the stack ran
+ * out).
+ */
+int
+renameat2(int olddir, const char *old, int newdir, const char *new,
+	unsigned flags)
+{
+	return (int)syscall(SYS_renameat2, olddir, old, newdir, new, flags);
+}
+
+static void
+a_programs_own_libc_function_is_not_the_layers(void)
+{
+	int fd = open(in("gnulib-a"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	close(fd);
+	CHECK(renameat2(AT_FDCWD, in("gnulib-a"), AT_FDCWD, in("gnulib-b"), 0) == 0 &&
+		access(in("gnulib-b"), F_OK) == 0,
+		"a_programs_own_renameat2_over_syscall_is_served");
+}
+
+/* temporary_names -- mkstemp and its kin make their names in the pool. */
+static void
+temporary_names(void)
+{
+	char t1[PATH_MAX], t2[PATH_MAX], t3[PATH_MAX], t4[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	snprintf(t1, sizeof(t1), "%s", in("tmp.XXXXXX"));
+	fd = mkstemp(t1);
+	CHECK(fd >= 0 && strncmp(t1, in("tmp."), strlen(in("tmp."))) == 0 &&
+		strcmp(t1, in("tmp.XXXXXX")) != 0 && write(fd, "t", 1) == 1 &&
+		fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0600 &&
+		stat(t1, &st) == 0 && st.st_size == 1, "mkstemp_makes_a_pool_file");
+	close(fd);
+	snprintf(t2, sizeof(t2), "%s", in("tmp.XXXXXX.sfx"));
+	fd = mkostemps(t2, 4, O_CLOEXEC);
+	CHECK(fd >= 0 && strcmp(t2 + strlen(t2) - 4, ".sfx") == 0 &&
+		(fcntl(fd, F_GETFD) & FD_CLOEXEC) && access(t2, F_OK) == 0,
+		"mkostemps_keeps_the_suffix_and_the_flags");
+	close(fd);
+	snprintf(t3, sizeof(t3), "%s", in("dir.XXXXXX"));
+	CHECK(mkdtemp(t3) == t3 && stat(t3, &st) == 0 && S_ISDIR(st.st_mode) &&
+		(st.st_mode & 0777) == 0700, "mkdtemp_makes_a_pool_directory");
+	snprintf(t4, sizeof(t4), "%s", in("bad.XXXXX"));
+	errno = 0;
+	CHECK(mkstemp(t4) == -1 && errno == EINVAL, "mkstemp_of_a_bad_template_is_EINVAL");
+	/* mktemp by its address: a reference by name makes the linker warn */
+	char *(*mktemp_fn)(char *) = (char *(*)(char *))dlsym(RTLD_DEFAULT, "mktemp");
+
+	snprintf(t4, sizeof(t4), "%s", in("name.XXXXXX"));
+	CHECK(mktemp_fn != NULL && mktemp_fn(t4) == t4 && t4[0] != '\0' && access(t4, F_OK) != 0 &&
+		errno == ENOENT, "mktemp_names_a_free_pool_path");
+}
+
+/* spawned -- run argv with the file actions; its exit status, or -errno. */
+static int
+spawned(posix_spawn_file_actions_t *fa, char *const argv[])
+{
+	pid_t pid;
+	int st, r = posix_spawnp(&pid, argv[0], fa, NULL, argv, environ);
+
+	if (r != 0)
+		return -r;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* spawn_file_actions -- posix_spawn's opens, dup2s and closes of pool files. */
+static void
+spawn_file_actions(void)
+{
+	char *echo[] = {"echo", "spawned", NULL};
+	char *cat[] = {"cat", NULL};
+	posix_spawn_file_actions_t fa;
+	char buf[64] = "";
+	int fd;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, in("spawn-out"),
+		O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(spawned(&fa, echo) == 0, "spawn_with_an_open_of_a_pool_path");
+	posix_spawn_file_actions_destroy(&fa);
+	fd = open(in("spawn-out"), O_RDONLY);
+	CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 8 &&
+		memcmp(buf, "spawned\n", 8) == 0, "its_output_is_in_the_pool_file");
+	close(fd);
+
+	fd = open(in("spawn-dup"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	posix_spawn_file_actions_addclose(&fa, fd);
+	CHECK(spawned(&fa, echo) == 0, "spawn_with_a_dup2_of_a_pool_descriptor");
+	posix_spawn_file_actions_destroy(&fa);
+	CHECK(lseek(fd, 0, SEEK_CUR) == 8, "the_child_moved_the_shared_offset");
+	close(fd);
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, in("no-such-file"), O_RDONLY, 0);
+	CHECK(spawned(&fa, cat) == -ENOENT, "a_failed_action_is_the_spawns_error");
+	posix_spawn_file_actions_destroy(&fa);
+}
+
+/* unix_sockets -- none at pool paths, and none reaches the host there. */
+static void
+unix_sockets(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", in("sock"));
+	errno = 0;
+	CHECK(s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == -1 &&
+		errno == EPERM, "bind_at_a_pool_path_is_EPERM");
+	close(s);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", in("d1"));
+	errno = 0;
+	CHECK(s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) == -1 &&
+		errno == ECONNREFUSED, "connect_to_a_pool_file_is_ECONNREFUSED");
+	close(s);
+}
+
+/* vfork_child_redirects -- what a vfork child does is not its parent's. */
+static void
+vfork_child_redirects(void)
+{
+	int fd = open(in("vfork-out"), O_WRONLY | O_CREAT | O_TRUNC, 0644), st;
+	struct stat before, after;
+	pid_t pid;
+
+	fstat(1, &before);
+	fflush(stdout);
+	pid = vfork();
+	if (pid == 0) {
+		/* as Python's subprocess does with stdout=<a pool file> */
+		dup2(fd, 1);
+		execlp("echo", "echo", "vforked", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	close(fd);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && fstat(1, &after) == 0 &&
+		after.st_ino == before.st_ino && after.st_dev == before.st_dev,
+		"a_vfork_childs_dup2_leaves_the_parents_stdout");
+	fd = open(in("vfork-out"), O_RDONLY);
+	char buf[16] = "";
+
+	CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 8 &&
+		memcmp(buf, "vforked\n", 8) == 0, "the_vfork_childs_output_is_in_the_pool");
+	close(fd);
+}
+
 static void
 stdio_streams(void)
 {
@@ -406,6 +571,11 @@ main(void)
 	directory_streams();
 	walkers();
 	statx_of_a_descriptor();
+	a_programs_own_libc_function_is_not_the_layers();
+	temporary_names();
+	spawn_file_actions();
+	vfork_child_redirects();
+	unix_sockets();
 	stdio_streams();
 	exdev_across_pools();
 	printf("%d passed, %d failed\n", passed, failed);
