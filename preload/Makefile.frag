@@ -13,6 +13,7 @@ libdaxfile_preload_la_SOURCES = \
 	preload/dir.c \
 	preload/entry.h \
 	preload/fdtable.c preload/fdtable.h \
+	preload/fts.c \
 	preload/hidefd.c preload/hidefd.h \
 	preload/init.c \
 	preload/io.c \
@@ -66,7 +67,7 @@ dist_man_MANS += doc/libdaxfile-preload.7
 
 # --- tests ---------------------------------------------------------------------
 # calls-check.sh runs preload_calls (the contract call by call) through the
-# layer; apps-check.sh runs unmodified Debian programs through it and
+# layer, and preload_fts's walks in a pool against the same on tmpfs; apps-check.sh runs unmodified Debian programs through it and
 # compares them with tmpfs (installing fio, rocksdb-tools and sqlite3 when
 # root).  `make stress` runs the applications at length (APPS_SCALE=long).
 PRELOAD_TESTS_ENVIRONMENT = \
@@ -79,11 +80,13 @@ PRELOAD_TESTS_ENVIRONMENT = \
 AM_TESTS_ENVIRONMENT += $(PRELOAD_TESTS_ENVIRONMENT)
 
 if HAVE_CRITERION
-check_PROGRAMS += tests/preload/preload_calls
+check_PROGRAMS += tests/preload/preload_calls tests/preload/preload_fts
 TESTS += tests/preload/calls-check.sh tests/preload/apps-check.sh
 endif
 tests_preload_preload_calls_SOURCES = tests/preload/preload_calls.c
 tests_preload_preload_calls_CFLAGS = $(AM_CFLAGS)
+tests_preload_preload_fts_SOURCES = tests/preload/preload_fts.c
+tests_preload_preload_fts_CFLAGS = $(AM_CFLAGS)
 
 stress-preload: libdaxfile-preload.la daxfile
 	$(AM_TESTS_ENVIRONMENT) APPS_SCALE=long \

@@ -271,9 +271,29 @@ dxp_cwd_init(void)
 	pthread_mutex_unlock(&cwd.lock);
 }
 
+/*
+ * kernel_cwd_away -- the current directory moves into a pool: the
+ * kernel's goes to a directory made and removed at once, in which nothing
+ * can be found or made (ENOENT), so that a relative path used inside the
+ * C library by a call the layer does not serve fails instead of reaching
+ * host files in the directory the program left.
+ */
+static void
+kernel_cwd_away(void)
+{
+	char dir[] = "/tmp/daxfile-cwd.XXXXXX";
+
+	if (REAL(mkdtemp)(dir) == NULL)
+		return;
+	(void)REAL(chdir)(dir);
+	(void)REAL(rmdir)(dir);
+}
+
 void
 dxp_cwd_set_pool(struct dxp_mount *m, const char *path)
 {
+	if (atomic_load(&cwd_mount) == NULL)
+		kernel_cwd_away();
 	pthread_mutex_lock(&cwd.lock);
 	snprintf(cwd.vpath, sizeof(cwd.vpath), "%s%s", m->dir,
 		strcmp(path, "/") == 0 ? "" : path);

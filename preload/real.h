@@ -9,6 +9,7 @@
 #include <aio.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <ftw.h>
 #include <glob.h>
 #include <pthread.h>
@@ -83,7 +84,8 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
 	X(posix_spawn_file_actions_addchdir_np) \
 	X(posix_spawn_file_actions_addfchdir_np) \
 	X(posix_spawn_file_actions_addclosefrom_np) \
-	X(posix_spawn_file_actions_addtcsetpgrp_np) X(bind) X(connect)
+	X(posix_spawn_file_actions_addtcsetpgrp_np) X(bind) X(connect) \
+	X(fts_open) X(fts_read) X(fts_children) X(fts_set) X(fts_close)
 
 #define DXP_REAL_FIELD(name) __typeof__(&name) name;
 struct dxp_real {

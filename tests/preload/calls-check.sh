@@ -1,6 +1,7 @@
 #!/bin/sh
 # calls-check.sh -- run preload_calls (the layer's contract call by call)
-# through libdaxfile-preload.so on two fresh pools, then check the pools.
+# through libdaxfile-preload.so on two fresh pools, compare preload_fts's
+# walks in a pool with the same on tmpfs, then check the pools.
 # Environment: PRELOAD, DAXFILE, DAXFILE_TEST_DIR, as apps-check.sh.
 set -u
 : "${PRELOAD:?PRELOAD must name libdaxfile-preload.so}"
@@ -22,6 +23,20 @@ export MNT="$work/mnt/one" MNT2="$work/mnt/two"
 export DAXFILE_MOUNTS="$MNT=$work/one.pool:$MNT2=$work/two.pool"
 timeout 300 env LD_PRELOAD="$PRELOAD" "$prog"
 rc=$?
+# fts(3): the layer's walk of a tree in a pool, against the C library's
+# walk of the same tree on tmpfs
+fts=${PRELOAD_FTS:-./tests/preload/preload_fts}
+mkdir "$work/fts-ref"
+"$fts" "$work/fts-ref" >"$work/fts.ref" 2>&1 || rc=1
+timeout 60 env LD_PRELOAD="$PRELOAD" sh -c "mkdir $MNT/fts && \"$fts\" $MNT/fts" \
+	>"$work/fts.pool" 2>&1 || rc=1
+if cmp -s "$work/fts.ref" "$work/fts.pool" && [ -s "$work/fts.ref" ]; then
+	echo "ok   fts_walks_a_pool_tree_as_the_c_library_walks_tmpfs"
+else
+	echo "FAIL fts_walks_a_pool_tree_as_the_c_library_walks_tmpfs:"
+	diff "$work/fts.ref" "$work/fts.pool" | head -20
+	rc=1
+fi
 for p in one two; do
 	"$DAXFILE" -p "$work/$p.pool" check || { echo "FAIL pool $p after the run"; rc=1; }
 done

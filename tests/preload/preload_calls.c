@@ -276,6 +276,17 @@ current_directory_in_a_pool(void)
 	CHECK(fd >= 0 && access(in("cwd/rel"), F_OK) == 0,
 		"a_relative_open_lands_in_the_pool");
 	close(fd);
+#if defined(__x86_64__)
+	/* a call the layer cannot see (a syscall instruction of the program's
+	   own) with a relative path: the kernel's current directory is no
+	   host directory, nothing is made there */
+	long k;
+
+	__asm__ volatile ("syscall" : "=a"(k) : "a"((long)SYS_openat),
+		"D"((long)AT_FDCWD), "S"("inline-rel"),
+		"d"((long)(O_CREAT | O_WRONLY)) : "rcx", "r11", "memory");
+	CHECK(k == -ENOENT, "an_unseen_relative_create_fails_with_ENOENT");
+#endif
 	r = realpath("../cwd/./rel", NULL);
 	CHECK(r != NULL && strcmp(r, in("cwd/rel")) == 0, "realpath_in_a_pool");
 	free(r);
