@@ -102,6 +102,7 @@ DAXFILE_MAN_LINKS = \
 	doc/links/daxfile_symlinkat.3 \
 	doc/links/daxfile_readlink.3 \
 	doc/links/daxfile_readlinkat.3 \
+	doc/links/daxfile_pool_set_mountpoint.3 \
 	doc/links/daxfile_fchdir.3 \
 	doc/links/daxfile_getcwd.3
 dist_noinst_DATA = $(DAXFILE_MAN_LINKS)

@@ -200,6 +200,12 @@ int daxfile_symlink(daxfile_pool *pool, const char *target,
 /* daxfile_symlinkat -- symlinkat(2). */
 int daxfile_symlinkat(daxfile_pool *pool, const char *target,
 	daxfile_file *dir, const char *linkpath);
+/*
+ * daxfile_pool_set_mountpoint -- the absolute path at which the caller
+ * shows the pool's root (NULL: none): an absolute link target that starts
+ * with it is followed from the pool's root past it.
+ */
+int daxfile_pool_set_mountpoint(daxfile_pool *pool, const char *path);
 /* daxfile_readlink -- readlink(2): no terminating NUL. */
 ssize_t daxfile_readlink(daxfile_pool *pool, const char *path, char *buf,
 	size_t size);

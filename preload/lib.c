@@ -314,6 +314,14 @@ daxfile_pool_forget(daxfile_pool *pool)
 	return dxp_lib.daxfile_pool_forget(pool);
 }
 
+int
+daxfile_pool_set_mountpoint(daxfile_pool *pool, const char *path)
+{
+	if (!DXP_HAVE(daxfile_pool_set_mountpoint))
+		return dxp_lib_missing("daxfile_pool_set_mountpoint");
+	return dxp_lib.daxfile_pool_set_mountpoint(pool, path);
+}
+
 daxfile_pool *
 daxfile_pool_open(const char *path)
 {

@@ -204,6 +204,10 @@ mount_attach(struct dxp_mount *m)
 		errno = err;
 		return -1;
 	}
+	/* absolute link targets under the mount point stay in the pool (an
+	   older library without the call follows them from the pool's root) */
+	if (DXP_HAVE(daxfile_pool_set_mountpoint))
+		daxfile_pool_set_mountpoint(pool, m->dir);
 	dxp_mount_cloexec_pool_files(m);
 	atomic_store(&m->pool, pool);
 	dxp_service_start();

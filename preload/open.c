@@ -423,6 +423,47 @@ flock(int fd, int op)
 	return (int)dxp_oret(o, daxfile_flock(f, op));
 }
 
+/*
+ * lockf -- the C library's lockf calls its fcntl inside itself: on a pool
+ * descriptor it is the layer's fcntl here, with the C library's mapping
+ * of the commands onto record locks from the current offset.
+ */
+DXP_EXPORT int
+lockf64(int fd, int cmd, off64_t len)
+{
+	struct flock fl = {.l_whence = SEEK_CUR, .l_start = 0, .l_len = len};
+
+	if (!dxp_fd_is_pool(fd))
+		return REAL(lockf64)(fd, cmd, len);
+	switch (cmd) {
+	case F_TEST:
+		fl.l_type = F_RDLCK;
+		if (fcntl(fd, F_GETLK, &fl) < 0)
+			return -1;
+		if (fl.l_type == F_UNLCK || fl.l_pid == getpid())
+			return 0;
+		errno = EACCES;
+		return -1;
+	case F_ULOCK:
+		fl.l_type = F_UNLCK;
+		return fcntl(fd, F_SETLK, &fl);
+	case F_LOCK:
+		fl.l_type = F_WRLCK;
+		return fcntl(fd, F_SETLKW, &fl);
+	case F_TLOCK:
+		fl.l_type = F_WRLCK;
+		return fcntl(fd, F_SETLK, &fl);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+DXP_EXPORT int
+lockf(int fd, int cmd, off_t len)
+{
+	return lockf64(fd, cmd, len);
+}
+
 /* ioctl_pool -- the requests a DAX file answers; others ENOTTY. */
 static int
 ioctl_pool(struct dxp_ofd *o, unsigned long req, void *arg)

@@ -196,8 +196,42 @@ dxp_fd_vpath(int fd, char *buf, size_t size)
 	return 0;
 }
 
+/*
+ * names_dir -- does 'path' end in a slash or "/." (or is it "."), so that
+ * it must name a directory?  Normalizing drops that, the walk must not.
+ */
+static bool
+names_dir(const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '.' && path[n - 2] == '/')
+		n -= 2;
+	return (n > 0 && path[n - 1] == '/') || (n == 1 && path[0] == '.');
+}
+
+static int resolve(int dirfd, const char *path, struct dxp_where *w,
+	bool empty_ok);
+
 int
 dxp_resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
+{
+	size_t n;
+
+	if (resolve(dirfd, path, w, empty_ok) != 0)
+		return -1;
+	/* a trailing slash stays: open("x/", O_CREAT) is EISDIR, "file/" ENOTDIR */
+	if (w->m != NULL && names_dir(path) &&
+	    (n = strlen(w->path)) > 1 && n + 1 < sizeof(w->path)) {
+		w->path[n] = '/';
+		w->path[n + 1] = '\0';
+	}
+	return 0;
+}
+
+/* resolve -- dxp_resolve, the trailing slash aside. */
+static int
+resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
 {
 	char base[PATH_MAX];
 
@@ -292,11 +326,16 @@ kernel_cwd_away(void)
 void
 dxp_cwd_set_pool(struct dxp_mount *m, const char *path)
 {
+	size_t n;
+
 	if (atomic_load(&cwd_mount) == NULL)
 		kernel_cwd_away();
 	pthread_mutex_lock(&cwd.lock);
 	snprintf(cwd.vpath, sizeof(cwd.vpath), "%s%s", m->dir,
 		strcmp(path, "/") == 0 ? "" : path);
+	/* "chdir dir/": the directory, not its trailing slash */
+	for (n = strlen(cwd.vpath); n > 1 && cwd.vpath[n - 1] == '/'; n--)
+		cwd.vpath[n - 1] = '\0';
 	atomic_store(&cwd.valid, true);
 	atomic_store(&cwd_mount, m);
 	cwd_update_near(cwd.vpath);

@@ -317,6 +317,56 @@ execle(const char *path, const char *arg, ...)
 	return execve(path, argv, envp);
 }
 
+/*
+ * spawn_search -- posix_spawnp's search of PATH where the C library's
+ * would go wrong: a relative entry ("", ".") while the current directory
+ * is in a pool (the kernel's is a removed directory then), or an entry in
+ * a pool.  The first executable regular file found, in 'out'; 0, 1 if
+ * the C library can search, or an error number (ENOENT, EACCES).
+ */
+static int
+spawn_search(const char *file, char *out, size_t size)
+{
+	const char *path = getenv("PATH"), *p;
+	bool ours = dxp_cwd_pool() != NULL, eacces = false;
+	struct dxp_where w;
+
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	for (p = path; !ours; p++) {
+		const char *e = strchrnul(p, ':');
+		char dir[PATH_MAX];
+
+		if (e > p && (size_t)(e - p) < sizeof(dir)) {
+			memcpy(dir, p, (size_t)(e - p));
+			dir[e - p] = '\0';
+			ours = dxp_resolve(AT_FDCWD, dir, &w, false) == 0 &&
+				w.m != NULL;
+		}
+		if (*e == '\0')
+			break;
+		p = e;
+	}
+	if (!ours)
+		return 1;
+	for (p = path;; p++) {
+		const char *e = strchrnul(p, ':');
+		struct stat st;
+
+		if (snprintf(out, size, "%.*s%s%s", (int)(e - p), p,
+		    e == p ? "" : "/", file) < (int)size &&
+		    stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(out, X_OK) == 0)
+				return 0;
+			eacces = true;
+		}
+		if (*e == '\0')
+			break;
+		p = e;
+	}
+	return eacces ? EACCES : ENOENT;
+}
+
 /* spawn -- posix_spawn(p) with the state handed over. */
 static int
 spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
@@ -328,6 +378,17 @@ spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 	struct dxp_where w;
 	int sfd, pfd = -1, r;
 
+	char found[PATH_MAX];
+
+	if (search && dxp_nmounts != 0 && strchr(path, '/') == NULL) {
+		r = spawn_search(path, found, sizeof(found));
+		if (r > 1)
+			return r;
+		if (r == 0) {
+			path = found;
+			search = false;
+		}
+	}
 	if (dxp_spawn_needs_layer(fa))
 		return dxp_spawn_fork(pid, path, fa, attr, argv, envp, search);
 	if (strchr(path, '/') != NULL) {

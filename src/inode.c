@@ -822,12 +822,10 @@ dx_inode_stat(struct dx_inode *ip, struct stat *st)
 {
 	const struct dx_dinode *di = ip->di;
 	const struct daxfile_pool *pool = ip->pool;
-	uint64_t dev;
 
 	dx_assert_held(ip->isdir ? &ip->iolock : &ip->ilock);
 	memset(st, 0, sizeof(*st));
-	memcpy(&dev, pool->sb->uuid, sizeof(dev));
-	st->st_dev = (dev_t)dev;
+	st->st_dev = (dev_t)dx_pool_dev(pool);
 	st->st_ino = ip->ino;
 	st->st_mode = di->mode;
 	st->st_nlink = di->nlink;

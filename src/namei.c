@@ -136,7 +136,8 @@ namei_set_dir(struct dx_nameidata *nd, struct dx_inode *ip)
 
 /*
  * namei_link -- the walk met the link 'link' (a reference nd takes): its
- * target, with the walk moved to the root if the target is absolute;
+ * target, with the walk moved to the root if the target is absolute (and
+ * past the pool's mount point if the target starts with it);
  * NULL with ELOOP past DX_MAXSYMLINKS links.
  */
 static const char *
@@ -152,6 +153,7 @@ namei_link(struct dx_nameidata *nd, struct dx_inode *link)
 	nd->links[nd->nlinks++] = link;
 	target = dx_symlink_target(link);
 	if (target[0] == '/') {
+		target = dx_symlink_absolute(nd->pool, target);
 		struct dx_inode *root = dx_iget(nd->pool, nd->pool->sb->root_ino);
 
 		if (root == NULL)

@@ -24,6 +24,7 @@
 #include "poolfile.h"
 #include "probe.h"
 #include "super.h"
+#include "symlink.h"
 #include "upgrade.h"
 
 static struct dx_handle_cache pool_cache =
@@ -60,6 +61,7 @@ pool_new(const char *path)
 		return NULL;
 	}
 	pool->fd = -1;
+	pool->mountpoint = pool->mountpoints_old = NULL;
 	pool->path = dx_strdup(DX_ARENA_GLOBAL, path);
 	if (pool->path == NULL || dx_arena_create(&pool->arena) != 0) {
 		dx_free(DX_ARENA_GLOBAL, pool->path);
@@ -76,6 +78,7 @@ pool_new(const char *path)
 static void
 pool_delete(struct daxfile_pool *pool)
 {
+	dx_symlink_fini(pool);
 	dx_slab_fini(pool);
 	dx_mutex_destroy(&pool->rename_lock);
 	dx_mutex_destroy(&pool->orphan_lock);
@@ -569,7 +572,6 @@ daxfile_statvfs(daxfile_pool *pool, struct statvfs *buf)
 {
 	DX_CALL();
 	const struct dx_super *sb;
-	uint64_t fsid;
 
 	if (dx_pool_check_handle(pool) != 0)
 		return -1;
@@ -577,7 +579,6 @@ daxfile_statvfs(daxfile_pool *pool, struct statvfs *buf)
 		return dx_err(EFAULT, "statvfs buffer is NULL");
 	sb = pool->sb;
 	memset(buf, 0, sizeof(*buf));
-	memcpy(&fsid, sb->uuid, sizeof(fsid));
 	buf->f_bsize = DX_BLOCK_SIZE;
 	buf->f_frsize = DX_BLOCK_SIZE;
 	buf->f_blocks = sb->data_blocks;
@@ -586,7 +587,7 @@ daxfile_statvfs(daxfile_pool *pool, struct statvfs *buf)
 	if (dx_pool_inode_counts(pool, &buf->f_files, &buf->f_ffree) != 0)
 		return -1;
 	buf->f_favail = buf->f_ffree;
-	buf->f_fsid = (unsigned long)fsid;
+	buf->f_fsid = (unsigned long)dx_pool_dev(pool);
 	buf->f_namemax = DX_NAME_MAX;
 	return 0;
 }

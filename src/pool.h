@@ -8,6 +8,7 @@
 #include <libpmemobj.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/statvfs.h>
 
 #include "alloc.h"
@@ -48,10 +49,28 @@ struct daxfile_pool {
 	struct dx_mutex rename_lock;
 	struct dx_mutex orphan_lock;
 
+	struct dx_mountpoint *mountpoint;	/* daxfile_pool_set_mountpoint
+						   (atomic; NULL: none) */
+	struct dx_mountpoint *mountpoints_old;	/* replaced ones, freed at
+						   close (walks may read them) */
 	atomic_long nopen;	/* open files, directory streams, mappings */
 	unsigned umask;		/* daxfile_umask: cleared from new inodes'
 				   modes; the process umask at open (atomic) */
 };
+
+/*
+ * dx_pool_dev -- the pool's st_dev and f_fsid: 63 bits of its UUID.  Never
+ * a kernel device number (those fit 32 bits), and never negative for the
+ * programs that read a dev_t as signed (Python's os.stat does).
+ */
+static inline uint64_t
+dx_pool_dev(const struct daxfile_pool *pool)
+{
+	uint64_t dev;
+
+	memcpy(&dev, pool->sb->uuid, sizeof(dev));
+	return dev & ~(1ULL << 63);
+}
 
 /* dx_ptr -- the address of pool offset 'off'. */
 static inline void *

@@ -1,5 +1,7 @@
 /*
- * symlink.c -- the targets of symbolic links.
+ * symlink.c -- the targets of symbolic links, and the pool's mount point:
+ * the path at which a program shows the pool's root, past which absolute
+ * targets that start with it are followed from that root.
  *
  * A target of up to DX_SYMLINK_INLINE - 1 bytes is kept in the inode object
  * itself, right after the dinode (every link inode has that room), so that
@@ -11,10 +13,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "inode.h"
 #include "layout.h"
+#include "mem.h"
+#include "out.h"
 #include "pool.h"
 #include "symlink.h"
 #include "tx.h"
@@ -100,4 +105,85 @@ dx_symlink_free(struct dx_tx *tx, const struct dx_dinode *di)
 {
 	if (di->extents != 0)
 		dx_tx_free(tx, di->extents);
+}
+
+/* --- the pool's mount point ---------------------------------------------------- */
+
+/* A mount point: an absolute path without a trailing slash ("" for "/"). */
+struct dx_mountpoint {
+	struct dx_mountpoint *next;	/* on mountpoints_old */
+	size_t len;
+	char path[];
+};
+
+const char *
+dx_symlink_absolute(const struct daxfile_pool *pool, const char *target)
+{
+	const struct dx_mountpoint *mp =
+		__atomic_load_n(&pool->mountpoint, __ATOMIC_ACQUIRE);
+
+	if (mp != NULL && strncmp(target, mp->path, mp->len) == 0 &&
+	    (target[mp->len] == '/' || target[mp->len] == '\0'))
+		return target + mp->len;
+	return target;
+}
+
+void
+dx_symlink_fini(struct daxfile_pool *pool)
+{
+	struct dx_mountpoint *mp = pool->mountpoint;
+
+	while (mp != NULL) {
+		struct dx_mountpoint *next = mp->next;
+
+		dx_free(DX_ARENA_GLOBAL, mp);
+		mp = next;
+	}
+	mp = pool->mountpoints_old;
+	while (mp != NULL) {
+		struct dx_mountpoint *next = mp->next;
+
+		dx_free(DX_ARENA_GLOBAL, mp);
+		mp = next;
+	}
+	pool->mountpoint = pool->mountpoints_old = NULL;
+}
+
+DX_EXPORT int
+daxfile_pool_set_mountpoint(daxfile_pool *pool, const char *path)
+{
+	DX_CALL();
+	struct dx_mountpoint *mp = NULL, *old;
+	size_t len;
+
+	if (dx_pool_check_handle(pool) != 0)
+		return -1;
+	if (path != NULL) {
+		if (path[0] != '/')
+			return dx_err(EINVAL, "mount point '%s' is not an absolute path",
+				path);
+		len = strnlen(path, DX_PATH_MAX);
+		if (len >= DX_PATH_MAX)
+			return dx_err(ENAMETOOLONG, "mount point longer than %d bytes",
+				DX_PATH_MAX - 1);
+		while (len > 0 && path[len - 1] == '/')
+			len--;
+		mp = dx_malloc(DX_ARENA_GLOBAL, sizeof(*mp) + len + 1);
+		if (mp == NULL)
+			return dx_err(ENOMEM, "cannot keep the mount point");
+		mp->next = NULL;
+		mp->len = len;
+		memcpy(mp->path, path, len);
+		mp->path[len] = '\0';
+	}
+	/* walks may still read the old one: it goes at close */
+	old = __atomic_exchange_n(&pool->mountpoint, mp, __ATOMIC_ACQ_REL);
+	if (old != NULL) {
+		old->next = __atomic_load_n(&pool->mountpoints_old,
+			__ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(&pool->mountpoints_old,
+		    &old->next, old, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			;
+	}
+	return 0;
 }

@@ -30,6 +30,18 @@ void dx_symlink_init(struct dx_tx *tx, uint64_t ino, const char *target,
 const char *dx_symlink_target(const struct dx_inode *ip);
 
 /*
+ * dx_symlink_absolute -- where a walk goes on from the pool's root for
+ * the absolute target 'target': past the pool's mount point (an empty
+ * string for the mount point itself) if the target starts with it, else
+ * the whole target.
+ */
+const char *dx_symlink_absolute(const struct daxfile_pool *pool,
+	const char *target);
+
+/* dx_symlink_fini -- the pool's mount point strings go (pool closing). */
+void dx_symlink_fini(struct daxfile_pool *pool);
+
+/*
  * dx_symlink_stored -- the NUL-terminated target of the link whose dinode
  * is 'di', once dx_symlink_check found its storage sound (salvage reads
  * links of pools it does not open).

@@ -720,3 +720,36 @@ Test(links, O_PATH_opens_a_link_itself_for_fstat_and_the_at_calls)
 	TEST_OK(daxfile_close(h));
 	test_pool_destroy(&tp);
 }
+
+Test(links, absolute_targets_under_the_pools_mount_point_stay_in_the_pool)
+{
+	struct test_pool tp;
+	struct stat st;
+
+	link_tree(&tp, "mountpoint");
+	put_text(tp.pool, "/d/g", "g");
+	TEST_OK(daxfile_symlink(tp.pool, "/mnt/one/d/g", "/abs"));
+	TEST_OK(daxfile_symlink(tp.pool, "/mnt/one", "/absroot"));
+	TEST_OK(daxfile_symlink(tp.pool, "/mnt/onex/d/g", "/other"));
+	/* without a mount point, absolute targets start at the pool's root */
+	TEST_FAILS(daxfile_stat(tp.pool, "/abs", &st), -1, ENOENT);
+	TEST_OK(daxfile_pool_set_mountpoint(tp.pool, "/mnt/one/"));
+	check_text(tp.pool, "/abs", "g");
+	check_text(tp.pool, "/absroot/d/g", "g");
+	TEST_OK(daxfile_stat(tp.pool, "/absroot", &st));
+	cr_assert(S_ISDIR(st.st_mode));
+	/* a name that only begins like the mount point is not under it */
+	TEST_FAILS(daxfile_stat(tp.pool, "/other", &st), -1, ENOENT);
+	/* what the link holds is what was given */
+	check_link(tp.pool, "/abs", "/mnt/one/d/g");
+	/* "/" shows the root itself: every absolute target is under it */
+	TEST_OK(daxfile_pool_set_mountpoint(tp.pool, "/"));
+	TEST_FAILS(daxfile_stat(tp.pool, "/abs", &st), -1, ENOENT);
+	TEST_OK(daxfile_symlink(tp.pool, "/d/g", "/rooted"));
+	check_text(tp.pool, "/rooted", "g");
+	TEST_OK(daxfile_pool_set_mountpoint(tp.pool, NULL));
+	TEST_FAILS(daxfile_stat(tp.pool, "/abs", &st), -1, ENOENT);
+	TEST_FAILS(daxfile_pool_set_mountpoint(tp.pool, "mnt/one"), -1, EINVAL);
+	TEST_FAILS(daxfile_pool_set_mountpoint(NULL, "/mnt/one"), -1, EINVAL);
+	test_pool_destroy(&tp);
+}

@@ -399,6 +399,92 @@ a_programs_own_libc_function_is_not_the_layers(void)
 		"a_programs_own_renameat2_over_syscall_is_served");
 }
 
+/* absolute_links -- "ln -s $PWD/f l": the target is the mount point path. */
+static void
+absolute_links(void)
+{
+	char buf[16] = "";
+	int fd = open(in("abs-target"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	CHECK(fd >= 0 && write(fd, "abs", 3) == 3, "abs_target_made");
+	close(fd);
+	CHECK(symlink(in("abs-target"), in("abs-link")) == 0,
+		"symlink_with_an_absolute_target_under_the_mount_point");
+	fd = open(in("abs-link"), O_RDONLY);
+	CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 3 &&
+		memcmp(buf, "abs", 3) == 0, "it_leads_to_the_file_in_the_pool");
+	close(fd);
+	CHECK(readlink(in("abs-link"), buf, sizeof(buf)) > 0 &&
+		access(in("abs-link"), R_OK) == 0, "readlink_and_access_through_it");
+}
+
+/* trailing_slashes -- they survive the layer's path handling. */
+static void
+trailing_slashes(void)
+{
+	char buf[PATH_MAX], p[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/", in("slash-new"));
+	errno = 0;
+	CHECK(open(p, O_CREAT | O_WRONLY, 0644) == -1 && errno == EISDIR &&
+		access(in("slash-new"), F_OK) != 0,
+		"open_O_CREAT_with_a_trailing_slash_is_EISDIR");
+	fd = open(in("slash-file"), O_CREAT | O_WRONLY, 0644);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/", in("slash-file"));
+	errno = 0;
+	CHECK(stat(p, &st) == -1 && errno == ENOTDIR,
+		"stat_of_a_file_with_a_trailing_slash_is_ENOTDIR");
+	mkdir(in("slash-dir"), 0755);
+	snprintf(p, sizeof(p), "%s/", in("slash-dir"));
+	CHECK(chdir(p) == 0 && getcwd(buf, sizeof(buf)) != NULL &&
+		strcmp(buf, in("slash-dir")) == 0 && chdir("/") == 0,
+		"chdir_dir_slash_and_getcwd_has_no_slash");
+}
+
+/* lockf_on_a_pool_file -- the C library's lockf calls fcntl inside it. */
+static void
+lockf_on_a_pool_file(void)
+{
+	int fd = open(in("lockf"), O_CREAT | O_RDWR, 0644);
+
+	CHECK(fd >= 0 && lockf(fd, F_TLOCK, 0) == 0 && lockf(fd, F_TEST, 0) == 0 &&
+		lockf(fd, F_ULOCK, 0) == 0, "lockf_locks_tests_and_unlocks");
+	close(fd);
+}
+
+/* spawnp_from_a_pool_directory -- PATH=. while the cwd is in a pool. */
+static void
+spawnp_from_a_pool_directory(void)
+{
+	char *argv[] = {"prog.sh", NULL};
+	char *envp[] = {"PATH=/nowhere", NULL};
+	int fd, st = -1;
+	pid_t pid;
+
+	mkdir(in("spawnp"), 0755);
+	fd = open(in("spawnp/prog.sh"), O_CREAT | O_WRONLY | O_TRUNC, 0755);
+	CHECK(fd >= 0 && write(fd, "#!/bin/sh\nexit 7\n", 18) == 18,
+		"spawnp_program_made");
+	close(fd);
+	/* posix_spawnp searches the caller's PATH, not the child's */
+	char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+
+	setenv("PATH", ".", 1);
+	CHECK(chdir(in("spawnp")) == 0 &&
+		posix_spawnp(&pid, "prog.sh", NULL, NULL, argv, envp) == 0 &&
+		waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		WEXITSTATUS(st) == 7, "posix_spawnp_finds_a_program_by_a_relative_PATH");
+	CHECK(posix_spawnp(&pid, "no-such-prog", NULL, NULL, argv, envp) == ENOENT,
+		"posix_spawnp_of_a_missing_program_is_ENOENT");
+	if (saved != NULL)
+		setenv("PATH", saved, 1);
+	free(saved);
+	chdir("/");
+}
+
 /* temporary_names -- mkstemp and its kin make their names in the pool. */
 static void
 temporary_names(void)
@@ -583,6 +669,10 @@ main(void)
 	walkers();
 	statx_of_a_descriptor();
 	a_programs_own_libc_function_is_not_the_layers();
+	absolute_links();
+	trailing_slashes();
+	lockf_on_a_pool_file();
+	spawnp_from_a_pool_directory();
 	temporary_names();
 	spawn_file_actions();
 	vfork_child_redirects();
