@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE 1
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -31,6 +33,32 @@
 static pthread_mutex_t service_lock = PTHREAD_MUTEX_INITIALIZER;
 static int service_fd = -1;
 
+/*
+ * A process in exit() gives nothing up: its libraries' destructors (the
+ * library's, libpmemobj's) may be running, and a pool closed beside them
+ * could touch what they free.  An answer and the exit are ordered by
+ * answer_lock; askers are told to ask again ('w') until the process is
+ * gone and its lock on the pool file with it.
+ */
+static pthread_mutex_t answer_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool exiting;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+/* service_exit -- at exit (atexit: before any library's destructor). */
+static void
+service_exit(void)
+{
+	pthread_mutex_lock(&answer_lock);
+	exiting = true;
+	pthread_mutex_unlock(&answer_lock);
+}
+
+static void
+service_exit_register(void)
+{
+	atexit(service_exit);
+}
+
 /* service_addr -- the socket address of process 'pid'. */
 static socklen_t
 service_addr(pid_t pid, struct sockaddr_un *sa)
@@ -53,7 +81,11 @@ service_answer(int c)
 	ssize_t n;
 
 	n = recv(c, path, sizeof(path) - 1, 0);
-	if (n > 0) {
+	pthread_mutex_lock(&answer_lock);
+	if (n > 0 && exiting) {
+		ans = 'w';
+		send(c, &ans, 1, MSG_NOSIGNAL);
+	} else if (n > 0) {
 		path[n] = '\0';
 		ans = 'y';
 		for (int i = 0; i < dxp_nmounts; i++) {
@@ -69,6 +101,7 @@ service_answer(int c)
 		}
 		send(c, &ans, 1, MSG_NOSIGNAL);
 	}
+	pthread_mutex_unlock(&answer_lock);
 	REAL(close)(c);
 }
 
@@ -105,6 +138,8 @@ dxp_service_start(void)
 	pthread_t t;
 	int fd;
 
+	/* registered after libpmemobj was loaded: runs before its destructor */
+	pthread_once(&exit_once, service_exit_register);
 	pthread_mutex_lock(&service_lock);
 	if (service_fd >= 0)
 		goto out;
@@ -177,4 +212,5 @@ dxp_service_forget(void)
 	}
 	service_fd = -1;
 	pthread_mutex_init(&service_lock, NULL);
+	pthread_mutex_init(&answer_lock, NULL);
 }

@@ -185,7 +185,7 @@ for round in 1 2 3 4 5; do
 	done
 	wait
 	for i in 1 2 3 4 5 6; do
-		[ "$(cat "$work/out/turns.$i")" = 6 ] || { bad=$((bad + 1)); msg=$(head -1 "$work/out/turns.$i"); }
+		[ "$(cat "$work/out/turns.$i")" = 6 ] || { bad=$((bad + 1)); msg=$(tr '\n' '|' <"$work/out/turns.$i"); }
 	done
 done
 if [ $bad = 0 ]; then
