@@ -461,12 +461,10 @@ walk_close(struct dxfts *w)
 static bool
 any_in_pool(char *const *argv)
 {
-	struct dxp_where w;
-
 	if (dxp_nmounts == 0 || argv == NULL)
 		return false;
 	for (; *argv != NULL; argv++)
-		if (dxp_resolve(AT_FDCWD, *argv, &w, false) == 0 && w.m != NULL)
+		if (dxp_path_in_pool(*argv))
 			return true;
 	return false;
 }

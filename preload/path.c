@@ -229,6 +229,15 @@ dxp_resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
 	return 0;
 }
 
+bool
+dxp_path_in_pool(const char *path)
+{
+	struct dxp_where w;
+
+	return dxp_nmounts != 0 && dxp_resolve(AT_FDCWD, path, &w, false) == 0 &&
+		w.m != NULL;
+}
+
 /* resolve -- dxp_resolve, the trailing slash aside. */
 static int
 resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)

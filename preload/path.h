@@ -35,6 +35,12 @@ int dxp_resolve(int dirfd, const char *path, struct dxp_where *w,
 	bool empty_ok);
 
 /*
+ * dxp_path_in_pool -- does 'path' (from the current directory) lead into a
+ * pool?  The test of the calls that hand other paths to the C library.
+ */
+bool dxp_path_in_pool(const char *path);
+
+/*
  * dxp_path_above_mount -- is the normalized path a strict ancestor of a
  * mount point (a directory that exists for the program even if the host
  * has none)?

@@ -329,7 +329,6 @@ spawn_search(const char *file, char *out, size_t size)
 {
 	const char *path = getenv("PATH"), *p;
 	bool ours = dxp_cwd_pool() != NULL, eacces = false;
-	struct dxp_where w;
 
 	if (path == NULL)
 		path = "/bin:/usr/bin";
@@ -340,8 +339,7 @@ spawn_search(const char *file, char *out, size_t size)
 		if (e > p && (size_t)(e - p) < sizeof(dir)) {
 			memcpy(dir, p, (size_t)(e - p));
 			dir[e - p] = '\0';
-			ours = dxp_resolve(AT_FDCWD, dir, &w, false) == 0 &&
-				w.m != NULL;
+			ours = dxp_path_in_pool(dir);
 		}
 		if (*e == '\0')
 			break;

@@ -27,7 +27,6 @@ unix_pool_path(const struct sockaddr *sa, socklen_t len, char *buf,
 {
 	const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
 	size_t max = len - offsetof(struct sockaddr_un, sun_path), n;
-	struct dxp_where w;
 
 	if (dxp_nmounts == 0 || sa == NULL ||
 	    len <= offsetof(struct sockaddr_un, sun_path) ||
@@ -39,9 +38,7 @@ unix_pool_path(const struct sockaddr *sa, socklen_t len, char *buf,
 		return NULL;
 	memcpy(buf, un->sun_path, n);
 	buf[n] = '\0';
-	if (dxp_resolve(AT_FDCWD, buf, &w, false) != 0 || w.m == NULL)
-		return NULL;
-	return buf;
+	return dxp_path_in_pool(buf) ? buf : NULL;
 }
 
 DXP_EXPORT int

@@ -221,15 +221,6 @@ posix_spawn_file_actions_addtcsetpgrp_np(posix_spawn_file_actions_t *fa,
 
 /* --- the spawn ------------------------------------------------------------- */
 
-/* sa_path_in_pool -- does 'path' lead into a pool? */
-static bool
-sa_path_in_pool(const char *path)
-{
-	struct dxp_where w;
-
-	return dxp_resolve(AT_FDCWD, path, &w, false) == 0 && w.m != NULL;
-}
-
 /* A closefrom's range, and whether a pool descriptor is in it. */
 struct sa_range {
 	int from;
@@ -272,10 +263,10 @@ dxp_spawn_needs_layer(const posix_spawn_file_actions_t *fa)
 
 		switch (a->kind) {
 		case SA_OPEN:
-			ours = dxp_fd_is_pool(a->fd) || sa_path_in_pool(a->path);
+			ours = dxp_fd_is_pool(a->fd) || dxp_path_in_pool(a->path);
 			break;
 		case SA_CHDIR:
-			ours = sa_path_in_pool(a->path);
+			ours = dxp_path_in_pool(a->path);
 			break;
 		case SA_DUP2:
 			ours = dxp_fd_is_pool(a->fd) || dxp_fd_is_pool(a->newfd);

@@ -29,16 +29,6 @@ static const char temp_letters[] =
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 #define TEMP_TRIES (62u * 62u * 62u)
 
-/* temp_in_pool -- does the template name a place in a pool? */
-static bool
-temp_in_pool(const char *tmpl)
-{
-	struct dxp_where w;
-
-	return dxp_nmounts != 0 && tmpl != NULL &&
-		dxp_resolve(AT_FDCWD, tmpl, &w, false) == 0 && w.m != NULL;
-}
-
 /* temp_random -- 64 random bits, from the clock if getrandom has none. */
 static uint64_t
 temp_random(uint64_t prev)
@@ -105,7 +95,7 @@ temp_make(char *tmpl, int suffixlen, int flags, enum temp_kind kind)
 DXP_EXPORT int
 mkostemps64(char *tmpl, int suffixlen, int flags)
 {
-	if (!temp_in_pool(tmpl))
+	if (!dxp_path_in_pool(tmpl))
 		return REAL(mkostemps64)(tmpl, suffixlen, flags);
 	return temp_make(tmpl, suffixlen, flags, TEMP_FILE);
 }
@@ -155,7 +145,7 @@ mkstemp(char *tmpl)
 DXP_EXPORT char *
 mkdtemp(char *tmpl)
 {
-	if (!temp_in_pool(tmpl))
+	if (!dxp_path_in_pool(tmpl))
 		return REAL(mkdtemp)(tmpl);
 	return temp_make(tmpl, 0, 0, TEMP_DIR) == 0 ? tmpl : NULL;
 }
@@ -163,7 +153,7 @@ mkdtemp(char *tmpl)
 DXP_EXPORT char *
 mktemp(char *tmpl)
 {
-	if (!temp_in_pool(tmpl))
+	if (!dxp_path_in_pool(tmpl))
 		return REAL(mktemp)(tmpl);
 	if (temp_make(tmpl, 0, 0, TEMP_NAME) != 0)
 		tmpl[0] = '\0';

@@ -81,16 +81,6 @@ walk_one(struct walk *w, size_t len, int base, int level)
 	return r;
 }
 
-/* in_pool -- does the walk start in a pool (or could it reach one)? */
-static bool
-in_pool(const char *path)
-{
-	struct dxp_where w;
-
-	return dxp_nmounts != 0 && dxp_resolve(AT_FDCWD, path, &w, false) == 0 &&
-		w.m != NULL;
-}
-
 DXP_EXPORT int
 nftw(const char *path, int (*fn)(const char *, const struct stat *, int,
 	struct FTW *), int nopenfd, int flags)
@@ -100,7 +90,7 @@ nftw(const char *path, int (*fn)(const char *, const struct stat *, int,
 	struct stat st;
 	const char *slash;
 
-	if (!in_pool(path))
+	if (!dxp_path_in_pool(path))
 		return REAL(nftw)(path, fn, nopenfd, flags);
 	if (len >= sizeof(w.path))
 		return errno = ENAMETOOLONG, -1;
@@ -137,7 +127,7 @@ ftw(const char *path, int (*fn)(const char *, const struct stat *, int),
 	int (*outer)(const char *, const struct stat *, int) = ftw_fn;
 	int r;
 
-	if (!in_pool(path))
+	if (!dxp_path_in_pool(path))
 		return REAL(ftw)(path, fn, nopenfd);
 	ftw_fn = fn;
 	r = nftw(path, ftw_adapt, nopenfd, 0);
