@@ -11,6 +11,7 @@ libdaxfile_preload_la_SOURCES = \
 	preload/aio.c \
 	preload/attr.c \
 	preload/dir.c \
+	preload/dispatch.c preload/dispatch.h \
 	preload/entry.h \
 	preload/fdtable.c preload/fdtable.h \
 	preload/fts.c \

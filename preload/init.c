@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "dispatch.h"
 #include "entry.h"
 #include "process.h"
 #include "service.h"
@@ -74,6 +75,7 @@ fork_child(void)
 	dxp_mmap_forget();
 	dxp_fd_detach_all();
 	dxp_process_forked();
+	dxp_dispatch_thread();
 }
 
 /*
@@ -100,4 +102,5 @@ dxp_init(void)
 		if (dxp_fd_is_pool(fd))
 			dxp_std_adopt(fd);
 	pthread_atfork(NULL, NULL, fork_child);
+	dxp_dispatch_start();
 }

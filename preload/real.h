@@ -86,7 +86,7 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
 	X(posix_spawn_file_actions_addclosefrom_np) \
 	X(posix_spawn_file_actions_addtcsetpgrp_np) X(bind) X(connect) \
 	X(fts_open) X(fts_read) X(fts_children) X(fts_set) X(fts_close) \
-	X(lockf64)
+	X(lockf64) X(sigprocmask) X(pthread_sigmask) X(sigaction) X(signal)
 
 #define DXP_REAL_FIELD(name) __typeof__(&name) name;
 struct dxp_real {

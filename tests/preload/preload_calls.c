@@ -2,12 +2,13 @@
  * preload_calls.c -- the layer's contract call by call, run through
  * libdaxfile-preload.so by calls-check.sh with one mount point ($MNT) and
  * a second one ($MNT2): descriptor numbers and their sharing, FD_CLOEXEC,
- * /proc/self/fd, bare syscall(2), mappings, threads, signals arriving
- * during pool calls, fork, the current directory, directory streams,
- * statx of a descriptor, a program's own definition of a C library
- * function, temporary names, posix_spawn's file actions, vfork, UNIX
- * sockets at pool paths, stdio, and EXDEV across pools.  Prints one line per check and
- * "N passed, N failed".
+ * /proc/self/fd, bare syscall(2) and syscall instructions, mappings,
+ * threads, signals arriving during pool calls, fork, the current
+ * directory, directory streams, statx of a descriptor, a program's own
+ * definition of a C library function, temporary names, posix_spawn's file
+ * actions, vfork, UNIX sockets at pool paths, stdio, and EXDEV across
+ * pools.  Prints one line per check and
+ "N passed, N failed".
  */
 #define _GNU_SOURCE 1
 #include <dirent.h>
@@ -135,6 +136,116 @@ bare_syscall_is_served(void)
 	CHECK(stat(in("raw"), &st) == 0 && st.st_size == 3,
 		"the_file_is_in_the_pool");
 }
+
+#if defined(__x86_64__)
+/* insn -- a system call made by the program's own syscall instruction */
+static long
+insn(long nr, long a, long b, long c, long d)
+{
+	register long r10 __asm__("r10") = d;
+	long r;
+
+	__asm__ volatile ("syscall" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c),
+		"r"(r10) : "rcx", "r11", "memory");
+	return r;
+}
+
+/* insn_reads -- a pool file read by syscall instructions holds 'want' */
+static bool
+insn_reads(const char *path, const char *want)
+{
+	char buf[64] = "";
+	long fd = insn(SYS_openat, AT_FDCWD, (long)path, O_RDONLY, 0);
+	long n = fd < 0 ? -1 : insn(SYS_read, fd, (long)buf, sizeof(buf) - 1, 0);
+
+	if (fd >= 0)
+		insn(SYS_close, fd, 0, 0, 0);
+	return n == (long)strlen(want) && memcmp(buf, want, (size_t)n) == 0;
+}
+
+static void *
+insn_in_a_blocking_thread(void *arg)
+{
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	return (void *)(long)(insn_reads(in("insn"), "insn!") &&
+		insn(SYS_getppid, 0, 0, 0, 0) == getppid());
+}
+
+static int program_sigsys;
+
+static void
+on_program_sigsys(int sig)
+{
+	program_sigsys++;
+}
+
+static void
+syscall_instructions_are_served(void)
+{
+	char dents[4096];
+	struct stat st = {0};
+	sigset_t cur;
+	unsigned long usr1 = 1UL << (SIGUSR1 - 1), old = 0;
+	long fd, n, pid;
+	void *r = NULL;
+	pthread_t t;
+	int status = -1;
+
+	fd = insn(SYS_openat, AT_FDCWD, (long)in("insn"), O_CREAT | O_RDWR, 0644);
+	CHECK(fd >= 0 && insn(SYS_write, fd, (long)"insn!", 5, 0) == 5 &&
+		insn(SYS_fstat, fd, (long)&st, 0, 0) == 0 && st.st_size == 5,
+		"syscall_instructions_create_write_and_fstat_a_pool_file");
+	CHECK(insn(SYS_lseek, fd, 0, SEEK_SET, 0) == 0 &&
+		insn(SYS_read, fd, (long)dents, 5, 0) == 5 &&
+		memcmp(dents, "insn!", 5) == 0,
+		"syscall_instructions_seek_and_read_it_back");
+	CHECK(insn(SYS_close, fd, 0, 0, 0) == 0 && stat(in("insn"), &st) == 0 &&
+		st.st_size == 5, "the_C_library_sees_what_they_wrote");
+	fd = insn(SYS_openat, AT_FDCWD, (long)mnt, O_RDONLY | O_DIRECTORY, 0);
+	n = fd < 0 ? -1 : insn(SYS_getdents64, fd, (long)dents, sizeof(dents), 0);
+	insn(SYS_close, fd, 0, 0, 0);
+	bool listed = false;
+	for (long off = 0; off < n; ) {
+		struct dirent64 *d = (struct dirent64 *)(dents + off);
+
+		listed |= strcmp(d->d_name, "insn") == 0;
+		off += d->d_reclen;
+	}
+	CHECK(listed, "a_getdents64_instruction_lists_the_pool_directory");
+	CHECK(insn(SYS_openat, AT_FDCWD, (long)in("no-such"), O_RDONLY, 0) ==
+		-ENOENT, "an_instruction_gets_the_errno_negated_as_from_the_kernel");
+	CHECK(pthread_create(&t, NULL, insn_in_a_blocking_thread, NULL) == 0 &&
+		pthread_join(t, &r) == 0 && r == (void *)1,
+		"a_thread_blocking_every_signal_is_served_and_lives");
+
+	signal(SIGSYS, on_program_sigsys);
+	kill(getpid(), SIGSYS);
+	CHECK(program_sigsys == 1 && insn_reads(in("insn"), "insn!") &&
+		program_sigsys == 1,
+		"the_programs_SIGSYS_handler_gets_its_signals_and_no_trap");
+	signal(SIGSYS, SIG_DFL);
+
+	CHECK(insn(SYS_rt_sigprocmask, SIG_BLOCK, (long)&usr1, (long)&old, 8) == 0 &&
+		sigprocmask(SIG_BLOCK, NULL, &cur) == 0 &&
+		sigismember(&cur, SIGUSR1) == 1 &&
+		insn(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&usr1, 0, 8) == 0 &&
+		sigprocmask(SIG_BLOCK, NULL, &cur) == 0 &&
+		sigismember(&cur, SIGUSR1) == 0,
+		"an_rt_sigprocmask_instruction_changes_the_threads_mask");
+
+	fflush(stdout);
+	pid = insn(SYS_fork, 0, 0, 0, 0);
+	if (pid == 0)
+		_exit(insn_reads(in("insn"), "insn!") ? 0 : 1);
+	CHECK(pid > 0 && waitpid((pid_t)pid, &status, 0) == pid &&
+		WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"a_fork_instruction_child_is_served_too");
+}
+#endif
 
 static void
 mappings_go_through_the_library(void)
@@ -277,15 +388,14 @@ current_directory_in_a_pool(void)
 		"a_relative_open_lands_in_the_pool");
 	close(fd);
 #if defined(__x86_64__)
-	/* a call the layer cannot see (a syscall instruction of the program's
-	   own) with a relative path: the kernel's current directory is no
-	   host directory, nothing is made there */
-	long k;
+	/* a syscall instruction of the program's own with a relative path:
+	   trapped and served from the pool's current directory */
+	long k = insn(SYS_openat, AT_FDCWD, (long)"inline-rel",
+		O_CREAT | O_WRONLY, 0644);
 
-	__asm__ volatile ("syscall" : "=a"(k) : "a"((long)SYS_openat),
-		"D"((long)AT_FDCWD), "S"("inline-rel"),
-		"d"((long)(O_CREAT | O_WRONLY)) : "rcx", "r11", "memory");
-	CHECK(k == -ENOENT, "an_unseen_relative_create_fails_with_ENOENT");
+	CHECK(k >= 0 && access(in("cwd/inline-rel"), F_OK) == 0,
+		"a_relative_create_by_a_syscall_instruction_lands_in_the_pool");
+	insn(SYS_close, k, 0, 0, 0);
 #endif
 	r = realpath("../cwd/./rel", NULL);
 	CHECK(r != NULL && strcmp(r, in("cwd/rel")) == 0, "realpath_in_a_pool");
@@ -659,6 +769,9 @@ main(void)
 	dup_shares_the_offset();
 	cloexec_is_honoured();
 	bare_syscall_is_served();
+#if defined(__x86_64__)
+	syscall_instructions_are_served();
+#endif
 	mappings_go_through_the_library();
 	threads_write_at_once();
 	signals_during_pool_calls(SA_RESTART);
