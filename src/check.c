@@ -254,14 +254,6 @@ ck_slab_object(void *arg, uint64_t off, uint64_t len)
 	return 0;
 }
 
-static int
-ck_u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * ck_slab_list -- the slabs of the list, sound ones only, each once: a
  * damaged slab or a loop ends the list with a problem.  Their number, or
@@ -713,13 +705,13 @@ ck_unreached(struct ck *ck)
 	if (ck->reach_failed)
 		return;
 	if (ck->nreached > 1)
-		qsort(ck->reached, ck->nreached, sizeof(uint64_t), ck_u64_cmp);
+		qsort(ck->reached, ck->nreached, sizeof(uint64_t), dx_u64_cmp);
 	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
 		for (PMEMoid o = POBJ_FIRST_TYPE_NUM(pop, types[t].type);
 		    !OID_IS_NULL(o); o = POBJ_NEXT_TYPE_NUM(o)) {
 			if (ck->nreached != 0 &&
 			    bsearch(&o.off, ck->reached, ck->nreached,
-			    sizeof(uint64_t), ck_u64_cmp) != NULL)
+			    sizeof(uint64_t), dx_u64_cmp) != NULL)
 				continue;
 			ck_problem(ck, "%s at %#lx belongs to no inode",
 				types[t].what, (unsigned long)o.off);

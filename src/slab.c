@@ -295,14 +295,6 @@ dx_slab_check(const struct daxfile_pool *pool, uint64_t off)
 	return NULL;
 }
 
-static int
-slab_off_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * slab_list_cut -- the length of the list v[0..n) up to its first slab
  * met again (n if none).  A sorted copy marks each slab seen, in list
@@ -317,7 +309,7 @@ slab_list_cut(dx_arena arena, const uint64_t *v, size_t n)
 		return dx_err(ENOMEM, "cannot sort the slab list");
 	if (n > 0) {
 		memcpy(sorted, v, n * sizeof(*v));
-		qsort(sorted, n, sizeof(*sorted), slab_off_cmp);
+		qsort(sorted, n, sizeof(*sorted), dx_u64_cmp);
 	}
 	for (size_t k = 0; k < n; k++) {
 		size_t lo = 0, hi = n;

@@ -131,20 +131,14 @@ dx_symlink_absolute(const struct daxfile_pool *pool, const char *target)
 void
 dx_symlink_fini(struct daxfile_pool *pool)
 {
-	struct dx_mountpoint *mp = pool->mountpoint;
+	struct dx_mountpoint *lists[] = {pool->mountpoint, pool->mountpoints_old};
 
-	while (mp != NULL) {
-		struct dx_mountpoint *next = mp->next;
-
-		dx_free(DX_ARENA_GLOBAL, mp);
-		mp = next;
-	}
-	mp = pool->mountpoints_old;
-	while (mp != NULL) {
-		struct dx_mountpoint *next = mp->next;
-
-		dx_free(DX_ARENA_GLOBAL, mp);
-		mp = next;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		for (struct dx_mountpoint *mp = lists[i], *next; mp != NULL;
+		    mp = next) {
+			next = mp->next;
+			dx_free(DX_ARENA_GLOBAL, mp);
+		}
 	}
 	pool->mountpoint = pool->mountpoints_old = NULL;
 }

@@ -112,4 +112,13 @@ dx_now(void)
 	return ts;
 }
 
+/* dx_u64_cmp -- qsort(3)/bsearch(3) order of uint64_t values. */
+static inline int
+dx_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 #endif /* DX_UTIL_H */

@@ -237,14 +237,31 @@ check_reports(const char *path, const char *what)
 	free(report);
 }
 
+/* close_pool -- close the pool of 'tp', which must work. */
+static void
+close_pool(struct test_pool *tp)
+{
+	TEST_OK(daxfile_pool_close(tp->pool));
+	tp->pool = NULL;
+}
+
 /* closed_pool -- a fresh pool holding one directory, closed. */
 static void
 closed_pool(struct test_pool *tp, const char *tag)
 {
 	test_pool_create(tp, tag, TEST_POOL_SIZE);
 	TEST_OK(daxfile_mkdir(tp->pool, "/kept", 0755));
-	TEST_OK(daxfile_pool_close(tp->pool));
-	tp->pool = NULL;
+	close_pool(tp);
+}
+
+/* repair_cleans -- the repair of the pool at 'path' mends, check is clean. */
+static void
+repair_cleans(const char *path)
+{
+	cr_assert_eq(daxfile_pool_repair(path, NULL), 1, "repair: %s",
+		daxfile_errormsg());
+	cr_assert_eq(daxfile_pool_check(path, stderr), 0,
+		"the pool is not clean after the repair");
 }
 
 /*
@@ -398,8 +415,7 @@ Test(pool, create_over_an_existing_file_fails_with_eexist)
 	FAILS(daxfile_pool_create(tp.path, TEST_POOL_SIZE, 0600), NULL, EEXIST);
 	TEST_OK(daxfile_stat(tp.pool, "/d", &st));
 	test_pool_reopen(&tp);
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	FAILS(daxfile_pool_create(tp.path, TEST_POOL_SIZE, 0600), NULL, EEXIST);
 	open_again(&tp);
 	TEST_OK(daxfile_stat(tp.pool, "/d", &st));
@@ -475,8 +491,7 @@ Test(pool, a_damaged_superblock_is_read_through_its_copy_and_check_reports_it)
 	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
 		old = damage(tp.path, sb + offs[i], 0x21);
 		open_kept(&tp);
-		TEST_OK(daxfile_pool_close(tp.pool));
-		tp.pool = NULL;
+		close_pool(&tp);
 		check_reports(tp.path, "its copy");
 		restore(tp.path, sb + offs[i], old);
 	}
@@ -495,8 +510,7 @@ Test(pool, check_reports_a_damaged_copy_of_the_superblock)
 	old = damage(tp.path, offs[1] + SB_UUID_OFF, 0x10);
 	check_reports(tp.path, "copies damaged");
 	open_kept(&tp);
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	restore(tp.path, offs[1] + SB_UUID_OFF, old);
 	open_kept(&tp);
 	test_pool_destroy(&tp);
@@ -710,8 +724,7 @@ Test(pool, a_pool_closed_cleanly_opens_without_the_helper_once)
 	setenv("DAXFILE_PROBE", "/nonexistent/daxfile-probe", 1);
 	/* what libpmemobj reads at open is as the clean close left it */
 	open_kept(&tp);
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	/* a process that ends with the pool open: the next open is probed */
 	child = fork();
 	cr_assert_geq(child, 0);
@@ -738,8 +751,7 @@ Test(pool, the_helper_s_verdict_holds_in_a_process_that_ignores_sigchld)
 	closed_pool(&tp, "sigign");
 	cr_assert_neq(signal(SIGCHLD, SIG_IGN), SIG_ERR);
 	open_kept(&tp);
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	/* libpmemobj crashes on it: only the helper's words can say so */
 	memset(lanes, 0xff, sizeof(lanes));
 	file_pwrite(tp.path, lanes, sizeof(lanes), 8192);
@@ -832,8 +844,7 @@ Test(pool, a_helper_slow_to_start_is_waited_for)
 		getenv("DAXFILE_PROBE"));
 	saved = with_helper("slowstart", script);
 	open_kept(&tp);
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	helper_back(saved);
 	open_kept(&tp);
 	test_pool_destroy(&tp);
@@ -916,8 +927,7 @@ Test(pool, a_null_or_closed_pool_handle_fails_with_einval_everywhere)
 	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0755));
 	handles[0] = NULL;
 	handles[1] = tp.pool;	/* a handle that was open once */
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	for (int i = 0; i < 2; i++) {
 		daxfile_pool *p = handles[i];
 
@@ -993,8 +1003,7 @@ Test(pool, check_is_clean_on_a_fresh_and_on_a_used_pool)
 
 	fill_pattern(buf, sizeof(buf), 4);
 	test_pool_create(&tp, "checkclean", TEST_POOL_SIZE);
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	out = open_memstream(&report, &report_len);
 	cr_assert_not_null(out);
 	cr_assert_eq(daxfile_pool_check(tp.path, out), 0, "fresh pool: %s",
@@ -1011,8 +1020,7 @@ Test(pool, check_is_clean_on_a_fresh_and_on_a_used_pool)
 	write_file(tp.pool, "/g", buf, 100);
 	TEST_OK(daxfile_rename(tp.pool, "/a/b", "/b"));
 	TEST_OK(daxfile_unlink(tp.pool, "/g"));
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
 	cr_assert_eq(daxfile_pool_check(tp.path, NULL), 0);
 	/* checking changes nothing: the pool opens and is the same */
@@ -1090,8 +1098,7 @@ Test(pool, salvage_copies_every_file_of_a_pool_libpmemobj_crashes_on)
 	TEST_OK(daxfile_mkdir(tp.pool, "/d", 0750));
 	write_file(tp.pool, "/d/a", a, sizeof(a));
 	write_file(tp.pool, "/b", b, sizeof(b));
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	/* libpmemobj's lanes, from 8 KiB on */
 	memset(lanes, 0xff, sizeof(lanes));
 	file_pwrite(tp.path, lanes, sizeof(lanes), 8192);
@@ -1134,8 +1141,7 @@ Test(pool, salvage_keeps_links_symbolic_links_owners_and_extended_attributes)
 	TEST_OK(daxfile_symlink(tp.pool, longtarget, "/long"));
 	TEST_OK(daxfile_setxattr(tp.pool, "/d/a", "user.colour", "blue", 4, 0));
 	TEST_OK(daxfile_chown(tp.pool, "/d/a", 1234, 5678));
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	/* libpmemobj's lanes: the pool is read without it */
 	memset(lanes, 0xff, sizeof(lanes));
 	file_pwrite(tp.path, lanes, sizeof(lanes), 8192);
@@ -1179,8 +1185,7 @@ Test(pool, salvage_puts_what_a_damaged_entry_cut_off_into_lost_and_found)
 	test_pool_create(&tp, "lostfound", TEST_POOL_SIZE);
 	write_file(tp.pool, "/only", a, sizeof(a));
 	TEST_OK(daxfile_stat(tp.pool, "/only", &st));
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	/* the one directory entry: its magic */
 	dirent = magic_offset(tp.path, "DXDENT\0\0");
 	damage(tp.path, dirent, 0xff);
@@ -1208,8 +1213,7 @@ Test(pool, check_reports_one_damaged_entry_once_not_once_per_file_it_hides)
 		snprintf(path, sizeof(path), "/d/f%d", i);
 		write_file(tp.pool, path, "x", 1);
 	}
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	damage(tp.path, magic_offset(tp.path, "DXDENT\0\0"), 0xff);
 	out = open_memstream(&report, &report_len);
 	cr_assert_not_null(out);
@@ -1239,20 +1243,15 @@ Test(pool, repair_removes_an_entry_that_names_a_damaged_inode_and_frees_its_bloc
 	TEST_OK(daxfile_setxattr(tp.pool, "/lost", "user.a", "1", 1, 0));
 	TEST_OK(daxfile_setxattr(tp.pool, "/lost", "trusted.b", "2", 1, 0));
 	TEST_OK(daxfile_stat(tp.pool, "/lost", &st));
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	/* an inode number is the inode's offset: damage its magic */
 	damage(tp.path, (off_t)st.st_ino, 0xff);
 	check_reports(tp.path, "not a live inode");
 	open_again(&tp);
 	FAILS(daxfile_stat(tp.pool, "/lost", &st), -1, EUCLEAN);
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 
-	cr_assert_eq(daxfile_pool_repair(tp.path, NULL), 1, "%s",
-		daxfile_errormsg());
-	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0,
-		"the pool is not clean after the repair");
+	repair_cleans(tp.path);
 	open_again(&tp);
 	FAILS(daxfile_stat(tp.pool, "/lost", &st), -1, ENOENT);
 	check_file(tp.pool, "/kept", a, 100);
@@ -1272,15 +1271,13 @@ Test(pool, repair_rebuilds_a_damaged_ag_header)
 	fill_pattern(a, sizeof(a), 5);
 	test_pool_create(&tp, "repairag", TEST_POOL_SIZE);
 	write_file(tp.pool, "/f", a, sizeof(a));
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	ag = magic_offset(tp.path, "DXAGHDR\0");
 	for (int i = 0; i < 48; i++)
 		damage(tp.path, ag + i, 0x5a);
 	FAILS(daxfile_pool_open(tp.path), NULL, EUCLEAN);
 	check_reports(tp.path, "damaged header");
-	cr_assert_eq(daxfile_pool_repair(tp.path, NULL), 1);
-	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
+	repair_cleans(tp.path);
 	open_again(&tp);
 	check_file(tp.pool, "/f", a, sizeof(a));
 	write_file(tp.pool, "/g", a, sizeof(a));
@@ -1296,8 +1293,7 @@ Test(pool, repair_writes_a_damaged_superblock_again_from_its_copy)
 	closed_pool(&tp, "repairsb");
 	sb = sb_offset(tp.path);
 	damage(tp.path, sb + SB_UUID_OFF, 0x10);
-	cr_assert_eq(daxfile_pool_repair(tp.path, NULL), 1);
-	cr_assert_eq(daxfile_pool_check(tp.path, NULL), 0);
+	repair_cleans(tp.path);
 	cr_assert_eq(daxfile_pool_repair(tp.path, NULL), 0);
 	open_kept(&tp);
 	test_pool_destroy(&tp);
@@ -1416,8 +1412,7 @@ Test(pool, the_number_of_files_grows_with_free_space_not_the_metadata_reserve,
 	TEST_OK(daxfile_statvfs(tp.pool, &full));
 	cr_assert_eq(full.f_files - full.f_ffree, fresh.f_files - fresh.f_ffree + N + 1);
 	cr_assert_lt(full.f_bfree, fresh.f_bfree, "slabs took data blocks");
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
 	tp.pool = daxfile_pool_open(tp.path);
 	cr_assert_not_null(tp.pool, "reopen: %s", daxfile_errormsg());
@@ -1429,8 +1424,7 @@ Test(pool, the_number_of_files_grows_with_free_space_not_the_metadata_reserve,
 	TEST_OK(daxfile_statvfs(tp.pool, &empty));
 	cr_assert_eq(empty.f_files - empty.f_ffree, fresh.f_files - fresh.f_ffree);
 	cr_assert_gt(empty.f_ffree, N);
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
 	test_pool_destroy(&tp);
 }
@@ -1449,8 +1443,7 @@ Test(pool, an_orphan_left_by_a_crash_is_reclaimed_at_the_next_open)
 
 	test_pool_create(&tp, "pool", TEST_POOL_SIZE);
 	TEST_OK(daxfile_statvfs(tp.pool, &before));
-	TEST_OK(daxfile_pool_close(tp.pool));
-	tp.pool = NULL;
+	close_pool(&tp);
 	pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
