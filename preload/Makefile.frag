@@ -22,8 +22,10 @@ libdaxfile_preload_la_SOURCES = \
 	preload/mmap.c \
 	preload/mount.c preload/mount.h \
 	preload/namespace.c \
+	preload/notify.c \
 	preload/open.c \
 	preload/path.c preload/path.h \
+	preload/poll.c \
 	preload/process.c preload/process.h \
 	preload/real.c preload/real.h \
 	preload/service.c preload/service.h \

@@ -368,6 +368,18 @@ fcntl_pool(int fd, struct dxp_ofd *o, int cmd, void *arg)
 		errno = EINVAL;
 		fl = -1;
 		break;
+	case F_GETLEASE:
+		fl = F_UNLCK;
+		break;
+	case F_SETLEASE:
+		/* no lease can be broken: a pool tells nobody of an open */
+		fl = (long)arg == F_UNLCK ? 0 : (errno = ENOTSUP, -1);
+		break;
+	case F_NOTIFY:
+		/* nothing to notify of (notify.c) */
+		errno = ENOTSUP;
+		fl = -1;
+		break;
 	default:
 		errno = EINVAL;
 		fl = -1;

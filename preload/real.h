@@ -12,14 +12,19 @@
 #include <fts.h>
 #include <ftw.h>
 #include <glob.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/epoll.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -86,7 +91,8 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
 	X(posix_spawn_file_actions_addclosefrom_np) \
 	X(posix_spawn_file_actions_addtcsetpgrp_np) X(bind) X(connect) \
 	X(fts_open) X(fts_read) X(fts_children) X(fts_set) X(fts_close) \
-	X(lockf64) X(sigprocmask) X(pthread_sigmask) X(sigaction) X(signal)
+	X(lockf64) X(sigprocmask) X(pthread_sigmask) X(sigaction) X(signal) \
+	X(poll) X(ppoll) X(select) X(pselect) X(epoll_ctl) X(inotify_add_watch) X(fanotify_mark)
 
 #define DXP_REAL_FIELD(name) __typeof__(&name) name;
 struct dxp_real {

@@ -7,10 +7,15 @@
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/fanotify.h>
 #include <sys/file.h>
+#include <sys/select.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -180,6 +185,22 @@ dxp_syscall_serve(long nr, const long a[6], long *ret)
 	case SYS_execve: r = execve(S(0), P(1), P(2)); break;
 	case SYS_execveat: r = execveat(I(0), S(1), P(2), P(3), I(4)); break;
 	case SYS_umask: r = umask((mode_t)a[0]); break;
+	case SYS_poll: r = poll(P(0), (nfds_t)a[1], I(2)); break;
+	case SYS_ppoll: r = ppoll(P(0), (nfds_t)a[1], P(2), P(3)); break;
+	case SYS_select: r = select(I(0), P(1), P(2), P(3), P(4)); break;
+	case SYS_pselect6: {
+		const struct { const sigset_t *ss; size_t len; } *m = P(5);
+
+		r = pselect(I(0), P(1), P(2), P(3), P(4), m != NULL ? m->ss : NULL);
+		break;
+	}
+	case SYS_epoll_ctl: r = epoll_ctl(I(0), I(1), I(2), P(3)); break;
+	case SYS_inotify_add_watch:
+		r = inotify_add_watch(I(0), S(1), (uint32_t)a[2]);
+		break;
+	case SYS_fanotify_mark:
+		r = fanotify_mark(I(0), (unsigned)a[1], (uint64_t)a[2], I(3), S(4));
+		break;
 	default:
 		return false;
 	}

@@ -6,9 +6,9 @@
  * threads, signals arriving during pool calls, fork, the current
  * directory, directory streams, statx of a descriptor, a program's own
  * definition of a C library function, temporary names, posix_spawn's file
- * actions, vfork, UNIX sockets at pool paths, stdio, and EXDEV across
- * pools.  Prints one line per check and
- "N passed, N failed".
+ * actions, vfork, UNIX sockets at pool paths, stdio, poll/epoll/inotify
+ * and leases, and EXDEV across pools.  Prints one line per check and
+ * "N passed, N failed".
  */
 #define _GNU_SOURCE 1
 #include <dirent.h>
@@ -25,7 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -743,6 +747,58 @@ stdio_streams(void)
 		fclose(f);
 }
 
+/* a pool file is a regular file to poll; notifications are refused */
+static void
+readiness_and_notifications(void)
+{
+	int fd = open(in("ready"), O_CREAT | O_RDWR, 0644), p[2], ep, in_fd;
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct timespec zero = {0, 0};
+
+	CHECK(fd >= 0 && pipe(p) == 0, "a_pool_file_and_a_pipe");
+	struct pollfd pf[3] = {{fd, POLLIN | POLLOUT, 0}, {p[0], POLLIN, 0},
+		{p[1], POLLOUT, 0}};
+	CHECK(poll(pf, 3, -1) == 2 && pf[0].revents == (POLLIN | POLLOUT) &&
+		pf[1].revents == 0 && pf[2].revents == POLLOUT,
+		"poll_finds_a_pool_file_ready_and_asks_the_kernel_for_the_rest");
+	pf[0].events = POLLIN;
+	pf[2].fd = -1;
+	CHECK(ppoll(pf, 3, &zero, NULL) == 1 && pf[0].revents == POLLIN &&
+		pf[1].revents == 0, "ppoll_reports_only_the_events_asked");
+	fd_set r, w, e;
+	struct timeval tv = {5, 0};
+
+	FD_ZERO(&r);
+	FD_ZERO(&w);
+	FD_ZERO(&e);
+	FD_SET(fd, &r);
+	FD_SET(fd, &w);
+	FD_SET(fd, &e);
+	FD_SET(p[0], &r);
+	FD_SET(p[0], &e);
+	CHECK(select((fd > p[0] ? fd : p[0]) + 1, &r, &w, &e, &tv) == 2 &&
+		FD_ISSET(fd, &r) && FD_ISSET(fd, &w) && !FD_ISSET(fd, &e) &&
+		!FD_ISSET(p[0], &r) && !FD_ISSET(p[0], &e),
+		"select_finds_a_pool_file_readable_and_writable_not_exceptional");
+	ep = epoll_create1(0);
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1 && errno == EPERM &&
+		epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0,
+		"epoll_refuses_a_pool_file_with_EPERM_as_a_regular_file");
+	in_fd = inotify_init1(IN_CLOEXEC);
+	CHECK(inotify_add_watch(in_fd, mnt, IN_CREATE) == -1 && errno == ENOTSUP &&
+		inotify_add_watch(in_fd, "/tmp", IN_CREATE) >= 0,
+		"inotify_of_a_pool_path_is_ENOTSUP_and_of_the_host_works");
+	CHECK(fcntl(fd, F_GETLEASE) == F_UNLCK &&
+		fcntl(fd, F_SETLEASE, F_UNLCK) == 0 &&
+		fcntl(fd, F_SETLEASE, F_RDLCK) == -1 && errno == ENOTSUP,
+		"no_leases_on_pool_files");
+	close(in_fd);
+	close(ep);
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+}
+
 static void
 exdev_across_pools(void)
 {
@@ -791,6 +847,7 @@ main(void)
 	vfork_child_redirects();
 	unix_sockets();
 	stdio_streams();
+	readiness_and_notifications();
 	exdev_across_pools();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
