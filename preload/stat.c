@@ -51,11 +51,12 @@ static int
 above_mount(const char *path, struct stat *st)
 {
 	char v[PATH_MAX];
+	int err = errno;
 
-	if (errno != ENOENT || path[0] != '/' ||
+	if (err != ENOENT || path[0] != '/' ||
 	    dxp_path_normalize(path, v, sizeof(v)) != 0 ||
 	    !dxp_path_above_mount(v)) {
-		errno = ENOENT;
+		errno = err;
 		return -1;
 	}
 	memset(st, 0, sizeof(*st));
@@ -260,8 +261,16 @@ statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *stx)
 		return (int)dxp_oret(o, statx_pool(o->m, o, "", flags, mask, stx));
 	if (dxp_resolve(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
 		return -1;
-	if (w.m == NULL)
-		return REAL(statx)(w.dirfd, w.host, flags, mask, stx);
+	if (w.m == NULL) {
+		struct stat st;
+
+		if (REAL(statx)(w.dirfd, w.host, flags, mask, stx) == 0)
+			return 0;
+		if (above_mount(path, &st) != 0)
+			return -1;
+		statx_from_stat(&st, mask, stx);
+		return 0;
+	}
 	return statx_pool(w.m, NULL, w.path, flags, mask, stx);
 }
 

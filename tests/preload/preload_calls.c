@@ -7,7 +7,7 @@
  * directory, directory streams, statx of a descriptor, a program's own
  * definition of a C library function, temporary names, posix_spawn's file
  * actions, vfork, UNIX sockets at pool paths, stdio, poll/epoll/inotify
- * and leases, and EXDEV across pools.  Prints one line per check and
+ * and leases, host errors kept, and EXDEV across pools.  Prints one line per check and
  * "N passed, N failed".
  */
 #define _GNU_SOURCE 1
@@ -747,6 +747,40 @@ stdio_streams(void)
 		fclose(f);
 }
 
+/* host paths keep the kernel's errors; a mount point's parents are directories */
+static void
+host_errors_and_mount_parents(void)
+{
+	char dir[] = "/tmp/daxfile-preload-errs.XXXXXX", p[PATH_MAX], parent[PATH_MAX];
+	struct stat st;
+	struct statx stx;
+	char *slash;
+
+	CHECK(mkdtemp(dir) != NULL, "a_host_directory");
+	snprintf(p, sizeof(p), "%s/loop", dir);
+	CHECK(symlink("loop/inside", p) == 0, "a_host_link_to_itself");
+	snprintf(p, sizeof(p), "%s/loop/inside", dir);
+	CHECK(lstat(p, &st) == -1 && errno == ELOOP,
+		"lstat_of_a_host_link_loop_is_ELOOP_as_from_the_kernel");
+	snprintf(p, sizeof(p), "%s/file", dir);
+	close(open(p, O_CREAT | O_WRONLY, 0644));
+	snprintf(p, sizeof(p), "%s/file/below", dir);
+	CHECK(stat(p, &st) == -1 && errno == ENOTDIR,
+		"stat_below_a_host_file_is_ENOTDIR_as_from_the_kernel");
+	snprintf(parent, sizeof(parent), "%s", mnt);
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	CHECK(stat(parent, &st) == 0 && S_ISDIR(st.st_mode) &&
+		statx(AT_FDCWD, parent, 0, STATX_BASIC_STATS, &stx) == 0 &&
+		S_ISDIR(stx.stx_mode),
+		"stat_and_statx_find_a_mount_points_missing_parent_a_directory");
+	snprintf(p, sizeof(p), "%s/loop", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/file", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
 /* a pool file is a regular file to poll; notifications are refused */
 static void
 readiness_and_notifications(void)
@@ -848,6 +882,7 @@ main(void)
 	unix_sockets();
 	stdio_streams();
 	readiness_and_notifications();
+	host_errors_and_mount_parents();
 	exdev_across_pools();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
