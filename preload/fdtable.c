@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "lib.h"
 #include "real.h"
 
 #define CHUNK_SHIFT 10
@@ -119,6 +120,19 @@ dxp_ofd_put(struct dxp_ofd *o)
 	pthread_mutex_unlock(&table_lock);
 }
 
+/* file_btime -- the birth time of 'f' in ns, 0 if the library cannot say */
+static int64_t
+file_btime(daxfile_pool *pool, daxfile_file *f)
+{
+	struct statx stx;
+
+	if (pool == NULL || !DXP_HAVE(daxfile_statx) ||
+	    daxfile_statx(pool, f, "", AT_EMPTY_PATH, STATX_BTIME, &stx) != 0 ||
+	    !(stx.stx_mask & STATX_BTIME))
+		return 0;
+	return (int64_t)stx.stx_btime.tv_sec * 1000000000 + stx.stx_btime.tv_nsec;
+}
+
 struct dxp_ofd *
 dxp_ofd_new(struct dxp_mount *m, daxfile_file *file, const char *path,
 	int flags)
@@ -148,9 +162,11 @@ dxp_ofd_new(struct dxp_mount *m, daxfile_file *file, const char *path,
 	o->flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC | O_NOCTTY);
 	o->isdir = false;
 	o->ino = 0;
+	o->btime_ns = 0;
 	if (file != NULL && daxfile_fstat(file, &st) == 0) {
 		o->isdir = S_ISDIR(st.st_mode);
 		o->ino = st.st_ino;
+		o->btime_ns = file_btime(atomic_load(&m->pool), file);
 	}
 	atomic_store(&o->sh->offset, 0);
 	atomic_store(&o->sh->flags, o->flags);
@@ -162,21 +178,35 @@ dxp_ofd_new(struct dxp_mount *m, daxfile_file *file, const char *path,
 	return o;
 }
 
-/* ofd_attach -- open the file again after fork or exec; o->lock held. */
+/*
+ * ofd_attach -- open the file again after fork or exec, or after the pool
+ * came back from another process; o->lock held.  By its path: a file
+ * without a name (unlinked, or made by O_TMPFILE) was freed when the
+ * pool was last given up or opened, and a new file may have its number,
+ * so the number and the birth time must both match (ESTALE otherwise).
+ */
 static int
 ofd_attach(struct dxp_ofd *o)
 {
 	daxfile_pool *pool = dxp_mount_get(o->m);
 	daxfile_file *f;
 	struct stat st;
+	int64_t btime;
 
 	if (pool == NULL)
 		return -1;
 	o->flags = atomic_load(&o->sh->flags);
+	if (o->flags & __O_TMPFILE) {
+		/* opening its directory so would make another file */
+		errno = ESTALE;
+		goto err_put;
+	}
 	f = daxfile_open(pool, o->path, o->flags & ~O_PATH);
 	if (f == NULL)
 		goto err_put;
-	if (daxfile_fstat(f, &st) != 0 || (o->ino != 0 && st.st_ino != o->ino)) {
+	if (daxfile_fstat(f, &st) != 0 || (o->ino != 0 && st.st_ino != o->ino) ||
+	    ((btime = file_btime(pool, f)) != 0 && o->btime_ns != 0 &&
+	     btime != o->btime_ns)) {
 		daxfile_close(f);
 		errno = ESTALE;
 		goto err_put;

@@ -36,7 +36,8 @@ struct dxp_ofd {
 	daxfile_file *_Atomic file;
 	int flags;		/* open(2) status and access flags */
 	bool isdir;
-	ino_t ino;
+	ino_t ino;		/* with btime_ns, which file it is: a */
+	int64_t btime_ns;	/* number is reused (0: unknown) */
 	struct dxp_shofd *sh;	/* offset and flags, shared across processes */
 	atomic_bool crossed;	/* another process may use it: keep sh current */
 	struct dxp_shofd priv;	/* ... or kept here if no record was left */

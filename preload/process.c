@@ -47,8 +47,8 @@ state_fd(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 		pthread_mutex_unlock(&o->lock);
 	}
 	off = atomic_load(&o->sh->offset);
-	dprintf(sfd, "fd %d %d %d %lu %ld %ld %zu:%s\n", fd, o->m->index,
-		o->flags, (unsigned long)o->ino, (long)off,
+	dprintf(sfd, "fd %d %d %d %lu %lld %ld %ld %zu:%s\n", fd, o->m->index,
+		o->flags, (unsigned long)o->ino, (long long)o->btime_ns, (long)off,
 		dxp_shared_index(o->sh), strlen(o->path), o->path);
 }
 
@@ -562,6 +562,7 @@ restore_line(char *line)
 {
 	int fd, idx, flags, off;
 	unsigned long ino;
+	long long btime;
 	long pos, shidx;
 	size_t len;
 
@@ -577,8 +578,9 @@ restore_line(char *line)
 			dxp_cwd_set_pool(w.m, w.path);
 		return;
 	}
-	if (sscanf(line, "fd %d %d %d %lu %ld %ld %zu:%n", &fd, &idx, &flags,
-	    &ino, &pos, &shidx, &len, &off) == 7 && idx >= 0 && idx < dxp_nmounts &&
+	if (sscanf(line, "fd %d %d %d %lu %lld %ld %ld %zu:%n", &fd, &idx, &flags,
+	    &ino, &btime, &pos, &shidx, &len, &off) == 8 && idx >= 0 &&
+	    idx < dxp_nmounts &&
 	    len < PATH_MAX) {
 		struct stat fst, pst;
 		struct dxp_ofd *o;
@@ -594,6 +596,7 @@ restore_line(char *line)
 		if (o == NULL)
 			return;
 		o->ino = ino;
+		o->btime_ns = btime;
 		atomic_store(&o->crossed, true);
 		if (dxp_shared_at(shidx) != NULL)
 			o->sh = dxp_shared_at(shidx);

@@ -378,6 +378,49 @@ fork_child_uses_the_pool_in_turn(void)
 	close(fd);
 }
 
+/* pool_turn -- a child takes the pool; with 'name', makes that file anew */
+static bool
+pool_turn(const char *name)
+{
+	struct stat sb;
+	int st = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = name == NULL ? -2 :
+			open(in(name), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+		_exit(stat(mnt, &sb) == 0 && fd != -1 &&
+			(fd < 0 || write(fd, "new", 3) == 3) ? 0 : 1);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		WEXITSTATUS(st) == 0;
+}
+
+/*
+ * a file without a name does not outlive its pool's turn in another
+ * process: its descriptor reads ESTALE afterwards, never another file
+ */
+static void
+nameless_files_across_a_turn(void)
+{
+	int t = open(mnt, O_TMPFILE | O_RDWR, 0600), u;
+	char buf[16] = "";
+
+	CHECK(t >= 0 && write(t, "tmp", 3) == 3 && pool_turn(NULL),
+		"an_O_TMPFILE_file_and_a_childs_turn");
+	CHECK(pread(t, buf, sizeof(buf), 0) == -1 && errno == ESTALE,
+		"the_O_TMPFILE_descriptor_reads_ESTALE_not_a_new_empty_file");
+	close(t);
+	u = open(in("gone"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	CHECK(u >= 0 && write(u, "old", 3) == 3 && unlink(in("gone")) == 0 &&
+		pool_turn("gone"), "an_unlinked_file_and_a_child_making_its_name");
+	CHECK(pread(u, buf, sizeof(buf), 0) == -1 && errno == ESTALE,
+		"the_unlinked_descriptor_reads_ESTALE_not_the_new_file_of_its_name");
+	close(u);
+	unlink(in("gone"));
+}
+
 static void
 current_directory_in_a_pool(void)
 {
@@ -867,6 +910,7 @@ main(void)
 	signals_during_pool_calls(SA_RESTART);
 	signals_during_pool_calls(0);
 	fork_child_uses_the_pool_in_turn();
+	nameless_files_across_a_turn();
 	current_directory_in_a_pool();
 	directory_streams();
 	walkers();
