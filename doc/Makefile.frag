@@ -30,6 +30,7 @@ dist_man_MANS += \
 # links to, removed again by `make uninstall'.
 DAXFILE_MAN_LINKS = \
 	doc/links/daxfile_flock.3 \
+	doc/links/daxfile_pool_locks_held.3 \
 	doc/links/daxfile_fdopendir.3 \
 	doc/links/daxfile_dirfile.3 \
 	doc/links/daxfile_telldir.3 \

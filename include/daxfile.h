@@ -253,6 +253,12 @@ mode_t daxfile_umask(daxfile_pool *pool, mode_t mask);
 int daxfile_fcntl(daxfile_file *file, int cmd, ...);
 /* daxfile_flock -- flock(2). */
 int daxfile_flock(daxfile_file *file, int operation);
+/*
+ * daxfile_pool_locks_held -- how many files of the pool have advisory
+ * locks (fcntl record locks, OFD locks, flock locks) set now; -1 with
+ * EINVAL for a bad pool handle.
+ */
+int daxfile_pool_locks_held(daxfile_pool *pool);
 /* daxfile_fdopendir -- fdopendir(3): the stream owns 'dir' from now on. */
 daxfile_dir *daxfile_fdopendir(daxfile_file *dir);
 /* daxfile_dirfile -- dirfd(3): the directory handle under a stream. */

@@ -76,6 +76,7 @@ struct dx_lockctx {
 	struct dx_flk *flocks;	/* flock locks */
 	struct dx_lkwait *waiters;
 	bool released;		/* a lock shrank or went: wake the waiters */
+	bool held;		/* counted in the pool's locked_files */
 	uint32_t wake;		/* futex word: bumped by every release */
 };
 
@@ -142,6 +143,21 @@ lk_release(struct dx_lockctx *ctx, const struct dx_flk *l)
 		if (w->blocker == l)
 			w->blocker = NULL;
 	ctx->released = true;
+}
+
+/*
+ * lk_account -- after a change of the context's locks (context locked):
+ * the pool counts the files that have any (daxfile_pool_locks_held).
+ */
+static void
+lk_account(struct dx_lockctx *ctx, struct daxfile_pool *pool)
+{
+	bool held = ctx->records != NULL || ctx->flocks != NULL;
+
+	if (held == ctx->held)
+		return;
+	ctx->held = held;
+	__atomic_add_fetch(&pool->locked_files, held ? 1 : -1, __ATOMIC_RELEASE);
 }
 
 /* lk_wake -- after releases, every waiter checks again (context locked). */
@@ -379,6 +395,7 @@ rec_set(struct dx_inode *ip, const daxfile_file *file, const struct lk_req *r)
 		rec_insert(ctx, pool, n);
 	}
 	lk_wake(ctx);
+	lk_account(ctx, pool);
 out:
 	if (waiting)
 		lk_waiter_remove(ctx, &w);
@@ -609,6 +626,7 @@ flock_set(daxfile_file *file, short type, bool wait)
 	ctx->flocks = n;
 	n = NULL;
 out:
+	lk_account(ctx, pool);
 	if (waiting)
 		lk_waiter_remove(ctx, &w);
 	dx_mutex_unlock(&ctx->lock);
@@ -668,6 +686,16 @@ dx_locks_close(daxfile_file *file)
 			ctx->released = true;
 		}
 	lk_wake(ctx);
+	lk_account(ctx, file->ip->pool);
 	dx_mutex_unlock(&ctx->lock);
 	lk_free_list(file->ip->pool, gone);
+}
+
+DX_EXPORT int
+daxfile_pool_locks_held(daxfile_pool *pool)
+{
+	DX_CALL();
+	if (dx_pool_check_handle(pool) != 0)
+		return -1;
+	return (int)__atomic_load_n(&pool->locked_files, __ATOMIC_ACQUIRE);
 }

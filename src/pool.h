@@ -54,6 +54,7 @@ struct daxfile_pool {
 	struct dx_mountpoint *mountpoints_old;	/* replaced ones, freed at
 						   close (walks may read them) */
 	atomic_long nopen;	/* open files, directory streams, mappings */
+	long locked_files;	/* files with advisory locks (locks.c; atomic) */
 	unsigned umask;		/* daxfile_umask: cleared from new inodes'
 				   modes; the process umask at open (atomic) */
 };

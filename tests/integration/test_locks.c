@@ -832,3 +832,35 @@ Test(locks, o_noatime_by_f_setfl_needs_ownership_or_cap_fowner)
 	TEST_OK(daxfile_close(n.f));
 	test_pool_destroy(&tp);
 }
+
+/* --- the pool's count of locked files ------------------------------------- */
+
+Test(locks, the_pool_counts_the_files_that_have_locks)
+{
+	struct fixture fx;
+	daxfile_file *g;
+
+	setup(&fx);
+	cr_assert_eq(daxfile_pool_locks_held(fx.tp.pool), 0);
+	g = xopen(fx.tp.pool, "/g", O_RDWR | O_CREAT);
+	TEST_OK(lk(fx.a, F_SETLK, F_RDLCK, SEEK_SET, 0, 10));
+	TEST_OK(lk(fx.b, F_OFD_SETLK, F_RDLCK, SEEK_SET, 20, 10));
+	cr_assert_eq(daxfile_pool_locks_held(fx.tp.pool), 1,
+		"two locks on one file are one locked file");
+	TEST_OK(daxfile_flock(g, LOCK_EX));
+	cr_assert_eq(daxfile_pool_locks_held(fx.tp.pool), 2);
+	TEST_FAILS(lk(fx.c, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 0), -1, EAGAIN);
+	cr_assert_eq(daxfile_pool_locks_held(fx.tp.pool), 2,
+		"a refused lock counts nothing");
+	TEST_OK(lk(fx.a, F_SETLK, F_UNLCK, SEEK_SET, 0, 0));
+	cr_assert_eq(daxfile_pool_locks_held(fx.tp.pool), 2,
+		"the OFD lock of /f is still held");
+	TEST_OK(daxfile_close(fx.b));
+	fx.b = xopen(fx.tp.pool, "/f", O_RDWR);
+	cr_assert_eq(daxfile_pool_locks_held(fx.tp.pool), 1,
+		"closing its description released the OFD lock");
+	TEST_OK(daxfile_close(g));
+	cr_assert_eq(daxfile_pool_locks_held(fx.tp.pool), 0);
+	TEST_FAILS(daxfile_pool_locks_held(NULL), -1, EINVAL);
+	teardown(&fx);
+}
