@@ -170,6 +170,12 @@ daxfile_flock(daxfile_file *file, int operation)
 }
 
 int
+daxfile_pool_locks_held(daxfile_pool *pool)
+{
+	return dxp_lib.daxfile_pool_locks_held(pool);
+}
+
+int
 daxfile_fremovexattr(daxfile_file *file, const char *name)
 {
 	return dxp_lib.daxfile_fremovexattr(file, name);

@@ -32,7 +32,7 @@
 	X(daxfile_lstat) X(daxfile_mkdir) X(daxfile_mmap) X(daxfile_msync) \
 	X(daxfile_munmap) X(daxfile_open) X(daxfile_opendir) \
 	X(daxfile_pool_close) X(daxfile_pool_forget) X(daxfile_pool_open) \
-	X(daxfile_pool_set_mountpoint) \
+	X(daxfile_pool_locks_held) X(daxfile_pool_set_mountpoint) \
 	X(daxfile_pread) X(daxfile_preadv) X(daxfile_pwrite) \
 	X(daxfile_pwritev) X(daxfile_read) X(daxfile_readdir) \
 	X(daxfile_readlink) X(daxfile_removexattr) X(daxfile_rename) \

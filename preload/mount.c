@@ -64,6 +64,7 @@ mount_add(const char *dir, size_t dlen, const char *pool, size_t plen)
 		return -1;
 	m->index = dxp_nmounts++;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->locks_lock, NULL);
 	return 0;
 }
 
@@ -254,6 +255,26 @@ dxp_mount_unhold(struct dxp_mount *m)
 	atomic_fetch_sub(&m->objects, 1);
 }
 
+void
+dxp_mount_locks_sync(struct dxp_mount *m)
+{
+	daxfile_pool *pool = atomic_load(&m->pool);
+	int n;
+
+	if (pool == NULL || !DXP_HAVE(daxfile_pool_locks_held))
+		return;
+	pthread_mutex_lock(&m->locks_lock);
+	n = daxfile_pool_locks_held(pool);
+	if (n > 0 && !m->locks_held) {
+		m->locks_held = true;
+		dxp_mount_hold(m);
+	} else if (n == 0 && m->locks_held) {
+		m->locks_held = false;
+		dxp_mount_unhold(m);
+	}
+	pthread_mutex_unlock(&m->locks_lock);
+}
+
 int
 dxp_mount_release(struct dxp_mount *m)
 {
@@ -302,6 +323,9 @@ dxp_mount_forget(void)
 			any = true;
 		}
 		pthread_mutex_init(&m->lock, NULL);
+		/* the parent's locks are not the child's (they went with it) */
+		pthread_mutex_init(&m->locks_lock, NULL);
+		m->locks_held = false;
 		atomic_store(&m->pool, NULL);
 		atomic_store(&m->users, 0);
 		atomic_store(&m->objects, 0);

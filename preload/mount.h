@@ -24,6 +24,9 @@ struct dxp_mount {
 	daxfile_pool *_Atomic pool;	/* attached in this process, or NULL */
 	atomic_long users;	/* calls in flight plus open objects; <0 releasing */
 	atomic_long objects;	/* open objects (files, streams, mappings) */
+	pthread_mutex_t locks_lock;	/* locks_held */
+	bool locks_held;	/* the process has advisory locks here: one
+				   of the objects (dxp_mount_locks_sync) */
 	bool warned;		/* the EBUSY message was printed */
 };
 
@@ -53,6 +56,14 @@ void dxp_mount_put(struct dxp_mount *m);
  */
 void dxp_mount_hold(struct dxp_mount *m);
 void dxp_mount_unhold(struct dxp_mount *m);
+
+/*
+ * dxp_mount_locks_sync -- after a call that may have set or released
+ * advisory locks in the pool of 'm': while the process holds any, they
+ * are one open object, so the pool stays (the lock table lives in the
+ * holding process; giving the pool up would drop the locks silently).
+ */
+void dxp_mount_locks_sync(struct dxp_mount *m);
 
 /*
  * dxp_mount_release -- give the pool up if nothing uses it: 0 if released

@@ -165,7 +165,11 @@ close(int fd)
 	r = REAL(close)(fd);
 
 	if (o != NULL) {
+		struct dxp_mount *m = o->m;
+
 		dxp_ofd_put(o);
+		/* the last close of a description releases its locks */
+		dxp_mount_locks_sync(m);
 		if (fd <= 2)
 			dxp_std_adopt(fd);
 		return 0;
@@ -362,6 +366,7 @@ fcntl_pool(int fd, struct dxp_ofd *o, int cmd, void *arg)
 	case F_OFD_SETLKW:
 		f = dxp_ofd_file(o);
 		fl = f == NULL ? -1 : fcntl_lock(o, f, cmd, arg);
+		dxp_mount_locks_sync(o->m);
 		break;
 	case F_GET_SEALS:
 	case F_ADD_SEALS:
@@ -424,6 +429,7 @@ flock(int fd, int op)
 {
 	struct dxp_ofd *o = dxp_fd_get(fd);
 	daxfile_file *f;
+	int r;
 
 	if (o == NULL)
 		return REAL(flock)(fd, op);
@@ -432,7 +438,9 @@ flock(int fd, int op)
 		return (int)dxp_oret(o, -1);
 	if (!DXP_HAVE(daxfile_flock))
 		return (int)dxp_oret(o, dxp_lib_missing("daxfile_flock"));
-	return (int)dxp_oret(o, daxfile_flock(f, op));
+	r = daxfile_flock(f, op);
+	dxp_mount_locks_sync(o->m);
+	return (int)dxp_oret(o, r);
 }
 
 /*

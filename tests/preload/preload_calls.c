@@ -7,7 +7,8 @@
  * directory, directory streams, statx of a descriptor, a program's own
  * definition of a C library function, temporary names, posix_spawn's file
  * actions, vfork, UNIX sockets at pool paths, stdio, poll/epoll/inotify
- * and leases, host errors kept, and EXDEV across pools.  Prints one line per check and
+ * and leases, host errors kept, nameless files and locks across a pool's
+ * turns, and EXDEV across pools.  Prints one line per check and
  * "N passed, N failed".
  */
 #define _GNU_SOURCE 1
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/select.h>
@@ -419,6 +421,46 @@ nameless_files_across_a_turn(void)
 		"the_unlinked_descriptor_reads_ESTALE_not_the_new_file_of_its_name");
 	close(u);
 	unlink(in("gone"));
+}
+
+/* child_locks -- in a child: can it take a write lock on 'path'? */
+static int
+child_locks(const char *path)
+{
+	int st = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(path, O_RDWR);
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+
+		_exit(fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0 ? 0 :
+			(errno == EAGAIN || errno == EACCES || errno == EBUSY) ? 1 : 2);
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 3;
+}
+
+/*
+ * a lock held by a process is never given away with its pool: a child
+ * cannot take it (EBUSY for the pool, after the holder's 5 s), and can
+ * once the parent lets go
+ */
+static void
+locks_stay_with_their_process(void)
+{
+	int fd = open(in("locked"), O_CREAT | O_RDWR, 0644);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+
+	CHECK(fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0, "the_parent_locks_a_file");
+	CHECK(child_locks(in("locked")) == 1,
+		"a_child_cannot_take_the_parents_lock_with_the_pool");
+	fl.l_type = F_UNLCK;
+	CHECK(fcntl(fd, F_SETLK, &fl) == 0 && child_locks(in("locked")) == 0,
+		"once_the_parent_unlocks_the_child_gets_the_pool_and_the_lock");
+	CHECK(flock(fd, LOCK_EX) == 0 && child_locks(in("locked")) == 1 &&
+		flock(fd, LOCK_UN) == 0, "a_flock_lock_keeps_the_pool_too");
+	close(fd);
 }
 
 static void
@@ -911,6 +953,7 @@ main(void)
 	signals_during_pool_calls(0);
 	fork_child_uses_the_pool_in_turn();
 	nameless_files_across_a_turn();
+	locks_stay_with_their_process();
 	current_directory_in_a_pool();
 	directory_streams();
 	walkers();
