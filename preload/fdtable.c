@@ -120,17 +120,36 @@ dxp_ofd_put(struct dxp_ofd *o)
 	pthread_mutex_unlock(&table_lock);
 }
 
-/* file_btime -- the birth time of 'f' in ns, 0 if the library cannot say */
-static int64_t
-file_btime(daxfile_pool *pool, daxfile_file *f)
+/* Which file an open file is, and whether it is a directory. */
+struct file_id {
+	ino_t ino;
+	int64_t btime_ns;	/* 0: the library cannot say */
+	bool isdir;
+};
+
+/* file_identify -- one statx of 'f' (fstat for a library without it) */
+static int
+file_identify(daxfile_pool *pool, daxfile_file *f, struct file_id *id)
 {
 	struct statx stx;
+	struct stat st;
 
-	if (pool == NULL || !DXP_HAVE(daxfile_statx) ||
-	    daxfile_statx(pool, f, "", AT_EMPTY_PATH, STATX_BTIME, &stx) != 0 ||
-	    !(stx.stx_mask & STATX_BTIME))
+	if (pool != NULL && DXP_HAVE(daxfile_statx) &&
+	    daxfile_statx(pool, f, "", AT_EMPTY_PATH,
+	    STATX_BASIC_STATS | STATX_BTIME, &stx) == 0) {
+		id->ino = stx.stx_ino;
+		id->isdir = S_ISDIR(stx.stx_mode);
+		id->btime_ns = (stx.stx_mask & STATX_BTIME) ?
+			(int64_t)stx.stx_btime.tv_sec * 1000000000 +
+			stx.stx_btime.tv_nsec : 0;
 		return 0;
-	return (int64_t)stx.stx_btime.tv_sec * 1000000000 + stx.stx_btime.tv_nsec;
+	}
+	if (daxfile_fstat(f, &st) != 0)
+		return -1;
+	id->ino = st.st_ino;
+	id->isdir = S_ISDIR(st.st_mode);
+	id->btime_ns = 0;
+	return 0;
 }
 
 struct dxp_ofd *
@@ -138,7 +157,7 @@ dxp_ofd_new(struct dxp_mount *m, daxfile_file *file, const char *path,
 	int flags)
 {
 	struct dxp_ofd *o;
-	struct stat st;
+	struct file_id id;
 
 	pthread_mutex_lock(&table_lock);
 	o = free_list;
@@ -163,10 +182,10 @@ dxp_ofd_new(struct dxp_mount *m, daxfile_file *file, const char *path,
 	o->isdir = false;
 	o->ino = 0;
 	o->btime_ns = 0;
-	if (file != NULL && daxfile_fstat(file, &st) == 0) {
-		o->isdir = S_ISDIR(st.st_mode);
-		o->ino = st.st_ino;
-		o->btime_ns = file_btime(atomic_load(&m->pool), file);
+	if (file != NULL && file_identify(atomic_load(&m->pool), file, &id) == 0) {
+		o->isdir = id.isdir;
+		o->ino = id.ino;
+		o->btime_ns = id.btime_ns;
 	}
 	atomic_store(&o->sh->offset, 0);
 	atomic_store(&o->sh->flags, o->flags);
@@ -190,8 +209,7 @@ ofd_attach(struct dxp_ofd *o)
 {
 	daxfile_pool *pool = dxp_mount_get(o->m);
 	daxfile_file *f;
-	struct stat st;
-	int64_t btime;
+	struct file_id id;
 
 	if (pool == NULL)
 		return -1;
@@ -204,20 +222,20 @@ ofd_attach(struct dxp_ofd *o)
 	f = daxfile_open(pool, o->path, o->flags & ~O_PATH);
 	if (f == NULL)
 		goto err_put;
-	if (daxfile_fstat(f, &st) != 0 || (o->ino != 0 && st.st_ino != o->ino) ||
-	    ((btime = file_btime(pool, f)) != 0 && o->btime_ns != 0 &&
-	     btime != o->btime_ns)) {
+	if (file_identify(pool, f, &id) != 0 ||
+	    (o->ino != 0 && id.ino != o->ino) ||
+	    (id.btime_ns != 0 && o->btime_ns != 0 && id.btime_ns != o->btime_ns)) {
 		daxfile_close(f);
 		errno = ESTALE;
 		goto err_put;
 	}
-	if (!S_ISDIR(st.st_mode) &&
+	if (!id.isdir &&
 	    daxfile_lseek(f, atomic_load(&o->sh->offset), SEEK_SET) < 0) {
 		daxfile_close(f);
 		goto err_put;
 	}
-	o->ino = st.st_ino;
-	o->isdir = S_ISDIR(st.st_mode);
+	o->ino = id.ino;
+	o->isdir = id.isdir;
 	atomic_store(&o->file, f);
 	return 0;
 
