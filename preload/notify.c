@@ -16,7 +16,7 @@
 DXP_EXPORT int
 inotify_add_watch(int fd, const char *path, uint32_t mask)
 {
-	if (path != NULL && dxp_path_in_pool(path))
+	if (dxp_path_in_pool(path))
 		return errno = ENOTSUP, -1;
 	return REAL(inotify_add_watch)(fd, path, mask);
 }
@@ -25,11 +25,8 @@ DXP_EXPORT int
 fanotify_mark(int fd, unsigned flags, uint64_t mask, int dirfd,
 	const char *path)
 {
-	struct dxp_where w;
-
 	if (path == NULL ? dxp_fd_is_pool(dirfd) :
-	    (dxp_nmounts != 0 && dxp_resolve(dirfd, path, &w, false) == 0 &&
-	     w.m != NULL))
+	    dxp_path_in_pool_at(dirfd, path))
 		return errno = ENOTSUP, -1;
 	return REAL(fanotify_mark)(fd, flags, mask, dirfd, path);
 }

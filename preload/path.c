@@ -230,12 +230,18 @@ dxp_resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
 }
 
 bool
-dxp_path_in_pool(const char *path)
+dxp_path_in_pool_at(int dirfd, const char *path)
 {
 	struct dxp_where w;
 
-	return dxp_nmounts != 0 && dxp_resolve(AT_FDCWD, path, &w, false) == 0 &&
+	return dxp_nmounts != 0 && dxp_resolve(dirfd, path, &w, false) == 0 &&
 		w.m != NULL;
+}
+
+bool
+dxp_path_in_pool(const char *path)
+{
+	return dxp_path_in_pool_at(AT_FDCWD, path);
 }
 
 /* resolve -- dxp_resolve, the trailing slash aside. */

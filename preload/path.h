@@ -40,6 +40,9 @@ int dxp_resolve(int dirfd, const char *path, struct dxp_where *w,
  */
 bool dxp_path_in_pool(const char *path);
 
+/* dxp_path_in_pool_at -- the same for 'path' from directory 'dirfd'. */
+bool dxp_path_in_pool_at(int dirfd, const char *path);
+
 /*
  * dxp_path_above_mount -- is the normalized path a strict ancestor of a
  * mount point (a directory that exists for the program even if the host
