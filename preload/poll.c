@@ -18,46 +18,17 @@
 /* what poll(2) reports for a regular file: DEFAULT_POLLMASK */
 #define FILE_READY (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
 
-/*
- * pool_entries -- the pool entries of 'fds' set apart: their revents
- * answered, their fd in 'copy' made negative (the kernel skips it).
- * Returns how many are ready, or -1 if 'fds' has no pool entry.
- */
-static int
-pool_entries(const struct pollfd *fds, nfds_t n, struct pollfd *copy,
-	short *answer)
+static bool
+is_pool_entry(const struct pollfd *p)
 {
-	int ready = 0;
-	bool any = false;
-
-	for (nfds_t i = 0; i < n; i++) {
-		copy[i] = fds[i];
-		answer[i] = -1;
-		if (fds[i].fd < 0 || !dxp_fd_is_pool(fds[i].fd))
-			continue;
-		any = true;
-		answer[i] = (short)(fds[i].events & FILE_READY);
-		ready += answer[i] != 0;
-		copy[i].fd = -1;
-	}
-	return any ? ready : -1;
-}
-
-/* merge -- the kernel's answers and the layer's, as poll returns them. */
-static int
-merge(struct pollfd *fds, nfds_t n, const struct pollfd *copy,
-	const short *answer, int kernel, int ready)
-{
-	if (kernel < 0)
-		return kernel;
-	for (nfds_t i = 0; i < n; i++)
-		fds[i].revents = answer[i] >= 0 ? answer[i] : copy[i].revents;
-	return kernel + ready;
+	return p->fd >= 0 && dxp_fd_is_pool(p->fd);
 }
 
 /*
- * poll_any -- poll or ppoll: with no pool entry, the kernel's call;
- * else the kernel's over the others, not waiting if a pool entry is ready.
+ * poll_any -- poll or ppoll: with no pool entry, the kernel's call; else
+ * the kernel's over a copy in which the pool entries' descriptors are
+ * negative (the kernel skips them, and they tell the copy's pool entries
+ * from the others), not waiting if a pool entry is ready.
  */
 static int
 poll_any(struct pollfd *fds, nfds_t n, int timeout_ms,
@@ -65,45 +36,43 @@ poll_any(struct pollfd *fds, nfds_t n, int timeout_ms,
 {
 	static const struct timespec zero;
 	struct pollfd small[16], *copy = small;
-	short small_answer[16], *answer = small_answer;
-	int ready, r;
+	int ready = 0, r;
+	nfds_t i = n;
 
-	if (atomic_load_explicit(&dxp_nfds, memory_order_relaxed) == 0 ||
-	    fds == NULL)
-		goto kernel;
-	if (n > 16) {
-		copy = malloc(n * sizeof(*copy));
-		answer = malloc(n * sizeof(*answer));
-		if (copy == NULL || answer == NULL) {
-			free(copy);
-			free(answer);
-			return errno = ENOMEM, -1;
+	if (atomic_load_explicit(&dxp_nfds, memory_order_relaxed) != 0 &&
+	    fds != NULL)
+		for (i = 0; i < n && !is_pool_entry(&fds[i]); i++)
+			;
+	if (i == n)
+		return is_ppoll ? REAL(ppoll)(fds, n, tmo, mask) :
+			REAL(poll)(fds, n, timeout_ms);
+	if (n > 16 && (copy = malloc(n * sizeof(*copy))) == NULL)
+		return errno = ENOMEM, -1;
+	for (i = 0; i < n; i++) {
+		copy[i] = fds[i];
+		if (is_pool_entry(&fds[i])) {
+			copy[i].fd = -1;
+			ready += (fds[i].events & FILE_READY) != 0;
 		}
-	}
-	ready = pool_entries(fds, n, copy, answer);
-	if (ready < 0) {
-		if (copy != small) {
-			free(copy);
-			free(answer);
-		}
-		goto kernel;
 	}
 	if (is_ppoll)
 		r = REAL(ppoll)(copy, n, ready > 0 ? &zero : tmo, mask);
 	else
 		r = REAL(poll)(copy, n, ready > 0 ? 0 : timeout_ms);
-	r = merge(fds, n, copy, answer, r, ready);
+	if (r >= 0) {
+		for (i = 0; i < n; i++)
+			fds[i].revents = copy[i].fd != fds[i].fd ?
+				(short)(fds[i].events & FILE_READY) :
+				copy[i].revents;
+		r += ready;
+	}
 	if (copy != small) {
 		int e = errno;
 
 		free(copy);
-		free(answer);
 		errno = e;
 	}
 	return r;
-kernel:
-	return is_ppoll ? REAL(ppoll)(fds, n, tmo, mask) :
-		REAL(poll)(fds, n, timeout_ms);
 }
 
 DXP_EXPORT int
