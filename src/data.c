@@ -4,7 +4,8 @@
  * A write gets its blocks from iomap.c (placement, zeroing, conversion of
  * unwritten extents) and only copies.
  *
- * Locks: write takes the iolock exclusive; read copies first with no lock
+ * Locks: write takes the iolock exclusive (by the writer's bias, bias.h,
+ * when one thread writes the file alone); read copies first with no lock
  * and keeps the copy if the iolock's sequence shows that no exclusive
  * holder ran meanwhile, else copies again under the iolock shared
  * (read_copy).  Neither holds the mmaplock or the ilock while it copies
@@ -123,6 +124,7 @@ size_set(struct dx_inode *ip, uint64_t size)
 }
 
 /* --- write ---------------------------------------------------------------- */
+
 
 /* A write in progress: the source iovecs and where we are in them. */
 struct wsrc {
@@ -349,6 +351,7 @@ data_write(daxfile_file *file, const struct iovec *iov, int iovcnt,
 	ssize_t total = iov_total(iov, iovcnt);
 	uint64_t off;
 	ssize_t ret;
+	bool biased;
 
 	if (total < 0)
 		return -1;
@@ -357,7 +360,7 @@ data_write(daxfile_file *file, const struct iovec *iov, int iovcnt,
 		return dx_err(EISDIR, "cannot write a directory");
 	if (offset < 0)
 		return dx_err(EINVAL, "negative offset %ld", (long)offset);
-	dx_ilock(ip, DX_IOLOCK_EXCL);
+	biased = dx_iolock_write(ip);
 	off = (file->flags & O_APPEND) ? ip->di->size : (uint64_t)offset;
 	if (total == 0) {
 		ret = 0;
@@ -377,7 +380,7 @@ data_write(daxfile_file *file, const struct iovec *iov, int iovcnt,
 	if (ret > 0 && pos != NULL)
 		*pos = off + (uint64_t)ret;
 out:
-	dx_iunlock(ip, DX_IOLOCK_EXCL);
+	dx_iounlock_write(ip, biased);
 	return ret;
 }
 

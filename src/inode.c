@@ -764,9 +764,12 @@ dx_ilock_nested(struct dx_inode *ip, unsigned flags, unsigned sub)
 {
 	if (flags & DX_IOLOCK_EXCL) {
 		dx_rwlock_wrlock_nested(&ip->iolock, sub);
+		dx_bias_revoke(&ip->iobias, true);
 		ioseq_begin(ip);
-	} else if (flags & DX_IOLOCK_SHARED)
+	} else if (flags & DX_IOLOCK_SHARED) {
 		dx_rwlock_rdlock_nested(&ip->iolock, sub);
+		dx_bias_revoke(&ip->iobias, true);
+	}
 	if (flags & DX_MMAPLOCK_EXCL)
 		dx_rwlock_wrlock_nested(&ip->mmaplock, sub);
 	else if (flags & DX_MMAPLOCK_SHARED)
@@ -795,6 +798,10 @@ dx_itrylock_io_excl(struct dx_inode *ip)
 {
 	if (!dx_rwlock_trywrlock(&ip->iolock))
 		return false;
+	if (!dx_bias_revoke(&ip->iobias, false)) {
+		dx_rwlock_unlock(&ip->iolock);
+		return false;
+	}
 	ioseq_begin(ip);
 	return true;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "bias.h"
 #include "layout.h"
 #include "lock.h"
 #include "util.h"
@@ -53,6 +54,8 @@ struct dx_inode {
 	uint64_t ioseq;			/* odd while the iolock is held
 					   exclusive: reads that ran without
 					   the iolock check it (inode.c) */
+	struct dx_bias iobias;		/* the writer that takes the iolock
+					   without the rwlock (bias.h) */
 	struct dx_rwlock mmaplock;
 	struct dx_rwlock ilock;
 
@@ -106,6 +109,53 @@ void dx_ilock_nested(struct dx_inode *ip, unsigned flags, unsigned sub);
 void dx_iunlock(struct dx_inode *ip, unsigned flags);
 /* dx_itrylock_io_excl -- the iolock exclusive if it is free at once. */
 bool dx_itrylock_io_excl(struct dx_inode *ip);
+
+/*
+ * dx_iolock_write / dx_iounlock_write -- the iolock exclusive for a write
+ * of file data: by the file's bias if this thread owns it (bias.h), else
+ * by the rwlock, and then the bias for this thread if it is free.  The
+ * unlock is told which (the return value of the lock).  The owner of the
+ * bias is the only holder and updates the sequence (see ioseq_begin and
+ * ioseq_end in inode.c) with plain stores: a store fence after the odd
+ * count orders it before the copy's non-temporal stores, one before the
+ * even count orders the copy before it.  Inline: measured, a call and
+ * return around these fences cost a tenth of a 4 KiB overwrite.
+ */
+static inline bool
+dx_iolock_write(struct dx_inode *ip)
+{
+#ifdef DX_BIAS
+	if (dx_bias_enter(&ip->iobias)) {
+		dx_rwlock_owned(&ip->iolock, 0);
+		__atomic_store_n(&ip->ioseq,
+			__atomic_load_n(&ip->ioseq, __ATOMIC_RELAXED) + 1,
+			__ATOMIC_RELAXED);
+		__builtin_ia32_sfence();
+		return true;
+	}
+#endif
+	dx_ilock(ip, DX_IOLOCK_EXCL);
+	dx_bias_grant(&ip->iobias);
+	return false;
+}
+
+static inline void
+dx_iounlock_write(struct dx_inode *ip, bool biased)
+{
+#ifdef DX_BIAS
+	if (biased) {
+		uint64_t seq = __atomic_load_n(&ip->ioseq, __ATOMIC_RELAXED);
+
+		__builtin_ia32_sfence();
+		__atomic_store_n(&ip->ioseq, seq + 1, __ATOMIC_RELEASE);
+		dx_rwlock_disowned(&ip->iolock);
+		dx_bias_exit(&ip->iobias);
+		return;
+	}
+#endif
+	(void)biased;
+	dx_iunlock(ip, DX_IOLOCK_EXCL);
+}
 
 /*
  * dx_ioseq_begin / dx_ioseq_changed -- a read of a regular file without its

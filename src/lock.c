@@ -475,6 +475,20 @@ dx_rwlock_trywrlock_(struct dx_rwlock *l DX_LOCK_SITE_ARGS)
 	return true;
 }
 
+#ifdef DX_LOCK_TRACK
+void
+dx_rwlock_owned_(struct dx_rwlock *l, unsigned sub DX_LOCK_SITE_ARGS)
+{
+	LD_ACQUIRE(l, sub, true, false);
+}
+
+void
+dx_rwlock_disowned(struct dx_rwlock *l)
+{
+	LD_RELEASE(l);
+}
+#endif
+
 void
 dx_rwlock_unlock(struct dx_rwlock *l)
 {

@@ -127,6 +127,20 @@ void dx_lockdep_assert_lockless(void);
 #endif
 
 /*
+ * dx_rwlock_owned / dx_rwlock_disowned -- the caller holds 'l' exclusive
+ * without having locked it (the owner of a bias, bias.h), or no longer:
+ * the validator and the ownership assertions see it as taken.
+ */
+#ifdef DX_LOCK_TRACK
+void dx_rwlock_owned_(struct dx_rwlock *l, unsigned sub DX_LOCK_SITE_ARGS);
+void dx_rwlock_disowned(struct dx_rwlock *l);
+#define dx_rwlock_owned(l, s) dx_rwlock_owned_((l), (s) DX_LOCK_SITE)
+#else
+#define dx_rwlock_owned(l, s) ((void)(l), (void)(s))
+#define dx_rwlock_disowned(l) ((void)(l))
+#endif
+
+/*
  * dx_might_fault -- annotate a copy to or from a user buffer: the buffer may
  * be a mapping whose fault takes a MMAPLOCK, so no lock of that rank or
  * above may be held here.

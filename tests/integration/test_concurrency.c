@@ -4,7 +4,8 @@
  * unlinks, mkdir/rmdir, stat and readdir, checked afterwards by the pool
  * checker and a walk of the whole tree; appends from two threads to
  * separate files and to one file; readers against a writer on one file
- * (a read never sees part of a write); an unlink while another thread
+ * (a read never sees part of a write); two writers taking turns on one
+ * file (the writer's bias of the iolock and its revocation); an unlink while another thread
  * still reads and writes the file, which gives its blocks back at the last
  * close; and reads racing truncate and hole punch while another file takes
  * the freed blocks (a read never returns them).
@@ -1076,6 +1077,158 @@ Test(concurrency, readers_never_see_part_of_a_concurrent_write, .timeout = 60)
 	cr_log_info("%llu writes against %llu reads",
 		(unsigned long long)s.writes, (unsigned long long)s.reads);
 	TEST_OK(daxfile_close(s.f));
+	free(b);
+	test_pool_destroy(&tp);
+}
+
+/* --- (3b) writers taking turns on one file --------------------------------- */
+
+#define WT_BLOCKS 16
+#define WT_OPS 400		/* per thread and round */
+#define WT_SECONDS 2.0
+#define WT_THREADS 3		/* two writers, one reader that truncates */
+
+/*
+ * Two threads overwrite the whole of one file, every word of a write the
+ * same (writer, round, write number), while a third reads it whole and
+ * now and then truncates it to its own size.  The first writer of a file
+ * takes its iolock by bias (src/bias.h) and the others revoke the bias,
+ * which is granted again a bounded number of times per file: so every
+ * round takes a new file.  Every read, and the file after each round,
+ * must show one write whole: two writers inside the iolock at once, or a
+ * read that missed a writer's sequence, mix words of two writes.
+ */
+struct wt_shared {
+	daxfile_file *f;
+	uint64_t round;
+	volatile int stop;
+	pthread_barrier_t start, end;
+};
+
+struct wt_arg {
+	struct wt_shared *s;
+	uint64_t id;
+};
+
+static uint64_t
+wt_word(uint64_t id, uint64_t round, uint64_t op)
+{
+	return id << 56 | (round & 0xffffff) << 32 | op;
+}
+
+/* wt_uniform -- the index of a word unlike the first, or n. */
+static size_t
+wt_uniform(const uint64_t *w, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (w[i] != w[0])
+			return i;
+	return n;
+}
+
+static void
+wt_round(struct wt_arg *a, uint64_t *b)
+{
+	struct wt_shared *s = a->s;
+	size_t n = WT_BLOCKS * BLK / 8, bad;
+
+	for (uint64_t op = 1; op <= WT_OPS && !failed(); op++) {
+		if (a->id < 2) {
+			for (size_t i = 0; i < n; i++)
+				b[i] = wt_word(a->id, s->round, op);
+			if (daxfile_pwrite(s->f, b, n * 8, 0) != (ssize_t)n * 8)
+				thread_fail("pwrite");
+			continue;
+		}
+		if (daxfile_pread(s->f, b, n * 8, 0) != (ssize_t)n * 8) {
+			thread_fail("pread");
+			break;
+		}
+		bad = wt_uniform(b, n);
+		if (bad != n) {
+			errno = 0;
+			thread_fail("round %llu: word %zu reads %#llx, word 0 %#llx "
+				"(two writes mixed)", (unsigned long long)s->round,
+				bad, (unsigned long long)b[bad],
+				(unsigned long long)b[0]);
+			break;
+		}
+		if (op % 16 == 0 &&
+		    daxfile_ftruncate(s->f, WT_BLOCKS * BLK) != 0)
+			thread_fail("ftruncate");
+	}
+}
+
+static void *
+wt_thread(void *p)
+{
+	struct wt_arg *a = p;
+	uint64_t *b = malloc(WT_BLOCKS * BLK);
+
+	for (;;) {
+		pthread_barrier_wait(&a->s->start);
+		if (a->s->stop)
+			break;
+		if (b == NULL)
+			thread_fail("malloc");
+		else
+			wt_round(a, b);
+		pthread_barrier_wait(&a->s->end);
+	}
+	free(b);
+	return NULL;
+}
+
+Test(concurrency, writers_taking_turns_on_one_file_never_mix, .timeout = 60)
+{
+	struct test_pool tp;
+	struct wt_shared s;
+	struct wt_arg args[WT_THREADS];
+	pthread_t t[WT_THREADS];
+	size_t n = WT_BLOCKS * BLK / 8, bad;
+	uint64_t *b = malloc(WT_BLOCKS * BLK);
+	double end = now_sec() + env_number("DAXFILE_STRESS_SECONDS", WT_SECONDS);
+	char name[32];
+
+	cr_assert_not_null(b);
+	memset(&s, 0, sizeof(s));
+	test_pool_create(&tp, "wt", TEST_POOL_SIZE);
+	cr_assert_eq(pthread_barrier_init(&s.start, NULL, WT_THREADS + 1), 0);
+	cr_assert_eq(pthread_barrier_init(&s.end, NULL, WT_THREADS + 1), 0);
+	for (int i = 0; i < WT_THREADS; i++)
+		args[i] = (struct wt_arg){&s, (uint64_t)i};
+	start_threads(t, WT_THREADS, wt_thread, args, sizeof(args[0]));
+	do {
+		snprintf(name, sizeof(name), "/wt%llu",
+			(unsigned long long)s.round);
+		s.f = daxfile_open(tp.pool, name, O_RDWR | O_CREAT | O_EXCL,
+			0644);
+		cr_assert_not_null(s.f, "open: %s", daxfile_errormsg());
+		for (size_t i = 0; i < n; i++)
+			b[i] = wt_word(WT_THREADS, s.round, 0);
+		cr_assert_eq(daxfile_pwrite(s.f, b, n * 8, 0), (ssize_t)n * 8);
+		pthread_barrier_wait(&s.start);
+		pthread_barrier_wait(&s.end);
+		cr_assert_eq(daxfile_pread(s.f, b, n * 8, 0), (ssize_t)n * 8);
+		bad = wt_uniform(b, n);
+		cr_assert_eq(bad, n, "round %llu: word %zu is %#llx, word 0 "
+			"%#llx (two writes mixed)", (unsigned long long)s.round,
+			bad, (unsigned long long)b[bad < n ? bad : 0],
+			(unsigned long long)b[0]);
+		cr_assert(b[0] >> 56 < 2, "the writers' last write is missing");
+		TEST_OK(daxfile_close(s.f));
+		TEST_OK(daxfile_unlink(tp.pool, name));
+		s.round++;
+	} while (!failed() && now_sec() < end);
+	s.stop = 1;
+	pthread_barrier_wait(&s.start);
+	join_threads(t, WT_THREADS);
+	assert_no_failure();
+	cr_assert_gt(s.round, 10, "only %llu rounds",
+		(unsigned long long)s.round);
+	cr_log_info("%llu rounds", (unsigned long long)s.round);
+	pthread_barrier_destroy(&s.start);
+	pthread_barrier_destroy(&s.end);
 	free(b);
 	test_pool_destroy(&tp);
 }
