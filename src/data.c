@@ -193,13 +193,14 @@ write_extent(struct dx_inode *ip, struct wsrc *src, uint64_t off, uint64_t n,
  * write_mapped -- after a write to a mapped file: zero pages that mappings
  * show for blocks the write allocated must go (as the kernel tears down
  * DAX hole pages), and pages the write brought below EOF lose their SIGBUS
- * markers.  The mmaplock is taken after the copy, never across it.
+ * markers.  The mmaplock is taken after the copy, never across it, and
+ * not at all by an overwrite, which changes neither.
  */
 static void
 write_mapped(struct dx_inode *ip, uint64_t alo, uint64_t ahi, uint64_t old,
 	uint64_t new)
 {
-	if (!dx_map_is_mapped(ip))
+	if ((ahi <= alo && new <= old) || !dx_map_is_mapped(ip))
 		return;
 	dx_ilock(ip, DX_MMAPLOCK_EXCL);
 	if (ahi > alo && dx_map_invalidate(ip, alo, ahi, DX_INVAL_ZAP) != 0)
