@@ -117,7 +117,7 @@ struct sets {
 /*
  * sets_split -- copies of the sets without pool descriptors; how many
  * bits the pool descriptors set (read and write, never exceptional), or
- * -1 if none is asked about.  *err set on ENOMEM.
+ * -1 if none is asked about (nothing is copied then).  *err set on ENOMEM.
  */
 static int
 sets_split(struct sets *s, int nfds, int *err)
@@ -127,8 +127,17 @@ sets_split(struct sets *s, int nfds, int *err)
 
 	*err = 0;
 	s->words = ((size_t)nfds + 8 * sizeof(long) - 1) / (8 * sizeof(long));
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 3; k++)
 		s->copy[k] = NULL;
+	/* no copy (nor memory for one) unless a pool descriptor is asked */
+	for (int fd = 0; fd < nfds && !any; fd++)
+		for (int k = 0; k < 3 && !any; k++)
+			any = s->in[k] != NULL &&
+				BIT((unsigned long *)s->in[k], fd) &&
+				dxp_fd_is_pool(fd);
+	if (!any)
+		return -1;
+	for (int k = 0; k < 3; k++) {
 		if (s->in[k] == NULL)
 			continue;
 		s->copy[k] = s->words <= FD_SETSIZE / (8 * sizeof(long)) ?
@@ -146,7 +155,6 @@ sets_split(struct sets *s, int nfds, int *err)
 			asked |= s->copy[k] != NULL && BIT(s->copy[k], fd);
 		if (!asked || !dxp_fd_is_pool(fd))
 			continue;
-		any = true;
 		for (int k = 0; k < 3; k++) {
 			if (s->copy[k] == NULL || !BIT(s->copy[k], fd))
 				continue;
@@ -155,7 +163,7 @@ sets_split(struct sets *s, int nfds, int *err)
 			ready += k < 2;
 		}
 	}
-	return any ? ready : -1;
+	return ready;
 }
 
 /* sets_join -- the kernel's bits and the pool descriptors' into the sets */
