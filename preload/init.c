@@ -4,9 +4,12 @@
  * its part in fork: a child gives up its parent's pools.
  */
 #define _GNU_SOURCE 1
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "dispatch.h"
 #include "entry.h"
@@ -82,6 +85,23 @@ fork_child(void)
  * dxp_fini -- at exit, the offsets of descriptions other processes share
  * (a shell's child goes on writing where its parent stopped).
  */
+/*
+ * dxp_membarrier_register -- the library's writer bias (its
+ * doc/locking.md) revokes with membarrier(2), for which a process
+ * registers once.  Registering costs microseconds while the process has
+ * one thread and an RCU grace period (15 to 20 ms measured) once it has
+ * more, as it may when the library is loaded at the first use of a pool:
+ * so it is done here, at the start of the image.  The library's own
+ * registration then finds it done.  A kernel without it refuses; the
+ * library then goes without the bias.
+ */
+static void
+dxp_membarrier_register(void)
+{
+	(void)syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+		0, 0);
+}
+
 __attribute__((destructor)) static void
 dxp_fini(void)
 {
@@ -97,6 +117,7 @@ dxp_init(void)
 		return;
 	dxp_umask_init();
 	dxp_cwd_init();
+	dxp_membarrier_register();
 	dxp_process_restore();
 	for (int fd = 0; fd <= 2; fd++)
 		if (dxp_fd_is_pool(fd))
