@@ -166,7 +166,8 @@ truncate_locked(struct dx_inode *ip, const struct falloc_req *rq)
 	int ret;
 
 	if (size < old &&
-	    (ret = falloc_inval(ip, size, UINT64_MAX, rq, DX_INVAL_PRIVATE)) != 0)
+	    (ret = falloc_inval(ip, size, UINT64_MAX, rq,
+		DX_INVAL_PRIVATE | DX_INVAL_DISCARD)) != 0)
 		return ret;
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
@@ -221,7 +222,7 @@ falloc_punch(struct dx_inode *ip, const struct falloc_req *rq)
 	struct dx_tx tx;
 	int ret;
 
-	if ((ret = falloc_inval(ip, off, off + len, rq, 0)) != 0)
+	if ((ret = falloc_inval(ip, off, off + len, rq, DX_INVAL_DISCARD)) != 0)
 		return ret;
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);
@@ -320,7 +321,7 @@ falloc_zero(struct dx_inode *ip, const struct falloc_req *rq)
 	struct dx_tx tx;
 	int ret;
 
-	if ((ret = falloc_inval(ip, off, end, rq, 0)) != 0)
+	if ((ret = falloc_inval(ip, off, end, rq, DX_INVAL_DISCARD)) != 0)
 		return ret;
 	dx_ilock(ip, DX_ILOCK_EXCL);
 	ret = dx_tx_begin(&tx, ip->pool);

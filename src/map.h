@@ -76,6 +76,10 @@ bool dx_map_is_mapped(struct dx_inode *ip);
 #define DX_INVAL_ZAP 0x4u	/* where pages cannot be replaced, drop the
 				   zero pages and markers (a write over holes,
 				   which keeps every block it leaves mapped) */
+#define DX_INVAL_DISCARD 0x8u	/* the change discards the bytes (punch,
+				   zero range, truncate down): whole pages of
+				   them need no atomic move (map.c,
+				   map_discard) */
 
 /*
  * dx_map_invalidate -- take the resolved pages of file bytes [start, end)
