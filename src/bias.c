@@ -22,7 +22,6 @@ __thread struct dx_bias_slot *dx_bias_me DX_TLS_FAST;
 #define BIAS_YIELDS 100
 #define BIAS_SLEEP_NS 50000
 
-static pthread_once_t bias_once = PTHREAD_ONCE_INIT;
 static bool bias_usable;
 static pthread_key_t bias_key;	/* gives a slot back when its thread ends */
 static pthread_mutex_t bias_slots_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -41,28 +40,20 @@ slot_put(void *p)
 }
 
 /*
- * bias_init -- a process whose kernel (or seccomp policy) refuses the
- * expedited private membarrier never grants a bias.  The registration
- * belongs to the address space: fork children keep it, exec drops it
- * along with this library's state.
+ * bias_init -- register for the expedited private membarrier at load:
+ * while the process has one thread that costs microseconds, once it has
+ * more an RCU grace period (15 to 20 ms measured), which the first write
+ * of a program would otherwise wait.  A process whose kernel (or seccomp
+ * policy) refuses it never grants a bias.  The registration belongs to
+ * the address space: fork children keep it, exec drops it along with
+ * this library's state.
  */
-static void
+__attribute__((constructor)) static void
 bias_init(void)
 {
 	bias_usable = pthread_key_create(&bias_key, slot_put) == 0 &&
 		syscall(SYS_membarrier,
 			MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-}
-
-/*
- * bias_ctor -- register at load: while the process has one thread that
- * costs microseconds, once it has more an RCU grace period (15 to 20 ms
- * measured), which the first write of a program would otherwise wait.
- */
-__attribute__((constructor)) static void
-bias_ctor(void)
-{
-	pthread_once(&bias_once, bias_init);
 }
 
 /*
@@ -104,7 +95,6 @@ dx_bias_grant(struct dx_bias *b)
 		return;
 	if (o != NULL && !b->revoked)
 		return;
-	pthread_once(&bias_once, bias_init);
 	if (!bias_usable || (me = slot_get()) == NULL)
 		return;
 	b->grants++;

@@ -125,7 +125,6 @@ size_set(struct dx_inode *ip, uint64_t size)
 
 /* --- write ---------------------------------------------------------------- */
 
-
 /* A write in progress: the source iovecs and where we are in them. */
 struct wsrc {
 	const struct iovec *iov;

@@ -738,27 +738,6 @@ ioseq_begin(struct dx_inode *ip)
 	__atomic_fetch_add(&ip->ioseq, 1, __ATOMIC_SEQ_CST);
 }
 
-/*
- * ioseq_end -- the iolock exclusive about to be released: the sequence
- * turns even, after every store of the holder.  Only the holder changes
- * it.  On x86 a store fence orders the non-temporal copies before the
- * plain store; unlike a locked instruction it does not stall the
- * pipeline until they reached memory, which the lock's release does next
- * anyway.
- */
-static inline void
-ioseq_end(struct dx_inode *ip)
-{
-#if defined(__x86_64__)
-	uint64_t s = __atomic_load_n(&ip->ioseq, __ATOMIC_RELAXED);
-
-	__builtin_ia32_sfence();
-	__atomic_store_n(&ip->ioseq, s + 1, __ATOMIC_RELEASE);
-#else
-	__atomic_fetch_add(&ip->ioseq, 1, __ATOMIC_SEQ_CST);
-#endif
-}
-
 void
 dx_ilock_nested(struct dx_inode *ip, unsigned flags, unsigned sub)
 {
@@ -788,7 +767,7 @@ dx_iunlock(struct dx_inode *ip, unsigned flags)
 	if (flags & (DX_MMAPLOCK_EXCL | DX_MMAPLOCK_SHARED))
 		dx_rwlock_unlock(&ip->mmaplock);
 	if (flags & DX_IOLOCK_EXCL)
-		ioseq_end(ip);
+		dx_ioseq_end(ip);
 	if (flags & (DX_IOLOCK_EXCL | DX_IOLOCK_SHARED))
 		dx_rwlock_unlock(&ip->iolock);
 }

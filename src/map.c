@@ -528,6 +528,19 @@ map_replace(struct dx_mapping *m, uintptr_t addr, size_t len)
 }
 
 /*
+ * inaccessible -- anonymous memory that could not be registered (or made
+ * accessible) over pages taken away: no access, say so.
+ */
+static void
+inaccessible(uintptr_t addr, size_t len)
+{
+	dx_log("mapped pages at %#lx+%zu could not be replaced (%s): "
+		"they are inaccessible now", (unsigned long)addr, len,
+		strerror(errno));
+	(void)mprotect((void *)addr, len, PROT_NONE);
+}
+
+/*
  * map_revoke -- the last resort where pages cannot be replaced: anonymous
  * memory over them (no more address space than they take), registered
  * again if the kernel lets us; else an access gets SIGSEGV, but never
@@ -545,9 +558,7 @@ map_revoke(struct dx_mapping *m, uintptr_t addr, size_t len)
 	if (madvise(a, len, MADV_DONTFORK) != 0 ||
 	    dx_uffd_register(a, len, mapping_wp(m)) != 0 ||
 	    mprotect(a, len, m->prot) != 0)
-		dx_log("mapped pages at %#lx+%zu could not be replaced (%s): "
-			"they are inaccessible now", (unsigned long)addr, len,
-			strerror(errno));
+		inaccessible(addr, len);
 	return 0;
 }
 
@@ -580,12 +591,8 @@ map_discard(struct dx_mapping *m, uintptr_t addr, size_t len)
 	if (ret != 0 && err == ENOMEM)
 		return map_replace(m, addr, len);
 	if (ret != 0 || dx_uffd_register(a, len, mapping_wp(m)) != 0 ||
-	    madvise(a, len, MADV_DONTNEED) != 0) {
-		dx_log("mapped pages at %#lx+%zu could not be replaced (%s): "
-			"they are inaccessible now", (unsigned long)addr, len,
-			strerror(errno));
-		(void)mprotect(a, len, PROT_NONE);
-	}
+	    madvise(a, len, MADV_DONTNEED) != 0)
+		inaccessible(addr, len);
 	return 0;
 }
 
