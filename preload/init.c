@@ -82,10 +82,6 @@ fork_child(void)
 }
 
 /*
- * dxp_fini -- at exit, the offsets of descriptions other processes share
- * (a shell's child goes on writing where its parent stopped).
- */
-/*
  * dxp_membarrier_register -- the library's writer bias (its
  * doc/locking.md) revokes with membarrier(2), for which a process
  * registers once.  Registering costs microseconds while the process has
@@ -102,6 +98,10 @@ dxp_membarrier_register(void)
 		0, 0);
 }
 
+/*
+ * dxp_fini -- at exit, the offsets of descriptions other processes share
+ * (a shell's child goes on writing where its parent stopped).
+ */
 __attribute__((destructor)) static void
 dxp_fini(void)
 {

@@ -122,20 +122,23 @@ struct sets {
 static int
 sets_split(struct sets *s, int nfds, int *err)
 {
-	int ready = 0;
-	bool any = false;
+	int ready = 0, first = -1;
 
 	*err = 0;
 	s->words = ((size_t)nfds + 8 * sizeof(long) - 1) / (8 * sizeof(long));
 	for (int k = 0; k < 3; k++)
 		s->copy[k] = NULL;
 	/* no copy (nor memory for one) unless a pool descriptor is asked */
-	for (int fd = 0; fd < nfds && !any; fd++)
-		for (int k = 0; k < 3 && !any; k++)
-			any = s->in[k] != NULL &&
-				BIT((unsigned long *)s->in[k], fd) &&
-				dxp_fd_is_pool(fd);
-	if (!any)
+	for (int fd = 0; fd < nfds && first < 0; fd++) {
+		bool asked = false;
+
+		for (int k = 0; k < 3; k++)
+			asked |= s->in[k] != NULL &&
+				BIT((unsigned long *)s->in[k], fd);
+		if (asked && dxp_fd_is_pool(fd))
+			first = fd;
+	}
+	if (first < 0)
 		return -1;
 	for (int k = 0; k < 3; k++) {
 		if (s->in[k] == NULL)
@@ -148,7 +151,7 @@ sets_split(struct sets *s, int nfds, int *err)
 		}
 		memcpy(s->copy[k], s->in[k], s->words * sizeof(long));
 	}
-	for (int fd = 0; fd < nfds; fd++) {
+	for (int fd = first; fd < nfds; fd++) {
 		bool asked = false;
 
 		for (int k = 0; k < 3; k++)
