@@ -83,6 +83,14 @@ dx_create(struct run *r, const char *path)
 	return f;
 }
 
+/* raw_fill -- the raw side's data into 'p', as the files get it. */
+static void
+raw_fill(struct run *r, char *p, uint64_t size)
+{
+	for (uint64_t off = 0; off < size; off += CHUNK)
+		pmem_memcpy_persist(p + off, r->chunk, CHUNK);
+}
+
 /* raw_map -- a populated MAP_SHARED mapping of a new /dev/shm file. */
 static char *
 raw_map(struct run *r, const char *name, uint64_t size, int *fdp)
@@ -96,8 +104,7 @@ raw_map(struct run *r, const char *name, uint64_t size, int *fdp)
 		fd, 0);
 	if (p == MAP_FAILED)
 		bench_sys_die("mmap");
-	for (uint64_t off = 0; off < size; off += CHUNK)
-		pmem_memcpy_persist(p + off, r->chunk, CHUNK);
+	raw_fill(r, p, size);
 	*fdp = fd;
 	return p;
 }
@@ -117,8 +124,7 @@ same_map(struct run *r, daxfile_file *f, uint64_t size)
 
 	if (p == MAP_FAILED)
 		bench_dx_die("daxfile_mmap");
-	for (uint64_t off = 0; off < size; off += CHUNK)
-		pmem_memcpy_persist(p + off, r->chunk, CHUNK);
+	raw_fill(r, p, size);
 	return p;
 }
 
