@@ -835,6 +835,7 @@ struct ck_walk {
 	uint64_t *stack;
 	uint64_t *depth;
 	uint64_t cap;
+	uint64_t nentries;	/* of the directory being walked */
 };
 
 static int
@@ -847,6 +848,7 @@ ck_entry(void *arg, const char *name, size_t len, uint64_t ino, unsigned type)
 	uint64_t deoff = dx_off(ck->pool, name) - offsetof(struct dx_dirent, name);
 	struct ck_dirent *sd = ck_slab_find(ck->sde, ck->nsde, deoff);
 
+	w->nentries++;
 	if (sd != NULL) {
 		sd->reached = true;
 		if (sd->len < sizeof(struct dx_dirent) + len + 1)
@@ -893,6 +895,28 @@ ck_entry(void *arg, const char *name, size_t len, uint64_t ino, unsigned type)
 	return 0;
 }
 
+/*
+ * ck_entry_count -- a directory's header counts its entries (rmdir's
+ * emptiness test); for daxfile_pool_repair, set it to what its chains hold.
+ */
+static void
+ck_entry_count(struct ck *ck, uint64_t dir, struct dx_dirhdr *hdr,
+	uint64_t n)
+{
+	struct dx_tx tx;
+
+	ck_problem(ck, "directory %#lx: its header counts %lu entries, its chains hold %lu",
+		(unsigned long)dir, (unsigned long)hdr->nentries,
+		(unsigned long)n);
+	if (ck->repairs == NULL || dx_tx_begin(&tx, ck->pool) != 0)
+		return;
+	if (DX_TX_ADD_FIELD(&tx, hdr, nentries) == 0)
+		hdr->nentries = n;
+	if (dx_tx_commit(&tx) == 0)
+		fprintf(ck->repairs, "repaired: directory %#lx counts its %lu entries\n",
+			(unsigned long)dir, (unsigned long)n);
+}
+
 static int
 ck_tree(struct ck *ck)
 {
@@ -917,9 +941,10 @@ ck_tree(struct ck *ck)
 	while (depth > 0 && ret == 0) {
 		uint64_t dir = w.stack[--depth];
 		const struct dx_dinode *di = dx_ptr(pool, dir);
-		const struct dx_dirhdr *hdr = (const struct dx_dirhdr *)(di + 1);
+		struct dx_dirhdr *hdr = (struct dx_dirhdr *)(di + 1);
 
 		w.dir = dir;
+		w.nentries = 0;
 		w.dirinfo = ck_find(ck, dir);
 		w.dirinfo->visited = true;
 		if (hdr->level >= 40 ||
@@ -940,6 +965,8 @@ ck_tree(struct ck *ck)
 			if (why != NULL)
 				ck_problem(ck, "directory %#lx: %s (%#lx)",
 					(unsigned long)dir, why, (unsigned long)where);
+			if (w.nentries != hdr->nentries)
+				ck_entry_count(ck, dir, hdr, w.nentries);
 		}
 	}
 	dx_free(pool->arena, w.stack);

@@ -348,6 +348,26 @@ dir_split(struct dx_tx *tx, struct dx_dirhdr *hdr)
 	return dir_split_rebuild(tx, hdr, n, src, dst);
 }
 
+/*
+ * dir_link -- put the entry at 'off' (its fields but 'next' written) into
+ * the slot 'link' that dir_walk found for it; the table splits a bucket
+ * when it is full.
+ */
+static int
+dir_link(struct dx_tx *tx, struct dx_dirhdr *hdr, uint64_t *link, uint64_t off)
+{
+	struct dx_dirent *de = dx_ptr(tx->pool, off);
+
+	if (dx_tx_add(tx, link, sizeof(*link)) != 0)
+		return -1;
+	de->next = *link;
+	*link = off;
+	hdr->nentries++;
+	if (hdr->nentries > DIR_LOAD * dir_nbuckets(hdr))
+		return dir_split(tx, hdr);
+	return 0;
+}
+
 int
 dx_dir_add(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 	size_t len, uint64_t ino, unsigned type)
@@ -376,7 +396,6 @@ dx_dir_add(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 		return -1;
 	de = dx_ptr(pool, off);
 	de->magic = DX_DIRENT_MAGIC;
-	de->next = *link;
 	de->ino = ino;
 	de->hash = hash;
 	de->namelen = (uint16_t)len;
@@ -384,13 +403,7 @@ dx_dir_add(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 	memset(de->pad, 0, sizeof(de->pad));
 	memcpy(de->name, name, len);
 	de->name[len] = '\0';
-	if (dx_tx_add(tx, link, sizeof(*link)) != 0)
-		return -1;
-	*link = off;
-	hdr->nentries++;
-	if (hdr->nentries > DIR_LOAD * dir_nbuckets(hdr))
-		return dir_split(tx, hdr);
-	return 0;
+	return dir_link(tx, hdr, link, off);
 }
 
 int
@@ -413,6 +426,69 @@ dx_dir_remove(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 	hdr->nentries--;
 	dx_slab_free(tx, dx_off(tx->pool, de));
 	return 0;
+}
+
+int
+dx_dir_move(struct dx_tx *tx, struct dx_inode *fdir, const char *fname,
+	size_t flen, struct dx_inode *tdir, const char *tname, size_t tlen,
+	struct dx_dinode *with)
+{
+	struct daxfile_pool *pool = tx->pool;
+	struct dx_dirhdr *th = dx_dir_hdr(tdir);
+	struct dx_dirent *de, *other;
+	uint64_t *link, *at, off, hash;
+	void *lo;
+	size_t span;
+
+	if (dir_tx_add(tx, fdir) != 0 || dir_tx_add(tx, tdir) != 0)
+		return -1;
+	link = dir_find(fdir, fname, flen, &de);
+	if (link == NULL) {
+		dx_tx_fail(tx, errno);
+		return dx_err_keep("cannot find entry '%.*s' to move",
+			(int)flen, fname);
+	}
+	off = *link;
+	if (!dx_slab_fits(pool, off, sizeof(*de) + tlen + 1)) {
+		if (dx_dir_add(tx, tdir, tname, tlen, de->ino, de->type) != 0)
+			return -1;
+		return dx_dir_remove(tx, fdir, fname, flen);
+	}
+	/*
+	 * The entry of a file made by a create usually follows its inode in
+	 * the slab: then one snapshot covers both (a snapshot costs a drain,
+	 * its size little).  The units between them are the inode object's
+	 * own: fields the caller's ilock covers, the orphan links of an inode
+	 * that has a name (on no orphan list), the birth time.
+	 */
+	lo = de;
+	span = sizeof(*de) + DX_MAX(flen, tlen) + 1;
+	if (with != NULL && dx_slab_follows(pool, dx_off(pool, with), off)) {
+		span += off - dx_off(pool, with);
+		lo = with;
+	}
+	/* out of its chain, renamed, into the chain of its new hash */
+	if (dx_tx_add(tx, link, sizeof(*link)) != 0 ||
+	    dx_tx_add(tx, lo, span) != 0)
+		return -1;
+	*link = de->next;
+	dx_dir_hdr(fdir)->nentries--;
+	if (th->nentries == 0)
+		th->flags |= DX_DIRF_ORDERED;
+	hash = dx_name_hash(th->seed, tname, tlen);
+	link = dir_walk(tdir, tname, tlen, hash, &other, &at);
+	if (link != NULL || errno != ENOENT) {
+		int err = link != NULL ? EEXIST : errno;
+
+		dx_tx_fail(tx, err);
+		return dx_err(err, "cannot move entry '%.*s' to '%.*s'",
+			(int)flen, fname, (int)tlen, tname);
+	}
+	de->hash = hash;
+	de->namelen = (uint16_t)tlen;
+	memcpy(de->name, tname, tlen);
+	memset(de->name + tlen, 0, (flen > tlen ? flen - tlen : 0) + 1);
+	return dir_link(tx, th, at, off);
 }
 
 int

@@ -12,6 +12,7 @@
 
 struct dx_tx;
 struct dx_inode;
+struct dx_dinode;
 struct daxfile_pool;
 
 /* dx_dir_hdr -- the directory header that follows a directory's dinode. */
@@ -34,6 +35,18 @@ int dx_dir_add(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 /* dx_dir_remove -- remove the entry 'name' (it must exist). */
 int dx_dir_remove(struct dx_tx *tx, struct dx_inode *dp, const char *name,
 	size_t len);
+
+/*
+ * dx_dir_move -- the entry 'fname' of fdir becomes 'tname' of tdir (which
+ * must be absent; fdir may be tdir): the entry is rewritten in place when
+ * the new name takes as many slab units, which spares a claim and a free.
+ * 'with': NULL, or the dinode of the entry's inode, not a directory, whose
+ * ilock the caller holds and which it snapshots in 'tx' too: taken in the
+ * same snapshot as the entry when the entry's object follows its object.
+ */
+int dx_dir_move(struct dx_tx *tx, struct dx_inode *fdir, const char *fname,
+	size_t flen, struct dx_inode *tdir, const char *tname, size_t tlen,
+	struct dx_dinode *with);
 
 /* dx_dir_retarget -- point the existing entry 'name' at another inode. */
 int dx_dir_retarget(struct dx_tx *tx, struct dx_inode *dp, const char *name,

@@ -343,12 +343,14 @@ rename_commit(struct rename_ctx *rc)
 		rename_exchange(&tx, rc);
 		dx_inode_touch(&tx, tgt->di, DX_TOUCH_CTIME);
 	} else {
-		if (tgt != NULL)
+		if (tgt != NULL) {
 			rename_replace(&tx, rc);
-		else
-			dx_dir_add(&tx, tdir, rc->to.name, rc->to.len, src->ino,
-				dx_inode_dtype(src));
-		dx_dir_remove(&tx, fdir, rc->from.name, rc->from.len);
+			dx_dir_remove(&tx, fdir, rc->from.name, rc->from.len);
+		} else {
+			dx_dir_move(&tx, fdir, rc->from.name, rc->from.len,
+				tdir, rc->to.name, rc->to.len,
+				src->isdir ? NULL : src->di);
+		}
 		if (src->isdir && fdir != tdir)
 			rename_move_dir(&tx, src, fdir, tdir);
 	}

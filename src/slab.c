@@ -274,6 +274,32 @@ dx_slab_is_object(struct daxfile_pool *pool, uint64_t off)
 	return si != NULL && slab_object_mask(si, off, &w) != 0;
 }
 
+bool
+dx_slab_follows(struct daxfile_pool *pool, uint64_t a, uint64_t b)
+{
+	struct dx_slabi *si = slabs_find(pool, a);
+	unsigned w;
+	uint64_t mask;
+
+	if (si == NULL || b <= a || b - si->off >= DX_SLAB_SIZE)
+		return false;
+	mask = slab_object_mask(si, a, &w);
+	return mask != 0 &&
+		a + (uint64_t)__builtin_popcountll(mask) * DX_SLAB_UNIT == b &&
+		slab_object_mask(si, b, &w) != 0;
+}
+
+bool
+dx_slab_fits(struct daxfile_pool *pool, uint64_t off, size_t size)
+{
+	struct dx_slabi *si = slabs_find(pool, off);
+	unsigned w;
+
+	return si != NULL && size <= DX_SLAB_UNIT * 64 &&
+		(unsigned)__builtin_popcountll(slab_object_mask(si, off, &w)) ==
+		slab_units(size);
+}
+
 const char *
 dx_slab_check(const struct daxfile_pool *pool, uint64_t off)
 {

@@ -87,6 +87,19 @@ void dx_slab_free(struct dx_tx *tx, uint64_t off);
  */
 bool dx_slab_is_object(struct daxfile_pool *pool, uint64_t off);
 
+/*
+ * dx_slab_follows -- do slab objects start at 'a' and at 'b', 'b' where
+ * the units of 'a' end?  Then nothing of anyone else lies between them.
+ */
+bool dx_slab_follows(struct daxfile_pool *pool, uint64_t a, uint64_t b);
+
+/*
+ * dx_slab_fits -- does a slab object start at 'off' whose units are exactly
+ * those an object of 'size' bytes takes?  Then a change may rewrite it in
+ * place instead of claiming a new object and freeing this one.
+ */
+bool dx_slab_fits(struct daxfile_pool *pool, uint64_t off, size_t size);
+
 /* dx_slab_free_units -- the units free in every slab (a snapshot). */
 uint64_t dx_slab_free_units(struct daxfile_pool *pool);
 
