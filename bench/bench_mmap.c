@@ -63,6 +63,7 @@ struct run {
 	struct bench *b;
 	const struct sizes *sz;
 	daxfile_pool *pool;
+	char pool_path[PATH_MAX];
 	char *chunk;
 };
 
@@ -126,11 +127,12 @@ dx_unmap(char *p, uint64_t size)
 		bench_dx_die("daxfile_munmap");
 }
 
-/* host_map -- a MAP_SHARED read-write mapping of a tmpfs file. */
+/* host_map -- a MAP_SHARED read-write mapping of a host file from 'off'. */
 static char *
-host_map(int fd, uint64_t size)
+host_map(int fd, uint64_t off, uint64_t size)
 {
-	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		(off_t)off);
 
 	if (p == MAP_FAILED)
 		bench_sys_die("mmap");
@@ -175,6 +177,7 @@ vma_count(void)
 struct side {
 	daxfile_file *f;	/* NULL for a host file */
 	int fd;
+	uint64_t off;		/* where the host file's bytes start */
 };
 
 /* The figures of one side over the repetitions. */
@@ -187,7 +190,8 @@ struct passes {
 static char *
 side_map(const struct side *s, uint64_t size)
 {
-	return s->f != NULL ? dx_map(s->f, size) : host_map(s->fd, size);
+	return s->f != NULL ? dx_map(s->f, size) :
+		host_map(s->fd, s->off, size);
 }
 
 static void
@@ -258,8 +262,143 @@ side_passes(const struct side *s, uint64_t size, double wait,
 }
 
 /*
+ * The first-touch file's pages begin with a tag and their index, so that
+ * the file's blocks can be found in the pool file and mapped plainly.
+ */
+#define TOUCH_TAG 0x68637554786164ULL	/* "daxTuch" */
+
+/* touch_tag -- stamp the pages of 'buf' (bytes 'off'.. of the file). */
+static void
+touch_tag(char *buf, size_t len, uint64_t off)
+{
+	for (size_t k = 0; k < len; k += PAGE) {
+		uint64_t tag[2] = { TOUCH_TAG, (off + k) / PAGE };
+
+		memcpy(buf + k, tag, sizeof(tag));
+	}
+}
+
+/*
+ * touch_build -- the first-touch file of 'size' bytes, the same bytes in
+ * the pool (written sequentially, one extent) and in a tmpfs file.
+ */
+static void
+touch_build(struct run *r, uint64_t size, struct side *dx, struct side *host)
+{
+	daxfile_file *f = daxfile_open(r->pool, "/touch",
+		O_RDWR | O_CREAT | O_TRUNC, 0644);
+	int fd = bench_host_create(r->b, "touch");
+
+	if (f == NULL)
+		bench_dx_die("/touch");
+	for (uint64_t o = 0; o < size; o += CHUNK) {
+		size_t n = (size_t)(size - o < CHUNK ? size - o : CHUNK);
+
+		touch_tag(r->chunk, n, o);
+		bench_dx_write_all(f, r->chunk, n, o);
+		bench_host_write_all(fd, r->chunk, n, o);
+	}
+	/* the last close of a writer trims preallocation: reopen clean */
+	if (daxfile_close(f) != 0)
+		bench_dx_die("/touch");
+	f = daxfile_open(r->pool, "/touch", O_RDWR);
+	if (f == NULL)
+		bench_dx_die("/touch");
+	*dx = (struct side){ f, -1, 0 };
+	*host = (struct side){ NULL, fd, 0 };
+}
+
+/*
+ * pool_pages -- the pool file's own pages under the first-touch file: a
+ * side that maps the pool file from where the file's first page lies, if
+ * its pages follow each other there; false otherwise.
+ */
+static bool
+pool_pages(struct run *r, uint64_t size, struct side *s)
+{
+	int fd = open(r->pool_path, O_RDWR);
+	struct stat st;
+	char *p;
+	uint64_t first = UINT64_MAX;
+
+	if (fd < 0 || fstat(fd, &st) != 0)
+		bench_sys_die(r->pool_path);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED | MAP_POPULATE,
+		fd, 0);
+	if (p == MAP_FAILED)
+		bench_sys_die("mmap of the pool file");
+	for (uint64_t o = 0; o + size <= (uint64_t)st.st_size; o += PAGE) {
+		const uint64_t *t = (const uint64_t *)(p + o);
+
+		if (t[0] == TOUCH_TAG && t[1] == 0) {
+			first = o;
+			break;
+		}
+	}
+	for (uint64_t k = 0; first != UINT64_MAX && k < size; k += PAGE) {
+		const uint64_t *t = (const uint64_t *)(p + first + k);
+
+		if (t[0] != TOUCH_TAG || t[1] != k / PAGE)
+			first = UINT64_MAX;
+	}
+	munmap(p, (size_t)st.st_size);
+	if (first == UINT64_MAX) {
+		close(fd);
+		return false;
+	}
+	*s = (struct side){ NULL, fd, first };
+	return true;
+}
+
+/*
+ * ascending -- the share of [p, p+size)'s pages whose physical page is the
+ * one after the previous page's (/proc/self/pagemap; -1 without the
+ * privilege to read page frame numbers).
+ */
+static double
+ascending(const char *p, uint64_t size)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t prev = 0, next = 0, n = 0;
+
+	if (fd < 0)
+		return -1;
+	for (uint64_t o = 0; o < size; o += PAGE) {
+		uint64_t e, pfn;
+
+		if (pread(fd, &e, sizeof(e), (off_t)((uintptr_t)(p + o) / PAGE *
+		    sizeof(e))) != (ssize_t)sizeof(e))
+			break;
+		pfn = e & ((1ULL << 55) - 1);
+		if (pfn == 0) {
+			close(fd);
+			return -1;
+		}
+		next += o != 0 && pfn == prev + 1;
+		prev = pfn;
+		n++;
+	}
+	close(fd);
+	return n > 1 ? (double)next / (double)(n - 1) : -1;
+}
+
+/* side_ascending -- ascending() of a fresh mapping of s, every page read. */
+static double
+side_ascending(const struct side *s, uint64_t size)
+{
+	char *m = side_map(s, size);
+	double a;
+
+	touch(m, size, NULL);
+	a = ascending(m, size);
+	side_unmap(s, m, size);
+	return a;
+}
+
+/*
  * bench_first_touch -- first, second and third pass over a mapped file,
- * and the second pass after an idle wait, beside a tmpfs mapping.
+ * and the second pass after an idle wait, beside a tmpfs mapping and a
+ * plain mapping of the pool file's pages under the same file.
  */
 static void
 bench_first_touch(struct run *r)
@@ -267,14 +406,18 @@ bench_first_touch(struct run *r)
 	struct bench *b = r->b;
 	uint64_t size = r->sz->touch;
 	double wait = b->quick ? 0.5 : 2;
-	struct passes d = {0}, h = {0};
-	struct side dx = { dx_build(r, "/touch", size, 1), -1 };
-	struct side host = { NULL, host_build(r, "touch", size) };
+	struct passes d = {0}, h = {0}, p = {0};
+	struct side dx, host, plain;
+	bool have_plain;
 	char title[200], hs[32], name[96];
 
+	touch_build(r, size, &dx, &host);
+	have_plain = pool_pages(r, size, &plain);
 	for (int rep = 0; rep < b->reps; rep++) {
 		side_passes(&dx, size, wait, &d);
 		side_passes(&host, size, wait, &h);
+		if (have_plain)
+			side_passes(&plain, size, 0, &p);
 	}
 	snprintf(title, sizeof(title),
 		"First touch of a mapped, fully written %s file (MAP_SHARED, one read per 4 KiB page, fresh mapping each repetition)",
@@ -289,13 +432,38 @@ bench_first_touch(struct run *r)
 	snprintf(name, sizeof(name), "second pass after %.1f s idle", wait);
 	bench_report(b, name, "ms", BENCH_LOWER, &d.waited,
 		"tmpfs, same wait", &h.waited, 0.97, NULL);
+	if (have_plain) {
+		bench_report(b, "second pass, against the same pages mapped plainly",
+			"ms", BENCH_LOWER, &d.second, "mmap of the pool file",
+			&p.second, 0.97, NULL);
+		bench_report(b, "third pass, against the same pages mapped plainly",
+			"ms", BENCH_LOWER, &d.third, "mmap of the pool file",
+			&p.third, 0.97, NULL);
+		bench_report(b, "the same pages mapped plainly: second pass",
+			"ms", BENCH_LOWER, &p.second, "tmpfs second pass",
+			&h.second, 0, NULL);
+	} else {
+		bench_note(b, "the file's blocks are not contiguous in the pool file: no plain mapping of them");
+	}
 	bench_report(b, "page faults taken by the touching thread", "faults",
 		BENCH_LOWER, &d.faults, "tmpfs faults", &h.faults, 0, NULL);
 	bench_report(b, "cost per fault (first pass / faults)", "us",
 		BENCH_LOWER, &d.per_fault, "tmpfs per fault", &h.per_fault, 0,
 		NULL);
 	bench_note(b, "a libdaxfile fault installs its 2 MiB window and the rest of the file's contiguous blocks (up to 1 GiB); the kernel then faults their pages in as for tmpfs (up to 16 pages per fault)");
-	bench_note(b, "the passes after the first take no fault on either side: a slower pass there means the page table entries or the caches differ, not the library's code");
+	bench_note(b, "the passes after the first take no fault on either side and run no library code: a slower pass there means the page table entries or the pages differ; the plain mapping of the pool file has the pool's pages with the kernel's own page table entries");
+	{
+		double a[2] = { side_ascending(&dx, size),
+			side_ascending(&host, size) };
+
+		if (a[0] >= 0 && a[1] >= 0)
+			bench_note(b, "pages whose physical page follows the previous page's: %.1f %% of the pool's under the file, %.1f %% of the tmpfs file's (a pass over pages out of physical order runs slower on this machine, whoever maps them)",
+				100 * a[0], 100 * a[1]);
+		else
+			bench_note(b, "physical page order unknown (reading page frame numbers needs CAP_SYS_ADMIN)");
+	}
+	if (have_plain)
+		close(plain.fd);
 	bench_dx_remove(r->pool, dx.f, "/touch");
 	bench_host_remove(r->b, host.fd, "touch");
 }
@@ -371,9 +539,9 @@ bench_huge(struct run *r)
 		return;
 	}
 	hr.pool = bench_pool_create(b, HUGE_DIR "/mmap.pool", pool_size, NULL);
-	dx = (struct side){ dx_build(&hr, "/touch", size, 1), -1 };
-	huge = (struct side){ NULL, host_build(r, HUGE_DIR "/touch", size) };
-	shm = (struct side){ NULL, host_build(r, "touch", size) };
+	dx = (struct side){ dx_build(&hr, "/touch", size, 1), -1, 0 };
+	huge = (struct side){ NULL, host_build(r, HUGE_DIR "/touch", size), 0 };
+	shm = (struct side){ NULL, host_build(r, "touch", size), 0 };
 	for (int rep = 0; rep < b->reps; rep++) {
 		side_passes(&dx, size, 0, &d);
 		side_passes(&huge, size, 0, &h);
@@ -483,7 +651,7 @@ change_pass(struct run *r, bool dx, enum change c, uint64_t size,
 	else
 		fd = host_build(r, "trunc", size);
 	for (int i = 0; i < n; i++) {
-		m[i] = dx ? dx_map(f, size) : host_map(fd, size);
+		m[i] = dx ? dx_map(f, size) : host_map(fd, 0, size);
 		touch(m[i], size, NULL);
 	}
 	t = bench_now();
@@ -583,7 +751,7 @@ main(int argc, char **argv)
 		fclose(f);
 	}
 	bench_note(&b, "tmpfs huge pages (shmem_enabled): %s", shmem);
-	r.pool = bench_pool_create(&b, "mmap.pool", r.sz->pool, NULL);
+	r.pool = bench_pool_create(&b, "mmap.pool", r.sz->pool, r.pool_path);
 
 	bench_first_touch(&r);
 	bench_huge(&r);
