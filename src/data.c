@@ -48,6 +48,7 @@
 #include "map.h"
 #include "out.h"
 #include "pool.h"
+#include "populate.h"
 #include "tx.h"
 
 /* --- persistence --------------------------------------------------------- */
@@ -57,6 +58,7 @@ static void
 copy_in(struct daxfile_pool *pool, void *dst, const void *src, size_t n)
 {
 	dx_might_fault();
+	dx_populate(pool, dst, n);
 	if (dx_pmem_store(pool, n))
 		pmem_memcpy_nodrain(dst, src, n);
 	else
@@ -448,8 +450,11 @@ read_span(struct dx_inode *ip, char *buf, uint64_t off, uint64_t len)
 		if (m.pblk == 0 || m.unwritten) {
 			memset(buf, 0, n);
 		} else {
-			memcpy(buf, (const char *)dx_block_ptr(pool, m.pblk) +
-				boff, n);
+			const char *src = (const char *)dx_block_ptr(pool,
+				m.pblk) + boff;
+
+			dx_populate(pool, src, n);
+			memcpy(buf, src, n);
 		}
 		buf += n;
 		off += n;

@@ -22,6 +22,7 @@
 #include "permission.h"
 #include "pool.h"
 #include "poolfile.h"
+#include "populate.h"
 #include "probe.h"
 #include "super.h"
 #include "symlink.h"
@@ -62,6 +63,7 @@ pool_new(const char *path)
 	}
 	pool->fd = -1;
 	pool->mountpoint = pool->mountpoints_old = NULL;
+	pool->populated = NULL;
 	pool->path = dx_strdup(DX_ARENA_GLOBAL, path);
 	if (pool->path == NULL || dx_arena_create(&pool->arena) != 0) {
 		dx_free(DX_ARENA_GLOBAL, pool->path);
@@ -80,6 +82,7 @@ pool_delete(struct daxfile_pool *pool)
 {
 	dx_symlink_fini(pool);
 	dx_slab_fini(pool);
+	dx_populate_fini(pool);
 	dx_mutex_destroy(&pool->rename_lock);
 	dx_mutex_destroy(&pool->orphan_lock);
 	dx_arena_destroy(pool->arena);
@@ -96,6 +99,7 @@ pool_attach(struct daxfile_pool *pool, PMEMobjpool *pop, uint64_t size)
 	pool->size = size;
 	pool->uuid_lo = pmemobj_oid(pop).pool_uuid_lo;
 	pool->is_pmem = pmem_is_pmem(pop, size) != 0;
+	dx_populate_init(pool);
 }
 
 /*

@@ -40,6 +40,7 @@ struct daxfile_pool {
 	enum daxfile_backing backing;	/* memory: nothing to flush to */
 	uint64_t sb_copy;	/* sb is the copy at this offset (primary damaged) */
 	bool raw;		/* mapped read-only without libpmemobj (pop NULL) */
+	uint64_t *populated;	/* a bit per 2 MiB chunk (populate.h) */
 
 	struct dx_icache icache;
 	struct dx_inode *cwd;	/* current directory, NULL: the root

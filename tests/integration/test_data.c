@@ -4,7 +4,8 @@
  * fdatasync and ftruncate.  Round trips of odd sizes at unaligned offsets,
  * persistence across a pool close and open, holes, short reads at EOF,
  * atomic O_APPEND from two threads, the file offset, truncation down and
- * up, st_blocks accounting, a full pool (ENOSPC), and every errno the
+ * up, st_blocks accounting, a full pool (ENOSPC), a first read mapping the
+ * 2 MiB of the pool around it at once, and every errno the
  * contract gives these calls (EBADF, EINVAL, EFBIG, ENXIO).
  */
 #ifndef _GNU_SOURCE
@@ -1274,5 +1275,57 @@ Test(data, st_blocks_after_writing_1_mib_and_closing_is_2048)
 	test_pool_reopen(&tp);
 	TEST_OK(daxfile_stat(tp.pool, "/f", &st));
 	cr_assert_eq(st.st_blocks, 2048);
+	test_pool_destroy(&tp);
+}
+
+/* pool_rss -- kB of the pool file's pages mapped in this process (smaps). */
+static long
+pool_rss(const char *path)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512];
+	bool in = false;
+	long kb, sum = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '/') != NULL)
+			in = strstr(line, path) != NULL;
+		else if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = false;
+		else if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+			sum += kb;
+	}
+	fclose(f);
+	return sum;
+}
+
+Test(data, a_read_in_a_fresh_process_maps_the_2_mib_around_it_at_once)
+{
+	struct test_pool tp;
+	daxfile_file *f;
+	char buf[4096];
+	long before, after;
+
+	test_pool_create(&tp, "data", TEST_POOL_SIZE);
+	f = xopen(tp.pool, "/f", O_WRONLY | O_CREAT);
+	for (uint64_t off = 0; off < 16 * MIB; off += MIB)
+		pwrite_pat(f, off, MIB, 5);
+	TEST_OK(daxfile_close(f));
+	/* a new mapping of the pool, as a new process has */
+	test_pool_reopen(&tp);
+	f = xopen(tp.pool, "/f", O_RDONLY);
+	before = pool_rss(tp.path);
+	cr_assert_eq(daxfile_pread(f, buf, sizeof(buf), (off_t)(8 * MIB)),
+		(ssize_t)sizeof(buf));
+	after = pool_rss(tp.path);
+	/* one fault would map 4 KiB, or 64 KiB with the kernel's fault-around */
+	cr_assert_geq(after - before, 1024, "a 4 KiB read mapped %ld kB",
+		after - before);
+	check_pat(f, 0, 16 * MIB, 5);
+	TEST_OK(daxfile_close(f));
 	test_pool_destroy(&tp);
 }
