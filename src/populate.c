@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "mem.h"
-#include "util.h"
 #include "populate.h"
+#include "util.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
@@ -33,8 +33,7 @@ dx_populate_init(struct daxfile_pool *pool)
 void
 dx_populate_fini(struct daxfile_pool *pool)
 {
-	if (pool->populated != NULL)
-		dx_free(pool->arena, pool->populated);
+	dx_free(pool->arena, pool->populated);
 	pool->populated = NULL;
 }
 

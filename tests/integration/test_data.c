@@ -1291,11 +1291,9 @@ pool_rss(const char *path)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		unsigned long lo, hi;
 
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
-		    strchr(line, '/') != NULL)
+		/* a mapping's first line names its file, if it has one */
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
 			in = strstr(line, path) != NULL;
-		else if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
-			in = false;
 		else if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
 			sum += kb;
 	}
