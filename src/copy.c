@@ -34,6 +34,7 @@
 #include "map.h"
 #include "out.h"
 #include "pool.h"
+#include "populate.h"
 #include "tx.h"
 
 /* Linux caps one copy at MAX_RW_COUNT bytes */
@@ -110,6 +111,8 @@ copy_data(struct copy *c, const struct dx_map *sm, uint64_t src, uint64_t dst,
 			&dm);
 		k = DX_MIN((dm.len << DX_BLOCK_SHIFT) - boff, end - dst);
 		to = (char *)dx_block_ptr(pool, dm.pblk) + boff;
+		dx_populate(pool, from, k);
+		dx_populate(pool, to, k);
 		if (dx_pmem_store(pool, k))
 			pmem_memcpy_persist(to, from, k);
 		else
