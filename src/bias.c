@@ -105,10 +105,8 @@ dx_bias_grant(struct dx_bias *b)
 }
 
 bool
-dx_bias_revoke_(struct dx_bias *b, bool wait)
+dx_bias_revoke_(struct dx_bias *b, struct dx_bias_slot *o, bool wait)
 {
-	struct dx_bias_slot *o = __atomic_load_n(&b->owner, __ATOMIC_RELAXED);
-
 	__atomic_store_n(&b->revoked, 1, __ATOMIC_SEQ_CST);
 	/* every thread of the process runs a full barrier: from here on the
 	   owner sees 'revoked', or its store into its slot is visible */
@@ -135,9 +133,9 @@ dx_bias_grant(struct dx_bias *b)
 }
 
 bool
-dx_bias_revoke_(struct dx_bias *b, bool wait)
+dx_bias_revoke_(struct dx_bias *b, struct dx_bias_slot *o, bool wait)
 {
-	(void)b, (void)wait;
+	(void)b, (void)o, (void)wait;
 	return true;
 }
 #endif

@@ -57,8 +57,11 @@ struct dx_bias {
 /* This thread's slot, from its first grant on. */
 extern __thread struct dx_bias_slot *dx_bias_me DX_TLS_FAST;
 
-/* dx_bias_revoke_ -- dx_bias_revoke when another thread owns the bias. */
-bool dx_bias_revoke_(struct dx_bias *b, bool wait);
+/*
+ * dx_bias_revoke_ -- dx_bias_revoke when 'o', another thread's slot, owns
+ * the bias (the caller's one read of the owner: see dx_bias_revoke).
+ */
+bool dx_bias_revoke_(struct dx_bias *b, struct dx_bias_slot *o, bool wait);
 
 #ifdef DX_BIAS
 /*
@@ -127,6 +130,11 @@ void dx_bias_grant(struct dx_bias *b);
  * bias from its owner, if another thread, waiting until the owner is out
  * if 'wait'.  False when !wait and the owner is in (the owner takes the
  * rwlock from its next call on; the caller must release the rwlock).
+ *
+ * Holders of the rwlock shared revoke at the same time, and the first to
+ * finish clears the owner: the owner is read once, here, and that slot is
+ * the one waited for (slots are never freed, and no grant can come while
+ * the caller holds the rwlock, so the owner only goes from it to NULL).
  */
 static inline bool
 dx_bias_revoke(struct dx_bias *b, bool wait)
@@ -140,7 +148,7 @@ dx_bias_revoke(struct dx_bias *b, bool wait)
 		VERIFY(o->inside != b);
 		return true;
 	}
-	return dx_bias_revoke_(b, wait);
+	return dx_bias_revoke_(b, o, wait);
 }
 
 #endif /* DX_BIAS_H */

@@ -34,12 +34,14 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <execinfo.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +49,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/ucontext.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -156,23 +159,47 @@ put_hex(char *p, uint64_t v)
 		p[i] = "0123456789abcdef"[v & 15];
 }
 
+/*
+ * unexpected -- a fault outside a guarded access: say which, where (the
+ * instruction and the stack, for a log that is all one has of a rare
+ * crash), and let it kill the process.
+ */
+static void
+unexpected(int sig, const siginfo_t *si, const void *ctx)
+{
+	static const char head[] = "test_mmap_race: unexpected signal ";
+	char num[2] = {(char)('0' + sig / 10), (char)('0' + sig % 10)};
+	char addr[19] = " 0x", ip[23] = " at ip 0x", code[16];
+	void *frames[32];
+	int n;
+
+	put_hex(addr + 3, (uint64_t)(uintptr_t)si->si_addr);
+	put_hex(code, (uint64_t)(uint32_t)si->si_code);
+	(void)!write(2, head, sizeof(head) - 1);
+	(void)!write(2, num, 2);
+	(void)!write(2, addr, sizeof(addr));
+	(void)!write(2, " code 0x", 8);
+	(void)!write(2, code + 12, 4);
+	(void)!write(2, " in thread ", 11);
+	(void)!write(2, tl_role, strlen(tl_role));
+#if defined(__x86_64__)
+	put_hex(ip + 7, (uint64_t)((const ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP]);
+	(void)!write(2, ip, sizeof(ip));
+#else
+	(void)ctx;
+	(void)ip;
+#endif
+	(void)!write(2, "\n", 1);
+	n = backtrace(frames, 32);
+	backtrace_symbols_fd(frames, n, 2);
+	signal(sig, SIG_DFL);
+}
+
 static void
 fault_handler(int sig, siginfo_t *si, void *ctx)
 {
-	(void)ctx;
 	if (!tl_armed) {
-		static const char head[] = "test_mmap_race: unexpected signal ";
-		char num[2] = {(char)('0' + sig / 10), (char)('0' + sig % 10)};
-		char addr[19] = " 0x";
-
-		put_hex(addr + 3, (uint64_t)(uintptr_t)si->si_addr);
-		(void)!write(2, head, sizeof(head) - 1);
-		(void)!write(2, num, 2);
-		(void)!write(2, addr, sizeof(addr));
-		(void)!write(2, " in thread ", 11);
-		(void)!write(2, tl_role, strlen(tl_role));
-		(void)!write(2, "\n", 1);
-		signal(sig, SIG_DFL);
+		unexpected(sig, si, ctx);
 		return;
 	}
 	tl_armed = 0;
@@ -187,6 +214,10 @@ handlers_install(void)
 {
 	struct sigaction sa;
 
+	void *frame;
+
+	/* backtrace() loads its unwinder at its first call: not in a handler */
+	(void)backtrace(&frame, 1);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = fault_handler;
 	sa.sa_flags = SA_SIGINFO;
