@@ -125,7 +125,14 @@ dx_mkfs_ag_geometry(const struct dx_super *sb, uint32_t agno, uint64_t *start,
 	return -1;
 }
 
-/* mkfs_segment -- reserve one data segment of up to 'bytes' (2 MiB units). */
+/*
+ * mkfs_segment -- reserve one data segment of up to 'bytes' (2 MiB units).
+ * Not flushed at commit: its blocks hold nothing until the data path
+ * writes and persists them, and flushing them here would touch every page
+ * of the pool (a page fault each on memory the pool file has not mapped
+ * yet: seconds per GiB).  The superblock copy at its end is persisted by
+ * dx_super_write_copies.
+ */
 static int
 mkfs_segment(struct dx_tx *tx, struct dx_super *sb, uint64_t bytes)
 {
@@ -135,7 +142,7 @@ mkfs_segment(struct dx_tx *tx, struct dx_super *sb, uint64_t bytes)
 	for (; bytes >= DX_HUGE_SIZE; bytes -= DX_HUGE_SIZE) {
 		oid = pmemobj_tx_xalloc(bytes + DX_HUGE_SIZE + DX_SB_COPY_SIZE,
 			DX_TYPE_DATASEG,
-			POBJ_XALLOC_NO_ABORT);
+			POBJ_XALLOC_NO_ABORT | POBJ_XALLOC_NO_FLUSH);
 		if (!OID_IS_NULL(oid))
 			break;
 	}
