@@ -210,6 +210,7 @@ mount_attach(struct dxp_mount *m)
 	if (DXP_HAVE(daxfile_pool_set_mountpoint))
 		daxfile_pool_set_mountpoint(pool, m->dir);
 	dxp_mount_cloexec_pool_files(m);
+	m->pid = getpid();
 	atomic_store(&m->pool, pool);
 	dxp_service_start();
 	return 0;

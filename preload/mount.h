@@ -22,6 +22,9 @@ struct dxp_mount {
 	int index;		/* position in the table */
 	pthread_mutex_t lock;	/* attach and release */
 	daxfile_pool *_Atomic pool;	/* attached in this process, or NULL */
+	pid_t pid;		/* the process that attached it: a child that
+				   shares our memory (clone with CLONE_VM)
+				   must not give it up */
 	atomic_long users;	/* calls in flight plus open objects; <0 releasing */
 	atomic_long objects;	/* open objects (files, streams, mappings) */
 	pthread_mutex_t locks_lock;	/* locks_held */

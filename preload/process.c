@@ -22,6 +22,7 @@
 #include "process.h"
 #include "spawn.h"
 #include "shared.h"
+#include "service.h"
 
 extern char **environ;
 
@@ -172,6 +173,15 @@ exec_at(int dirfd, const char *path, char *const argv[], char *const envp[],
 	sfd = state_build();
 	if (sfd >= 0)
 		envp = env_with(envp, sfd, env, var, sizeof(var));
+	/*
+	 * An exec would leave an attached pool unsealed (libpmemobj's lock
+	 * goes with the old image, its close never runs), and the next open
+	 * of it, by the new image or another process, would run the probe:
+	 * tens of milliseconds each time a shell script runs a command.  A
+	 * pool that the handed-over state does not use is closed first; if
+	 * the exec fails, the next call attaches it again.
+	 */
+	dxp_service_release_idle();
 	if (pfd >= 0)
 		r = (int)REAL(syscall)(SYS_execveat, pfd, "", argv, envp, AT_EMPTY_PATH);
 	else if (w.dirfd == AT_FDCWD && flags == 0)

@@ -34,21 +34,36 @@ static pthread_mutex_t service_lock = PTHREAD_MUTEX_INITIALIZER;
 static int service_fd = -1;
 
 /*
- * A process in exit() gives nothing up: its libraries' destructors (the
- * library's, libpmemobj's) may be running, and a pool closed beside them
- * could touch what they free.  An answer and the exit are ordered by
- * answer_lock; askers are told to ask again ('w') until the process is
- * gone and its lock on the pool file with it.
+ * A process in exit() gives nothing up once its libraries' destructors
+ * (the library's, libpmemobj's) may be running: a pool closed beside them
+ * could touch what they free.  So its exit handler, which runs before
+ * them, closes the pools nothing of which is open (sealed: the next
+ * process opens them without the probe) and then refuses; an answer and
+ * the exit are ordered by answer_lock, and askers are told to ask again
+ * ('w') until the process is gone and its lock on the pool file with it.
  */
 static pthread_mutex_t answer_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool exiting;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+/* release_idle -- give up the pools this process attached that are idle. */
+static void
+release_idle(void)
+{
+	pid_t self = getpid();
+
+	for (int i = 0; i < dxp_nmounts; i++)
+		if (atomic_load(&dxp_mounts[i].pool) != NULL &&
+		    dxp_mounts[i].pid == self)
+			(void)dxp_mount_release(&dxp_mounts[i]);
+}
 
 /* service_exit -- at exit (atexit: before any library's destructor). */
 static void
 service_exit(void)
 {
 	pthread_mutex_lock(&answer_lock);
+	release_idle();
 	exiting = true;
 	pthread_mutex_unlock(&answer_lock);
 }
@@ -103,6 +118,15 @@ service_answer(int c)
 	}
 	pthread_mutex_unlock(&answer_lock);
 	REAL(close)(c);
+}
+
+void
+dxp_service_release_idle(void)
+{
+	pthread_mutex_lock(&answer_lock);
+	if (!exiting)
+		release_idle();
+	pthread_mutex_unlock(&answer_lock);
 }
 
 /*

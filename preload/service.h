@@ -22,6 +22,13 @@ void dxp_service_start(void);
  */
 int dxp_service_request(pid_t holder, const char *pool_path);
 
+/*
+ * dxp_service_release_idle -- before an exec: give up every pool nothing
+ * of which is open, so that it is closed cleanly (sealed) and the next
+ * process, the new image included, opens it without libdaxfile's probe.
+ */
+void dxp_service_release_idle(void);
+
 /* dxp_service_forget -- in a forked child: the parent's listener is not ours. */
 void dxp_service_forget(void);
 

@@ -10,6 +10,7 @@
 #include <libpmem.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -367,9 +368,19 @@ pool_open_pmemobj(const char *path, uint64_t *size, bool probe)
 		dx_err_keep("cannot open pool '%s'", path);
 		return NULL;
 	}
-	if (dx_pool_file_check(path, fd, size) != 0 ||
-	    (probe && !dx_poolfile_sealed(fd, *size) &&
-	    pmemobj_probe(path) != 0)) {
+	if (dx_pool_file_check(path, fd, size) != 0) {
+		close(fd);
+		return NULL;
+	}
+	/* held by another handle: EBUSY now, not after a probe says so */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+		pool_busy(path);
+		close(fd);
+		return NULL;
+	}
+	flock(fd, LOCK_UN);
+	if (probe && !dx_poolfile_sealed(fd, *size) &&
+	    pmemobj_probe(path) != 0) {
 		close(fd);
 		return NULL;
 	}

@@ -130,7 +130,11 @@ wc -l < s; (cd / && pwd); pwd | sed 's|.*/||'; ls"
 # programs that make temporary files in the directory they work in
 # (sed -i: mkstemp inside the C library) and Python's subprocess, whose
 # vfork child dup2s a pool file onto its standard output
-same temp_files_and_subprocess "printf 'b\\na\\n' > f && sed -i 's/a/A/' f && cat f && ls && python3 -c \"
+# Debian's python3, not a wrapper found first on PATH (pyenv's shim is a
+# shell script of some thirty processes, each taking the pool in turn)
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+same temp_files_and_subprocess "printf 'b\\na\\n' > f && sed -i 's/a/A/' f && cat f && ls && $py -c \"
 import subprocess
 with open('o', 'w') as f:
     subprocess.run(['echo', 'sub'], stdout=f, check=True)
@@ -192,6 +196,35 @@ if [ $bad = 0 ]; then
 	ok concurrent_users_take_turns
 else
 	fail concurrent_users_take_turns "$bad of 30 failed: $msg"
+fi
+
+# a pool given up at exit, before an exec and on another process's request
+# is closed cleanly, so the next process opens it without the probe (a
+# process of its own: tens of milliseconds, every command of a script).
+# (dash leaves with _exit, which runs nothing: a pool it held is probed
+# at its next open, hence the cat after it.)
+if [ -n "${DAXFILE_PROBE:-}" ]; then
+	printf '#!/bin/sh\necho "$$" >> %s\nexec %s "$@"\n' "$work/probes" \
+		"$DAXFILE_PROBE" > "$work/probe"
+	chmod 755 "$work/probe"
+	pl sh -c "echo sealed > $mnt/sealed"
+	pl cat "$mnt/sealed" > /dev/null
+	: > "$work/probes"
+	out=$(DAXFILE_PROBE=$work/probe pl sh -c "cd $mnt && ls sealed && (cat sealed) &&
+		x=\$(cat sealed) && echo \$x && exec cat sealed" 2>&1;
+		DAXFILE_PROBE=$work/probe pl cat "$mnt/sealed" 2>&1)
+	n=$(wc -l < "$work/probes")
+	if [ "$out" = "sealed
+sealed
+sealed
+sealed
+sealed" ] && [ "$n" = 0 ]; then
+		ok pool_handed_over_without_probe
+	else
+		fail pool_handed_over_without_probe "the probe ran $n times; output: $out"
+	fi
+else
+	skip pool_handed_over_without_probe "DAXFILE_PROBE does not name the probe"
 fi
 
 # descriptors without FD_CLOEXEC survive exec, with their offsets
