@@ -11,5 +11,5 @@ trap 'rm -f "$pool" "$pool.count"' EXIT
 set -e
 # 498 files of 8 units (inode and a 240-byte name) leave the pool's first
 # slab 20 units: the workload makes the second slab early on
-"$crash" --points -n "${CRASH_POINTS:-60}" -S 1 --fill 498 "$pool"
-"$crash" --kill -n "${CRASH_KILLS:-20}" -S 2 "$pool"
+"$crash" --points -n "${CRASH_POINTS:-30}" -S 1 --fill 498 "$pool"
+"$crash" --kill -n "${CRASH_KILLS:-10}" -S 2 "$pool"

@@ -26,9 +26,9 @@ fail() {
 
 # pages render, links too
 for page in "$doc"/*.1 "$doc"/*.3 "$doc"/links/*.3; do
-	warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
-	[ -z "$warnings" ] || fail "man -l $page: $warnings"
-	MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q "^NAME" ||
+	MANWIDTH=80 man --warnings -l "$page" >"$work/page" 2>"$work/warnings"
+	[ -s "$work/warnings" ] && fail "man -l $page: $(cat "$work/warnings")"
+	grep -q "^NAME" "$work/page" ||
 		fail "man -l $page shows no NAME section"
 done
 

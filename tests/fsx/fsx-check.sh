@@ -7,7 +7,7 @@
 set -e
 fsx=${FSX:-./tests/fsx/daxfile-fsx}
 dir=${DAXFILE_TEST_DIR:-/dev/shm}
-ops=${FSX_OPS:-4000}
+ops=${FSX_OPS:-3000}
 seeds=${FSX_SEEDS:-"1 2 3 4"}
 pool="$dir/daxfile-fsx-$$.pool"
 trap 'rm -f "$pool"' EXIT

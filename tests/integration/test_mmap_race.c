@@ -75,6 +75,20 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * race_scale -- how long the races run: 1 in make check; .ci/run and
+ * make stress set DAXFILE_RACE_SCALE to run every race that many times
+ * longer (seconds, rounds, forks and iteration targets alike).
+ */
+static double
+race_scale(void)
+{
+	const char *s = getenv("DAXFILE_RACE_SCALE");
+	double v = s != NULL ? strtod(s, NULL) : 1.0;
+
+	return v > 0 ? v : 1.0;
+}
+
 static uint64_t
 min64(uint64_t a, uint64_t b)
 {
@@ -236,7 +250,7 @@ handlers_install(void)
 #define A_KEY 0xa1ce000000000000ULL
 #define B_KEY 0xb0b0000000000000ULL
 #define A_FOOTPRINT_MAX (33 * MIB)	/* 16 MiB in the file + preallocation */
-#define SEC_SECONDS 5.0
+#define SEC_SECONDS (2.0 * race_scale())
 #define SEC_READERS 2
 #define SEC_WRITERS 1
 
@@ -829,7 +843,7 @@ Test(mmap_race, a_mapping_never_shows_another_files_bytes_while_its_blocks_are_f
 #define DL_SIZE (8 * MIB)
 #define DL_MIN (4 * MIB)	/* buffers live below this: never past EOF */
 #define DL_WATCHDOG_SECONDS 60
-#define DL_MAX_SECONDS 120.0	/* to reach the targets; a stall is the watchdog's */
+#define DL_MAX_SECONDS (60.0 + 40.0 * race_scale())	/* to reach the targets; a stall is the watchdog's */
 
 enum { DL_X, DL_Y, DL_Z, DL_NTHREADS };
 
@@ -839,7 +853,14 @@ static const char *const dl_names[DL_NTHREADS] = {
 	"Z (mmap/munmap and close/open A)",
 };
 
-static const uint64_t dl_target[DL_NTHREADS] = {3000, 600, 300};
+static const uint64_t dl_base[DL_NTHREADS] = {1000, 200, 100};
+
+/* dl_target -- the iterations each thread must reach */
+static uint64_t
+dl_target(int who)
+{
+	return (uint64_t)((double)dl_base[who] * race_scale());
+}
 
 struct dl {
 	daxfile_pool *pool;
@@ -865,7 +886,7 @@ dl_keep_going(struct dl *d, int who)
 
 	if (dl_stop(d))
 		return false;
-	if (n == dl_target[who])
+	if (n == dl_target(who))
 		__atomic_add_fetch(&d->done, 1, __ATOMIC_ACQ_REL);
 	if (__atomic_load_n(&d->done, __ATOMIC_ACQUIRE) == DL_NTHREADS ||
 	    now() - d->t0 > DL_MAX_SECONDS)
@@ -1038,7 +1059,7 @@ dl_watchdog(void *arg)
 			for (int k = 0; k < DL_NTHREADS; k++)
 				fprintf(stderr, "  %s: %lu of %lu iterations%s\n",
 					dl_names[k], (unsigned long)get(&d->iters[k]),
-					(unsigned long)dl_target[k],
+					(unsigned long)dl_target(k),
 					d->exited[k] ? ", finished" : "");
 			abort();
 		}
@@ -1101,9 +1122,9 @@ Test(mmap_race, copies_between_a_file_and_its_own_mapping_do_not_deadlock_with_t
 		(unsigned long)d.iters[DL_Y], (unsigned long)d.iters[DL_Z]);
 	assert_no_failure();
 	for (int i = 0; i < DL_NTHREADS; i++)
-		cr_assert_geq(d.iters[i], dl_target[i],
+		cr_assert_geq(d.iters[i], dl_target(i),
 			"%s made %lu of %lu iterations in %.0f s", dl_names[i],
-			(unsigned long)d.iters[i], (unsigned long)dl_target[i],
+			(unsigned long)d.iters[i], (unsigned long)dl_target(i),
 			DL_MAX_SECONDS);
 
 	/* quiet now: the mapping and pread agree on every byte */
@@ -1123,7 +1144,7 @@ Test(mmap_race, copies_between_a_file_and_its_own_mapping_do_not_deadlock_with_t
 
 #define WF_WRITERS 4
 #define WF_READERS 2
-#define WF_ROUNDS 150
+#define WF_ROUNDS ((unsigned)(60 * race_scale()))
 #define WF_PAGES 64
 #define WF_BASE (2 * MIB - 32 * PG)	/* the pages straddle a 2 MiB edge */
 
@@ -1272,7 +1293,7 @@ Test(mmap_race, write_faults_racing_read_faults_on_hole_pages_lose_no_store)
 /* ===================================================================== */
 
 #define FK_SIZE (8 * MIB)
-#define FK_FORKS 400
+#define FK_FORKS ((int)(150 * race_scale()))
 
 struct fk {
 	daxfile_file *f;
@@ -1414,7 +1435,7 @@ Test(mmap_race, fork_while_faults_are_served_neither_hangs_nor_hands_the_mapping
  */
 #define UW_SIZE (2 * MIB)
 #define UW_HALF (PG / 2)
-#define UW_SECONDS 4.0
+#define UW_SECONDS (1.5 * race_scale())
 
 struct uw {
 	daxfile_file *f;
@@ -1579,7 +1600,7 @@ Test(mmap_race, writes_and_store_faults_into_preallocated_blocks_lose_no_byte)
 #define SH_MIN (1 * MIB)
 #define SH_MAX (2 * MIB)
 #define SH_PAGES (SH_MAX / PG)
-#define SH_SECONDS 4.0
+#define SH_SECONDS (1.5 * race_scale())
 #define SH_KEY 0x5e1f000000000000ULL
 #define SH_KEY_MASK 0xffff000000000000ULL
 
