@@ -78,15 +78,26 @@ now(void)
 /*
  * race_scale -- how long the races run: 1 in make check; .ci/run and
  * make stress set DAXFILE_RACE_SCALE to run every race that many times
- * longer (seconds, rounds, forks and iteration targets alike).
+ * longer (seconds, rounds, forks and iteration targets alike).  Read once:
+ * the races' loops ask for it on every round.
  */
-static double
-race_scale(void)
+static double race_scale_value;
+static pthread_once_t race_scale_once = PTHREAD_ONCE_INIT;
+
+static void
+race_scale_read(void)
 {
 	const char *s = getenv("DAXFILE_RACE_SCALE");
 	double v = s != NULL ? strtod(s, NULL) : 1.0;
 
-	return v > 0 ? v : 1.0;
+	race_scale_value = v > 0 ? v : 1.0;
+}
+
+static double
+race_scale(void)
+{
+	pthread_once(&race_scale_once, race_scale_read);
+	return race_scale_value;
 }
 
 static uint64_t
