@@ -15,7 +15,8 @@
 # program go in BENCH_FLAGS, e.g. make bench BENCH_FLAGS="--reps 9"; the
 # pools' directory in BENCH_DIR.  Each program's time is printed after its
 # table: a full run takes 9 to 12 minutes on two CPUs (bench_mmap 6 to 11
-# of them), bench-quick about a minute.
+# of them), bench-quick a minute and a half (bench-apps at its QUICK=1
+# sizes included).
 
 BENCH_PROGS = \
 	bench/bench_namespace \

@@ -98,8 +98,10 @@ stress: stress-preload
 .PHONY: stress-preload
 
 # `make bench-apps' (part of `make bench'): fio, sqlite3 and db_bench on
-# tmpfs and through the layer, medians and ratios
+# tmpfs and through the layer, medians and ratios; under `make bench-quick'
+# (BENCH_SIZES=--quick) its smoke sizes
 bench-apps: libdaxfile-preload.la daxfile
+	QUICK=`case '$(BENCH_SIZES)' in *--quick*) echo 1;; *) echo "$${QUICK:-0}";; esac` \
 	PRELOAD=$(abs_top_builddir)/.libs/libdaxfile-preload.so \
 	DAXFILE=$(abs_top_builddir)/daxfile \
 	DAXFILE_PRELOAD_CORE=$(abs_top_builddir)/.libs/libdaxfile-preload-core.so \
