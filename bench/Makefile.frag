@@ -11,7 +11,7 @@
 # bound for real persistent memory); each prints its table, writes
 # bench/results/<program>.csv and, when configure found gnuplot, renders
 # bench/results/<program>.png.  `make bench-quick' runs the --quick sizes
-# (a smoke run for CI, well under a minute in all).  Options for every
+# (a smoke run for CI).  Options for every
 # program go in BENCH_FLAGS, e.g. make bench BENCH_FLAGS="--reps 9"; the
 # pools' directory in BENCH_DIR.  Each program's time is printed after its
 # table: a full run takes 9 to 12 minutes on two CPUs (bench_mmap 6 to 11
