@@ -22,21 +22,30 @@
 #define DIR_MAGIC 0x4458444952fffff0ULL
 
 /*
- * A layer stream: on a pool directory ('o', 'd'), or on a host directory
- * that holds mount points ('host'), whose names it adds to the host's.
+ * A layer stream: on a pool directory ('o'), read through getdents64 of
+ * its description into a buffer, as glibc reads a host directory, so that
+ * it holds nothing of the pool but the description, which lets the pool
+ * go to another process and comes back with its offset; or on a host
+ * directory that holds mount points ('host'), whose names it adds to the
+ * host's.
  */
 struct dxp_dirstream {
 	uint64_t magic;
 	pthread_mutex_t lock;
 	int fd;			/* the descriptor dirfd() names */
 	struct dxp_ofd *o;	/* a reference on its description */
-	daxfile_dir *d;
-	long pos;		/* entries returned since the start */
+	char *buf;		/* getdents64 records of a pool directory */
+	size_t len;		/* bytes of them in 'buf' */
+	size_t cur;		/* the next one */
+	long pos;		/* telldir: the d_off of the last entry returned */
 	DIR *host;
 	char vpath[PATH_MAX];	/* the host directory's path */
 	int nextra;		/* mount point names returned so far */
 	struct dirent64 extra;
 };
+
+/* bytes of getdents64 records a stream reads at once (glibc's size) */
+#define STREAM_BUF 32768
 
 /* is_ours -- is 'dir' a stream on a pool directory? */
 static bool
@@ -51,35 +60,24 @@ stream_new(int fd)
 {
 	struct dxp_ofd *o = dxp_fd_get(fd);
 	struct dxp_dirstream *s;
-	daxfile_pool *pool;
 
 	if (o == NULL)
 		return errno = EBADF, NULL;
-	if (!o->isdir) {
-		dxp_oret(o, 0);
-		return errno = ENOTDIR, NULL;
-	}
-	pool = dxp_ofd_pool(o);
+	if (dxp_ofd_file(o) == NULL)
+		return (DIR *)dxp_oret(o, 0);
+	if (!o->isdir)
+		return (DIR *)dxp_oret(o, (errno = ENOTDIR, 0));
 	s = calloc(1, sizeof(*s));
-	if (pool == NULL || s == NULL) {
+	if (s == NULL || (s->buf = malloc(STREAM_BUF)) == NULL) {
 		free(s);
-		if (pool != NULL)
-			errno = ENOMEM;
-		dxp_oret(o, 0);
-		return NULL;
-	}
-	s->d = daxfile_opendir(pool, o->path);
-	if (s->d == NULL) {
-		free(s);
-		dxp_oret(o, 0);
-		return NULL;
+		return (DIR *)dxp_oret(o, (errno = ENOMEM, 0));
 	}
 	s->magic = DIR_MAGIC;
 	pthread_mutex_init(&s->lock, NULL);
 	s->fd = fd;
 	s->o = o;
-	/* an open stream keeps the pool in this process */
-	dxp_mount_hold(o->m);
+	/* a reference that is not a call: the pool may still go (fdtable.c) */
+	atomic_fetch_add(&o->nstreams, 1);
 	return (DIR *)s;
 }
 
@@ -192,12 +190,11 @@ closedir(DIR *dir)
 		free(s);
 		return h ? REAL(closedir)(h) : 0;
 	}
-	if (s->d != NULL)
-		daxfile_closedir(s->d);
 	fd = s->fd;
-	dxp_mount_unhold(s->o->m);
+	atomic_fetch_sub(&s->o->nstreams, 1);
 	dxp_ofd_put(s->o);
 	s->magic = 0;
+	free(s->buf);
 	free(s);
 	return close(fd);
 }
@@ -246,20 +243,28 @@ host_next(struct dxp_dirstream *s)
 	}
 }
 
+static ssize_t dents_pool(struct dxp_ofd *o, void *buf, size_t size);
+
 /* stream_next -- the next entry of a layer stream, or NULL at the end. */
 static struct dirent64 *
 stream_next(struct dxp_dirstream *s)
 {
-	struct dirent *de;
+	struct dirent64 *de;
 
 	if (s->host != NULL || s->o == NULL)
 		return host_next(s);
-	if (s->d == NULL)
-		return errno = EBADF, NULL;
-	de = daxfile_readdir(s->d);
-	if (de != NULL)
-		s->pos++;
-	return (struct dirent64 *)de;
+	if (s->cur >= s->len) {
+		ssize_t n = dents_pool(s->o, s->buf, STREAM_BUF);
+
+		if (n <= 0)
+			return NULL;	/* the end (errno unchanged), or an error */
+		s->len = (size_t)n;
+		s->cur = 0;
+	}
+	de = (struct dirent64 *)(s->buf + s->cur);
+	s->cur += de->d_reclen;
+	s->pos = de->d_off;
+	return de;
 }
 
 DXP_EXPORT struct dirent64 *
@@ -319,12 +324,13 @@ readdir_r(DIR *dir, struct dirent *entry, struct dirent **result)
 		(struct dirent64 **)result);
 }
 
-/* stream_seek -- position a layer stream after 'loc' entries. */
+/*
+ * stream_seek -- position a layer stream at 'loc': a d_off of a pool
+ * directory's entry, or the number of entries before it on a host stream.
+ */
 static void
 stream_seek(struct dxp_dirstream *s, long loc)
 {
-	daxfile_pool *pool;
-
 	if (s->host != NULL || s->o == NULL) {
 		if (s->host != NULL)
 			REAL(rewinddir)(s->host);
@@ -334,13 +340,9 @@ stream_seek(struct dxp_dirstream *s, long loc)
 			;
 		return;
 	}
-	pool = dxp_ofd_pool(s->o);
-	if (s->d != NULL)
-		daxfile_closedir(s->d);
-	s->d = pool ? daxfile_opendir(pool, s->o->path) : NULL;
-	s->pos = 0;
-	while (s->d != NULL && s->pos < loc && stream_next(s) != NULL)
-		;
+	s->len = s->cur = 0;
+	if (dxp_dir_seek(s->o, loc, SEEK_SET) >= 0)
+		s->pos = loc;
 }
 
 DXP_EXPORT void
@@ -536,6 +538,35 @@ dents_pool(struct dxp_ofd *o, void *buf, size_t size)
 	}
 	pthread_mutex_unlock(&o->lock);
 	return o->dir == NULL ? -1 : (ssize_t)used;
+}
+
+off_t
+dxp_dir_seek(struct dxp_ofd *o, off_t off, int whence)
+{
+	daxfile_file *f = dxp_ofd_file(o);
+
+	if (f == NULL)
+		return -1;
+	if (DXP_HAVE(daxfile_getdents64)) {
+		off = daxfile_lseek(f, off, whence);
+		dxp_ofd_note_offset(o, f);
+		return off;
+	}
+	/* positions count entries: dents_pool opens again and skips them */
+	pthread_mutex_lock(&o->lock);
+	if (whence == SEEK_CUR && off >= -o->dir_pos)
+		off += o->dir_pos;
+	else if (whence != SEEK_SET || off < 0)
+		off = (errno = EINVAL, -1);
+	if (off >= 0) {
+		if (o->dir != NULL)
+			daxfile_closedir(o->dir);
+		o->dir = NULL;
+		o->dir_pos = off;
+		o->has_pending = false;
+	}
+	pthread_mutex_unlock(&o->lock);
+	return off;
 }
 
 DXP_EXPORT ssize_t

@@ -41,6 +41,12 @@ dxp_mret(struct dxp_mount *m, long r)
 int dxp_open_pool(struct dxp_mount *m, const char *path, int flags,
 	mode_t mode);
 
+/*
+ * dxp_dir_seek -- lseek(2) on a pool directory's description: a position
+ * getdents64 gave in d_off (dir.c).
+ */
+off_t dxp_dir_seek(struct dxp_ofd *o, off_t off, int whence);
+
 /* dxp_create_mode -- the mode for a create in 'pool', umask applied. */
 mode_t dxp_create_mode(daxfile_pool *pool, mode_t mode);
 

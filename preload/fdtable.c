@@ -127,6 +127,18 @@ struct file_id {
 	bool isdir;
 };
 
+/*
+ * ofd_offset_shared -- does the handle's offset go to the shared record?
+ * A file's always; a directory's when getdents64 reads the handle, whose
+ * offset is then a position that stays valid (a library without
+ * daxfile_getdents64 counts entries in o->dir_pos instead).
+ */
+static bool
+ofd_offset_shared(bool isdir)
+{
+	return !isdir || DXP_HAVE(daxfile_getdents64);
+}
+
 /* file_identify -- one statx of 'f' (fstat for a library without it) */
 static int
 file_identify(daxfile_pool *pool, daxfile_file *f, struct file_id *id)
@@ -173,6 +185,7 @@ dxp_ofd_new(struct dxp_mount *m, daxfile_file *file, const char *path,
 	o->m = m;
 	atomic_store(&o->file, file);
 	atomic_store(&o->nslots, 0);
+	atomic_store(&o->nstreams, 0);
 	atomic_store(&o->detaching, false);
 	atomic_store(&o->crossed, false);
 	o->sh = dxp_shared_alloc();
@@ -214,7 +227,7 @@ ofd_attach(struct dxp_ofd *o)
 	if (pool == NULL)
 		return -1;
 	o->flags = atomic_load(&o->sh->flags);
-	if (o->flags & __O_TMPFILE) {
+	if ((o->flags & O_TMPFILE) == O_TMPFILE) {
 		/* opening its directory so would make another file */
 		errno = ESTALE;
 		goto err_put;
@@ -229,7 +242,7 @@ ofd_attach(struct dxp_ofd *o)
 		errno = ESTALE;
 		goto err_put;
 	}
-	if (!id.isdir &&
+	if (ofd_offset_shared(id.isdir) &&
 	    daxfile_lseek(f, atomic_load(&o->sh->offset), SEEK_SET) < 0) {
 		daxfile_close(f);
 		goto err_put;
@@ -389,7 +402,7 @@ save_offset(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 	daxfile_file *f = atomic_load(&o->file);
 
 	atomic_store(&o->crossed, true);
-	if (f != NULL && !o->isdir) {
+	if (f != NULL && ofd_offset_shared(o->isdir)) {
 		off_t off = daxfile_lseek(f, 0, SEEK_CUR);
 
 		if (off >= 0)
@@ -460,7 +473,7 @@ ofd_detach(struct dxp_ofd *o)
 
 	if (f == NULL)
 		return;
-	if (!o->isdir) {
+	if (ofd_offset_shared(o->isdir)) {
 		off_t off = daxfile_lseek(f, 0, SEEK_CUR);
 
 		if (off >= 0)
@@ -492,8 +505,9 @@ dxp_fd_detach_mount(struct dxp_mount *m)
 
 		pthread_mutex_lock(&o->lock);
 		atomic_store(&o->detaching, true);
-		/* our collect reference, and one per descriptor: no call */
-		if (atomic_load(&o->refs) != atomic_load(&o->nslots) + 1)
+		/* our collect reference, one per descriptor and stream: no call */
+		if (atomic_load(&o->refs) != atomic_load(&o->nslots) +
+		    atomic_load(&o->nstreams) + 1)
 			ret = 1;
 	}
 	for (size_t i = 0; i < locked; i++) {

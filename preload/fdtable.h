@@ -30,6 +30,7 @@
 struct dxp_ofd {
 	atomic_long refs;	/* descriptors, streams, mappings, calls */
 	atomic_long nslots;	/* descriptors naming it */
+	atomic_long nstreams;	/* directory streams on it (dir.c) */
 	atomic_bool detaching;	/* the pool is being given up */
 	struct dxp_mount *m;
 	pthread_mutex_t lock;	/* attach, detach, the directory stream */

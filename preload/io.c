@@ -324,17 +324,8 @@ lseek(int fd, off_t off, int whence)
 	if (o == NULL)
 		return REAL(lseek64)(fd, off, whence);
 	FILE_OR_RETURN(o, f);
-	if (o->isdir) {
-		/* a directory's offset counts the entries getdents64 returned */
-		if (whence != SEEK_SET || off != 0)
-			return dxp_oret(o, (errno = EINVAL, -1));
-		pthread_mutex_lock(&o->lock);
-		if (o->dir != NULL)
-			daxfile_rewinddir(o->dir);
-		o->dir_pos = 0;
-		pthread_mutex_unlock(&o->lock);
-		return dxp_oret(o, 0);
-	}
+	if (o->isdir)
+		return dxp_oret(o, dxp_dir_seek(o, off, whence));
 	off = daxfile_lseek(f, off, whence);
 	dxp_ofd_note_offset(o, f);
 	return dxp_oret(o, off);

@@ -58,7 +58,7 @@ daxfile_open(daxfile_pool *pool, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 
-	if (flags & (O_CREAT | __O_TMPFILE)) {
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
 		va_list ap;
 
 		va_start(ap, flags);

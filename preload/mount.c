@@ -3,7 +3,8 @@
  *
  * One process at a time uses a pool: libpmemobj holds a lock on the pool
  * file while it is open.  A process attaches a pool at its first use and
- * keeps it while anything of it is open or a call is running; an idle pool
+ * keeps it while a mapping or an advisory lock of it is held or a call is
+ * running (open descriptors detach and come back); an idle pool
  * stays attached (opening one takes milliseconds) until another process
  * asks for it through the holder's service socket (service.c), which gives
  * it up at once.  A process that wants a pool held by a busy process gets

@@ -26,7 +26,7 @@ struct dxp_mount {
 				   shares our memory (clone with CLONE_VM)
 				   must not give it up */
 	atomic_long users;	/* calls in flight plus open objects; <0 releasing */
-	atomic_long objects;	/* open objects (files, streams, mappings) */
+	atomic_long objects;	/* objects that keep the pool (mappings, locks) */
 	pthread_mutex_t locks_lock;	/* locks_held */
 	bool locks_held;	/* the process has advisory locks here: one
 				   of the objects (dxp_mount_locks_sync) */
@@ -44,8 +44,8 @@ struct dxp_mount *dxp_mount_match(const char *path, const char **rest);
 
 /*
  * dxp_mount_get -- the pool, attached if needed, with one use taken: every
- * call and every open object (file, stream, mapping) holds one.  NULL with
- * errno (EBUSY when another process holds it) on failure.
+ * call, attached file description and mapping holds one.  NULL with errno
+ * (EBUSY when another process holds it) on failure.
  */
 daxfile_pool *dxp_mount_get(struct dxp_mount *m);
 
@@ -54,8 +54,8 @@ void dxp_mount_put(struct dxp_mount *m);
 
 /*
  * dxp_mount_hold / dxp_mount_unhold -- a use taken by dxp_mount_get
- * becomes (or stops being) an open object's: the pool is then busy for
- * other processes, not only for the length of a call.
+ * becomes (or stops being) a mapping's or the advisory locks': the pool is
+ * then busy for other processes, not only for the length of a call.
  */
 void dxp_mount_hold(struct dxp_mount *m);
 void dxp_mount_unhold(struct dxp_mount *m);

@@ -65,7 +65,7 @@ open_at(int dirfd, const char *path, int flags, mode_t mode)
 /* OPEN_MODE -- the mode argument, present with O_CREAT or O_TMPFILE. */
 #define OPEN_MODE(flags, mode) do { \
 	(mode) = 0; \
-	if ((flags) & (O_CREAT | __O_TMPFILE)) { \
+	if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) { \
 		va_list ap; \
 		va_start(ap, flags); \
 		(mode) = va_arg(ap, mode_t); \

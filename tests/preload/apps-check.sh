@@ -106,14 +106,29 @@ ln -s ../a/b/numbers "$src/l/rel-link"
 ln -s f "$src/l/num-link"
 ln "$src/l/f" "$src/l/hard"
 
+# a wider tree, for walks long enough to overlap a child's work
+many=$work/many
+for d in 0 1 2 3 4 5 6 7 8 9; do
+	mkdir -p "$many/d$d"
+	for f in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do
+		seq "$d$f" 4000 >"$many/d$d/f$f"
+	done
+done
+cp -a "$src" "$many/src"
+
 if lib_has daxfile_utimensat && lib_has daxfile_symlink && lib_has daxfile_linkat &&
    lib_has daxfile_fchmodat; then
 	same cp_a_and_listing "cp -a $src tree && $listing && cat tree/a/f tree/l/num-link tree/l/rel-link | tail -2"
 	same tar_create_extract "tar -C $src -cf t.tar . && mkdir x && tar -C x -xf t.tar && cd x && $listing && cd .. && tar -tvf t.tar | awk '{print \$1, \$3, \$6, \$7, \$8}' | LC_ALL=C sort"
+	# compressed archives of a tree in the pool: tar walks the tree while
+	# its child writes the archive, and gzip or xz reads the archive while
+	# tar extracts it: the processes use the pool in turns
+	same tar_compressed "cp -a $many m && tar -czf t.tgz m && tar -cJf t.txz m && mkdir x y && tar -C x -xzf t.tgz && tar -C y -xJf t.txz && cd x && $listing && cd ../y && $listing && cd .. && tar -tzf t.tgz | LC_ALL=C sort && tar -tJf t.txz | wc -l"
 	same ln_chmod_touch "echo a > f && ln -s f l && readlink l && cat l && chmod 600 f && stat -c '%a %s %F' f l && touch -d @1000000000 f && stat -c %Y f && ln f h && stat -c %h f"
 else
 	skip cp_a_and_listing "this libdaxfile lacks symlinks, links, chmod or utimensat"
 	skip tar_create_extract "this libdaxfile lacks symlinks, links, chmod or utimensat"
+	skip tar_compressed "this libdaxfile lacks symlinks, links, chmod or utimensat"
 	skip ln_chmod_touch "this libdaxfile lacks symlinks, links, chmod or utimensat"
 fi
 same cp_cat_sha "cp -r $src/a tree && cat tree/f && sha256sum tree/b/c/random < /dev/null && cat tree/b/numbers | wc -l && ls -R tree | wc -l"

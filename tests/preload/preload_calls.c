@@ -523,6 +523,84 @@ directory_streams(void)
 		closedir(d);
 }
 
+/* count_dents -- entries in getdents64 records of 'n' bytes */
+static int
+count_dents(const char *buf, long n)
+{
+	int k = 0;
+
+	for (long o = 0; o < n; o += ((const struct dirent64 *)(buf + o))->d_reclen)
+		k++;
+	return k;
+}
+
+/*
+ * a directory stream or a directory descriptor being read does not keep
+ * the pool from a child, and goes on where it was after the child's turn:
+ * every entry once, telldir positions valid, as tar's and find's walks
+ * with compressors and -exec children need
+ */
+static void
+directory_reads_across_a_turn(void)
+{
+	char name[PATH_MAX], buf[512];
+	struct dirent *de;
+	long n = 0, at = -1, r;
+	int fd, got = 0, turns = 0, after = 0;
+	char mark[256] = "";
+	DIR *d;
+
+	snprintf(name, sizeof(name), "%s/turns", mnt);
+	mkdir(name, 0755);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "%s/turns/entry-with-a-long-name-%03d",
+			mnt, i);
+		close(open(name, O_CREAT | O_WRONLY, 0644));
+	}
+	snprintf(name, sizeof(name), "%s/turns", mnt);
+	fd = open(name, O_RDONLY | O_DIRECTORY);
+	while ((r = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		got += count_dents(buf, r);
+		turns += pool_turn(NULL);
+	}
+	CHECK(r == 0 && got == 102 && turns > 5,
+		"getdents64_goes_on_after_a_childs_turns");
+	CHECK(lseek(fd, 0, SEEK_SET) == 0 &&
+		(r = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0 &&
+		lseek(fd, ((struct dirent64 *)buf)->d_off, SEEK_SET) ==
+		((struct dirent64 *)buf)->d_off &&
+		syscall(SYS_getdents64, fd, buf, sizeof(buf)) > 0,
+		"lseek_of_a_directory_to_a_d_off");
+	close(fd);
+	d = opendir(name);
+	turns = 0;
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (++n == 50) {
+			at = telldir(d);
+		} else if (n == 51) {
+			snprintf(mark, sizeof(mark), "%s", de->d_name);
+		}
+		if (n % 10 == 0)
+			turns += pool_turn(NULL);
+	}
+	CHECK(n == 102 && turns == 10, "readdir_goes_on_after_a_childs_turns");
+	if (d != NULL) {
+		seekdir(d, at);
+		de = readdir(d);
+		CHECK(de != NULL && strcmp(de->d_name, mark) == 0,
+			"seekdir_to_a_telldir_position_after_the_turns");
+		while (readdir(d) != NULL)
+			after++;
+		CHECK(after == 51, "the_rest_of_the_stream_after_seekdir");
+		rewinddir(d);
+		n = 0;
+		while (readdir(d) != NULL)
+			n++;
+		CHECK(n == 102, "rewinddir_after_the_turns");
+		closedir(d);
+	}
+}
+
 static int nvisited;
 
 static int
@@ -956,6 +1034,7 @@ main(void)
 	locks_stay_with_their_process();
 	current_directory_in_a_pool();
 	directory_streams();
+	directory_reads_across_a_turn();
 	walkers();
 	statx_of_a_descriptor();
 	a_programs_own_libc_function_is_not_the_layers();
