@@ -426,9 +426,14 @@ detach(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 }
 
 void
-dxp_fd_detach_all(void)
+dxp_fd_forked(void)
 {
 	pthread_mutex_init(&table_lock, NULL);
+}
+
+void
+dxp_fd_detach_all(void)
+{
 	dxp_fd_each(detach, NULL);
 }
 

@@ -115,6 +115,12 @@ int dxp_ofd_vpath(int fd, char *buf, size_t size);
 void dxp_fd_each(void (*fn)(int fd, struct dxp_ofd *o, bool cloexec, void *),
 	void *arg);
 
+/*
+ * dxp_fd_forked -- first in a forked child: the table's lock, which a
+ * thread of the parent may have held, is the child's.
+ */
+void dxp_fd_forked(void);
+
 /* dxp_fd_detach_all -- fork child: every description becomes detached. */
 void dxp_fd_detach_all(void);
 

@@ -37,16 +37,26 @@ dxp_lib_missing(const char *fn)
 }
 
 /*
- * fork -- note every offset for the child to start from, before the
- * fork handlers run: the library's take its mapping locks, which rank
- * below a file's offset lock (doc/locking.md), so this cannot be one.
+ * fork -- note every offset for the child to start from, and wait for a
+ * hand-over in progress to end, before the fork handlers run: the
+ * library's take its mapping locks, which rank below a file's offset lock
+ * (doc/locking.md) and which a hand-over's pool close may need, so
+ * neither can be a prepare handler.
  */
 DXP_EXPORT pid_t
 fork(void)
 {
+	pid_t pid;
+
+	if (dxp_nmounts == 0)
+		return REAL(fork)();
 	if (atomic_load(&dxp_nfds) != 0)
 		dxp_fd_save_offsets();
-	return REAL(fork)();
+	dxp_service_fork_prepare();
+	pid = REAL(fork)();
+	if (pid != 0)
+		dxp_service_fork_parent();	/* the child's: fork_child */
+	return pid;
 }
 
 /*
@@ -72,6 +82,7 @@ vfork(void)
 static void
 fork_child(void)
 {
+	dxp_fd_forked();
 	if (dxp_mount_forget())
 		dxp_mount_close_inherited();
 	dxp_service_forget();

@@ -228,6 +228,18 @@ out:
 }
 
 void
+dxp_service_fork_prepare(void)
+{
+	pthread_mutex_lock(&answer_lock);
+}
+
+void
+dxp_service_fork_parent(void)
+{
+	pthread_mutex_unlock(&answer_lock);
+}
+
+void
 dxp_service_forget(void)
 {
 	if (service_fd >= 0) {

@@ -29,6 +29,15 @@ int dxp_service_request(pid_t holder, const char *pool_path);
  */
 void dxp_service_release_idle(void);
 
+/*
+ * dxp_service_fork_prepare / dxp_service_fork_parent -- around fork: no
+ * hand-over is half done in the child's copy (a detach holds the
+ * descriptor table's lock and descriptions' locks while it works, and the
+ * child, which has only the forking thread, would wait for them forever).
+ */
+void dxp_service_fork_prepare(void);
+void dxp_service_fork_parent(void);
+
 /* dxp_service_forget -- in a forked child: the parent's listener is not ours. */
 void dxp_service_forget(void);
 
