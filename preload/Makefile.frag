@@ -70,8 +70,10 @@ dist_man_MANS += doc/libdaxfile-preload.7
 
 # --- tests ---------------------------------------------------------------------
 # calls-check.sh runs preload_calls (the contract call by call) through the
-# layer, and preload_fts's walks in a pool against the same on tmpfs; apps-check.sh runs unmodified Debian programs through it and
-# compares them with tmpfs (installing fio, rocksdb-tools and sqlite3 when
+# layer, and preload_fts's walks in a pool against the same on tmpfs;
+# paths-check.sh makes the same random path operations (path_ops.py) on
+# tmpfs and through the layer; apps-check.sh runs unmodified Debian
+# programs through it and compares them with tmpfs (installing fio, rocksdb-tools and sqlite3 when
 # root).  `make stress` runs the applications at length (APPS_SCALE=long).
 PRELOAD_TESTS_ENVIRONMENT = \
 	PRELOAD=$(abs_top_builddir)/.libs/libdaxfile-preload.so; export PRELOAD; \
@@ -84,7 +86,8 @@ AM_TESTS_ENVIRONMENT += $(PRELOAD_TESTS_ENVIRONMENT)
 
 if HAVE_CRITERION
 check_PROGRAMS += tests/preload/preload_calls tests/preload/preload_fts
-TESTS += tests/preload/calls-check.sh tests/preload/apps-check.sh
+TESTS += tests/preload/calls-check.sh tests/preload/apps-check.sh \
+	tests/preload/paths-check.sh
 endif
 tests_preload_preload_calls_SOURCES = tests/preload/preload_calls.c
 tests_preload_preload_calls_CFLAGS = $(AM_CFLAGS)
@@ -112,4 +115,5 @@ bench: bench-apps
 .PHONY: bench-apps
 
 EXTRA_DIST += tests/preload/calls-check.sh tests/preload/apps-check.sh \
+	tests/preload/paths-check.sh tests/preload/path_ops.py \
 	bench/bench_apps.sh

@@ -296,9 +296,12 @@ __readlinkat_chk(int dirfd, const char *path, char *buf, size_t n,
 	return readlinkat(dirfd, path, buf, n);
 }
 
-/* chdir_pool -- the current directory becomes a directory of a pool. */
+/*
+ * chdir_pool -- the current directory becomes a directory of a pool:
+ * 'path' as the library walks it, kept as its lexical form 'norm'.
+ */
 static int
-chdir_pool(struct dxp_mount *m, const char *path)
+chdir_pool(struct dxp_mount *m, const char *path, const char *norm)
 {
 	daxfile_pool *pool = dxp_mount_get(m);
 	struct stat st;
@@ -312,7 +315,7 @@ chdir_pool(struct dxp_mount *m, const char *path)
 		return -1;
 	if (!S_ISDIR(st.st_mode))
 		return errno = ENOTDIR, -1;
-	dxp_cwd_set_pool(m, path);
+	dxp_cwd_set_pool(m, norm);
 	return 0;
 }
 
@@ -324,7 +327,7 @@ chdir(const char *path)
 	if (dxp_resolve(AT_FDCWD, path, &w, false) != 0)
 		return -1;
 	if (w.m != NULL)
-		return chdir_pool(w.m, w.path);
+		return chdir_pool(w.m, w.path, w.norm);
 	if (REAL(chdir)(w.host) != 0)
 		return -1;
 	dxp_cwd_set_host();
@@ -463,7 +466,7 @@ realpath(const char *path, char *resolved)
 	if (w.m == NULL)
 		return REAL(realpath)(w.host, resolved);
 	snprintf(v, sizeof(v), "%s%s", w.m->dir,
-		strcmp(w.path, "/") == 0 ? "" : w.path);
+		strcmp(w.norm, "/") == 0 ? "" : w.norm);
 	return realpath_pool(v, resolved, 0);
 }
 

@@ -23,6 +23,7 @@ dxp_open_pool(struct dxp_mount *m, const char *path, int flags, mode_t mode)
 {
 	int lflags = flags & ~DXP_OPEN_LOCAL;
 	daxfile_pool *pool = dxp_mount_get(m);
+	char norm[PATH_MAX];
 	struct dxp_ofd *o;
 	daxfile_file *f;
 	int fd;
@@ -37,7 +38,9 @@ dxp_open_pool(struct dxp_mount *m, const char *path, int flags, mode_t mode)
 			O_RDONLY);
 	if (f == NULL)
 		return (int)dxp_mret(m, -1);
-	o = dxp_ofd_new(m, f, path, flags);
+	/* the name kept for the description: the path resolved lexically */
+	o = dxp_ofd_new(m, f, dxp_path_normalize(path, norm, sizeof(norm)) == 0 ?
+		norm : path, flags);
 	if (o == NULL) {
 		daxfile_close(f);
 		return (int)dxp_mret(m, -1);

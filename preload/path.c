@@ -147,9 +147,41 @@ passes_mount(const char *path)
 	return false;
 }
 
-/* where_from -- fill 'w' from the absolute normalized virtual path 'v'. */
+/*
+ * raw_rest -- 'base' (a normalized path inside a pool) joined with 'rel'
+ * as written, into 'out'; -1 if 'rel' climbs above the pool's root on the
+ * way (the host's walk would leave the pool there) or it does not fit.
+ */
 static int
-where_from(const char *v, struct dxp_where *w)
+raw_rest(const char *base, const char *rel, char *out, size_t size)
+{
+	long depth = 0;
+	int n;
+
+	for (const char *p = base; *p != '\0'; p++)
+		depth += p[0] == '/' && p[1] != '\0';
+	for (const char *p = rel; *p != '\0';) {
+		size_t k;
+
+		while (*p == '/')
+			p++;
+		k = strcspn(p, "/");
+		if (k == 2 && p[0] == '.' && p[1] == '.' && --depth < 0)
+			return -1;
+		depth += k > 0 && !(k == 1 && p[0] == '.') &&
+			!(k == 2 && p[0] == '.' && p[1] == '.');
+		p += k;
+	}
+	n = snprintf(out, size, "%s%s%s", base, base[1] != '\0' ? "/" : "", rel);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/*
+ * where_from -- fill 'w' from the absolute normalized virtual path 'v';
+ * in a pool, 'raw' (if not NULL) is the path as written inside it.
+ */
+static int
+where_from(const char *v, const char *raw, struct dxp_where *w)
 {
 	const char *rest;
 
@@ -157,7 +189,10 @@ where_from(const char *v, struct dxp_where *w)
 	if (w->m != NULL) {
 		if (rest[0] == '\0')
 			rest = "/";
-		memmove(w->path, rest, strlen(rest) + 1);
+		memmove(w->buf, rest, strlen(rest) + 1);
+		w->norm = w->buf;
+		memcpy(w->path, raw != NULL ? raw : w->buf,
+			strlen(raw != NULL ? raw : w->buf) + 1);
 		return 0;
 	}
 	if (v != w->buf)
@@ -167,17 +202,43 @@ where_from(const char *v, struct dxp_where *w)
 	return 0;
 }
 
-/* join -- normalize base + "/" + rel into w->path. */
+/*
+ * join -- normalize base + "/" + rel into 'w'; where both lead into one
+ * pool, the pool path keeps 'rel' as written (raw_rest).
+ */
 static int
 join(const char *base, const char *rel, struct dxp_where *w)
 {
-	char tmp[2 * PATH_MAX];
+	char tmp[2 * PATH_MAX], raw[PATH_MAX];
+	const char *brest;
+	struct dxp_mount *bm;
+	bool have_raw = false;
 
 	if (snprintf(tmp, sizeof(tmp), "%s/%s", base, rel) >= (int)sizeof(tmp))
 		return errno = ENAMETOOLONG, -1;
+	bm = rel[0] != '\0' ? dxp_mount_match(base, &brest) : NULL;
+	if (bm != NULL)
+		have_raw = raw_rest(brest[0] != '\0' ? brest : "/", rel, raw,
+			sizeof(raw)) == 0;
 	if (dxp_path_normalize(tmp, w->path, sizeof(w->path)) != 0)
 		return -1;
-	return where_from(w->path, w);
+	if (have_raw && dxp_mount_match(w->path, &(const char *){NULL}) != bm)
+		have_raw = false;
+	return where_from(w->path, have_raw ? raw : NULL, w);
+}
+
+/*
+ * absolute_raw -- an absolute 'path' that names mount 'm' literally
+ * ("/mnt/one/x/..") as the pool path 'raw' ("/x/.."); false otherwise.
+ */
+static bool
+absolute_raw(const char *path, const struct dxp_mount *m, char *raw,
+	size_t size)
+{
+	if (m == NULL || strncmp(path, m->dir, m->dirlen) != 0 ||
+	    (path[m->dirlen] != '/' && path[m->dirlen] != '\0'))
+		return false;
+	return raw_rest("/", path + m->dirlen, raw, size) == 0;
 }
 
 int
@@ -221,7 +282,7 @@ dxp_resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
 	if (resolve(dirfd, path, w, empty_ok) != 0)
 		return -1;
 	/* a trailing slash stays: open("x/", O_CREAT) is EISDIR, "file/" ENOTDIR */
-	if (w->m != NULL && names_dir(path) &&
+	if (w->m != NULL && names_dir(path) && strcmp(w->path, w->norm) == 0 &&
 	    (n = strlen(w->path)) > 1 && n + 1 < sizeof(w->path)) {
 		w->path[n] = '/';
 		w->path[n + 1] = '\0';
@@ -261,16 +322,21 @@ resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
 		/* the common case: a first component no mount point shares */
 		if (!first_is_mount_first(path) && !has_dotdot(path))
 			return 0;
+		struct dxp_mount *m;
+		char raw[PATH_MAX];
+
 		if (dxp_path_normalize(path, w->path, sizeof(w->path)) != 0)
 			return -1;
-		if (dxp_mount_match(w->path, &(const char *){NULL}) == NULL) {
+		m = dxp_mount_match(w->path, &(const char *){NULL});
+		if (m == NULL) {
 			/* climbing out of a mount point: the kernel cannot walk it */
 			if (has_dotdot(path) && passes_mount(path))
-				return where_from(w->path, w);
+				return where_from(w->path, NULL, w);
 			w->host = path;
 			return 0;
 		}
-		return where_from(w->path, w);
+		return where_from(w->path, absolute_raw(path, m, raw,
+			sizeof(raw)) ? raw : NULL, w);
 	}
 	if (path[0] == '\0' && !empty_ok)
 		return errno = ENOENT, -1;

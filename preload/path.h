@@ -1,8 +1,8 @@
 /*
- * path.h -- where a path leads: to a pool (which one, and the absolute path
- * inside it) or to the host, after joining it with the current directory
- * or a directory descriptor and resolving "." and ".."; and the process's
- * current directory, which may be inside a pool.
+ * path.h -- where a path leads: to a pool (which one, and the path inside
+ * it) or to the host, after joining it with the current directory or a
+ * directory descriptor and resolving "." and ".." on the text to find the
+ * pool; and the process's current directory, which may be inside a pool.
  */
 #ifndef DXP_PATH_H
 #define DXP_PATH_H 1
@@ -12,12 +12,23 @@
 
 #include "mount.h"
 
+/*
+ * Where a path leads.  In a pool, 'path' is the path to give the library:
+ * the components as the program wrote them ("x/..", "f/.", "." last),
+ * after the mount point or the current directory, whenever the path never
+ * climbs above the pool's root on the way, so that the library walks them
+ * as the kernel would (ENOENT for a missing "x" in "x/..", ENOTDIR for a
+ * file, EINVAL for rmdir of "d/.", no parent removed by rmdir of "d/..");
+ * else it is 'norm'.  'norm' is the same place resolved lexically (the
+ * name the layer keeps for a current directory or an open file).
+ */
 struct dxp_where {
 	struct dxp_mount *m;	/* the pool's mount, or NULL for the host */
 	int dirfd;		/* host: the directory descriptor to pass */
 	const char *host;	/* host: the path to pass */
-	char path[PATH_MAX];	/* pool: absolute path inside the pool */
-	char buf[PATH_MAX];	/* host: room for a rewritten path */
+	const char *norm;	/* pool: the path resolved lexically */
+	char path[PATH_MAX];	/* pool: the path inside the pool */
+	char buf[PATH_MAX];	/* host: room for a rewritten path; pool: norm */
 };
 
 /*

@@ -131,7 +131,7 @@ pool_program(struct dxp_where *w)
 		return errno = EACCES, -1;
 	}
 	n = read(fd, buf, 2);
-	mfd = memfd_create(strrchr(w->path, '/') + 1,
+	mfd = memfd_create(strrchr(w->norm, '/') + 1,
 		n == 2 && buf[0] == '#' && buf[1] == '!' ? 0 : MFD_CLOEXEC);
 	if (mfd < 0 || lseek(fd, 0, SEEK_SET) != 0)
 		goto err;
@@ -585,7 +585,7 @@ restore_line(char *line)
 
 		line[off + len] = '\0';
 		if (dxp_resolve(AT_FDCWD, line + off, &w, false) == 0 && w.m)
-			dxp_cwd_set_pool(w.m, w.path);
+			dxp_cwd_set_pool(w.m, w.norm);
 		return;
 	}
 	if (sscanf(line, "fd %d %d %d %lu %lld %ld %ld %zu:%n", &fd, &idx, &flags,

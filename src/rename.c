@@ -377,8 +377,6 @@ rename_flags_check(unsigned flags)
 	if ((flags & RENAME_EXCHANGE) &&
 	    (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
 		return dx_err(EINVAL, "RENAME_EXCHANGE with RENAME_NOREPLACE or RENAME_WHITEOUT");
-	if (flags & RENAME_WHITEOUT)
-		return dx_err(EINVAL, "RENAME_WHITEOUT is not supported");
 	return 0;
 }
 
@@ -428,6 +426,11 @@ daxfile_renameat2(daxfile_pool *pool, daxfile_file *olddir,
 	}
 	if (rename_may(&rc) != 0)
 		goto out;
+	if (flags & RENAME_WHITEOUT) {
+		/* the file system's answer, after the walk and the checks */
+		dx_err(EINVAL, "RENAME_WHITEOUT is not supported");
+		goto out;
+	}
 	rename_lock_children(&rc);
 	if (rename_check_empty(&rc) != 0)
 		goto out;

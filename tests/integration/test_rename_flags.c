@@ -145,6 +145,9 @@ Test(rename_flags, renameat2_fails_with_the_errno_of_each_bad_case)
 		EINVAL);
 	FAILS(X(tp.pool, "/f", "/g", 0x80), -1, EINVAL);
 	FAILS(X(tp.pool, "/f", "/g", RENAME_WHITEOUT), -1, EINVAL);
+	/* as a file system without whiteouts: after the walk */
+	FAILS(X(tp.pool, "/nope", "/g", RENAME_WHITEOUT), -1, ENOENT);
+	FAILS(X(tp.pool, "/nodir/f", "/g", RENAME_WHITEOUT), -1, ENOENT);
 	/* exchange needs both */
 	FAILS(X(tp.pool, "/f", "/nope", RENAME_EXCHANGE), -1, ENOENT);
 	FAILS(X(tp.pool, "/nope", "/f", RENAME_EXCHANGE), -1, ENOENT);

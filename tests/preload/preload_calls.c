@@ -721,6 +721,62 @@ trailing_slashes(void)
 		"chdir_dir_slash_and_getcwd_has_no_slash");
 }
 
+/* fails -- did 'r' fail with 'e'? */
+static bool
+fails(int r, int e)
+{
+	return r == -1 && errno == e;
+}
+
+/*
+ * dot_components -- "." and ".." are walked, not dropped from the text:
+ * the kernel's errors for them as the last component, ENOENT for a
+ * missing directory before "..", ENOTDIR for a file before it, and no
+ * parent removed by rmdir of "d/.."
+ */
+static void
+dot_components(void)
+{
+	char p[PATH_MAX], q[PATH_MAX], cwd[PATH_MAX];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/dots/e", mnt);
+	mkdir(in("dots"), 0755);
+	mkdir(p, 0755);
+	close(open(in("dots/f"), O_CREAT | O_WRONLY, 0644));
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL && chdir(in("dots")) == 0,
+		"chdir_into_a_pool_directory");
+	CHECK(fails(rmdir("."), EINVAL) && fails(rmdir(".."), ENOTEMPTY) &&
+		fails(rmdir("e/."), EINVAL) && fails(rmdir("e/.."), ENOTEMPTY) &&
+		stat("e", &st) == 0 && stat(in("dots"), &st) == 0,
+		"rmdir_of_dot_and_dotdot_fails_as_the_kernel_says_and_removes_nothing");
+	CHECK(fails(unlink("."), EISDIR) && fails(unlink("e/."), EISDIR) &&
+		fails(unlink("f/."), ENOTDIR),
+		"unlink_of_dot_components");
+	CHECK(fails(mkdir(".", 0755), EEXIST) && fails(mkdir("..", 0755), EEXIST) &&
+		fails(mkdir("nx/..", 0755), ENOENT),
+		"mkdir_of_dot_components");
+	CHECK(fails(rename("e", "."), EBUSY) && fails(rename(".", "x"), EBUSY) &&
+		fails(rename("e/..", "x"), EBUSY) && fails(link("f", "."), EEXIST) &&
+		fails(symlink("f", "e/.."), EEXIST),
+		"rename_link_and_symlink_of_dot_components");
+	CHECK(fails(stat("nx/..", &st), ENOENT) && fails(stat("f/..", &st), ENOTDIR) &&
+		fails(stat("f/.", &st), ENOTDIR) &&
+		fails(open("nx/../f", O_RDONLY), ENOENT) &&
+		fails(stat("e/nx/../..", &st), ENOENT),
+		"a_missing_directory_or_a_file_before_dotdot");
+	snprintf(q, sizeof(q), "%s/dots/nx/../f", mnt);
+	CHECK(fails(stat(q, &st), ENOENT) && fails(access(q, F_OK), ENOENT),
+		"the_same_in_an_absolute_path");
+	/* le -> e/g: le/.. is e, where h is, not the directory holding le */
+	CHECK(mkdir("e/g", 0755) == 0 &&
+		close(open("e/h", O_CREAT | O_WRONLY, 0644)) == 0 &&
+		symlink("e/g", "le") == 0 && stat("le/../h", &st) == 0 &&
+		S_ISREG(st.st_mode) && fails(stat("le/../f", &st), ENOENT),
+		"dotdot_after_a_symbolic_link_to_a_directory");
+	CHECK(chdir(cwd) == 0, "chdir_back");
+}
+
 /* lockf_on_a_pool_file -- the C library's lockf calls fcntl inside it. */
 static void
 lockf_on_a_pool_file(void)
@@ -1040,6 +1096,7 @@ main(void)
 	a_programs_own_libc_function_is_not_the_layers();
 	absolute_links();
 	trailing_slashes();
+	dot_components();
 	lockf_on_a_pool_file();
 	spawnp_from_a_pool_directory();
 	temporary_names();
