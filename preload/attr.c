@@ -13,18 +13,26 @@
 
 #include "entry.h"
 
-/* AT_CALL -- (dirfd, path, flags): host 'host', pool 'poolcall'. */
+/*
+ * AT_CALL -- (dirfd, path, flags): host 'host', pool 'poolcall', with
+ * w.dirf the base directory's handle or NULL (dxp_resolve_at).
+ */
 #define AT_CALL(dirfd, path, flags, host, poolcall) do { \
 	struct dxp_where w; \
 	daxfile_pool *pool; \
-	if (dxp_resolve((dirfd), (path), &w, (flags) & AT_EMPTY_PATH) != 0) \
+	long r_; \
+	if (dxp_resolve_at((dirfd), (path), &w, (flags) & AT_EMPTY_PATH) != 0) \
 		return -1; \
 	if (w.m == NULL) \
 		return (host); \
 	pool = dxp_mount_get(w.m); \
-	if (pool == NULL) \
+	if (pool == NULL) { \
+		dxp_where_put(&w); \
 		return -1; \
-	return dxp_mret(w.m, (poolcall)); \
+	} \
+	r_ = (poolcall); \
+	dxp_where_put(&w); \
+	return dxp_mret(w.m, r_); \
 } while (0)
 
 /* FILE_CALL -- a call on a descriptor: host 'host', pool 'poolcall' on f. */
@@ -48,7 +56,7 @@ fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
 	AT_CALL(dirfd, path, flags, REAL(fchmodat)(w.dirfd, w.host, mode, flags),
 		NEED(daxfile_fchmodat) ? -1 :
-		daxfile_fchmodat(pool, NULL, w.path, mode, flags));
+		daxfile_fchmodat(pool, w.dirf, w.path, mode, flags));
 }
 
 DXP_EXPORT int
@@ -76,7 +84,7 @@ fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 	AT_CALL(dirfd, path, flags,
 		REAL(fchownat)(w.dirfd, w.host, uid, gid, flags),
 		NEED(daxfile_fchownat) ? -1 :
-		daxfile_fchownat(pool, NULL, w.path, uid, gid, flags));
+		daxfile_fchownat(pool, w.dirf, w.path, uid, gid, flags));
 }
 
 DXP_EXPORT int
@@ -116,7 +124,7 @@ utimensat(int dirfd, const char *path, const struct timespec ts[2], int flags)
 	AT_CALL(dirfd, path, flags,
 		REAL(utimensat)(w.dirfd, w.host, ts, flags),
 		NEED(daxfile_utimensat) ? -1 :
-		daxfile_utimensat(pool, NULL, w.path, ts, flags));
+		daxfile_utimensat(pool, w.dirf, w.path, ts, flags));
 }
 
 DXP_EXPORT int

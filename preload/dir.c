@@ -442,11 +442,13 @@ scandirat64(int dirfd, const char *path, struct dirent64 ***list,
 	DIR *dir;
 	int fd, n;
 
-	if (dxp_resolve(dirfd, path, &w, false) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, false) != 0)
 		return -1;
 	if (w.m == NULL)
 		return REAL(scandirat64)(w.dirfd, w.host, list, sel, cmp);
-	fd = dxp_open_pool(w.m, w.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	fd = dxp_open_pool_at(w.m, w.dirf, w.path, w.norm,
+		O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	dxp_where_put(&w);
 	if (fd < 0)
 		return -1;
 	dir = stream_new(fd);

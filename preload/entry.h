@@ -42,6 +42,14 @@ int dxp_open_pool(struct dxp_mount *m, const char *path, int flags,
 	mode_t mode);
 
 /*
+ * dxp_open_pool_at -- the same, 'path' relative to directory handle 'dir'
+ * if not NULL; the description keeps 'name' (NULL: 'path' resolved
+ * lexically) as its path in the pool.
+ */
+int dxp_open_pool_at(struct dxp_mount *m, daxfile_file *dir, const char *path,
+	const char *name, int flags, mode_t mode);
+
+/*
  * dxp_dir_seek -- lseek(2) on a pool directory's description: a position
  * getdents64 gave in d_off (dir.c).
  */

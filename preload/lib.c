@@ -56,16 +56,20 @@ dxp_lib_load(void)
 daxfile_file *
 daxfile_open(daxfile_pool *pool, const char *path, int flags, ...)
 {
-	mode_t mode = 0;
+	mode_t mode;
 
-	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
-		va_list ap;
-
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
+	DXP_OPEN_MODE(flags, mode);
 	return dxp_lib.daxfile_open(pool, path, flags, mode);
+}
+
+daxfile_file *
+daxfile_openat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	int flags, ...)
+{
+	mode_t mode;
+
+	DXP_OPEN_MODE(flags, mode);
+	return dxp_lib.daxfile_openat(pool, dir, path, flags, mode);
 }
 
 int
@@ -195,6 +199,13 @@ daxfile_fstat(daxfile_file *file, struct stat *st)
 }
 
 int
+daxfile_fstatat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	struct stat *st, int flags)
+{
+	return dxp_lib.daxfile_fstatat(pool, dir, path, st, flags);
+}
+
+int
 daxfile_fsync(daxfile_file *file)
 {
 	return dxp_lib.daxfile_fsync(file);
@@ -281,6 +292,13 @@ int
 daxfile_mkdir(daxfile_pool *pool, const char *path, mode_t mode)
 {
 	return dxp_lib.daxfile_mkdir(pool, path, mode);
+}
+
+int
+daxfile_mkdirat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	mode_t mode)
+{
+	return dxp_lib.daxfile_mkdirat(pool, dir, path, mode);
 }
 
 void *
@@ -378,6 +396,13 @@ daxfile_readlink(daxfile_pool *pool, const char *path, char *buf, size_t size)
 	return dxp_lib.daxfile_readlink(pool, path, buf, size);
 }
 
+ssize_t
+daxfile_readlinkat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	char *buf, size_t size)
+{
+	return dxp_lib.daxfile_readlinkat(pool, dir, path, buf, size);
+}
+
 int
 daxfile_removexattr(daxfile_pool *pool, const char *path, const char *name)
 {
@@ -444,6 +469,13 @@ daxfile_symlink(daxfile_pool *pool, const char *target, const char *linkpath)
 }
 
 int
+daxfile_symlinkat(daxfile_pool *pool, const char *target, daxfile_file *dir,
+	const char *linkpath)
+{
+	return dxp_lib.daxfile_symlinkat(pool, target, dir, linkpath);
+}
+
+int
 daxfile_syncfs(daxfile_pool *pool)
 {
 	return dxp_lib.daxfile_syncfs(pool);
@@ -465,6 +497,13 @@ int
 daxfile_unlink(daxfile_pool *pool, const char *path)
 {
 	return dxp_lib.daxfile_unlink(pool, path);
+}
+
+int
+daxfile_unlinkat(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	int flags)
+{
+	return dxp_lib.daxfile_unlinkat(pool, dir, path, flags);
 }
 
 int

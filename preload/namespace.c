@@ -51,18 +51,26 @@ dxp_create_mode(daxfile_pool *pool, mode_t mode)
 	return mode & ~mask;
 }
 
-/* PATH_CALL -- resolve (dirfd, path); host: 'host'; pool: 'pool' with 'pool' set. */
+/*
+ * PATH_CALL -- resolve (dirfd, path); host: 'host'; pool: 'poolcall' with
+ * 'pool' set (and w.dirf, for the *at calls: dxp_resolve_at).
+ */
 #define PATH_CALL(dirfd, path, host, poolcall) do { \
 	struct dxp_where w; \
 	daxfile_pool *pool; \
-	if (dxp_resolve((dirfd), (path), &w, false) != 0) \
+	long r_; \
+	if (dxp_resolve_at((dirfd), (path), &w, false) != 0) \
 		return -1; \
 	if (w.m == NULL) \
 		return (host); \
 	pool = dxp_mount_get(w.m); \
-	if (pool == NULL) \
+	if (pool == NULL) { \
+		dxp_where_put(&w); \
 		return -1; \
-	return dxp_mret(w.m, (poolcall)); \
+	} \
+	r_ = (poolcall); \
+	dxp_where_put(&w); \
+	return dxp_mret(w.m, r_); \
 } while (0)
 
 DXP_EXPORT int
@@ -87,8 +95,9 @@ unlinkat(int dirfd, const char *path, int flags)
 		return -1;
 	}
 	PATH_CALL(dirfd, path, REAL(unlinkat)(w.dirfd, w.host, flags),
+		DXP_AT(w, daxfile_unlinkat(pool, w.dirf, w.path, flags),
 		(flags & AT_REMOVEDIR) ? daxfile_rmdir(pool, w.path) :
-		daxfile_unlink(pool, w.path));
+		daxfile_unlink(pool, w.path)));
 }
 
 DXP_EXPORT int
@@ -113,19 +122,24 @@ DXP_EXPORT int
 mkdirat(int dirfd, const char *path, mode_t mode)
 {
 	PATH_CALL(dirfd, path, REAL(mkdirat)(w.dirfd, w.host, mode),
-		daxfile_mkdir(pool, w.path, dxp_create_mode(pool, mode)));
+		DXP_AT(w, daxfile_mkdirat(pool, w.dirf, w.path,
+		dxp_create_mode(pool, mode)),
+		daxfile_mkdir(pool, w.path, dxp_create_mode(pool, mode))));
 }
 
 /* mknod_pool -- a pool holds regular files, directories and links only. */
 static int
-mknod_pool(daxfile_pool *pool, const char *path, mode_t mode)
+mknod_pool(daxfile_pool *pool, daxfile_file *dir, const char *path,
+	mode_t mode)
 {
+	int flags = O_CREAT | O_EXCL | O_WRONLY;
 	daxfile_file *f;
 
 	if (!S_ISREG(mode) && (mode & S_IFMT) != 0)
 		return errno = EPERM, -1;
-	f = daxfile_open(pool, path, O_CREAT | O_EXCL | O_WRONLY,
-		dxp_create_mode(pool, mode & 07777));
+	mode = dxp_create_mode(pool, mode & 07777);
+	f = dir != NULL ? daxfile_openat(pool, dir, path, flags, mode) :
+		daxfile_open(pool, path, flags, mode);
 	return f == NULL ? -1 : daxfile_close(f);
 }
 
@@ -133,7 +147,7 @@ DXP_EXPORT int
 mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 {
 	PATH_CALL(dirfd, path, REAL(mknodat)(w.dirfd, w.host, mode, dev),
-		mknod_pool(pool, w.path, mode));
+		mknod_pool(pool, w.dirf, w.path, mode));
 }
 
 DXP_EXPORT int
@@ -166,6 +180,14 @@ mkfifoat(int dirfd, const char *path, mode_t mode)
 	return mknodat(dirfd, path, S_IFIFO | (mode & 07777), 0);
 }
 
+/* two_paths_put -- drop what two_paths took of the bases. */
+static void
+two_paths_put(struct dxp_where *a, struct dxp_where *b)
+{
+	dxp_where_put(a);
+	dxp_where_put(b);
+}
+
 /*
  * two_paths -- resolve both paths of rename or link; 1 if both are host
  * paths, 0 if both are in one pool (with a use taken), -1 with EXDEV when
@@ -175,14 +197,24 @@ static int
 two_paths(int d1, const char *p1, struct dxp_where *a, int d2, const char *p2,
 	struct dxp_where *b, daxfile_pool **pool)
 {
-	if (dxp_resolve(d1, p1, a, false) != 0 || dxp_resolve(d2, p2, b, false) != 0)
+	if (dxp_resolve_at(d1, p1, a, false) != 0)
 		return -1;
+	if (dxp_resolve_at(d2, p2, b, false) != 0) {
+		dxp_where_put(a);
+		return -1;
+	}
 	if (a->m == NULL && b->m == NULL)
 		return 1;
-	if (a->m != b->m)
+	if (a->m != b->m) {
+		two_paths_put(a, b);
 		return errno = EXDEV, -1;
+	}
 	*pool = dxp_mount_get(a->m);
-	return *pool == NULL ? -1 : 0;
+	if (*pool == NULL) {
+		two_paths_put(a, b);
+		return -1;
+	}
+	return 0;
 }
 
 DXP_EXPORT int
@@ -196,12 +228,15 @@ renameat2(int d1, const char *p1, int d2, const char *p2, unsigned flags)
 		return REAL(renameat2)(a.dirfd, a.host, b.dirfd, b.host, flags);
 	if (r < 0)
 		return -1;
-	if (flags == 0)
+	if (a.dirf != NULL || b.dirf != NULL)
+		r = daxfile_renameat2(pool, a.dirf, a.path, b.dirf, b.path, flags);
+	else if (flags == 0)
 		r = daxfile_rename(pool, a.path, b.path);
 	else if (DXP_HAVE(daxfile_renameat2))
 		r = daxfile_renameat2(pool, NULL, a.path, NULL, b.path, flags);
 	else
 		r = dxp_lib_missing("daxfile_renameat2");
+	two_paths_put(&a, &b);
 	return (int)dxp_mret(a.m, r);
 }
 
@@ -239,8 +274,9 @@ linkat(int d1, const char *p1, int d2, const char *p2, int flags)
 	if (!DXP_HAVE(daxfile_linkat))
 		r = dxp_lib_missing("daxfile_linkat");
 	else
-		r = daxfile_linkat(pool, NULL, a.path, NULL, b.path,
+		r = daxfile_linkat(pool, a.dirf, a.path, b.dirf, b.path,
 			flags & AT_SYMLINK_FOLLOW);
+	two_paths_put(&a, &b);
 	return (int)dxp_mret(a.m, r);
 }
 
@@ -254,8 +290,9 @@ DXP_EXPORT int
 symlinkat(const char *target, int dirfd, const char *path)
 {
 	PATH_CALL(dirfd, path, REAL(symlinkat)(target, w.dirfd, w.host),
+		DXP_AT(w, daxfile_symlinkat(pool, target, w.dirf, w.path),
 		DXP_HAVE(daxfile_symlink) ? daxfile_symlink(pool, target, w.path) :
-		dxp_lib_missing("daxfile_symlink"));
+		dxp_lib_missing("daxfile_symlink")));
 }
 
 DXP_EXPORT int
@@ -268,9 +305,10 @@ DXP_EXPORT ssize_t
 readlinkat(int dirfd, const char *path, char *buf, size_t size)
 {
 	PATH_CALL(dirfd, path, REAL(readlinkat)(w.dirfd, w.host, buf, size),
+		DXP_AT(w, daxfile_readlinkat(pool, w.dirf, w.path, buf, size),
 		DXP_HAVE(daxfile_readlink) ?
 		daxfile_readlink(pool, w.path, buf, size) :
-		dxp_lib_missing("daxfile_readlink"));
+		dxp_lib_missing("daxfile_readlink")));
 }
 
 DXP_EXPORT ssize_t

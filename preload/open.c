@@ -19,7 +19,8 @@
 #define DXP_OPEN_LOCAL (O_CLOEXEC | O_NOCTTY | 0100000 /* O_LARGEFILE */)
 
 int
-dxp_open_pool(struct dxp_mount *m, const char *path, int flags, mode_t mode)
+dxp_open_pool_at(struct dxp_mount *m, daxfile_file *dir, const char *path,
+	const char *name, int flags, mode_t mode)
 {
 	int lflags = flags & ~DXP_OPEN_LOCAL;
 	daxfile_pool *pool = dxp_mount_get(m);
@@ -32,15 +33,20 @@ dxp_open_pool(struct dxp_mount *m, const char *path, int flags, mode_t mode)
 		return -1;
 	if (flags & O_CREAT)
 		mode = dxp_create_mode(pool, mode);
-	f = daxfile_open(pool, path, lflags, mode);
-	if (f == NULL && (lflags & O_PATH) && errno == EINVAL)
-		f = daxfile_open(pool, path, (lflags & ~O_PATH & ~O_ACCMODE) |
-			O_RDONLY);
+	f = dir != NULL ? daxfile_openat(pool, dir, path, lflags, mode) :
+		daxfile_open(pool, path, lflags, mode);
+	if (f == NULL && (lflags & O_PATH) && errno == EINVAL) {
+		lflags = (lflags & ~O_PATH & ~O_ACCMODE) | O_RDONLY;
+		f = dir != NULL ? daxfile_openat(pool, dir, path, lflags) :
+			daxfile_open(pool, path, lflags);
+	}
 	if (f == NULL)
 		return (int)dxp_mret(m, -1);
 	/* the name kept for the description: the path resolved lexically */
-	o = dxp_ofd_new(m, f, dxp_path_normalize(path, norm, sizeof(norm)) == 0 ?
-		norm : path, flags);
+	if (name == NULL)
+		name = dxp_path_normalize(path, norm, sizeof(norm)) == 0 ?
+			norm : path;
+	o = dxp_ofd_new(m, f, name, flags);
 	if (o == NULL) {
 		daxfile_close(f);
 		return (int)dxp_mret(m, -1);
@@ -52,36 +58,34 @@ dxp_open_pool(struct dxp_mount *m, const char *path, int flags, mode_t mode)
 	return fd;
 }
 
+int
+dxp_open_pool(struct dxp_mount *m, const char *path, int flags, mode_t mode)
+{
+	return dxp_open_pool_at(m, NULL, path, NULL, flags, mode);
+}
+
 /* open_at -- openat(2) for every variant. */
 static int
 open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct dxp_where w;
+	int fd;
 
-	if (dxp_resolve(dirfd, path, &w, false) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, false) != 0)
 		return -1;
 	if (w.m == NULL)
 		return REAL(openat)(w.dirfd, w.host, flags, mode);
-	return dxp_open_pool(w.m, w.path, flags, mode);
+	fd = dxp_open_pool_at(w.m, w.dirf, w.path, w.norm, flags, mode);
+	dxp_where_put(&w);
+	return fd;
 }
-
-/* OPEN_MODE -- the mode argument, present with O_CREAT or O_TMPFILE. */
-#define OPEN_MODE(flags, mode) do { \
-	(mode) = 0; \
-	if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) { \
-		va_list ap; \
-		va_start(ap, flags); \
-		(mode) = va_arg(ap, mode_t); \
-		va_end(ap); \
-	} \
-} while (0)
 
 DXP_EXPORT int
 open(const char *path, int flags, ...)
 {
 	mode_t mode;
 
-	OPEN_MODE(flags, mode);
+	DXP_OPEN_MODE(flags, mode);
 	if (dxp_from_lib(__builtin_return_address(0)))
 		return dxp_fd_hide(REAL(openat)(AT_FDCWD, path, flags, mode));
 	return open_at(AT_FDCWD, path, flags, mode);
@@ -92,7 +96,7 @@ open64(const char *path, int flags, ...)
 {
 	mode_t mode;
 
-	OPEN_MODE(flags, mode);
+	DXP_OPEN_MODE(flags, mode);
 	return open_at(AT_FDCWD, path, flags, mode);
 }
 
@@ -101,7 +105,7 @@ openat(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode;
 
-	OPEN_MODE(flags, mode);
+	DXP_OPEN_MODE(flags, mode);
 	return open_at(dirfd, path, flags, mode);
 }
 
@@ -110,7 +114,7 @@ openat64(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode;
 
-	OPEN_MODE(flags, mode);
+	DXP_OPEN_MODE(flags, mode);
 	return open_at(dirfd, path, flags, mode);
 }
 

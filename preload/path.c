@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "lib.h"
 #include "path.h"
 #include "real.h"
 
@@ -290,6 +291,70 @@ dxp_resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
 	return 0;
 }
 
+/* at_calls -- has the library every *at call that dxp_resolve_at's users make? */
+static bool
+at_calls(void)
+{
+	return DXP_HAVE(daxfile_openat) && DXP_HAVE(daxfile_mkdirat) &&
+		DXP_HAVE(daxfile_unlinkat) && DXP_HAVE(daxfile_renameat2) &&
+		DXP_HAVE(daxfile_linkat) && DXP_HAVE(daxfile_symlinkat) &&
+		DXP_HAVE(daxfile_readlinkat) && DXP_HAVE(daxfile_fstatat) &&
+		DXP_HAVE(daxfile_statx) && DXP_HAVE(daxfile_fchmodat) &&
+		DXP_HAVE(daxfile_fchownat) && DXP_HAVE(daxfile_faccessat) &&
+		DXP_HAVE(daxfile_utimensat);
+}
+
+int
+dxp_resolve_at(int dirfd, const char *path, struct dxp_where *w,
+	bool empty_ok)
+{
+	char raw[PATH_MAX];
+	struct dxp_ofd *o;
+	daxfile_file *f;
+	size_t n;
+
+	if (dxp_resolve(dirfd, path, w, empty_ok) != 0)
+		return -1;
+	if (w->m == NULL || dirfd == AT_FDCWD || path[0] == '/' ||
+	    path[0] == '\0' || !dxp_fd_is_pool(dirfd) || !at_calls())
+		return 0;
+	o = dxp_fd_get(dirfd);
+	if (o == NULL)
+		return 0;
+	/* a path that climbs above the pool's root on its text left it */
+	n = strlen(path);
+	if (o->m != w->m || !o->isdir || n >= sizeof(w->path) ||
+	    raw_rest(o->path, path, raw, sizeof(raw)) != 0) {
+		dxp_ofd_put(o);
+		return 0;
+	}
+	f = dxp_ofd_file(o);
+	if (f == NULL) {
+		int e = errno;
+
+		dxp_ofd_put(o);
+		errno = e;
+		return -1;
+	}
+	w->dir = o;
+	w->dirf = f;
+	memcpy(w->path, path, n + 1);
+	return 0;
+}
+
+void
+dxp_where_put(struct dxp_where *w)
+{
+	if (w->dir != NULL) {
+		int e = errno;
+
+		dxp_ofd_put(w->dir);
+		errno = e;
+		w->dir = NULL;
+		w->dirf = NULL;
+	}
+}
+
 bool
 dxp_path_in_pool_at(int dirfd, const char *path)
 {
@@ -312,6 +377,8 @@ resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
 	char base[PATH_MAX];
 
 	w->m = NULL;
+	w->dir = NULL;
+	w->dirf = NULL;
 	w->dirfd = dirfd;
 	w->host = path;
 	if (path == NULL)

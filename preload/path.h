@@ -10,7 +10,11 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include <daxfile.h>
+
 #include "mount.h"
+
+struct dxp_ofd;
 
 /*
  * Where a path leads.  In a pool, 'path' is the path to give the library:
@@ -27,6 +31,8 @@ struct dxp_where {
 	int dirfd;		/* host: the directory descriptor to pass */
 	const char *host;	/* host: the path to pass */
 	const char *norm;	/* pool: the path resolved lexically */
+	struct dxp_ofd *dir;	/* pool, dxp_resolve_at: the base directory */
+	daxfile_file *dirf;	/* ... its handle: 'path' is relative to it */
 	char path[PATH_MAX];	/* pool: the path inside the pool */
 	char buf[PATH_MAX];	/* host: room for a rewritten path; pool: norm */
 };
@@ -44,6 +50,28 @@ int dxp_path_normalize(const char *in, char *out, size_t size);
  */
 int dxp_resolve(int dirfd, const char *path, struct dxp_where *w,
 	bool empty_ok);
+
+/*
+ * dxp_resolve_at -- dxp_resolve for the *at calls: a relative path from a
+ * directory descriptor of a pool that stays in the pool on its text is
+ * given to the library relative to that directory's handle ('dir' holds a
+ * reference on its description, 'dirf' its handle), so that it follows
+ * the directory as the kernel does when the directory is renamed, or the
+ * symbolic link it was opened through changes; else as dxp_resolve, with
+ * 'dirf' NULL.  Calls given a 'dirf' use the library's *at calls.  Every
+ * success is followed by dxp_where_put.
+ */
+int dxp_resolve_at(int dirfd, const char *path, struct dxp_where *w,
+	bool empty_ok);
+
+/* dxp_where_put -- drop what dxp_resolve_at took (nothing after dxp_resolve). */
+void dxp_where_put(struct dxp_where *w);
+
+/*
+ * DXP_AT -- 'atcall' (the library's *at call, given w.dirf) where the
+ * path is relative to a directory handle, else 'call'.
+ */
+#define DXP_AT(w, atcall, call) ((w).dirf != NULL ? (atcall) : (call))
 
 /*
  * dxp_path_in_pool -- does 'path' (from the current directory) lead into a

@@ -77,12 +77,22 @@ fstatat_any(int dirfd, const char *path, struct stat *st, int flags)
 	if (path != NULL && path[0] == '\0' && (flags & AT_EMPTY_PATH) &&
 	    (o = dxp_fd_get(dirfd)) != NULL)
 		return fstat_pool(o, st);
-	if (dxp_resolve(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
 		return -1;
 	if (w.m == NULL) {
 		if (REAL(fstatat64)(w.dirfd, w.host, (struct stat64 *)st, flags) == 0)
 			return 0;
 		return above_mount(path, st);
+	}
+	if (w.dirf != NULL) {
+		daxfile_pool *pool = dxp_mount_get(w.m);
+		int r = pool == NULL ? -1 : daxfile_fstatat(pool, w.dirf, w.path,
+			st, flags & AT_SYMLINK_NOFOLLOW);
+
+		if (pool != NULL)
+			dxp_mount_put(w.m);
+		dxp_where_put(&w);
+		return r;
 	}
 	return stat_pool(w.m, w.path, st, !(flags & AT_SYMLINK_NOFOLLOW));
 }
@@ -259,7 +269,7 @@ statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *stx)
 	if (path != NULL && path[0] == '\0' && (flags & AT_EMPTY_PATH) &&
 	    (o = dxp_fd_get(dirfd)) != NULL)
 		return (int)dxp_oret(o, statx_pool(o->m, o, "", flags, mask, stx));
-	if (dxp_resolve(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
 		return -1;
 	if (w.m == NULL) {
 		struct stat st;
@@ -270,6 +280,16 @@ statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *stx)
 			return -1;
 		statx_from_stat(&st, mask, stx);
 		return 0;
+	}
+	if (w.dirf != NULL) {
+		daxfile_pool *pool = dxp_mount_get(w.m);
+		int r = pool == NULL ? -1 : daxfile_statx(pool, w.dirf, w.path,
+			flags & AT_SYMLINK_NOFOLLOW, mask, stx);
+
+		if (pool != NULL)
+			dxp_mount_put(w.m);
+		dxp_where_put(&w);
+		return r;
 	}
 	return statx_pool(w.m, NULL, w.path, flags, mask, stx);
 }
@@ -292,7 +312,8 @@ in_group(gid_t gid, bool real)
 
 /* access_pool -- faccessat(2) in a pool. */
 static int
-access_pool(struct dxp_mount *m, const char *path, int mode, int flags)
+access_pool(struct dxp_mount *m, daxfile_file *dir, const char *path,
+	int mode, int flags)
 {
 	daxfile_pool *pool;
 	struct stat st;
@@ -305,7 +326,7 @@ access_pool(struct dxp_mount *m, const char *path, int mode, int flags)
 	if (pool == NULL)
 		return -1;
 	if (DXP_HAVE(daxfile_faccessat))
-		return (int)dxp_mret(m, daxfile_faccessat(pool, NULL, path, mode,
+		return (int)dxp_mret(m, daxfile_faccessat(pool, dir, path, mode,
 			flags));
 	/* this library has no access call: the same test on stat's answer */
 	r = (flags & AT_SYMLINK_NOFOLLOW) && DXP_HAVE(daxfile_lstat) ?
@@ -331,12 +352,15 @@ static int
 faccessat_any(int dirfd, const char *path, int mode, int flags)
 {
 	struct dxp_where w;
+	int r;
 
-	if (dxp_resolve(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
 		return -1;
 	if (w.m == NULL)
 		return REAL(faccessat)(w.dirfd, w.host, mode, flags);
-	return access_pool(w.m, w.path, mode, flags);
+	r = access_pool(w.m, w.dirf, w.path, mode, flags);
+	dxp_where_put(&w);
+	return r;
 }
 
 DXP_EXPORT int

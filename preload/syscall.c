@@ -48,14 +48,20 @@ raw_openat2(int dirfd, const char *path, const struct open_how *how,
 	size_t size)
 {
 	struct dxp_where w;
+	long fd;
 
-	if (dxp_resolve(dirfd, path, &w, false) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, false) != 0)
 		return -1;
 	if (w.m == NULL)
 		return REAL(syscall)(SYS_openat2, dirfd, path, how, size);
-	if (size < sizeof(*how) || how->resolve != 0)
+	if (size < sizeof(*how) || how->resolve != 0) {
+		dxp_where_put(&w);
 		return errno = EINVAL, -1;
-	return dxp_open_pool(w.m, w.path, (int)how->flags, (mode_t)how->mode);
+	}
+	fd = dxp_open_pool_at(w.m, w.dirf, w.path, w.norm, (int)how->flags,
+		(mode_t)how->mode);
+	dxp_where_put(&w);
+	return fd;
 }
 
 bool

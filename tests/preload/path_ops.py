@@ -3,8 +3,10 @@
 # prints one line per operation (the result or the errno name) and, at the
 # end, the tree it left; the two outputs must be the same.  Paths mix
 # ".", "..", trailing slashes, symbolic links (relative, some dangling,
-# some to directories) and missing components, from two levels below the
-# run's top, so that ".." never leaves the tree compared.
+# some to directories) and missing components, from the current directory
+# or from directory descriptors (the *at calls) that stay on the
+# directories they were opened as while names change around them, two
+# levels below the run's top, so that ".." never leaves the tree compared.
 # Usage: python3 path_ops.py DIR SEED COUNT
 import ctypes
 import errno
@@ -22,7 +24,9 @@ os.makedirs(root)
 os.chdir(root)
 libc = ctypes.CDLL(None, use_errno=True)
 fds = []
+dfds = []
 args = []
+renaming = [False]
 
 
 def path():
@@ -98,6 +102,7 @@ def op_ftruncate():
 
 
 def op_renameat2():
+    renaming[0] = True
     a, b, fl = path(), path(), rnd.choice([1, 2])  # NOREPLACE, EXCHANGE
     args.append(fl)
     if libc.renameat2(-100, a.encode(), -100, b.encode(), fl) != 0:
@@ -111,13 +116,51 @@ def op_utime():
     return os.stat(p).st_mtime_ns
 
 
-ops = [
+def a_dfd():
+    return rnd.choice(dfds) if dfds and rnd.random() < 0.7 else None
+
+
+def op_opendir():
+    # a base for the *at calls: it stays the directory it was opened as
+    dfds.append(os.open(path(), os.O_RDONLY | os.O_DIRECTORY))
+
+
+def op_at():
+    d = a_dfd()
+    k = rnd.randrange(8)
+    args.extend(["dfd" if d is not None else "cwd", k])
+    if k == 0:
+        return os.mkdir(path(), 0o755, dir_fd=d)
+    if k == 1:
+        return os.unlink(path(), dir_fd=d)
+    if k == 2:
+        return os.rmdir(path(), dir_fd=d)
+    if k == 3:
+        s = os.stat(path(), dir_fd=d, follow_symlinks=False)
+        return (stat.S_IFMT(s.st_mode), oct(s.st_mode & 0o7777),
+                0 if stat.S_ISDIR(s.st_mode) else s.st_size)
+    if k == 4:
+        fds.append(os.open(path(), os.O_RDWR | os.O_CREAT, 0o600, dir_fd=d))
+        return None
+    if k == 5:
+        renaming[0] = True
+        return os.rename(path(), path(), src_dir_fd=d, dst_dir_fd=a_dfd())
+    if k == 6:
+        return os.symlink(target(), path(), dir_fd=d)
+    return os.readlink(path(), dir_fd=d)
+
+
+def op_rename():
+    renaming[0] = True
+    os.rename(path(), path())
+
+
+ops = [op_opendir, op_at, op_at, op_at, op_rename,
     op_open, op_write, op_read, op_lseek, op_close, op_fstat, op_ftruncate,
     op_renameat2, op_utime,
     lambda: os.mkdir(path(), 0o755),
     lambda: os.rmdir(path()),
     lambda: os.unlink(path()),
-    lambda: os.rename(path(), path()),
     lambda: os.link(path(), path()),
     lambda: os.symlink(target(), path()),
     lambda: os.readlink(path()),
@@ -131,14 +174,15 @@ ops = [
 for i in range(count):
     k = rnd.randrange(len(ops))
     args.clear()
+    renaming[0] = False
     try:
         print(i, k, "ok", ops[k](), args)
     except OSError as e:
         err = e.errno
-        if k in (7, 12) and err == errno.ENOTEMPTY:
+        if renaming[0] and err == errno.ENOTEMPTY:
             err = errno.EEXIST  # rename onto a full directory: XFS's answer
         print(i, k, "err", errno.errorcode.get(err, err), args)
-for fd in fds:
+for fd in fds + dfds:
     os.close(fd)
 os.chdir(top)
 for d, dirs, files in sorted(os.walk(".")):
