@@ -348,11 +348,14 @@ chdir_pool(struct dxp_mount *m, const char *path, const char *norm)
 	if (pool == NULL)
 		return -1;
 	r = daxfile_stat(pool, path, &st);
+	if (r == 0 && !S_ISDIR(st.st_mode))
+		r = (errno = ENOTDIR, -1);
+	/* the search permission chdir(2) asks, with the thread's fs ids */
+	if (r == 0 && DXP_HAVE(daxfile_faccessat))
+		r = daxfile_faccessat(pool, NULL, path, X_OK, AT_EACCESS);
 	dxp_mount_put(m);
 	if (r != 0)
 		return -1;
-	if (!S_ISDIR(st.st_mode))
-		return errno = ENOTDIR, -1;
 	dxp_cwd_set_pool(m, norm);
 	return 0;
 }
@@ -385,6 +388,14 @@ fchdir(int fd)
 	}
 	if (!o->isdir)
 		return (int)dxp_oret(o, (errno = ENOTDIR, -1));
+	if (DXP_HAVE(daxfile_faccessat)) {
+		daxfile_file *f = dxp_ofd_file(o);
+
+		/* fchdir(2) asks search permission on the directory too */
+		if (f == NULL || daxfile_faccessat(dxp_ofd_pool(o), f, "", X_OK,
+		    AT_EACCESS | AT_EMPTY_PATH) != 0)
+			return (int)dxp_oret(o, -1);
+	}
 	dxp_cwd_set_pool(o->m, o->path);
 	return (int)dxp_oret(o, 0);
 }

@@ -29,6 +29,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/fsuid.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/select.h>
@@ -777,6 +778,31 @@ dot_components(void)
 	CHECK(chdir(cwd) == 0, "chdir_back");
 }
 
+/*
+ * chdir_asks_search_permission -- chdir and fchdir into a directory the
+ * caller may not search fail with EACCES (fs ids of another user: the
+ * kernel drops root's file capabilities with them)
+ */
+static void
+chdir_asks_search_permission(void)
+{
+	char cwd[PATH_MAX];
+	int fd;
+
+	mkdir(in("private"), 0700);
+	mkdir(in("public"), 0755);
+	fd = open(in("private"), O_RDONLY | O_DIRECTORY);
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL && fd >= 0, "a_private_directory");
+	setfsuid(1000);
+	CHECK(fails(chdir(in("private")), EACCES) && fails(fchdir(fd), EACCES),
+		"chdir_and_fchdir_into_a_directory_without_search_permission");
+	CHECK(chdir(in("public")) == 0, "chdir_into_a_searchable_one");
+	setfsuid(0);
+	CHECK(chdir(in("private")) == 0 && chdir(cwd) == 0,
+		"root_may_enter_it");
+	close(fd);
+}
+
 /* lockf_on_a_pool_file -- the C library's lockf calls fcntl inside it. */
 static void
 lockf_on_a_pool_file(void)
@@ -1097,6 +1123,7 @@ main(void)
 	absolute_links();
 	trailing_slashes();
 	dot_components();
+	chdir_asks_search_permission();
 	lockf_on_a_pool_file();
 	spawnp_from_a_pool_directory();
 	temporary_names();
