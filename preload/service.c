@@ -210,8 +210,13 @@ dxp_service_request(pid_t holder, const char *pool_path)
 		ret = 2;
 		goto out;
 	}
-	if (send(fd, pool_path, strlen(pool_path), MSG_NOSIGNAL) < 0)
+	if (send(fd, pool_path, strlen(pool_path), MSG_NOSIGNAL) < 0) {
+		/* it closed its listener between our connect and our send:
+		   exiting, as when it goes away without answering */
+		if (errno == EPIPE || errno == ECONNRESET || errno == ECONNREFUSED)
+			ret = 2;
 		goto out;
+	}
 	p.fd = fd;
 	p.events = POLLIN;
 	if (poll(&p, 1, SERVICE_TIMEOUT_MS) == 1) {
