@@ -73,8 +73,9 @@ dist_man_MANS += doc/libdaxfile-preload.7
 # layer, and preload_fts's walks in a pool against the same on tmpfs;
 # paths-check.sh makes the same random path operations (path_ops.py) on
 # tmpfs and through the layer; apps-check.sh runs unmodified Debian
-# programs through it and compares them with tmpfs (installing fio, rocksdb-tools and sqlite3 when
-# root).  `make stress` runs the applications at length (APPS_SCALE=long).
+# programs through it and compares them with tmpfs (installing fio,
+# rocksdb-tools and sqlite3 when root).  `make stress` runs the
+# applications at length (APPS_SCALE=long).
 PRELOAD_TESTS_ENVIRONMENT = \
 	PRELOAD=$(abs_top_builddir)/.libs/libdaxfile-preload.so; export PRELOAD; \
 	DAXFILE=$(abs_top_builddir)/daxfile; export DAXFILE; \

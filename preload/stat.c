@@ -17,16 +17,20 @@
 /* the f_type statfs reports for a pool: "DAXF" */
 #define DXP_FS_MAGIC 0x44415846
 
-/* stat_pool -- stat or lstat of 'path' in mount 'm'. */
+/* stat_pool -- stat or lstat of 'path' in mount 'm', from 'dir' if not NULL. */
 static int
-stat_pool(struct dxp_mount *m, const char *path, struct stat *st, bool follow)
+stat_pool(struct dxp_mount *m, daxfile_file *dir, const char *path,
+	struct stat *st, bool follow)
 {
 	daxfile_pool *pool = dxp_mount_get(m);
 	int r;
 
 	if (pool == NULL)
 		return -1;
-	if (!follow && DXP_HAVE(daxfile_lstat))
+	if (dir != NULL)
+		r = daxfile_fstatat(pool, dir, path, st,
+			follow ? 0 : AT_SYMLINK_NOFOLLOW);
+	else if (!follow && DXP_HAVE(daxfile_lstat))
 		r = daxfile_lstat(pool, path, st);
 	else
 		r = daxfile_stat(pool, path, st);
@@ -73,6 +77,7 @@ fstatat_any(int dirfd, const char *path, struct stat *st, int flags)
 {
 	struct dxp_where w;
 	struct dxp_ofd *o;
+	int r;
 
 	if (path != NULL && path[0] == '\0' && (flags & AT_EMPTY_PATH) &&
 	    (o = dxp_fd_get(dirfd)) != NULL)
@@ -84,17 +89,9 @@ fstatat_any(int dirfd, const char *path, struct stat *st, int flags)
 			return 0;
 		return above_mount(path, st);
 	}
-	if (w.dirf != NULL) {
-		daxfile_pool *pool = dxp_mount_get(w.m);
-		int r = pool == NULL ? -1 : daxfile_fstatat(pool, w.dirf, w.path,
-			st, flags & AT_SYMLINK_NOFOLLOW);
-
-		if (pool != NULL)
-			dxp_mount_put(w.m);
-		dxp_where_put(&w);
-		return r;
-	}
-	return stat_pool(w.m, w.path, st, !(flags & AT_SYMLINK_NOFOLLOW));
+	r = stat_pool(w.m, w.dirf, w.path, st, !(flags & AT_SYMLINK_NOFOLLOW));
+	dxp_where_put(&w);
+	return r;
 }
 
 DXP_EXPORT int
@@ -225,8 +222,8 @@ statx_from_stat(const struct stat *st, unsigned mask, struct statx *stx)
 
 /* statx_pool -- statx of a path in a pool or of a pool description. */
 static int
-statx_pool(struct dxp_mount *m, struct dxp_ofd *o, const char *path,
-	int flags, unsigned mask, struct statx *stx)
+statx_pool(struct dxp_mount *m, struct dxp_ofd *o, daxfile_file *dir,
+	const char *path, int flags, unsigned mask, struct statx *stx)
 {
 	struct stat st;
 	int r;
@@ -250,11 +247,11 @@ statx_pool(struct dxp_mount *m, struct dxp_ofd *o, const char *path,
 
 		if (pool == NULL)
 			return -1;
-		r = daxfile_statx(pool, NULL, path, flags & AT_SYMLINK_NOFOLLOW,
+		r = daxfile_statx(pool, dir, path, flags & AT_SYMLINK_NOFOLLOW,
 			mask, stx);
 		return (int)dxp_mret(m, r);
 	}
-	if (stat_pool(m, path, &st, !(flags & AT_SYMLINK_NOFOLLOW)) != 0)
+	if (stat_pool(m, dir, path, &st, !(flags & AT_SYMLINK_NOFOLLOW)) != 0)
 		return -1;
 	statx_from_stat(&st, mask, stx);
 	return 0;
@@ -265,10 +262,12 @@ statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *stx)
 {
 	struct dxp_where w;
 	struct dxp_ofd *o;
+	int r;
 
 	if (path != NULL && path[0] == '\0' && (flags & AT_EMPTY_PATH) &&
 	    (o = dxp_fd_get(dirfd)) != NULL)
-		return (int)dxp_oret(o, statx_pool(o->m, o, "", flags, mask, stx));
+		return (int)dxp_oret(o, statx_pool(o->m, o, NULL, "", flags, mask,
+			stx));
 	if (dxp_resolve_at(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
 		return -1;
 	if (w.m == NULL) {
@@ -281,17 +280,9 @@ statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *stx)
 		statx_from_stat(&st, mask, stx);
 		return 0;
 	}
-	if (w.dirf != NULL) {
-		daxfile_pool *pool = dxp_mount_get(w.m);
-		int r = pool == NULL ? -1 : daxfile_statx(pool, w.dirf, w.path,
-			flags & AT_SYMLINK_NOFOLLOW, mask, stx);
-
-		if (pool != NULL)
-			dxp_mount_put(w.m);
-		dxp_where_put(&w);
-		return r;
-	}
-	return statx_pool(w.m, NULL, w.path, flags, mask, stx);
+	r = statx_pool(w.m, NULL, w.dirf, w.path, flags, mask, stx);
+	dxp_where_put(&w);
+	return r;
 }
 
 /* in_group -- is 'gid' the caller's effective or a supplementary group? */
@@ -436,7 +427,7 @@ statfs(const char *path, struct statfs *sf)
 		return -1;
 	if (w.m == NULL)
 		return REAL(statfs64)(w.host, (struct statfs64 *)sf);
-	if (stat_pool(w.m, w.path, &(struct stat){0}, true) != 0)
+	if (stat_pool(w.m, NULL, w.path, &(struct stat){0}, true) != 0)
 		return -1;
 	return statfs_mount(w.m, sf);
 }
@@ -472,7 +463,7 @@ statvfs(const char *path, struct statvfs *sv)
 		return -1;
 	if (w.m == NULL)
 		return REAL(statvfs64)(w.host, (struct statvfs64 *)sv);
-	if (stat_pool(w.m, w.path, &(struct stat){0}, true) != 0)
+	if (stat_pool(w.m, NULL, w.path, &(struct stat){0}, true) != 0)
 		return -1;
 	return statvfs_mount(w.m, sv);
 }
@@ -532,7 +523,7 @@ pathconf(const char *path, int name)
 		return -1;
 	if (w.m == NULL)
 		return REAL(pathconf)(w.host, name);
-	if (stat_pool(w.m, w.path, &(struct stat){0}, true) != 0)
+	if (stat_pool(w.m, NULL, w.path, &(struct stat){0}, true) != 0)
 		return -1;
 	return pathconf_pool(name);
 }
