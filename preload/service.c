@@ -1,16 +1,22 @@
 /*
  * service.c -- giving idle pools to the processes that ask (service.h).
  *
- * The listener is a thread with every signal blocked, started at the first
- * attach; its socket is "\0daxfile-preload/<pid>" (SOCK_SEQPACKET).  A
- * request is the pool file's path; the answer one byte: 'y' released,
+ * Two threads with every signal blocked, started at the first attach.  The
+ * listener owns the socket "\0daxfile-preload/<pid>" (SOCK_SEQPACKET) in a
+ * descriptor table of its own (close_range's CLOSE_RANGE_UNSHARE, empty):
+ * a connection accepted in the program's table would take its lowest free
+ * number, which a shell between its close(1) and its dup2(fd, 1) expects
+ * to stay free, and the dup2 would then put the program's file in the
+ * connection's place, to be read, written and closed as the connection.
+ * The releaser stays in the program's table, where the pools' descriptors
+ * are, and closes the pools; the listener passes it one request at a time.
+ * A request is the pool file's path; the answer one byte: 'y' released,
  * 'w' a call is running (ask again), 'n' something of the pool is open.
  */
 #define _GNU_SOURCE 1
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -25,13 +31,12 @@
 #include "mount.h"
 #include "real.h"
 #include "service.h"
-#include "hidefd.h"
 
 /* How long a requester waits for an answer. */
 #define SERVICE_TIMEOUT_MS 5000
 
 static pthread_mutex_t service_lock = PTHREAD_MUTEX_INITIALIZER;
-static int service_fd = -1;
+static bool started;		/* the threads run */
 
 /*
  * A process in exit() gives nothing up once its libraries' destructors
@@ -87,22 +92,16 @@ service_addr(pid_t pid, struct sockaddr_un *sa)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
 }
 
-/* service_answer -- serve one request on connection 'c'. */
-static void
-service_answer(int c)
+/* service_answer -- the answer to a request for the pool at 'path'. */
+static char
+service_answer(const char *path)
 {
-	char path[PATH_MAX];
-	char ans = 'n';
-	ssize_t n;
+	char ans = 'y';
 
-	n = recv(c, path, sizeof(path) - 1, 0);
 	pthread_mutex_lock(&answer_lock);
-	if (n > 0 && exiting) {
+	if (exiting) {
 		ans = 'w';
-		send(c, &ans, 1, MSG_NOSIGNAL);
-	} else if (n > 0) {
-		path[n] = '\0';
-		ans = 'y';
+	} else {
 		for (int i = 0; i < dxp_nmounts; i++) {
 			int r;
 
@@ -114,10 +113,9 @@ service_answer(int c)
 			else if (r > 0 && ans == 'y')
 				ans = 'w';
 		}
-		send(c, &ans, 1, MSG_NOSIGNAL);
 	}
 	pthread_mutex_unlock(&answer_lock);
-	REAL(close)(c);
+	return ans;
 }
 
 void
@@ -129,65 +127,145 @@ dxp_service_release_idle(void)
 	pthread_mutex_unlock(&answer_lock);
 }
 
-/*
- * service_main -- the listener.  It waits in poll, not in accept: a
- * blocked accept holds the lowest free descriptor number reserved, which
- * would make the program's dup2 onto that number fail with EBUSY and its
- * open skip it.
- */
-static void *
-service_main(void *arg)
-{
-	struct pollfd p = {(int)(long)arg, POLLIN, 0};
+/* The request in passing from the listener to the releaser. */
+static pthread_mutex_t pass_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pass_cond = PTHREAD_COND_INITIALIZER;
+static enum {
+	PASS_IDLE,
+	PASS_ASKED,		/* pass_path is set */
+	PASS_ANSWERED,		/* pass_answer is set */
+} pass_state;
+static char pass_path[PATH_MAX];
+static char pass_answer;
+static int listening;		/* 0 starting, 1 listening, -1 failed */
 
+/* service_release_main -- the releaser: answers what the listener passes. */
+static void *
+service_release_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pass_lock);
 	for (;;) {
+		char ans;
+
+		while (pass_state != PASS_ASKED)
+			pthread_cond_wait(&pass_cond, &pass_lock);
+		pthread_mutex_unlock(&pass_lock);
+		ans = service_answer(pass_path);
+		pthread_mutex_lock(&pass_lock);
+		pass_answer = ans;
+		pass_state = PASS_ANSWERED;
+		pthread_cond_broadcast(&pass_cond);
+	}
+	return NULL;
+}
+
+/* service_pass -- from the listener: the releaser's answer for 'path'. */
+static char
+service_pass(const char *path, size_t len)
+{
+	char ans;
+
+	pthread_mutex_lock(&pass_lock);
+	memcpy(pass_path, path, len);
+	pass_path[len] = '\0';
+	pass_state = PASS_ASKED;
+	pthread_cond_broadcast(&pass_cond);
+	while (pass_state != PASS_ANSWERED)
+		pthread_cond_wait(&pass_cond, &pass_lock);
+	ans = pass_answer;
+	pass_state = PASS_IDLE;
+	pthread_mutex_unlock(&pass_lock);
+	return ans;
+}
+
+/* service_listen -- the listening socket, in the listener's own table. */
+static int
+service_listen(void)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (REAL(close_range)(0, ~0u, CLOSE_RANGE_UNSHARE) != 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (REAL(bind)(fd, (struct sockaddr *)&sa,
+	    service_addr(getpid(), &sa)) != 0 || listen(fd, 16) != 0) {
+		REAL(close)(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* service_listen_main -- the listener: one connection, one request. */
+static void *
+service_listen_main(void *arg)
+{
+	char path[PATH_MAX];
+	int fd = service_listen();
+
+	(void)arg;
+	pthread_mutex_lock(&pass_lock);
+	listening = fd >= 0 ? 1 : -1;
+	pthread_cond_broadcast(&pass_cond);
+	pthread_mutex_unlock(&pass_lock);
+	while (fd >= 0) {
+		ssize_t n;
+		char ans;
 		int c;
 
-		if (poll(&p, 1, -1) < 0 && errno != EINTR)
-			return NULL;
-		c = accept4(p.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (c >= 0) {
-			fcntl(c, F_SETFL, 0);
-			service_answer(c);
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			continue;	/* EINTR, ECONNABORTED, ENOBUFS */
+		n = recv(c, path, sizeof(path) - 1, 0);
+		if (n > 0) {
+			ans = service_pass(path, (size_t)n);
+			send(c, &ans, 1, MSG_NOSIGNAL);
 		}
+		REAL(close)(c);
 	}
+	return NULL;
+}
+
+/* service_thread -- start 'fn' detached; 0 or an errno value. */
+static int
+service_thread(void *(*fn)(void *))
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int err;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = REAL(pthread_create)(&t, &attr, fn, NULL);
+	pthread_attr_destroy(&attr);
+	return err;
 }
 
 void
 dxp_service_start(void)
 {
-	struct sockaddr_un sa;
-	pthread_attr_t attr;
 	sigset_t all, old;
-	pthread_t t;
-	int fd;
 
 	/* registered after libpmemobj was loaded: runs before its destructor */
 	pthread_once(&exit_once, service_exit_register);
 	pthread_mutex_lock(&service_lock);
-	if (service_fd >= 0)
+	if (started)
 		goto out;
-	fd = dxp_fd_hide(socket(AF_UNIX,
-		SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-	if (fd < 0)
-		goto out;
-	if (bind(fd, (struct sockaddr *)&sa, service_addr(getpid(), &sa)) != 0 ||
-	    listen(fd, 16) != 0) {
-		dxp_fd_unhide(fd);
-		REAL(close)(fd);
-		goto out;
-	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (REAL(pthread_create)(&t, &attr, service_main, (void *)(long)fd) == 0) {
-		service_fd = fd;
-	} else {
-		dxp_fd_unhide(fd);
-		REAL(close)(fd);
+	if (service_thread(service_release_main) == 0) {
+		started = true;
+		/* without a listener, askers wait for the pool to be let go */
+		if (service_thread(service_listen_main) == 0) {
+			pthread_mutex_lock(&pass_lock);
+			while (listening == 0)
+				pthread_cond_wait(&pass_cond, &pass_lock);
+			pthread_mutex_unlock(&pass_lock);
+		}
 	}
-	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 out:
 	pthread_mutex_unlock(&service_lock);
@@ -247,11 +325,12 @@ dxp_service_fork_parent(void)
 void
 dxp_service_forget(void)
 {
-	if (service_fd >= 0) {
-		dxp_fd_unhide(service_fd);
-		REAL(close)(service_fd);
-	}
-	service_fd = -1;
+	/* the parent's threads and its listener's table are not the child's */
+	started = false;
+	listening = 0;
+	pass_state = PASS_IDLE;
 	pthread_mutex_init(&service_lock, NULL);
 	pthread_mutex_init(&answer_lock, NULL);
+	pthread_mutex_init(&pass_lock, NULL);
+	pthread_cond_init(&pass_cond, NULL);
 }

@@ -213,6 +213,13 @@ else
 	fail concurrent_users_take_turns "$bad of 30 failed: $msg"
 fi
 
+# shells that fork while their own pool is being asked for by the others
+# (xargs -P 4 of a pipeline each): a fork never catches a hand-over half
+# done, so no child waits forever for a lock of its parent's; and the
+# hand-over never takes a descriptor number a shell is about to dup2 onto
+# (its redirection's file then went out as the connection: EBADF)
+same parallel_shells "mkdir par && seq 1 24 | timeout 240 xargs -P 4 -I{} sh -c 'seq 1 {} > par/f{}; cat par/f{} | wc -l >> par/counts'; echo rc \$?; LC_ALL=C sort -n par/counts | md5sum; ls par | wc -l"
+
 # a pool given up at exit, before an exec and on another process's request
 # is closed cleanly, so the next process opens it without the probe (a
 # process of its own: tens of milliseconds, every command of a script).

@@ -8,8 +8,8 @@
  * definition of a C library function, temporary names, posix_spawn's file
  * actions, vfork, UNIX sockets at pool paths, stdio, poll/epoll/inotify
  * and leases, host errors kept, nameless files and locks across a pool's
- * turns, and EXDEV across pools.  Prints one line per check and
- * "N passed, N failed".
+ * turns, a hand-over that takes no descriptor number, and EXDEV across
+ * pools.  Prints one line per check and "N passed, N failed".
  */
 #define _GNU_SOURCE 1
 #include <dirent.h>
@@ -32,6 +32,7 @@
 #include <sys/fsuid.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -422,6 +423,47 @@ nameless_files_across_a_turn(void)
 		"the_unlinked_descriptor_reads_ESTALE_not_the_new_file_of_its_name");
 	close(u);
 	unlink(in("gone"));
+}
+
+/*
+ * a hand-over takes no descriptor number of the holder's: with every
+ * number below its limit in use (as a shell between close(1) and
+ * dup2(fd, 1) has 1 free for its own use), the holder still answers
+ */
+static void
+a_hand_over_takes_no_descriptor_number(void)
+{
+	struct rlimit rl, low;
+	int first = -1, last = -1, fd, st = -1;
+	pid_t pid;
+
+	CHECK(access(mnt, F_OK) == 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0,
+		"the_pool_is_in_this_process");
+	low = rl;
+	low.rlim_cur = 64;
+	if (setrlimit(RLIMIT_NOFILE, &low) != 0)
+		return;
+	while ((fd = dup(0)) >= 0) {
+		if (first < 0)
+			first = fd;
+		last = fd;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct stat sb;
+
+		setrlimit(RLIMIT_NOFILE, &rl);
+		for (int i = first; i >= 0 && i <= last; i++)
+			close(i);
+		_exit(stat(mnt, &sb) == 0 ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	for (int i = first; i >= 0 && i <= last; i++)
+		close(i);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	CHECK(first >= 0 && pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		"a_holder_without_a_free_number_gives_its_pool");
+	CHECK(access(mnt, F_OK) == 0, "and_takes_it_back");
 }
 
 /* child_locks -- in a child: can it take a write lock on 'path'? */
@@ -1113,6 +1155,7 @@ main(void)
 	signals_during_pool_calls(0);
 	fork_child_uses_the_pool_in_turn();
 	nameless_files_across_a_turn();
+	a_hand_over_takes_no_descriptor_number();
 	locks_stay_with_their_process();
 	current_directory_in_a_pool();
 	directory_streams();
