@@ -13,40 +13,6 @@
 
 #include "entry.h"
 
-/*
- * AT_CALL -- (dirfd, path, flags): host 'host', pool 'poolcall', with
- * w.dirf the base directory's handle or NULL (dxp_resolve_at).
- */
-#define AT_CALL(dirfd, path, flags, host, poolcall) do { \
-	struct dxp_where w; \
-	daxfile_pool *pool; \
-	long r_; \
-	if (dxp_resolve_at((dirfd), (path), &w, (flags) & AT_EMPTY_PATH) != 0) \
-		return -1; \
-	if (w.m == NULL) \
-		return (host); \
-	pool = dxp_mount_get(w.m); \
-	if (pool == NULL) { \
-		dxp_where_put(&w); \
-		return -1; \
-	} \
-	r_ = (poolcall); \
-	dxp_where_put(&w); \
-	return dxp_mret(w.m, r_); \
-} while (0)
-
-/* FILE_CALL -- a call on a descriptor: host 'host', pool 'poolcall' on f. */
-#define FILE_CALL(fd, host, poolcall) do { \
-	struct dxp_ofd *o = dxp_fd_get(fd); \
-	daxfile_file *f; \
-	if (o == NULL) \
-		return (host); \
-	f = dxp_ofd_file(o); \
-	if (f == NULL) \
-		return dxp_oret(o, -1); \
-	return dxp_oret(o, (poolcall)); \
-} while (0)
-
 #define NEED(fn) (DXP_HAVE(fn) ? 0 : dxp_lib_missing(#fn))
 /* XNEED -- a library without extended attributes: a file system without them */
 #define XNEED(fn) (DXP_HAVE(fn) ? 0 : (errno = ENOTSUP, -1))
@@ -54,7 +20,8 @@
 DXP_EXPORT int
 fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
-	AT_CALL(dirfd, path, flags, REAL(fchmodat)(w.dirfd, w.host, mode, flags),
+	DXP_PATH_CALL(dirfd, path, flags & AT_EMPTY_PATH,
+		REAL(fchmodat)(w.dirfd, w.host, mode, flags),
 		NEED(daxfile_fchmodat) ? -1 :
 		daxfile_fchmodat(pool, w.dirf, w.path, mode, flags));
 }
@@ -74,14 +41,14 @@ lchmod(const char *path, mode_t mode)
 DXP_EXPORT int
 fchmod(int fd, mode_t mode)
 {
-	FILE_CALL(fd, REAL(fchmod)(fd, mode),
+	DXP_FD_CALL(fd, REAL(fchmod)(fd, mode),
 		NEED(daxfile_fchmod) ? -1 : daxfile_fchmod(f, mode));
 }
 
 DXP_EXPORT int
 fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
-	AT_CALL(dirfd, path, flags,
+	DXP_PATH_CALL(dirfd, path, flags & AT_EMPTY_PATH,
 		REAL(fchownat)(w.dirfd, w.host, uid, gid, flags),
 		NEED(daxfile_fchownat) ? -1 :
 		daxfile_fchownat(pool, w.dirf, w.path, uid, gid, flags));
@@ -102,7 +69,7 @@ lchown(const char *path, uid_t uid, gid_t gid)
 DXP_EXPORT int
 fchown(int fd, uid_t uid, gid_t gid)
 {
-	FILE_CALL(fd, REAL(fchown)(fd, uid, gid),
+	DXP_FD_CALL(fd, REAL(fchown)(fd, uid, gid),
 		NEED(daxfile_fchown) ? -1 : daxfile_fchown(f, uid, gid));
 }
 
@@ -121,7 +88,7 @@ utimensat(int dirfd, const char *path, const struct timespec ts[2], int flags)
 		return (int)dxp_oret(o, f == NULL ? -1 : NEED(daxfile_futimens) ?
 			-1 : daxfile_futimens(f, ts));
 	}
-	AT_CALL(dirfd, path, flags,
+	DXP_PATH_CALL(dirfd, path, flags & AT_EMPTY_PATH,
 		REAL(utimensat)(w.dirfd, w.host, ts, flags),
 		NEED(daxfile_utimensat) ? -1 :
 		daxfile_utimensat(pool, w.dirf, w.path, ts, flags));
@@ -130,7 +97,7 @@ utimensat(int dirfd, const char *path, const struct timespec ts[2], int flags)
 DXP_EXPORT int
 futimens(int fd, const struct timespec ts[2])
 {
-	FILE_CALL(fd, REAL(futimens)(fd, ts),
+	DXP_FD_CALL(fd, REAL(futimens)(fd, ts),
 		NEED(daxfile_futimens) ? -1 : daxfile_futimens(f, ts));
 }
 
@@ -209,7 +176,7 @@ utime(const char *path, const struct utimbuf *ut)
 
 /* XPATH -- an xattr call on a path (l: not following a last link). */
 #define XPATH(path, host, poolfn, ...) \
-	AT_CALL(AT_FDCWD, path, 0, host, XNEED(poolfn) ? -1 : \
+	DXP_PATH_CALL(AT_FDCWD, path, false, host, XNEED(poolfn) ? -1 : \
 		poolfn(pool, w.path, __VA_ARGS__))
 
 DXP_EXPORT ssize_t
@@ -229,7 +196,7 @@ lgetxattr(const char *path, const char *name, void *value, size_t size)
 DXP_EXPORT ssize_t
 fgetxattr(int fd, const char *name, void *value, size_t size)
 {
-	FILE_CALL(fd, REAL(fgetxattr)(fd, name, value, size),
+	DXP_FD_CALL(fd, REAL(fgetxattr)(fd, name, value, size),
 		XNEED(daxfile_fgetxattr) ? -1 :
 		daxfile_fgetxattr(f, name, value, size));
 }
@@ -253,7 +220,7 @@ lsetxattr(const char *path, const char *name, const void *value, size_t size,
 DXP_EXPORT int
 fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)
 {
-	FILE_CALL(fd, REAL(fsetxattr)(fd, name, value, size, flags),
+	DXP_FD_CALL(fd, REAL(fsetxattr)(fd, name, value, size, flags),
 		XNEED(daxfile_fsetxattr) ? -1 :
 		daxfile_fsetxattr(f, name, value, size, flags));
 }
@@ -275,7 +242,7 @@ llistxattr(const char *path, char *list, size_t size)
 DXP_EXPORT ssize_t
 flistxattr(int fd, char *list, size_t size)
 {
-	FILE_CALL(fd, REAL(flistxattr)(fd, list, size),
+	DXP_FD_CALL(fd, REAL(flistxattr)(fd, list, size),
 		XNEED(daxfile_flistxattr) ? -1 : daxfile_flistxattr(f, list, size));
 }
 
@@ -294,6 +261,6 @@ lremovexattr(const char *path, const char *name)
 DXP_EXPORT int
 fremovexattr(int fd, const char *name)
 {
-	FILE_CALL(fd, REAL(fremovexattr)(fd, name),
+	DXP_FD_CALL(fd, REAL(fremovexattr)(fd, name),
 		XNEED(daxfile_fremovexattr) ? -1 : daxfile_fremovexattr(f, name));
 }

@@ -1,11 +1,14 @@
 /*
- * entry.h -- what the interposed entry points share: the pool a path leads
- * to, taken with a use; errno kept across the release of references.
+ * entry.h -- what the interposed entry points share: the bodies of a call
+ * on a path and of a call on a descriptor, the pool a path leads to taken
+ * with a use, errno kept across the release of references.
  */
 #ifndef DXP_ENTRY_H
 #define DXP_ENTRY_H 1
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 
 #include "fdtable.h"
 #include "lib.h"
@@ -36,6 +39,50 @@ dxp_mret(struct dxp_mount *m, long r)
 	errno = e;
 	return r;
 }
+
+/*
+ * DXP_PATH_CALL -- the body of a call on (dirfd, path): resolve it
+ * (AT_EMPTY_PATH if 'empty'), then return 'host' if it is the host's, or
+ * 'poolcall' with 'pool' and 'w' set (w.path; w.dirf, the base directory's
+ * handle for the *at calls, or NULL: dxp_resolve_at).
+ */
+#define DXP_PATH_CALL(dirfd, path, empty, host, poolcall) do { \
+	struct dxp_where w; \
+	daxfile_pool *pool; \
+	long r_; \
+	if (dxp_resolve_at((dirfd), (path), &w, (empty)) != 0) \
+		return -1; \
+	if (w.m == NULL) \
+		return (host); \
+	pool = dxp_mount_get(w.m); \
+	if (pool == NULL) { \
+		dxp_where_put(&w); \
+		return -1; \
+	} \
+	r_ = (poolcall); \
+	dxp_where_put(&w); \
+	return dxp_mret(w.m, r_); \
+} while (0)
+
+/*
+ * DXP_FD_CALL -- the body of a call on descriptor 'fd': 'host' if it is
+ * the host's, else 'poolcall' with 'f' set; EBADF on an O_PATH
+ * descriptor, as the kernel's fdget gives.
+ */
+#define DXP_FD_CALL(fd, host, poolcall) do { \
+	struct dxp_ofd *o_ = dxp_fd_get(fd); \
+	daxfile_file *f; \
+	if (o_ == NULL) \
+		return (host); \
+	f = dxp_ofd_file(o_); \
+	if (f == NULL) \
+		return dxp_oret(o_, -1); \
+	if (o_->flags & O_PATH) { \
+		errno = EBADF; \
+		return dxp_oret(o_, -1); \
+	} \
+	return dxp_oret(o_, (poolcall)); \
+} while (0)
 
 /* dxp_open_pool -- open 'path' in mount 'm' as a new descriptor. */
 int dxp_open_pool(struct dxp_mount *m, const char *path, int flags,

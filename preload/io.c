@@ -337,26 +337,10 @@ lseek64(int fd, off_t off, int whence)
 	return lseek(fd, off, whence);
 }
 
-/* FD_CALL -- forward a call on a descriptor: 'host' or the pool's 'pool'. */
-#define FD_CALL(fd, host, pool) do { \
-	struct dxp_ofd *o_ = dxp_fd_get(fd); \
-	daxfile_file *f; \
-	if (o_ == NULL) \
-		return (host); \
-	f = dxp_ofd_file(o_); \
-	if (f == NULL) \
-		return dxp_oret(o_, -1); \
-	if (o_->flags & O_PATH) { \
-		errno = EBADF; \
-		return dxp_oret(o_, -1); \
-	} \
-	return dxp_oret(o_, (pool)); \
-} while (0)
-
 DXP_EXPORT int
 ftruncate(int fd, off_t len)
 {
-	FD_CALL(fd, REAL(ftruncate64)(fd, len), daxfile_ftruncate(f, len));
+	DXP_FD_CALL(fd, REAL(ftruncate64)(fd, len), daxfile_ftruncate(f, len));
 }
 
 DXP_EXPORT int
@@ -368,7 +352,7 @@ ftruncate64(int fd, off_t len)
 DXP_EXPORT int
 fallocate(int fd, int mode, off_t off, off_t len)
 {
-	FD_CALL(fd, REAL(fallocate64)(fd, mode, off, len),
+	DXP_FD_CALL(fd, REAL(fallocate64)(fd, mode, off, len),
 		daxfile_fallocate(f, mode, off, len));
 }
 
@@ -414,19 +398,19 @@ posix_fallocate64(int fd, off_t off, off_t len)
 DXP_EXPORT int
 fsync(int fd)
 {
-	FD_CALL(fd, REAL(fsync)(fd), daxfile_fsync(f));
+	DXP_FD_CALL(fd, REAL(fsync)(fd), daxfile_fsync(f));
 }
 
 DXP_EXPORT int
 fdatasync(int fd)
 {
-	FD_CALL(fd, REAL(fdatasync)(fd), daxfile_fdatasync(f));
+	DXP_FD_CALL(fd, REAL(fdatasync)(fd), daxfile_fdatasync(f));
 }
 
 DXP_EXPORT int
 sync_file_range(int fd, off_t off, off_t n, unsigned flags)
 {
-	FD_CALL(fd, REAL(sync_file_range)(fd, off, n, flags),
+	DXP_FD_CALL(fd, REAL(sync_file_range)(fd, off, n, flags),
 		(off < 0 || n < 0) ? (errno = EINVAL, -1) :
 		(flags & SYNC_FILE_RANGE_WRITE) ? daxfile_fdatasync(f) : 0);
 }
@@ -497,7 +481,7 @@ posix_fadvise64(int fd, off_t off, off_t len, int advice)
 DXP_EXPORT ssize_t
 readahead(int fd, off64_t off, size_t n)
 {
-	FD_CALL(fd, REAL(readahead)(fd, off, n),
+	DXP_FD_CALL(fd, REAL(readahead)(fd, off, n),
 		o_->isdir ? (errno = EINVAL, -1) : 0);
 }
 

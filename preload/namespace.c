@@ -51,39 +51,17 @@ dxp_create_mode(daxfile_pool *pool, mode_t mode)
 	return mode & ~mask;
 }
 
-/*
- * PATH_CALL -- resolve (dirfd, path); host: 'host'; pool: 'poolcall' with
- * 'pool' set (and w.dirf, for the *at calls: dxp_resolve_at).
- */
-#define PATH_CALL(dirfd, path, host, poolcall) do { \
-	struct dxp_where w; \
-	daxfile_pool *pool; \
-	long r_; \
-	if (dxp_resolve_at((dirfd), (path), &w, false) != 0) \
-		return -1; \
-	if (w.m == NULL) \
-		return (host); \
-	pool = dxp_mount_get(w.m); \
-	if (pool == NULL) { \
-		dxp_where_put(&w); \
-		return -1; \
-	} \
-	r_ = (poolcall); \
-	dxp_where_put(&w); \
-	return dxp_mret(w.m, r_); \
-} while (0)
-
 DXP_EXPORT int
 unlink(const char *path)
 {
-	PATH_CALL(AT_FDCWD, path, REAL(unlinkat)(w.dirfd, w.host, 0),
+	DXP_PATH_CALL(AT_FDCWD, path, false, REAL(unlinkat)(w.dirfd, w.host, 0),
 		daxfile_unlink(pool, w.path));
 }
 
 DXP_EXPORT int
 rmdir(const char *path)
 {
-	PATH_CALL(AT_FDCWD, path, REAL(unlinkat)(w.dirfd, w.host, AT_REMOVEDIR),
+	DXP_PATH_CALL(AT_FDCWD, path, false, REAL(unlinkat)(w.dirfd, w.host, AT_REMOVEDIR),
 		daxfile_rmdir(pool, w.path));
 }
 
@@ -94,7 +72,7 @@ unlinkat(int dirfd, const char *path, int flags)
 		errno = EINVAL;
 		return -1;
 	}
-	PATH_CALL(dirfd, path, REAL(unlinkat)(w.dirfd, w.host, flags),
+	DXP_PATH_CALL(dirfd, path, false, REAL(unlinkat)(w.dirfd, w.host, flags),
 		DXP_AT(w, daxfile_unlinkat(pool, w.dirf, w.path, flags),
 		(flags & AT_REMOVEDIR) ? daxfile_rmdir(pool, w.path) :
 		daxfile_unlink(pool, w.path)));
@@ -103,7 +81,7 @@ unlinkat(int dirfd, const char *path, int flags)
 DXP_EXPORT int
 remove(const char *path)
 {
-	PATH_CALL(AT_FDCWD, path,
+	DXP_PATH_CALL(AT_FDCWD, path, false,
 		(REAL(unlinkat)(w.dirfd, w.host, 0) == 0 ||
 		 (errno == EISDIR &&
 		  REAL(unlinkat)(w.dirfd, w.host, AT_REMOVEDIR) == 0)) ? 0 : -1,
@@ -114,14 +92,14 @@ remove(const char *path)
 DXP_EXPORT int
 mkdir(const char *path, mode_t mode)
 {
-	PATH_CALL(AT_FDCWD, path, REAL(mkdirat)(w.dirfd, w.host, mode),
+	DXP_PATH_CALL(AT_FDCWD, path, false, REAL(mkdirat)(w.dirfd, w.host, mode),
 		daxfile_mkdir(pool, w.path, dxp_create_mode(pool, mode)));
 }
 
 DXP_EXPORT int
 mkdirat(int dirfd, const char *path, mode_t mode)
 {
-	PATH_CALL(dirfd, path, REAL(mkdirat)(w.dirfd, w.host, mode),
+	DXP_PATH_CALL(dirfd, path, false, REAL(mkdirat)(w.dirfd, w.host, mode),
 		DXP_AT(w, daxfile_mkdirat(pool, w.dirf, w.path,
 		dxp_create_mode(pool, mode)),
 		daxfile_mkdir(pool, w.path, dxp_create_mode(pool, mode))));
@@ -146,7 +124,7 @@ mknod_pool(daxfile_pool *pool, daxfile_file *dir, const char *path,
 DXP_EXPORT int
 mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 {
-	PATH_CALL(dirfd, path, REAL(mknodat)(w.dirfd, w.host, mode, dev),
+	DXP_PATH_CALL(dirfd, path, false, REAL(mknodat)(w.dirfd, w.host, mode, dev),
 		mknod_pool(pool, w.dirf, w.path, mode));
 }
 
@@ -289,7 +267,7 @@ link(const char *p1, const char *p2)
 DXP_EXPORT int
 symlinkat(const char *target, int dirfd, const char *path)
 {
-	PATH_CALL(dirfd, path, REAL(symlinkat)(target, w.dirfd, w.host),
+	DXP_PATH_CALL(dirfd, path, false, REAL(symlinkat)(target, w.dirfd, w.host),
 		DXP_AT(w, daxfile_symlinkat(pool, target, w.dirf, w.path),
 		DXP_HAVE(daxfile_symlink) ? daxfile_symlink(pool, target, w.path) :
 		dxp_lib_missing("daxfile_symlink")));
@@ -304,7 +282,7 @@ symlink(const char *target, const char *path)
 DXP_EXPORT ssize_t
 readlinkat(int dirfd, const char *path, char *buf, size_t size)
 {
-	PATH_CALL(dirfd, path, REAL(readlinkat)(w.dirfd, w.host, buf, size),
+	DXP_PATH_CALL(dirfd, path, false, REAL(readlinkat)(w.dirfd, w.host, buf, size),
 		DXP_AT(w, daxfile_readlinkat(pool, w.dirf, w.path, buf, size),
 		DXP_HAVE(daxfile_readlink) ?
 		daxfile_readlink(pool, w.path, buf, size) :
