@@ -20,7 +20,7 @@
 DXP_EXPORT int
 fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
-	DXP_PATH_CALL(dirfd, path, flags & AT_EMPTY_PATH,
+	DXP_PATH_CALL(dirfd, path, flags & DXP_EMPTY_OK,
 		REAL(fchmodat)(w.dirfd, w.host, mode, flags),
 		NEED(daxfile_fchmodat) ? -1 :
 		daxfile_fchmodat(pool, w.dirf, w.path, mode, flags));
@@ -48,7 +48,7 @@ fchmod(int fd, mode_t mode)
 DXP_EXPORT int
 fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
-	DXP_PATH_CALL(dirfd, path, flags & AT_EMPTY_PATH,
+	DXP_PATH_CALL(dirfd, path, flags & DXP_EMPTY_OK,
 		REAL(fchownat)(w.dirfd, w.host, uid, gid, flags),
 		NEED(daxfile_fchownat) ? -1 :
 		daxfile_fchownat(pool, w.dirf, w.path, uid, gid, flags));
@@ -88,7 +88,7 @@ utimensat(int dirfd, const char *path, const struct timespec ts[2], int flags)
 		return (int)dxp_oret(o, f == NULL ? -1 : NEED(daxfile_futimens) ?
 			-1 : daxfile_futimens(f, ts));
 	}
-	DXP_PATH_CALL(dirfd, path, flags & AT_EMPTY_PATH,
+	DXP_PATH_CALL(dirfd, path, flags & DXP_EMPTY_OK,
 		REAL(utimensat)(w.dirfd, w.host, ts, flags),
 		NEED(daxfile_utimensat) ? -1 :
 		daxfile_utimensat(pool, w.dirf, w.path, ts, flags));
@@ -176,7 +176,7 @@ utime(const char *path, const struct utimbuf *ut)
 
 /* XPATH -- an xattr call on a path (l: not following a last link). */
 #define XPATH(path, host, poolfn, ...) \
-	DXP_PATH_CALL(AT_FDCWD, path, false, host, XNEED(poolfn) ? -1 : \
+	DXP_PATH_CALL(AT_FDCWD, path, DXP_BY_NAME, host, XNEED(poolfn) ? -1 : \
 		poolfn(pool, w.path, __VA_ARGS__))
 
 DXP_EXPORT ssize_t

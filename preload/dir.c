@@ -148,11 +148,13 @@ opendir(const char *path)
 	DIR *dir;
 	int fd;
 
-	if (dxp_resolve(AT_FDCWD, path, &w, false) != 0)
+	if (dxp_resolve_at(AT_FDCWD, path, &w, 0) != 0)
 		return NULL;
 	if (w.m == NULL)
 		return host_stream(REAL(opendir)(w.host), path);
-	fd = dxp_open_pool(w.m, w.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	fd = dxp_open_pool_at(w.m, w.dirf, w.path, w.norm,
+		O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	dxp_where_put(&w);
 	if (fd < 0)
 		return NULL;
 	dir = stream_new(fd);
@@ -254,8 +256,12 @@ stream_next(struct dxp_dirstream *s)
 	if (s->host != NULL || s->o == NULL)
 		return host_next(s);
 	if (s->cur >= s->len) {
+		int e = errno;
 		ssize_t n = dents_pool(s->o, s->buf, STREAM_BUF);
 
+		/* a removed directory reads ENOENT, the end for POSIX (glibc) */
+		if (n < 0 && errno == ENOENT)
+			errno = e;
 		if (n <= 0)
 			return NULL;	/* the end (errno unchanged), or an error */
 		s->len = (size_t)n;
@@ -442,7 +448,7 @@ scandirat64(int dirfd, const char *path, struct dirent64 ***list,
 	DIR *dir;
 	int fd, n;
 
-	if (dxp_resolve_at(dirfd, path, &w, false) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, 0) != 0)
 		return -1;
 	if (w.m == NULL)
 		return REAL(scandirat64)(w.dirfd, w.host, list, sel, cmp);

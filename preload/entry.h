@@ -42,15 +42,15 @@ dxp_mret(struct dxp_mount *m, long r)
 
 /*
  * DXP_PATH_CALL -- the body of a call on (dirfd, path): resolve it
- * (AT_EMPTY_PATH if 'empty'), then return 'host' if it is the host's, or
- * 'poolcall' with 'pool' and 'w' set (w.path; w.dirf, the base directory's
- * handle for the *at calls, or NULL: dxp_resolve_at).
+ * (dxp_resolve_at, as 'how' says), then return 'host' if it is the host's,
+ * or 'poolcall' with 'pool' and 'w' set (w.path; w.dirf, the base
+ * directory's handle, or NULL).
  */
-#define DXP_PATH_CALL(dirfd, path, empty, host, poolcall) do { \
+#define DXP_PATH_CALL(dirfd, path, how, host, poolcall) do { \
 	struct dxp_where w; \
 	daxfile_pool *pool; \
 	long r_; \
-	if (dxp_resolve_at((dirfd), (path), &w, (empty)) != 0) \
+	if (dxp_resolve_at((dirfd), (path), &w, (how)) != 0) \
 		return -1; \
 	if (w.m == NULL) \
 		return (host); \

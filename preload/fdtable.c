@@ -23,7 +23,9 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "hidefd.h"
 #include "lib.h"
+#include "path.h"
 #include "real.h"
 
 #define CHUNK_SHIFT 10
@@ -284,20 +286,11 @@ dxp_ofd_pool(struct dxp_ofd *o)
 int
 dxp_fd_reserve(struct dxp_mount *m, int min, bool cloexec)
 {
-	int fd = REAL(open)(m->pool_path, O_PATH | O_CLOEXEC);
-	int nfd;
+	int p = dxp_mount_placeholder(m);
 
-	if (fd < 0)
+	if (p < 0)
 		return -1;
-	if (fd >= min && !cloexec) {
-		REAL(fcntl64)(fd, F_SETFD, 0);
-		return fd;
-	}
-	if (fd >= min)
-		return fd;
-	nfd = REAL(fcntl64)(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, min);
-	REAL(close)(fd);
-	return nfd;
+	return REAL(fcntl64)(p, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, min);
 }
 
 void
@@ -323,6 +316,23 @@ dxp_fd_install(int fd, struct dxp_ofd *o, bool cloexec)
 	pthread_mutex_unlock(&table_lock);
 	if (old != NULL)
 		dxp_ofd_put(old);
+}
+
+int
+dxp_fd_install_hidden(struct dxp_ofd *o)
+{
+	int fd = dxp_fd_reserve(o->m, dxp_fd_hidden_floor(), true);
+
+	if (fd < 0) {
+		int e = errno;
+
+		dxp_ofd_put(o);
+		errno = e;
+		return -1;
+	}
+	dxp_fd_install(fd, o, true);
+	dxp_fd_hide_number(fd);
+	return fd;
 }
 
 struct dxp_ofd *
@@ -402,6 +412,8 @@ save_offset(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 	daxfile_file *f = atomic_load(&o->file);
 
 	atomic_store(&o->crossed, true);
+	if (f != NULL)
+		dxp_dir_path_refresh(o, atomic_load(&o->m->pool), f);
 	if (f != NULL && ofd_offset_shared(o->isdir)) {
 		off_t off = daxfile_lseek(f, 0, SEEK_CUR);
 
@@ -478,6 +490,7 @@ ofd_detach(struct dxp_ofd *o)
 
 	if (f == NULL)
 		return;
+	dxp_dir_path_refresh(o, atomic_load(&o->m->pool), f);
 	if (ofd_offset_shared(o->isdir)) {
 		off_t off = daxfile_lseek(f, 0, SEEK_CUR);
 

@@ -84,6 +84,12 @@ int dxp_fd_reserve(struct dxp_mount *m, int min, bool cloexec);
 /* dxp_fd_install -- 'fd' now names 'o' (the table takes a reference). */
 void dxp_fd_install(int fd, struct dxp_ofd *o, bool cloexec);
 
+/*
+ * dxp_fd_install_hidden -- a number of the layer's own (hidefd.h) for 'o',
+ * FD_CLOEXEC, taking the caller's reference; -1 (errno set) if none.
+ */
+int dxp_fd_install_hidden(struct dxp_ofd *o);
+
 /* dxp_fd_remove -- forget 'fd'; returns its description (the caller puts it). */
 struct dxp_ofd *dxp_fd_remove(int fd);
 

@@ -9,28 +9,25 @@
 #include "hidefd.h"
 #include "real.h"
 
-#define MAX_HIDDEN 64
+#define MAX_HIDDEN 160
 
 static atomic_int hidden[MAX_HIDDEN];	/* fd + 1, 0 for a free slot */
 static atomic_int hidden_min = 1 << 30;	/* no hidden descriptor below */
 
 int
-dxp_fd_hide(int fd)
+dxp_fd_hidden_floor(void)
 {
 	struct rlimit rl;
-	int min = 1000, nfd, fl;
 
-	if (fd < 0)
-		return fd;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 256 &&
 	    rl.rlim_cur != RLIM_INFINITY)
-		min = (int)(rl.rlim_cur - rl.rlim_cur / 16);
-	fl = REAL(fcntl64)(fd, F_GETFD);
-	nfd = REAL(fcntl64)(fd, (fl & FD_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, min);
-	if (nfd >= 0) {
-		REAL(close)(fd);
-		fd = nfd;
-	}
+		return (int)(rl.rlim_cur - rl.rlim_cur / 16);
+	return 1000;
+}
+
+void
+dxp_fd_hide_number(int fd)
+{
 	for (int i = 0; i < MAX_HIDDEN; i++) {
 		int zero = 0;
 
@@ -40,9 +37,26 @@ dxp_fd_hide(int fd)
 			while (fd < m && !atomic_compare_exchange_weak(&hidden_min,
 			    &m, fd))
 				;
-			break;
+			return;
 		}
 	}
+}
+
+int
+dxp_fd_hide(int fd)
+{
+	int nfd, fl;
+
+	if (fd < 0)
+		return fd;
+	fl = REAL(fcntl64)(fd, F_GETFD);
+	nfd = REAL(fcntl64)(fd, (fl & FD_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD,
+		dxp_fd_hidden_floor());
+	if (nfd >= 0) {
+		REAL(close)(fd);
+		fd = nfd;
+	}
+	dxp_fd_hide_number(fd);
 	return fd;
 }
 

@@ -83,6 +83,7 @@ static void
 fork_child(void)
 {
 	dxp_fd_forked();
+	dxp_cwd_forked();
 	if (dxp_mount_forget())
 		dxp_mount_close_inherited();
 	dxp_service_forget();

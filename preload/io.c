@@ -596,9 +596,13 @@ copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t n,
 	return r;
 }
 
-/* truncate_pool -- truncate(2) of a path in a pool. */
+/*
+ * truncate_pool -- truncate(2) of 'path' in a pool, from directory handle
+ * 'dir' if not NULL.
+ */
 static int
-truncate_pool(struct dxp_mount *m, const char *path, off_t len)
+truncate_pool(struct dxp_mount *m, daxfile_file *dir, const char *path,
+	off_t len)
 {
 	daxfile_pool *pool = dxp_mount_get(m);
 	daxfile_file *f;
@@ -606,10 +610,13 @@ truncate_pool(struct dxp_mount *m, const char *path, off_t len)
 
 	if (pool == NULL)
 		return -1;
-	if (DXP_HAVE(daxfile_truncate))
+	if (dir == NULL && DXP_HAVE(daxfile_truncate))
 		return (int)dxp_mret(m, daxfile_truncate(pool, path, len));
+	if (len < 0)
+		return (int)dxp_mret(m, (errno = EINVAL, -1));
 	/* the same permission check as open for writing, then ftruncate */
-	f = daxfile_open(pool, path, O_WRONLY);
+	f = dir != NULL ? daxfile_openat(pool, dir, path, O_WRONLY) :
+		daxfile_open(pool, path, O_WRONLY);
 	if (f == NULL)
 		return (int)dxp_mret(m, -1);
 	r = daxfile_ftruncate(f, len);
@@ -628,12 +635,15 @@ DXP_EXPORT int
 truncate(const char *path, off_t len)
 {
 	struct dxp_where w;
+	int r;
 
-	if (dxp_resolve(AT_FDCWD, path, &w, false) != 0)
+	if (dxp_resolve_at(AT_FDCWD, path, &w, 0) != 0)
 		return -1;
 	if (w.m == NULL)
 		return REAL(truncate64)(w.host, len);
-	return truncate_pool(w.m, w.path, len);
+	r = truncate_pool(w.m, w.dirf, w.path, len);
+	dxp_where_put(&w);
+	return r;
 }
 
 DXP_EXPORT int

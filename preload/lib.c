@@ -117,6 +117,18 @@ daxfile_faccessat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 }
 
 int
+daxfile_fchdir(daxfile_file *dir)
+{
+	return dxp_lib.daxfile_fchdir(dir);
+}
+
+char *
+daxfile_getcwd(daxfile_pool *pool, char *buf, size_t size)
+{
+	return dxp_lib.daxfile_getcwd(pool, buf, size);
+}
+
+int
 daxfile_fallocate(daxfile_file *file, int mode, off_t offset, off_t len)
 {
 	return dxp_lib.daxfile_fallocate(file, mode, offset, len);

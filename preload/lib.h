@@ -24,6 +24,7 @@
 #define DXP_LIB_LIST(X) \
 	X(daxfile_close) X(daxfile_closedir) X(daxfile_copy_file_range) \
 	X(daxfile_errormsg) X(daxfile_faccessat) X(daxfile_fallocate) \
+	X(daxfile_fchdir) X(daxfile_getcwd) \
 	X(daxfile_fchmod) X(daxfile_fchmodat) X(daxfile_fchown) \
 	X(daxfile_fchownat) X(daxfile_fcntl) X(daxfile_fdatasync) \
 	X(daxfile_fgetxattr) X(daxfile_flistxattr) X(daxfile_flock) \

@@ -64,6 +64,7 @@ mount_add(const char *dir, size_t dlen, const char *pool, size_t plen)
 	if (m->dir == NULL || m->pool_path == NULL)
 		return -1;
 	m->index = dxp_nmounts++;
+	atomic_store(&m->placeholder, -1);
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->locks_lock, NULL);
 	return 0;
@@ -211,10 +212,29 @@ mount_attach(struct dxp_mount *m)
 	if (DXP_HAVE(daxfile_pool_set_mountpoint))
 		daxfile_pool_set_mountpoint(pool, m->dir);
 	dxp_mount_cloexec_pool_files(m);
+	(void)dxp_mount_placeholder(m);
 	m->pid = getpid();
 	atomic_store(&m->pool, pool);
 	dxp_service_start();
 	return 0;
+}
+
+int
+dxp_mount_placeholder(struct dxp_mount *m)
+{
+	int fd = atomic_load(&m->placeholder), none = -1;
+
+	if (fd >= 0)
+		return fd;
+	fd = dxp_fd_hide(REAL(open)(m->pool_path, O_PATH | O_CLOEXEC));
+	if (fd < 0)
+		return -1;
+	if (!atomic_compare_exchange_strong(&m->placeholder, &none, fd)) {
+		dxp_fd_unhide(fd);
+		REAL(close)(fd);
+		fd = none;
+	}
+	return fd;
 }
 
 daxfile_pool *
@@ -340,6 +360,16 @@ dxp_mount_forget(void)
  * on the pool files of attached pools (libpmemobj's and its own) and on
  * every userfaultfd: descriptors that are not in the descriptor table.
  */
+/* mount_is_placeholder -- is 'fd' a mount's placeholder (the layer's)? */
+static bool
+mount_is_placeholder(int fd)
+{
+	for (int i = 0; i < dxp_nmounts; i++)
+		if (atomic_load(&dxp_mounts[i].placeholder) == fd)
+			return true;
+	return false;
+}
+
 static void
 mount_each_library_fd(void (*fn)(int fd))
 {
@@ -361,7 +391,8 @@ mount_each_library_fd(void (*fn)(int fd))
 		char link[64] = "";
 		struct stat st;
 
-		if (de->d_name[0] == '.' || fd == dfd || dxp_fd_is_pool(fd))
+		if (de->d_name[0] == '.' || fd == dfd || dxp_fd_is_pool(fd) ||
+		    mount_is_placeholder(fd))
 			continue;
 		if (REAL(fstat64)(fd, (struct stat64 *)&st) != 0)
 			continue;

@@ -31,10 +31,21 @@ struct dxp_mount {
 	bool locks_held;	/* the process has advisory locks here: one
 				   of the objects (dxp_mount_locks_sync) */
 	bool warned;		/* the EBUSY message was printed */
+	atomic_int placeholder;	/* O_PATH of the pool file, hidden, that a
+				   pool descriptor's number copies; -1 */
 };
 
 extern struct dxp_mount dxp_mounts[DXP_MAX_MOUNTS];
 extern int dxp_nmounts;
+
+/*
+ * dxp_mount_placeholder -- the mount's O_PATH descriptor of its pool file,
+ * opened at the first attach (with the credentials that opened the pool):
+ * the kernel descriptors of pool files are copies of it, so that a thread
+ * whose fs ids cannot reach the pool file's host directory still gets
+ * them.  -1 with errno if it cannot be opened.
+ */
+int dxp_mount_placeholder(struct dxp_mount *m);
 
 /* dxp_mount_init -- parse DAXFILE_MOUNTS; 0, or -1 if it is malformed. */
 int dxp_mount_init(void);

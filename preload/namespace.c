@@ -54,15 +54,13 @@ dxp_create_mode(daxfile_pool *pool, mode_t mode)
 DXP_EXPORT int
 unlink(const char *path)
 {
-	DXP_PATH_CALL(AT_FDCWD, path, false, REAL(unlinkat)(w.dirfd, w.host, 0),
-		daxfile_unlink(pool, w.path));
+	return unlinkat(AT_FDCWD, path, 0);
 }
 
 DXP_EXPORT int
 rmdir(const char *path)
 {
-	DXP_PATH_CALL(AT_FDCWD, path, false, REAL(unlinkat)(w.dirfd, w.host, AT_REMOVEDIR),
-		daxfile_rmdir(pool, w.path));
+	return unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
 }
 
 DXP_EXPORT int
@@ -72,34 +70,31 @@ unlinkat(int dirfd, const char *path, int flags)
 		errno = EINVAL;
 		return -1;
 	}
-	DXP_PATH_CALL(dirfd, path, false, REAL(unlinkat)(w.dirfd, w.host, flags),
+	DXP_PATH_CALL(dirfd, path, 0, REAL(unlinkat)(w.dirfd, w.host, flags),
 		DXP_AT(w, daxfile_unlinkat(pool, w.dirf, w.path, flags),
 		(flags & AT_REMOVEDIR) ? daxfile_rmdir(pool, w.path) :
 		daxfile_unlink(pool, w.path)));
 }
 
+/* remove -- unlink, or rmdir where unlink says EISDIR, as the C library's */
 DXP_EXPORT int
 remove(const char *path)
 {
-	DXP_PATH_CALL(AT_FDCWD, path, false,
-		(REAL(unlinkat)(w.dirfd, w.host, 0) == 0 ||
-		 (errno == EISDIR &&
-		  REAL(unlinkat)(w.dirfd, w.host, AT_REMOVEDIR) == 0)) ? 0 : -1,
-		(daxfile_unlink(pool, w.path) == 0 ||
-		 (errno == EISDIR && daxfile_rmdir(pool, w.path) == 0)) ? 0 : -1);
+	if (unlinkat(AT_FDCWD, path, 0) == 0)
+		return 0;
+	return errno == EISDIR ? unlinkat(AT_FDCWD, path, AT_REMOVEDIR) : -1;
 }
 
 DXP_EXPORT int
 mkdir(const char *path, mode_t mode)
 {
-	DXP_PATH_CALL(AT_FDCWD, path, false, REAL(mkdirat)(w.dirfd, w.host, mode),
-		daxfile_mkdir(pool, w.path, dxp_create_mode(pool, mode)));
+	return mkdirat(AT_FDCWD, path, mode);
 }
 
 DXP_EXPORT int
 mkdirat(int dirfd, const char *path, mode_t mode)
 {
-	DXP_PATH_CALL(dirfd, path, false, REAL(mkdirat)(w.dirfd, w.host, mode),
+	DXP_PATH_CALL(dirfd, path, 0, REAL(mkdirat)(w.dirfd, w.host, mode),
 		DXP_AT(w, daxfile_mkdirat(pool, w.dirf, w.path,
 		dxp_create_mode(pool, mode)),
 		daxfile_mkdir(pool, w.path, dxp_create_mode(pool, mode))));
@@ -124,7 +119,7 @@ mknod_pool(daxfile_pool *pool, daxfile_file *dir, const char *path,
 DXP_EXPORT int
 mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 {
-	DXP_PATH_CALL(dirfd, path, false, REAL(mknodat)(w.dirfd, w.host, mode, dev),
+	DXP_PATH_CALL(dirfd, path, 0, REAL(mknodat)(w.dirfd, w.host, mode, dev),
 		mknod_pool(pool, w.dirf, w.path, mode));
 }
 
@@ -175,9 +170,9 @@ static int
 two_paths(int d1, const char *p1, struct dxp_where *a, int d2, const char *p2,
 	struct dxp_where *b, daxfile_pool **pool)
 {
-	if (dxp_resolve_at(d1, p1, a, false) != 0)
+	if (dxp_resolve_at(d1, p1, a, 0) != 0)
 		return -1;
-	if (dxp_resolve_at(d2, p2, b, false) != 0) {
+	if (dxp_resolve_at(d2, p2, b, 0) != 0) {
 		dxp_where_put(a);
 		return -1;
 	}
@@ -267,7 +262,7 @@ link(const char *p1, const char *p2)
 DXP_EXPORT int
 symlinkat(const char *target, int dirfd, const char *path)
 {
-	DXP_PATH_CALL(dirfd, path, false, REAL(symlinkat)(target, w.dirfd, w.host),
+	DXP_PATH_CALL(dirfd, path, 0, REAL(symlinkat)(target, w.dirfd, w.host),
 		DXP_AT(w, daxfile_symlinkat(pool, target, w.dirf, w.path),
 		DXP_HAVE(daxfile_symlink) ? daxfile_symlink(pool, target, w.path) :
 		dxp_lib_missing("daxfile_symlink")));
@@ -282,7 +277,7 @@ symlink(const char *target, const char *path)
 DXP_EXPORT ssize_t
 readlinkat(int dirfd, const char *path, char *buf, size_t size)
 {
-	DXP_PATH_CALL(dirfd, path, false, REAL(readlinkat)(w.dirfd, w.host, buf, size),
+	DXP_PATH_CALL(dirfd, path, 0, REAL(readlinkat)(w.dirfd, w.host, buf, size),
 		DXP_AT(w, daxfile_readlinkat(pool, w.dirf, w.path, buf, size),
 		DXP_HAVE(daxfile_readlink) ?
 		daxfile_readlink(pool, w.path, buf, size) :
@@ -313,40 +308,61 @@ __readlinkat_chk(int dirfd, const char *path, char *buf, size_t n,
 }
 
 /*
- * chdir_pool -- the current directory becomes a directory of a pool:
- * 'path' as the library walks it, kept as its lexical form 'norm'.
+ * cwd_to -- the current directory becomes directory description 'o' (a
+ * reference the call takes) if it is one and the caller may search it.
  */
 static int
-chdir_pool(struct dxp_mount *m, const char *path, const char *norm)
+cwd_to(struct dxp_ofd *o)
 {
-	daxfile_pool *pool = dxp_mount_get(m);
-	struct stat st;
-	int r;
+	if (!o->isdir)
+		return (int)dxp_oret(o, (errno = ENOTDIR, -1));
+	if (DXP_HAVE(daxfile_faccessat)) {
+		daxfile_file *f = dxp_ofd_file(o);
 
-	if (pool == NULL)
-		return -1;
-	r = daxfile_stat(pool, path, &st);
-	if (r == 0 && !S_ISDIR(st.st_mode))
-		r = (errno = ENOTDIR, -1);
-	/* the search permission chdir(2) asks, with the thread's fs ids */
-	if (r == 0 && DXP_HAVE(daxfile_faccessat))
-		r = daxfile_faccessat(pool, NULL, path, X_OK, AT_EACCESS);
-	dxp_mount_put(m);
-	if (r != 0)
-		return -1;
-	dxp_cwd_set_pool(m, norm);
+		/* the search permission chdir(2) asks, with the thread's fs ids */
+		if (f == NULL || daxfile_faccessat(dxp_ofd_pool(o), f, "", X_OK,
+		    AT_EACCESS | AT_EMPTY_PATH) != 0)
+			return (int)dxp_oret(o, -1);
+	}
+	dxp_cwd_set_pool(o->m, o->path, o);
 	return 0;
+}
+
+/*
+ * chdir_pool -- the current directory becomes a directory of a pool:
+ * 'path' as the library walks it (from directory handle 'dir' if not NULL),
+ * kept as a description of the directory for relative paths.
+ */
+static int
+chdir_pool(struct dxp_mount *m, daxfile_file *dir, const char *path,
+	const char *norm)
+{
+	int fd = dxp_open_pool_at(m, dir, path, norm,
+		O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	struct dxp_ofd *o;
+
+	if (fd < 0)
+		return -1;
+	o = dxp_fd_remove(fd);
+	REAL(close)(fd);
+	if (o == NULL)
+		return errno = ENOENT, -1;
+	return cwd_to(o);
 }
 
 DXP_EXPORT int
 chdir(const char *path)
 {
 	struct dxp_where w;
+	int r;
 
-	if (dxp_resolve(AT_FDCWD, path, &w, false) != 0)
+	if (dxp_resolve_at(AT_FDCWD, path, &w, 0) != 0)
 		return -1;
-	if (w.m != NULL)
-		return chdir_pool(w.m, w.path, w.norm);
+	if (w.m != NULL) {
+		r = chdir_pool(w.m, w.dirf, w.path, w.norm);
+		dxp_where_put(&w);
+		return r;
+	}
 	if (REAL(chdir)(w.host) != 0)
 		return -1;
 	dxp_cwd_set_host();
@@ -364,18 +380,7 @@ fchdir(int fd)
 		dxp_cwd_set_host();
 		return 0;
 	}
-	if (!o->isdir)
-		return (int)dxp_oret(o, (errno = ENOTDIR, -1));
-	if (DXP_HAVE(daxfile_faccessat)) {
-		daxfile_file *f = dxp_ofd_file(o);
-
-		/* fchdir(2) asks search permission on the directory too */
-		if (f == NULL || daxfile_faccessat(dxp_ofd_pool(o), f, "", X_OK,
-		    AT_EACCESS | AT_EMPTY_PATH) != 0)
-			return (int)dxp_oret(o, -1);
-	}
-	dxp_cwd_set_pool(o->m, o->path);
-	return (int)dxp_oret(o, 0);
+	return cwd_to(o);
 }
 
 DXP_EXPORT char *

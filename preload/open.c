@@ -71,7 +71,7 @@ open_at(int dirfd, const char *path, int flags, mode_t mode)
 	struct dxp_where w;
 	int fd;
 
-	if (dxp_resolve_at(dirfd, path, &w, false) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, 0) != 0)
 		return -1;
 	if (w.m == NULL)
 		return REAL(openat)(w.dirfd, w.host, flags, mode);

@@ -18,16 +18,28 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "entry.h"
 #include "fdtable.h"
+#include "hidefd.h"
 #include "lib.h"
 #include "path.h"
 #include "real.h"
 
+/*
+ * The current directory.  In a pool it is also a description of the
+ * directory (O_PATH) under a number of the layer's own (hidefd.h), so that
+ * relative paths are walked from the directory itself, as the kernel's
+ * are: a rename of it or of its ancestors, or an ancestor without search
+ * permission, changes nothing for them.  The description goes through the
+ * pool's hand-overs like any other.
+ */
 static struct {
 	pthread_mutex_t lock;
 	char vpath[PATH_MAX];	/* what getcwd reports */
 	atomic_bool valid;	/* vpath is known */
-} cwd = {PTHREAD_MUTEX_INITIALIZER, "", false};
+	int fd;			/* the description's number; -1: not open */
+	unsigned long gen;	/* changes of directory */
+} cwd = {PTHREAD_MUTEX_INITIALIZER, "", false, -1, 0};
 
 /* the mount the current directory is in, or NULL */
 static struct dxp_mount *_Atomic cwd_mount;
@@ -291,6 +303,9 @@ dxp_resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
 	return 0;
 }
 
+static struct dxp_ofd *cwd_description(struct dxp_mount *m, char *base,
+	size_t size);
+
 /* at_calls -- has the library every *at call that dxp_resolve_at's users make? */
 static bool
 at_calls(void)
@@ -305,32 +320,36 @@ at_calls(void)
 }
 
 int
-dxp_resolve_at(int dirfd, const char *path, struct dxp_where *w,
-	bool empty_ok)
+dxp_resolve_at(int dirfd, const char *path, struct dxp_where *w, int how)
 {
-	char raw[PATH_MAX];
+	char raw[PATH_MAX], base[PATH_MAX];
 	struct dxp_ofd *o;
 	daxfile_file *f;
 	size_t n;
 
-	if (dxp_resolve(dirfd, path, w, empty_ok) != 0)
+	if (dxp_resolve(dirfd, path, w, how & DXP_EMPTY_OK) != 0)
 		return -1;
-	if (w->m == NULL || dirfd == AT_FDCWD || path[0] == '/' ||
-	    path[0] == '\0' || !dxp_fd_is_pool(dirfd) || !at_calls())
+	if (w->m == NULL || path[0] == '/' || path[0] == '\0' ||
+	    (how & DXP_BY_NAME) || !at_calls())
 		return 0;
-	o = dxp_fd_get(dirfd);
+	if (dirfd == AT_FDCWD)
+		o = cwd_description(w->m, base, sizeof(base));
+	else
+		o = dxp_fd_is_pool(dirfd) ? dxp_fd_get(dirfd) : NULL;
 	if (o == NULL)
 		return 0;
 	/* a path that climbs above the pool's root on its text left it */
 	n = strlen(path);
 	if (o->m != w->m || !o->isdir || n >= sizeof(w->path) ||
-	    raw_rest(o->path, path, raw, sizeof(raw)) != 0) {
+	    raw_rest(dirfd == AT_FDCWD ? base : o->path, path, raw,
+	    sizeof(raw)) != 0) {
 		dxp_ofd_put(o);
 		return 0;
 	}
 	f = dxp_ofd_file(o);
 	if (f == NULL) {
-		int e = errno;
+		/* a directory removed while another process had the pool */
+		int e = errno == ESTALE ? ENOENT : errno;
 
 		dxp_ofd_put(o);
 		errno = e;
@@ -471,14 +490,77 @@ kernel_cwd_away(void)
 	(void)REAL(rmdir)(dir);
 }
 
-void
-dxp_cwd_set_pool(struct dxp_mount *m, const char *path)
+/* cwd_close -- drop the layer's number 'fd' of a former current directory. */
+static void
+cwd_close(int fd)
 {
+	if (fd < 0)
+		return;
+	dxp_fd_unhide(fd);
+	(void)close(fd);
+}
+
+/* the library's current directory, which dxp_dir_path borrows */
+static pthread_mutex_t libcwd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int
+dxp_dir_path(daxfile_pool *pool, daxfile_file *dir, char *buf, size_t size)
+{
+	int r = -1;
+
+	if (!DXP_HAVE(daxfile_fchdir) || !DXP_HAVE(daxfile_getcwd))
+		return -1;
+	pthread_mutex_lock(&libcwd_lock);
+	if (daxfile_fchdir(dir) == 0 && daxfile_getcwd(pool, buf, size) != NULL)
+		r = 0;
+	pthread_mutex_unlock(&libcwd_lock);
+	return r;
+}
+
+void
+dxp_dir_path_refresh(struct dxp_ofd *o, daxfile_pool *pool, daxfile_file *f)
+{
+	char buf[PATH_MAX];
+
+	if (o->isdir && dxp_dir_path(pool, f, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, o->path) != 0)
+		snprintf(o->path, sizeof(o->path), "%s", buf);
+}
+
+/*
+ * cwd_true_path -- the path of directory 'o' from its pool's root as it is
+ * now (a relative chdir from a renamed directory, an fchdir to one);
+ * 'path' if the library cannot tell.
+ */
+static const char *
+cwd_true_path(struct dxp_ofd *o, const char *path, char *buf, size_t size)
+{
+	daxfile_file *f;
+
+	if (o == NULL)
+		return path;
+	f = dxp_ofd_file(o);
+	if (f == NULL || dxp_dir_path(dxp_ofd_pool(o), f, buf, size) != 0)
+		return path;
+	return buf;
+}
+
+void
+dxp_cwd_set_pool(struct dxp_mount *m, const char *path, struct dxp_ofd *o)
+{
+	char buf[PATH_MAX];
+	int fd, old;
 	size_t n;
 
 	if (atomic_load(&cwd_mount) == NULL)
 		kernel_cwd_away();
 	pthread_mutex_lock(&cwd.lock);
+	path = cwd_true_path(o, path, buf, sizeof(buf));
+	/* a description no descriptor names yet (chdir's) is named by it too:
+	   after a hand-over it is opened again at that path */
+	if (o != NULL && atomic_load(&o->nslots) == 0 && path == buf)
+		snprintf(o->path, sizeof(o->path), "%s", buf);
+	fd = o != NULL ? dxp_fd_install_hidden(o) : -1;
 	snprintf(cwd.vpath, sizeof(cwd.vpath), "%s%s", m->dir,
 		strcmp(path, "/") == 0 ? "" : path);
 	/* "chdir dir/": the directory, not its trailing slash */
@@ -487,14 +569,77 @@ dxp_cwd_set_pool(struct dxp_mount *m, const char *path)
 	atomic_store(&cwd.valid, true);
 	atomic_store(&cwd_mount, m);
 	cwd_update_near(cwd.vpath);
+	old = cwd.fd;
+	cwd.fd = fd;
+	cwd.gen++;
 	pthread_mutex_unlock(&cwd.lock);
+	cwd_close(old);
 }
 
 void
 dxp_cwd_set_host(void)
 {
+	int old;
+
+	pthread_mutex_lock(&cwd.lock);
 	atomic_store(&cwd_mount, NULL);
+	old = cwd.fd;
+	cwd.fd = -1;
+	cwd.gen++;
+	pthread_mutex_unlock(&cwd.lock);
+	cwd_close(old);
 	dxp_cwd_init();
+}
+
+/*
+ * cwd_description -- a reference on the current directory's description
+ * if it is in mount 'm', opened by its path at the first use after an exec
+ * (which hands over the path only), and that path from the pool's root in
+ * 'path'; NULL if it is not in 'm' or cannot be opened (the caller then
+ * walks the path).
+ */
+static struct dxp_ofd *
+cwd_description(struct dxp_mount *m, char *path, size_t size)
+{
+	struct dxp_ofd *o = NULL;
+	unsigned long gen;
+	int fd;
+
+	if (atomic_load(&cwd_mount) != m)
+		return NULL;
+	pthread_mutex_lock(&cwd.lock);
+	if (atomic_load(&cwd_mount) == m && cwd.fd >= 0)
+		o = dxp_fd_get(cwd.fd);
+	gen = cwd.gen;
+	snprintf(path, size, "%s", cwd.vpath[m->dirlen] != '\0' ?
+		cwd.vpath + m->dirlen : "/");
+	pthread_mutex_unlock(&cwd.lock);
+	if (o != NULL || atomic_load(&cwd_mount) != m)
+		return o;
+	fd = dxp_open_pool_at(m, NULL, path, NULL,
+		O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	o = dxp_fd_remove(fd);
+	REAL(close)(fd);
+	if (o == NULL)
+		return NULL;
+	atomic_fetch_add(&o->refs, 1);		/* the caller's */
+	fd = dxp_fd_install_hidden(o);
+	pthread_mutex_lock(&cwd.lock);
+	if (fd >= 0 && cwd.gen == gen && cwd.fd < 0) {
+		cwd.fd = fd;
+		fd = -1;
+	}
+	pthread_mutex_unlock(&cwd.lock);
+	cwd_close(fd);
+	return o;
+}
+
+void
+dxp_cwd_forked(void)
+{
+	pthread_mutex_init(&cwd.lock, NULL);
 }
 
 char *

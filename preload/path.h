@@ -7,6 +7,7 @@
 #ifndef DXP_PATH_H
 #define DXP_PATH_H 1
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 
@@ -51,18 +52,25 @@ int dxp_path_normalize(const char *in, char *out, size_t size);
 int dxp_resolve(int dirfd, const char *path, struct dxp_where *w,
 	bool empty_ok);
 
+/* dxp_resolve_at's 'how': an empty path names the directory itself */
+#define DXP_EMPTY_OK AT_EMPTY_PATH
+/* ... by name only: the caller has no *at call of the library to give it */
+#define DXP_BY_NAME 0x40000000
+
 /*
  * dxp_resolve_at -- dxp_resolve for the *at calls: a relative path from a
- * directory descriptor of a pool that stays in the pool on its text is
- * given to the library relative to that directory's handle ('dir' holds a
- * reference on its description, 'dirf' its handle), so that it follows
- * the directory as the kernel does when the directory is renamed, or the
- * symbolic link it was opened through changes; else as dxp_resolve, with
- * 'dirf' NULL.  Calls given a 'dirf' use the library's *at calls.  Every
- * success is followed by dxp_where_put.
+ * directory descriptor of a pool, or from a current directory in a pool,
+ * that stays in the pool on its text is given to the library relative to
+ * that directory's handle ('dir' holds a reference on its description,
+ * 'dirf' its handle), so that it follows the directory as the kernel does
+ * when the directory is renamed, or the symbolic link it was opened
+ * through changes, and needs no search permission above it; else (and
+ * with DXP_BY_NAME) as dxp_resolve, with 'dirf' NULL.  Calls given a
+ * 'dirf' use the library's *at calls.  Every success is followed by
+ * dxp_where_put.
  */
 int dxp_resolve_at(int dirfd, const char *path, struct dxp_where *w,
-	bool empty_ok);
+	int how);
 
 /* dxp_where_put -- drop what dxp_resolve_at took (nothing after dxp_resolve). */
 void dxp_where_put(struct dxp_where *w);
@@ -92,8 +100,13 @@ bool dxp_path_above_mount(const char *v);
 /* dxp_cwd_init -- the host's current directory, at start. */
 void dxp_cwd_init(void);
 
-/* dxp_cwd_set_pool -- the current directory becomes 'path' of mount 'm'. */
-void dxp_cwd_set_pool(struct dxp_mount *m, const char *path);
+/*
+ * dxp_cwd_set_pool -- the current directory becomes 'path' of mount 'm',
+ * whose description is 'o' (the reference is taken; NULL: opened by the
+ * path at its first use).
+ */
+void dxp_cwd_set_pool(struct dxp_mount *m, const char *path,
+	struct dxp_ofd *o);
 
 /* dxp_cwd_set_host -- the current directory is the kernel's again. */
 void dxp_cwd_set_host(void);
@@ -104,6 +117,26 @@ void dxp_cwd_set_host(void);
  * ERANGE if it does not fit.
  */
 char *dxp_cwd_get(char *buf, size_t size);
+
+/*
+ * dxp_dir_path -- the path of directory handle 'dir' from its pool's root
+ * as it is now (after renames), through the library's current directory,
+ * which the layer uses for nothing else; 0, or -1 if the library cannot
+ * tell.
+ */
+int dxp_dir_path(daxfile_pool *pool, daxfile_file *dir, char *buf,
+	size_t size);
+
+/*
+ * dxp_dir_path_refresh -- a directory's description 'o', attached as 'f',
+ * is named by its path as it is now: it is opened again by its name after
+ * a fork or a hand-over.
+ */
+void dxp_dir_path_refresh(struct dxp_ofd *o, daxfile_pool *pool,
+	daxfile_file *f);
+
+/* dxp_cwd_forked -- in a forked child: the lock anew. */
+void dxp_cwd_forked(void);
 
 /* dxp_cwd_pool -- the mount the current directory is in, or NULL. */
 struct dxp_mount *dxp_cwd_pool(void);

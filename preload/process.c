@@ -585,7 +585,7 @@ restore_line(char *line)
 
 		line[off + len] = '\0';
 		if (dxp_resolve(AT_FDCWD, line + off, &w, false) == 0 && w.m)
-			dxp_cwd_set_pool(w.m, w.norm);
+			dxp_cwd_set_pool(w.m, w.norm, NULL);
 		return;
 	}
 	if (sscanf(line, "fd %d %d %d %lu %lld %ld %ld %zu:%n", &fd, &idx, &flags,

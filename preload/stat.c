@@ -82,7 +82,7 @@ fstatat_any(int dirfd, const char *path, struct stat *st, int flags)
 	if (path != NULL && path[0] == '\0' && (flags & AT_EMPTY_PATH) &&
 	    (o = dxp_fd_get(dirfd)) != NULL)
 		return fstat_pool(o, st);
-	if (dxp_resolve_at(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, flags & DXP_EMPTY_OK) != 0)
 		return -1;
 	if (w.m == NULL) {
 		if (REAL(fstatat64)(w.dirfd, w.host, (struct stat64 *)st, flags) == 0)
@@ -268,7 +268,7 @@ statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *stx)
 	    (o = dxp_fd_get(dirfd)) != NULL)
 		return (int)dxp_oret(o, statx_pool(o->m, o, NULL, "", flags, mask,
 			stx));
-	if (dxp_resolve_at(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, flags & DXP_EMPTY_OK) != 0)
 		return -1;
 	if (w.m == NULL) {
 		struct stat st;
@@ -345,7 +345,7 @@ faccessat_any(int dirfd, const char *path, int mode, int flags)
 	struct dxp_where w;
 	int r;
 
-	if (dxp_resolve_at(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, flags & DXP_EMPTY_OK) != 0)
 		return -1;
 	if (w.m == NULL)
 		return REAL(faccessat)(w.dirfd, w.host, mode, flags);

@@ -135,7 +135,7 @@ open_stream(struct dxp_where *w, const char *mode)
 
 	if (flags < 0)
 		return NULL;
-	fd = dxp_open_pool(w->m, w->path, flags, 0666);
+	fd = dxp_open_pool_at(w->m, w->dirf, w->path, w->norm, flags, 0666);
 	if (fd < 0)
 		return NULL;
 	fp = stream_on(fd, mode, false);
@@ -153,11 +153,15 @@ fopen(const char *path, const char *mode)
 {
 	struct dxp_where w;
 
-	if (dxp_resolve(AT_FDCWD, path, &w, false) != 0)
+	FILE *fp;
+
+	if (dxp_resolve_at(AT_FDCWD, path, &w, 0) != 0)
 		return NULL;
 	if (w.m == NULL)
 		return REAL(fopen64)(w.host, mode);
-	return open_stream(&w, mode);
+	fp = open_stream(&w, mode);
+	dxp_where_put(&w);
+	return fp;
 }
 
 DXP_EXPORT FILE *

@@ -50,7 +50,7 @@ raw_openat2(int dirfd, const char *path, const struct open_how *how,
 	struct dxp_where w;
 	long fd;
 
-	if (dxp_resolve_at(dirfd, path, &w, false) != 0)
+	if (dxp_resolve_at(dirfd, path, &w, 0) != 0)
 		return -1;
 	if (w.m == NULL)
 		return REAL(syscall)(SYS_openat2, dirfd, path, how, size);

@@ -6,7 +6,9 @@
 # some to directories) and missing components, from the current directory
 # or from directory descriptors (the *at calls) that stay on the
 # directories they were opened as while names change around them, two
-# levels below the run's top, so that ".." never leaves the tree compared.
+# levels below the run's top, so that ".." never leaves the tree compared;
+# and from a current directory that moves (chdir, fchdir) and is renamed
+# or removed under the process, never less than two levels below the top.
 # Usage: python3 path_ops.py DIR SEED COUNT
 import ctypes
 import errno
@@ -150,12 +152,66 @@ def op_at():
     return os.readlink(path(), dir_fd=d)
 
 
+top_id = None
+
+
+def depth(fd):
+    # how many levels directory descriptor fd is below the top (closing
+    # fd); None if the top is not found above it within 12
+    for level in range(12):
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) == top_id:
+            os.close(fd)
+            return level
+        try:
+            up = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        except OSError:
+            break
+        os.close(fd)
+        fd = up
+    os.close(fd)
+    return None
+
+
+def cwd_depth():
+    try:
+        return depth(os.open(".", os.O_RDONLY | os.O_DIRECTORY))
+    except OSError as e:
+        return errno.errorcode.get(e.errno, e.errno)
+
+
+def keep_cwd_deep():
+    # before every operation: a current directory less than two levels
+    # below the top (or removed) goes back to the root of the run, so that
+    # ".." never leaves the tree compared
+    d = cwd_depth()
+    if not isinstance(d, int) or d < 2:
+        os.fchdir(root_fd)
+        return d
+    return None
+
+
+def op_chdir():
+    k = rnd.randrange(3)
+    args.append(k)
+    if k == 0:
+        os.fchdir(root_fd)
+    elif k == 1:
+        d = a_dfd()
+        if d is None:
+            return "none"
+        os.fchdir(d)
+    else:
+        os.chdir(path())
+    return cwd_depth(), keep_cwd_deep()
+
+
 def op_rename():
     renaming[0] = True
     os.rename(path(), path())
 
 
-ops = [op_opendir, op_at, op_at, op_at, op_rename,
+ops = [op_opendir, op_at, op_at, op_at, op_rename, op_chdir,
     op_open, op_write, op_read, op_lseek, op_close, op_fstat, op_ftruncate,
     op_renameat2, op_utime,
     lambda: os.mkdir(path(), 0o755),
@@ -171,7 +227,18 @@ ops = [op_opendir, op_at, op_at, op_at, op_rename,
     lambda: sorted(os.listdir(path())),
     lambda: os.access(path(), rnd.choice([os.R_OK, os.W_OK, os.X_OK, os.F_OK])),
 ]
+st = os.stat(top)
+top_id = (st.st_dev, st.st_ino)
+root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
 for i in range(count):
+    try:
+        back = keep_cwd_deep()
+    except OSError as e:
+        # without search permission on the root of the run (not as root)
+        print(i, "cannot go back to the root:", errno.errorcode[e.errno])
+        break
+    if back is not None:
+        print(i, "cwd back to the root from", back)
     k = rnd.randrange(len(ops))
     args.clear()
     renaming[0] = False
@@ -182,7 +249,7 @@ for i in range(count):
         if renaming[0] and err == errno.ENOTEMPTY:
             err = errno.EEXIST  # rename onto a full directory: XFS's answer
         print(i, k, "err", errno.errorcode.get(err, err), args)
-for fd in fds + dfds:
+for fd in fds + dfds + [root_fd]:
     os.close(fd)
 os.chdir(top)
 for d, dirs, files in sorted(os.walk(".")):

@@ -845,6 +845,59 @@ chdir_asks_search_permission(void)
 	close(fd);
 }
 
+/*
+ * the current directory is the directory, not its name: relative paths
+ * follow it when it or its parent is renamed, and need no search
+ * permission above it; and a thread with another user's fs ids, which
+ * cannot reach the pool file's host directory (0700, the test's), still
+ * opens pool files
+ */
+static void
+current_directory_follows_the_directory(void)
+{
+	char cwd[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	mkdir(in("up"), 0755);
+	mkdir(in("up/here"), 0777);
+	chmod(in("up/here"), 0777);
+	mkdir(in("open"), 0777);
+	chmod(in("open"), 0777);
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL && chdir(in("up/here")) == 0 &&
+		rename(in("up"), in("up2")) == 0 &&
+		rename(in("up2/here"), in("up2/there")) == 0,
+		"chdir_then_rename_the_directory_and_its_parent");
+	fd = open("made", O_CREAT | O_WRONLY, 0666);
+	CHECK(fd >= 0 && stat(in("up2/there/made"), &st) == 0 &&
+		stat(in("up/here/made"), &st) == -1 && mkdir("sub", 0777) == 0 &&
+		stat(in("up2/there/sub"), &st) == 0,
+		"a_relative_create_lands_in_the_directory_under_its_new_name");
+	close(fd);
+	CHECK(pool_turn(NULL) && stat("made", &st) == 0 &&
+		mkdir("after", 0755) == 0 && stat(in("up2/there/after"), &st) == 0,
+		"and_after_a_childs_turn_with_the_pool");
+	CHECK(chmod(in("up2"), 0700) == 0 && setfsuid(1000) >= 0 &&
+		stat("made", &st) == 0 && fails(stat(in("up2/there/made"), &st),
+		EACCES), "a_relative_path_needs_no_search_permission_above");
+	fd = open(in("open/mine"), O_CREAT | O_WRONLY, 0666);
+	CHECK(fd >= 0 && write(fd, "1", 1) == 1,
+		"other_fs_ids_open_a_pool_file_the_host_directory_hides");
+	close(fd);
+	setfsuid(0);
+	mkdir(in("gone"), 0755);
+	CHECK(chdir(in("gone")) == 0 && rmdir(in("gone")) == 0 &&
+		fails(mkdir("x", 0755), ENOENT), "a_removed_current_directory");
+	DIR *d = opendir(".");
+
+	errno = 0;
+	CHECK(d != NULL && readdir(d) == NULL && errno == 0,
+		"reads_as_empty_as_the_c_library_reads_it_on_the_host");
+	if (d != NULL)
+		closedir(d);
+	CHECK(chdir(cwd) == 0, "chdir_back");
+}
+
 /* lockf_on_a_pool_file -- the C library's lockf calls fcntl inside it. */
 static void
 lockf_on_a_pool_file(void)
@@ -1167,6 +1220,7 @@ main(void)
 	trailing_slashes();
 	dot_components();
 	chdir_asks_search_permission();
+	current_directory_follows_the_directory();
 	lockf_on_a_pool_file();
 	spawnp_from_a_pool_directory();
 	temporary_names();
