@@ -219,6 +219,15 @@ mount_attach(struct dxp_mount *m)
 	return 0;
 }
 
+bool
+dxp_mount_tryget(struct dxp_mount *m)
+{
+	if (atomic_fetch_add(&m->users, 1) >= 0 && atomic_load(&m->pool) != NULL)
+		return true;
+	atomic_fetch_sub(&m->users, 1);
+	return false;
+}
+
 int
 dxp_mount_placeholder(struct dxp_mount *m)
 {

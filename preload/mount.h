@@ -39,6 +39,12 @@ extern struct dxp_mount dxp_mounts[DXP_MAX_MOUNTS];
 extern int dxp_nmounts;
 
 /*
+ * dxp_mount_tryget -- a use of the pool if this process has it now, never
+ * attaching it (no hand-over); true if taken (dxp_mount_put drops it).
+ */
+bool dxp_mount_tryget(struct dxp_mount *m);
+
+/*
  * dxp_mount_placeholder -- the mount's O_PATH descriptor of its pool file,
  * opened at the first attach (with the credentials that opened the pool):
  * the kernel descriptors of pool files are copies of it, so that a thread

@@ -390,7 +390,7 @@ getcwd(char *buf, size_t size)
 
 	if (dxp_cwd_pool() == NULL)
 		return REAL(getcwd)(buf, size);
-	if (dxp_cwd_get(tmp, sizeof(tmp)) == NULL)
+	if (dxp_cwd_refresh() != 0 || dxp_cwd_get(tmp, sizeof(tmp)) == NULL)
 		return NULL;
 	if (buf == NULL) {
 		if (size != 0 && strlen(tmp) + 1 > size)

@@ -636,6 +636,50 @@ cwd_description(struct dxp_mount *m, char *path, size_t size)
 	return o;
 }
 
+int
+dxp_cwd_refresh(void)
+{
+	struct dxp_mount *m = atomic_load(&cwd_mount);
+	char buf[PATH_MAX];
+	const char *path = NULL;
+	struct dxp_ofd *o = NULL;
+	daxfile_file *f;
+	int r = 0;
+
+	if (m == NULL)
+		return 0;
+	pthread_mutex_lock(&cwd.lock);
+	if (atomic_load(&cwd_mount) == m && cwd.fd >= 0)
+		o = dxp_fd_get(cwd.fd);
+	pthread_mutex_unlock(&cwd.lock);
+	if (o == NULL)
+		return 0;
+	/* our reference keeps a hand-over from closing f under us */
+	f = atomic_load(&o->file);
+	if (f != NULL && dxp_mount_tryget(m)) {
+		if (dxp_dir_path(atomic_load(&m->pool), f, buf, sizeof(buf)) == 0)
+			path = buf;
+		else if (errno == ENOENT)
+			r = -1;		/* removed: getcwd(2) says ENOENT */
+		dxp_mount_put(m);
+	} else if (f == NULL) {
+		/* named as it was when the pool went to another process */
+		snprintf(buf, sizeof(buf), "%s", o->path);
+		path = buf;
+	}
+	pthread_mutex_lock(&cwd.lock);
+	if (path != NULL && atomic_load(&cwd_mount) == m) {
+		snprintf(cwd.vpath, sizeof(cwd.vpath), "%s%s", m->dir,
+			strcmp(path, "/") == 0 ? "" : path);
+		cwd_update_near(cwd.vpath);
+	}
+	pthread_mutex_unlock(&cwd.lock);
+	r = r != 0 ? (int)dxp_oret(o, -1) : (int)dxp_oret(o, 0);
+	if (r != 0)
+		errno = ENOENT;
+	return r;
+}
+
 void
 dxp_cwd_forked(void)
 {

@@ -135,6 +135,14 @@ int dxp_dir_path(daxfile_pool *pool, daxfile_file *dir, char *buf,
 void dxp_dir_path_refresh(struct dxp_ofd *o, daxfile_pool *pool,
 	daxfile_file *f);
 
+/*
+ * dxp_cwd_refresh -- before getcwd: the current directory's path as it is
+ * now (renamed since it was entered), if this process has its pool, or as
+ * it was when the pool went to another process; -1 with ENOENT if it was
+ * removed.
+ */
+int dxp_cwd_refresh(void);
+
 /* dxp_cwd_forked -- in a forked child: the lock anew. */
 void dxp_cwd_forked(void);
 

@@ -855,7 +855,7 @@ chdir_asks_search_permission(void)
 static void
 current_directory_follows_the_directory(void)
 {
-	char cwd[PATH_MAX];
+	char cwd[PATH_MAX], buf[PATH_MAX];
 	struct stat st;
 	int fd;
 
@@ -874,12 +874,19 @@ current_directory_follows_the_directory(void)
 		stat(in("up2/there/sub"), &st) == 0,
 		"a_relative_create_lands_in_the_directory_under_its_new_name");
 	close(fd);
+	CHECK(getcwd(buf, sizeof(buf)) != NULL &&
+		strcmp(buf, in("up2/there")) == 0, "getcwd_says_the_new_name");
 	CHECK(pool_turn(NULL) && stat("made", &st) == 0 &&
 		mkdir("after", 0755) == 0 && stat(in("up2/there/after"), &st) == 0,
 		"and_after_a_childs_turn_with_the_pool");
-	CHECK(chmod(in("up2"), 0700) == 0 && setfsuid(1000) >= 0 &&
-		stat("made", &st) == 0 && fails(stat(in("up2/there/made"), &st),
-		EACCES), "a_relative_path_needs_no_search_permission_above");
+	CHECK(pool_turn(NULL) && getcwd(buf, sizeof(buf)) != NULL &&
+		strcmp(buf, in("up2/there")) == 0, "getcwd_too");
+	/* (while this process has the pool: after another's turn the
+	   directory is opened again by its path, with the caller's rights) */
+	CHECK(stat(".", &st) == 0 && chmod(in("up2"), 0700) == 0 &&
+		setfsuid(1000) >= 0 && stat("made", &st) == 0 &&
+		fails(stat(in("up2/there/made"), &st), EACCES),
+		"a_relative_path_needs_no_search_permission_above");
 	fd = open(in("open/mine"), O_CREAT | O_WRONLY, 0666);
 	CHECK(fd >= 0 && write(fd, "1", 1) == 1,
 		"other_fs_ids_open_a_pool_file_the_host_directory_hides");
@@ -887,7 +894,9 @@ current_directory_follows_the_directory(void)
 	setfsuid(0);
 	mkdir(in("gone"), 0755);
 	CHECK(chdir(in("gone")) == 0 && rmdir(in("gone")) == 0 &&
-		fails(mkdir("x", 0755), ENOENT), "a_removed_current_directory");
+		fails(mkdir("x", 0755), ENOENT) &&
+		getcwd(buf, sizeof(buf)) == NULL && errno == ENOENT,
+		"a_removed_current_directory");
 	DIR *d = opendir(".");
 
 	errno = 0;
