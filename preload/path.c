@@ -684,6 +684,7 @@ void
 dxp_cwd_forked(void)
 {
 	pthread_mutex_init(&cwd.lock, NULL);
+	pthread_mutex_init(&libcwd_lock, NULL);
 }
 
 char *

@@ -143,7 +143,7 @@ void dxp_dir_path_refresh(struct dxp_ofd *o, daxfile_pool *pool,
  */
 int dxp_cwd_refresh(void);
 
-/* dxp_cwd_forked -- in a forked child: the lock anew. */
+/* dxp_cwd_forked -- in a forked child: the locks anew. */
 void dxp_cwd_forked(void);
 
 /* dxp_cwd_pool -- the mount the current directory is in, or NULL. */
