@@ -27,6 +27,7 @@
 #include "lib.h"
 #include "path.h"
 #include "real.h"
+#include "shared.h"
 
 #define CHUNK_SHIFT 10
 #define CHUNK_SIZE (1 << CHUNK_SHIFT)
@@ -208,13 +209,39 @@ dxp_ofd_new(struct dxp_mount *m, daxfile_file *file, const char *path,
 	o->dir_pos = 0;
 	o->has_pending = false;
 	snprintf(o->path, sizeof(o->path), "%s", path);
+	o->renames_seen = dxp_shared_renames();
 	atomic_store(&o->refs, 1);
 	return o;
 }
 
+void
+dxp_ofd_follow(struct dxp_ofd *o)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s", o->path);
+	if (dxp_shared_follow(o->m->index, o->renames_seen, path,
+	    sizeof(path)) == 0 && strcmp(path, o->path) != 0)
+		snprintf(o->path, sizeof(o->path), "%s", path);
+	o->renames_seen = dxp_shared_renames();
+}
+
+/*
+ * ofd_name_now -- before the pool or the process changes: the path of
+ * attached description 'o' as it is now, through the renames logged since
+ * it was opened or attached, or, for a directory, from the library.
+ */
+static void
+ofd_name_now(struct dxp_ofd *o, daxfile_file *f)
+{
+	dxp_ofd_follow(o);
+	dxp_dir_path_refresh(o, atomic_load(&o->m->pool), f);
+}
+
 /*
  * ofd_attach -- open the file again after fork or exec, or after the pool
- * came back from another process; o->lock held.  By its path: a file
+ * came back from another process; o->lock held.  By its path (brought
+ * through the renames made meanwhile, dxp_ofd_follow): a file
  * without a name (unlinked, or made by O_TMPFILE) was freed when the
  * pool was last given up or opened, and a new file may have its number,
  * so the number and the birth time must both match (ESTALE otherwise).
@@ -234,6 +261,7 @@ ofd_attach(struct dxp_ofd *o)
 		errno = ESTALE;
 		goto err_put;
 	}
+	dxp_ofd_follow(o);
 	f = daxfile_open(pool, o->path, o->flags & ~O_PATH);
 	if (f == NULL)
 		goto err_put;
@@ -413,7 +441,7 @@ save_offset(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 
 	atomic_store(&o->crossed, true);
 	if (f != NULL)
-		dxp_dir_path_refresh(o, atomic_load(&o->m->pool), f);
+		ofd_name_now(o, f);
 	if (f != NULL && ofd_offset_shared(o->isdir)) {
 		off_t off = daxfile_lseek(f, 0, SEEK_CUR);
 
@@ -431,6 +459,7 @@ dxp_fd_save_offsets(void)
 static void
 detach(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 {
+	dxp_ofd_follow(o);
 	atomic_store(&o->file, NULL);
 	atomic_store(&o->detaching, false);
 	o->dir = NULL;
@@ -490,7 +519,7 @@ ofd_detach(struct dxp_ofd *o)
 
 	if (f == NULL)
 		return;
-	dxp_dir_path_refresh(o, atomic_load(&o->m->pool), f);
+	ofd_name_now(o, f);
 	if (ofd_offset_shared(o->isdir)) {
 		off_t off = daxfile_lseek(f, 0, SEEK_CUR);
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "entry.h"
+#include "shared.h"
 
 /* the process's umask, kept here so creates in a pool can apply it */
 static atomic_uint proc_umask = 022;
@@ -209,6 +210,10 @@ renameat2(int d1, const char *p1, int d2, const char *p2, unsigned flags)
 		r = daxfile_renameat2(pool, NULL, a.path, NULL, b.path, flags);
 	else
 		r = dxp_lib_missing("daxfile_renameat2");
+	/* for the descriptions of the tree given up meanwhile (shared.h) */
+	if (r == 0)
+		dxp_shared_rename(a.m->index, a.norm, b.norm,
+			(flags & RENAME_EXCHANGE) != 0);
 	two_paths_put(&a, &b);
 	return (int)dxp_mret(a.m, r);
 }

@@ -24,6 +24,7 @@
 #include "lib.h"
 #include "path.h"
 #include "real.h"
+#include "shared.h"
 
 /*
  * The current directory.  In a pool it is also a description of the
@@ -663,8 +664,12 @@ dxp_cwd_refresh(void)
 			r = -1;		/* removed: getcwd(2) says ENOENT */
 		dxp_mount_put(m);
 	} else if (f == NULL) {
-		/* named as it was when the pool went to another process */
+		/* named as it was when the pool went to another process,
+		   through the renames made since */
 		snprintf(buf, sizeof(buf), "%s", o->path);
+		if (dxp_shared_follow(m->index, o->renames_seen, buf,
+		    sizeof(buf)) != 0)
+			snprintf(buf, sizeof(buf), "%s", o->path);
 		path = buf;
 	}
 	pthread_mutex_lock(&cwd.lock);

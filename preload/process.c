@@ -39,6 +39,8 @@ state_fd(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 	/* busy: an attach or detach in this thread or another; as it was */
 	if (pthread_mutex_trylock(&o->lock) == 0) {
 		f = atomic_load(&o->file);
+		if (f == NULL)
+			dxp_ofd_follow(o);	/* renamed while given up */
 		if (f != NULL && !o->isdir) {
 			off_t cur = daxfile_lseek(f, 0, SEEK_CUR);
 
@@ -76,7 +78,7 @@ state_build(void)
 	if (cm != NULL) {
 		char v[PATH_MAX];
 
-		if (dxp_cwd_get(v, sizeof(v)) != NULL)
+		if (dxp_cwd_refresh() == 0 && dxp_cwd_get(v, sizeof(v)) != NULL)
 			dprintf(sfd, "cwd %zu:%s\n", strlen(v), v);
 	}
 	dxp_fd_each(state_fd, &sfd);

@@ -213,6 +213,11 @@ else
 	fail concurrent_users_take_turns "$bad of 30 failed: $msg"
 fi
 
+# a shell whose current directory, and a file it holds open, are renamed
+# by its children (mv) while they have the pool: both follow the file, as
+# the kernel's do (the shell opens them again through the renames logged)
+same renamed_by_a_child "mkdir -p a/b/c && cd a/b/c && echo hi > f && mv ../../../a ../../../z && ls && /bin/pwd && cd -P .. && /bin/pwd && ls && exec 3>log && echo a >&3 && mv log log.1 && echo b >&3 && mv ../b ../y && echo c >&3 && cat log.1 && /bin/pwd && cd \"\$D\" && find . | LC_ALL=C sort"
+
 # shells that fork while their own pool is being asked for by the others
 # (xargs -P 4 of a pipeline each): a fork never catches a hand-over half
 # done, so no child waits forever for a lock of its parent's; and the
