@@ -599,6 +599,9 @@ ck_file(struct ck *ck, uint64_t ino, const struct dx_dinode *di)
 	uint64_t limit = pool->size / sizeof(struct dx_extchunk);
 	uint64_t blocks = 0;
 
+	if (di->size > DX_MAX_FILE_SIZE)
+		ck_problem(ck, "inode %#lx: size %#lx is past the largest file",
+			(unsigned long)ino, (unsigned long)di->size);
 	for (uint64_t off = di->extents; off != 0;) {
 		const struct dx_extchunk *c;
 

@@ -620,6 +620,8 @@ seek_data_hole(struct dx_inode *ip, uint64_t off, bool data)
 		is_data = m.pblk != 0 && !m.unwritten;
 		if (is_data == data)
 			return (int64_t)pos;
+		if (m.len == 0)
+			break;	/* past the largest file: no block maps there */
 		pos = (m.lblk + m.len) << DX_BLOCK_SHIFT;
 	}
 	if (data)

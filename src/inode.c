@@ -142,7 +142,9 @@ dx_inode_valid(const struct daxfile_pool *pool, uint64_t ino)
 	if (S_ISLNK(di->mode))
 		return dx_obj_ok(pool, ino, size + DX_SYMLINK_INLINE) &&
 			dx_symlink_check(pool, ino) == NULL;
-	return S_ISREG(di->mode);
+	/* a size past the largest file would lead walks of the file past
+	   the block numbers the extent maps can hold */
+	return S_ISREG(di->mode) && di->size <= DX_MAX_FILE_SIZE;
 }
 
 /* inode_spare_put -- keep a destroyed in-core inode for reuse, or free it. */
