@@ -644,6 +644,7 @@ dxp_cwd_refresh(void)
 	char buf[PATH_MAX];
 	const char *path = NULL;
 	struct dxp_ofd *o = NULL;
+	unsigned long gen;
 	daxfile_file *f;
 	int r = 0;
 
@@ -652,6 +653,7 @@ dxp_cwd_refresh(void)
 	pthread_mutex_lock(&cwd.lock);
 	if (atomic_load(&cwd_mount) == m && cwd.fd >= 0)
 		o = dxp_fd_get(cwd.fd);
+	gen = cwd.gen;
 	pthread_mutex_unlock(&cwd.lock);
 	if (o == NULL)
 		return 0;
@@ -673,7 +675,7 @@ dxp_cwd_refresh(void)
 		path = buf;
 	}
 	pthread_mutex_lock(&cwd.lock);
-	if (path != NULL && atomic_load(&cwd_mount) == m) {
+	if (path != NULL && cwd.gen == gen) {
 		snprintf(cwd.vpath, sizeof(cwd.vpath), "%s%s", m->dir,
 			strcmp(path, "/") == 0 ? "" : path);
 		cwd_update_near(cwd.vpath);
