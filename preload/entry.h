@@ -89,6 +89,15 @@ int dxp_open_pool(struct dxp_mount *m, const char *path, int flags,
 	mode_t mode);
 
 /*
+ * dxp_ofd_open -- open 'path' in mount 'm' (from directory handle 'dir' if
+ * not NULL) as a new description, with no descriptor number; it keeps
+ * 'name' (NULL: 'path' resolved lexically) as its path in the pool.  NULL
+ * with errno on failure.
+ */
+struct dxp_ofd *dxp_ofd_open(struct dxp_mount *m, daxfile_file *dir,
+	const char *path, const char *name, int flags, mode_t mode);
+
+/*
  * dxp_open_pool_at -- the same, 'path' relative to directory handle 'dir'
  * if not NULL; the description keeps 'name' (NULL: 'path' resolved
  * lexically) as its path in the pool.

@@ -43,8 +43,8 @@ struct dxp_ofd {
 	atomic_bool crossed;	/* another process may use it: keep sh current */
 	struct dxp_shofd priv;	/* ... or kept here if no record was left */
 	char path[PATH_MAX];	/* the path inside the pool at open */
-	unsigned long renames_seen;	/* the rename log's stamp when it was
-					   detached (shared.h) */
+	unsigned long renames_seen;	/* the rename log's count 'path' has
+					   been brought through (shared.h) */
 	daxfile_dir *dir;	/* getdents64's stream, opened at first use */
 	off_t dir_pos;		/* entries getdents64 returned */
 	struct dirent64 pending;	/* read but did not fit the last buffer */
@@ -69,9 +69,9 @@ struct dxp_ofd *dxp_ofd_new(struct dxp_mount *m, daxfile_file *file,
 	const char *path, int flags);
 
 /*
- * dxp_ofd_follow -- a detached description's path brought through the
- * renames logged since it was detached (shared.h); o->lock held, or the
- * description not yet shared.
+ * dxp_ofd_follow -- a description's path brought through the renames
+ * logged since it last was (shared.h); o->lock held, or the description
+ * not yet shared.
  */
 void dxp_ofd_follow(struct dxp_ofd *o);
 

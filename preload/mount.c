@@ -364,11 +364,6 @@ dxp_mount_forget(void)
 	return any;
 }
 
-/*
- * mount_each_library_fd -- call 'fn' on every descriptor the library holds
- * on the pool files of attached pools (libpmemobj's and its own) and on
- * every userfaultfd: descriptors that are not in the descriptor table.
- */
 /* mount_is_placeholder -- is 'fd' a mount's placeholder (the layer's)? */
 static bool
 mount_is_placeholder(int fd)
@@ -379,6 +374,12 @@ mount_is_placeholder(int fd)
 	return false;
 }
 
+/*
+ * mount_each_library_fd -- call 'fn' on every descriptor the library holds
+ * on the pool files of attached pools (libpmemobj's and its own) and on
+ * every userfaultfd: descriptors that are not in the descriptor table, nor
+ * the mounts' placeholders.
+ */
 static void
 mount_each_library_fd(void (*fn)(int fd))
 {

@@ -342,17 +342,10 @@ static int
 chdir_pool(struct dxp_mount *m, daxfile_file *dir, const char *path,
 	const char *norm)
 {
-	int fd = dxp_open_pool_at(m, dir, path, norm,
+	struct dxp_ofd *o = dxp_ofd_open(m, dir, path, norm,
 		O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-	struct dxp_ofd *o;
 
-	if (fd < 0)
-		return -1;
-	o = dxp_fd_remove(fd);
-	REAL(close)(fd);
-	if (o == NULL)
-		return errno = ENOENT, -1;
-	return cwd_to(o);
+	return o == NULL ? -1 : cwd_to(o);
 }
 
 DXP_EXPORT int

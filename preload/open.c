@@ -18,8 +18,8 @@
 /* flags the kernel accepts and the library does not need to see */
 #define DXP_OPEN_LOCAL (O_CLOEXEC | O_NOCTTY | 0100000 /* O_LARGEFILE */)
 
-int
-dxp_open_pool_at(struct dxp_mount *m, daxfile_file *dir, const char *path,
+struct dxp_ofd *
+dxp_ofd_open(struct dxp_mount *m, daxfile_file *dir, const char *path,
 	const char *name, int flags, mode_t mode)
 {
 	int lflags = flags & ~DXP_OPEN_LOCAL;
@@ -27,10 +27,9 @@ dxp_open_pool_at(struct dxp_mount *m, daxfile_file *dir, const char *path,
 	char norm[PATH_MAX];
 	struct dxp_ofd *o;
 	daxfile_file *f;
-	int fd;
 
 	if (pool == NULL)
-		return -1;
+		return NULL;
 	if (flags & O_CREAT)
 		mode = dxp_create_mode(pool, mode);
 	f = dir != NULL ? daxfile_openat(pool, dir, path, lflags, mode) :
@@ -40,8 +39,10 @@ dxp_open_pool_at(struct dxp_mount *m, daxfile_file *dir, const char *path,
 		f = dir != NULL ? daxfile_openat(pool, dir, path, lflags) :
 			daxfile_open(pool, path, lflags);
 	}
-	if (f == NULL)
-		return (int)dxp_mret(m, -1);
+	if (f == NULL) {
+		dxp_mret(m, -1);	/* errno kept */
+		return NULL;
+	}
 	/* the name kept for the description: the path resolved lexically */
 	if (name == NULL)
 		name = dxp_path_normalize(path, norm, sizeof(norm)) == 0 ?
@@ -49,8 +50,21 @@ dxp_open_pool_at(struct dxp_mount *m, daxfile_file *dir, const char *path,
 	o = dxp_ofd_new(m, f, name, flags);
 	if (o == NULL) {
 		daxfile_close(f);
-		return (int)dxp_mret(m, -1);
+		dxp_mret(m, -1);
+		return NULL;
 	}
+	return o;
+}
+
+int
+dxp_open_pool_at(struct dxp_mount *m, daxfile_file *dir, const char *path,
+	const char *name, int flags, mode_t mode)
+{
+	struct dxp_ofd *o = dxp_ofd_open(m, dir, path, name, flags, mode);
+	int fd;
+
+	if (o == NULL)
+		return -1;
 	fd = dxp_fd_reserve(m, 0, flags & O_CLOEXEC);
 	if (fd < 0)
 		return (int)dxp_oret(o, -1);

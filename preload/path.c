@@ -546,12 +546,46 @@ cwd_true_path(struct dxp_ofd *o, const char *path, char *buf, size_t size)
 	return buf;
 }
 
+/* cwd_set_vpath -- what getcwd reports: 'path' of mount 'm'; cwd.lock held. */
+static void
+cwd_set_vpath(struct dxp_mount *m, const char *path)
+{
+	size_t n;
+
+	snprintf(cwd.vpath, sizeof(cwd.vpath), "%s%s", m->dir,
+		strcmp(path, "/") == 0 ? "" : path);
+	/* "chdir dir/": the directory, not its trailing slash */
+	for (n = strlen(cwd.vpath); n > 1 && cwd.vpath[n - 1] == '/'; n--)
+		cwd.vpath[n - 1] = '\0';
+	cwd_update_near(cwd.vpath);
+}
+
+/*
+ * cwd_ref -- a reference on the current directory's description if it is
+ * in mount 'm' and open, else NULL; in any case the change count in *gen
+ * and, if 'path' is not NULL, its path from the pool's root.
+ */
+static struct dxp_ofd *
+cwd_ref(struct dxp_mount *m, unsigned long *gen, char *path, size_t size)
+{
+	struct dxp_ofd *o = NULL;
+
+	pthread_mutex_lock(&cwd.lock);
+	if (atomic_load(&cwd_mount) == m && cwd.fd >= 0)
+		o = dxp_fd_get(cwd.fd);
+	*gen = cwd.gen;
+	if (path != NULL)
+		snprintf(path, size, "%s", cwd.vpath[m->dirlen] != '\0' ?
+			cwd.vpath + m->dirlen : "/");
+	pthread_mutex_unlock(&cwd.lock);
+	return o;
+}
+
 void
 dxp_cwd_set_pool(struct dxp_mount *m, const char *path, struct dxp_ofd *o)
 {
 	char buf[PATH_MAX];
 	int fd, old;
-	size_t n;
 
 	if (atomic_load(&cwd_mount) == NULL)
 		kernel_cwd_away();
@@ -562,14 +596,9 @@ dxp_cwd_set_pool(struct dxp_mount *m, const char *path, struct dxp_ofd *o)
 	if (o != NULL && atomic_load(&o->nslots) == 0 && path == buf)
 		snprintf(o->path, sizeof(o->path), "%s", buf);
 	fd = o != NULL ? dxp_fd_install_hidden(o) : -1;
-	snprintf(cwd.vpath, sizeof(cwd.vpath), "%s%s", m->dir,
-		strcmp(path, "/") == 0 ? "" : path);
-	/* "chdir dir/": the directory, not its trailing slash */
-	for (n = strlen(cwd.vpath); n > 1 && cwd.vpath[n - 1] == '/'; n--)
-		cwd.vpath[n - 1] = '\0';
+	cwd_set_vpath(m, path);
 	atomic_store(&cwd.valid, true);
 	atomic_store(&cwd_mount, m);
-	cwd_update_near(cwd.vpath);
 	old = cwd.fd;
 	cwd.fd = fd;
 	cwd.gen++;
@@ -602,27 +631,16 @@ dxp_cwd_set_host(void)
 static struct dxp_ofd *
 cwd_description(struct dxp_mount *m, char *path, size_t size)
 {
-	struct dxp_ofd *o = NULL;
+	struct dxp_ofd *o;
 	unsigned long gen;
 	int fd;
 
 	if (atomic_load(&cwd_mount) != m)
 		return NULL;
-	pthread_mutex_lock(&cwd.lock);
-	if (atomic_load(&cwd_mount) == m && cwd.fd >= 0)
-		o = dxp_fd_get(cwd.fd);
-	gen = cwd.gen;
-	snprintf(path, size, "%s", cwd.vpath[m->dirlen] != '\0' ?
-		cwd.vpath + m->dirlen : "/");
-	pthread_mutex_unlock(&cwd.lock);
+	o = cwd_ref(m, &gen, path, size);
 	if (o != NULL || atomic_load(&cwd_mount) != m)
 		return o;
-	fd = dxp_open_pool_at(m, NULL, path, NULL,
-		O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return NULL;
-	o = dxp_fd_remove(fd);
-	REAL(close)(fd);
+	o = dxp_ofd_open(m, NULL, path, NULL, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	if (o == NULL)
 		return NULL;
 	atomic_fetch_add(&o->refs, 1);		/* the caller's */
@@ -643,18 +661,14 @@ dxp_cwd_refresh(void)
 	struct dxp_mount *m = atomic_load(&cwd_mount);
 	char buf[PATH_MAX];
 	const char *path = NULL;
-	struct dxp_ofd *o = NULL;
+	struct dxp_ofd *o;
 	unsigned long gen;
 	daxfile_file *f;
 	int r = 0;
 
 	if (m == NULL)
 		return 0;
-	pthread_mutex_lock(&cwd.lock);
-	if (atomic_load(&cwd_mount) == m && cwd.fd >= 0)
-		o = dxp_fd_get(cwd.fd);
-	gen = cwd.gen;
-	pthread_mutex_unlock(&cwd.lock);
+	o = cwd_ref(m, &gen, NULL, 0);
 	if (o == NULL)
 		return 0;
 	/* our reference keeps a hand-over from closing f under us */
@@ -675,11 +689,8 @@ dxp_cwd_refresh(void)
 		path = buf;
 	}
 	pthread_mutex_lock(&cwd.lock);
-	if (path != NULL && cwd.gen == gen) {
-		snprintf(cwd.vpath, sizeof(cwd.vpath), "%s%s", m->dir,
-			strcmp(path, "/") == 0 ? "" : path);
-		cwd_update_near(cwd.vpath);
-	}
+	if (path != NULL && cwd.gen == gen)
+		cwd_set_vpath(m, path);
 	pthread_mutex_unlock(&cwd.lock);
 	r = r != 0 ? (int)dxp_oret(o, -1) : (int)dxp_oret(o, 0);
 	if (r != 0)
