@@ -4,11 +4,14 @@
  * its part in fork: a child gives up its parent's pools.
  */
 #define _GNU_SOURCE 1
+#include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dispatch.h"
@@ -37,15 +40,82 @@ dxp_lib_missing(const char *fn)
 }
 
 /*
+ * The fork gate.  A child lets go of the pools it inherits (fork_child)
+ * by closing libpmemobj's handle over a private mapping of the pool file;
+ * that close reads the run-time fields libpmemobj keeps in the pool's
+ * first pages, and a private mapping shows the file's own pages until the
+ * child writes them.  Were the parent to give a pool up meanwhile (its
+ * close rewrites those fields), the child would read a closed pool and
+ * crash.  So a parent with a pool attached keeps what every giving up
+ * takes (dxp_service_fork_prepare) until its child has let go: the child
+ * says so in a page the two share, or the parent sees it gone.
+ */
+static _Atomic uint32_t *fork_gate;
+
+/* gate_make -- the page of this fork's gate, if the child has pools to forget. */
+static _Atomic uint32_t *
+gate_make(void)
+{
+	void *p;
+	bool attached = false;
+
+	for (int i = 0; i < dxp_nmounts && !attached; i++)
+		attached = atomic_load(&dxp_mounts[i].pool) != NULL;
+	if (!attached)
+		return NULL;
+	p = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+		MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* gate_open -- in the child, once its pools are forgotten. */
+static void
+gate_open(void)
+{
+	_Atomic uint32_t *g = fork_gate;
+
+	if (g == NULL)
+		return;
+	fork_gate = NULL;
+	atomic_store(g, 1);
+	(void)syscall(SYS_futex, g, FUTEX_WAKE, 1, NULL, NULL, 0);
+	munmap((void *)g, (size_t)sysconf(_SC_PAGESIZE));
+}
+
+/*
+ * gate_wait -- in the parent, until child 'pid' has opened the gate or is
+ * gone (looked at without reaping it; with SIGCHLD ignored the kernel
+ * reaps it and waitid says ECHILD).
+ */
+static void
+gate_wait(_Atomic uint32_t *g, pid_t pid)
+{
+	while (atomic_load(g) == 0) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		siginfo_t si;
+
+		(void)syscall(SYS_futex, g, FUTEX_WAIT, 0, &ts, NULL, 0);
+		if (atomic_load(g) != 0)
+			break;
+		si.si_pid = 0;
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+		    si.si_pid == pid)
+			break;
+	}
+}
+
+/*
  * fork -- note every offset for the child to start from, and wait for a
  * hand-over in progress to end, before the fork handlers run: the
  * library's take its mapping locks, which rank below a file's offset lock
  * (doc/locking.md) and which a hand-over's pool close may need, so
- * neither can be a prepare handler.
+ * neither can be a prepare handler.  No pool is given up then until the
+ * child has let go of its copy (the fork gate).
  */
 DXP_EXPORT pid_t
 fork(void)
 {
+	_Atomic uint32_t *gate;
 	pid_t pid;
 
 	if (dxp_nmounts == 0)
@@ -53,9 +123,17 @@ fork(void)
 	if (atomic_load(&dxp_nfds) != 0)
 		dxp_fd_save_offsets();
 	dxp_service_fork_prepare();
+	gate = fork_gate = gate_make();
 	pid = REAL(fork)();
-	if (pid != 0)
+	if (pid != 0) {
+		if (gate != NULL) {
+			if (pid > 0)
+				gate_wait(gate, pid);
+			munmap((void *)gate, (size_t)sysconf(_SC_PAGESIZE));
+		}
+		fork_gate = NULL;
 		dxp_service_fork_parent();	/* the child's: fork_child */
+	}
 	return pid;
 }
 
@@ -86,6 +164,7 @@ fork_child(void)
 	dxp_cwd_forked();
 	if (dxp_mount_forget())
 		dxp_mount_close_inherited();
+	gate_open();
 	dxp_service_forget();
 	dxp_mmap_forget();
 	dxp_fd_detach_all();

@@ -229,6 +229,7 @@ daxfile_pool_create(const char *path, uint64_t size, mode_t mode)
 		dx_err(EEXIST, "'%s' exists", path);
 		return NULL;
 	}
+	dx_pool_forget_finish();
 	pop = pmemobj_create(path, DX_LAYOUT_NAME, size, mode);
 	if (pop == NULL) {
 		dx_err_keep("cannot create pool '%s'", path);
@@ -409,6 +410,7 @@ pool_open_pmemobj(const char *path, uint64_t *size, bool probe)
 		close(fd);
 		return NULL;
 	}
+	dx_pool_forget_finish();
 	pop = pmemobj_open(path, DX_LAYOUT_NAME);
 	if (pop == NULL)
 		pool_refused(path, fd, *size, errno);

@@ -58,6 +58,8 @@ struct daxfile_pool {
 	long locked_files;	/* files with advisory locks (locks.c; atomic) */
 	unsigned umask;		/* daxfile_umask: cleared from new inodes'
 				   modes; the process umask at open (atomic) */
+	struct daxfile_pool *owed_next;	/* forgotten in a forked child, its
+					   pmemobj_close owed (forget.c) */
 };
 
 /*
@@ -147,6 +149,12 @@ dx_block_ptr(const struct daxfile_pool *pool, uint64_t pblk)
  */
 struct daxfile_pool *dx_pool_attach(const char *path, bool probe);
 void dx_pool_detach(struct daxfile_pool *pool);
+
+/*
+ * dx_pool_forget_finish -- the pmemobj_close of every pool a forked child
+ * forgot (forget.c); before libpmemobj opens or creates a pool.
+ */
+void dx_pool_forget_finish(void);
 
 /*
  * dx_pool_fd_open -- open pool->fd, the pool file that backs mappings, by

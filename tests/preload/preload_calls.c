@@ -8,8 +8,8 @@
  * definition of a C library function, temporary names, posix_spawn's file
  * actions, vfork, UNIX sockets at pool paths, stdio, poll/epoll/inotify
  * and leases, host errors kept, nameless files and locks across a pool's
- * turns, a hand-over that takes no descriptor number, and EXDEV across
- * pools.  Prints one line per check and "N passed, N failed".
+ * turns, a hand-over that takes no descriptor number, forks while
+ * another process asks for the pool, and EXDEV across pools.  Prints one line per check and "N passed, N failed".
  */
 #define _GNU_SOURCE 1
 #include <dirent.h>
@@ -464,6 +464,52 @@ a_hand_over_takes_no_descriptor_number(void)
 	CHECK(first >= 0 && pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		"a_holder_without_a_free_number_gives_its_pool");
 	CHECK(access(mnt, F_OK) == 0, "and_takes_it_back");
+}
+
+/*
+ * a fork's child lets go of the pools it inherits while another process
+ * asks the parent for them: the parent gives a pool up only once its
+ * child has let go (a child that read the pool's run-time fields after
+ * the parent had closed it crashed in the C library's fork handler)
+ */
+static void
+fork_while_the_pool_is_asked_for(void)
+{
+	int stop[2], crashed = 0, forks = 0;
+	pid_t taker;
+
+	if (pipe2(stop, O_CLOEXEC) != 0)
+		return;
+	taker = fork();
+	if (taker == 0) {
+		struct pollfd p = {.fd = stop[0], .events = POLLIN};
+		struct stat sb;
+
+		close(stop[1]);
+		while (poll(&p, 1, 0) == 0)	/* takes the pool again and again */
+			(void)stat(in("."), &sb);
+		exit(0);
+	}
+	close(stop[0]);
+	for (int i = 0; i < 150 && taker > 0; i++) {
+		struct stat sb;
+		int st = -1;
+		pid_t c;
+
+		(void)stat(in("."), &sb);	/* takes it back */
+		c = fork();
+		if (c == 0)
+			_exit(0);
+		forks += c > 0;
+		if (c > 0 && (waitpid(c, &st, 0) != c || !WIFEXITED(st)))
+			crashed++;
+	}
+	close(stop[1]);
+	if (taker > 0)
+		waitpid(taker, NULL, 0);
+	CHECK(forks == 150 && crashed == 0,
+		"children_forked_while_another_process_takes_the_pool_live");
+	CHECK(access(mnt, F_OK) == 0, "and_the_pool_comes_back");
 }
 
 /* child_locks -- in a child: can it take a write lock on 'path'? */
@@ -1218,6 +1264,7 @@ main(void)
 	fork_child_uses_the_pool_in_turn();
 	nameless_files_across_a_turn();
 	a_hand_over_takes_no_descriptor_number();
+	fork_while_the_pool_is_asked_for();
 	locks_stay_with_their_process();
 	current_directory_in_a_pool();
 	directory_streams();
