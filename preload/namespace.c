@@ -491,7 +491,7 @@ realpath(const char *path, char *resolved)
 
 	if (path == NULL)
 		return errno = EINVAL, NULL;
-	if (dxp_resolve(AT_FDCWD, path, &w, false) != 0)
+	if (dxp_resolve_by_name(AT_FDCWD, path, &w, false) != 0)
 		return NULL;
 	if (w.m == NULL)
 		return REAL(realpath)(w.host, resolved);

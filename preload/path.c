@@ -304,6 +304,16 @@ dxp_resolve(int dirfd, const char *path, struct dxp_where *w, bool empty_ok)
 	return 0;
 }
 
+int
+dxp_resolve_by_name(int dirfd, const char *path, struct dxp_where *w,
+	bool empty_ok)
+{
+	if (dirfd == AT_FDCWD && path != NULL && path[0] != '/' &&
+	    atomic_load(&cwd_mount) != NULL)
+		(void)dxp_cwd_refresh();	/* removed: the walk says ENOENT */
+	return dxp_resolve(dirfd, path, w, empty_ok);
+}
+
 static struct dxp_ofd *cwd_description(struct dxp_mount *m, char *base,
 	size_t size);
 
@@ -328,10 +338,11 @@ dxp_resolve_at(int dirfd, const char *path, struct dxp_where *w, int how)
 	daxfile_file *f;
 	size_t n;
 
+	if (how & DXP_BY_NAME)
+		return dxp_resolve_by_name(dirfd, path, w, how & DXP_EMPTY_OK);
 	if (dxp_resolve(dirfd, path, w, how & DXP_EMPTY_OK) != 0)
 		return -1;
-	if (w->m == NULL || path[0] == '/' || path[0] == '\0' ||
-	    (how & DXP_BY_NAME) || !at_calls())
+	if (w->m == NULL || path[0] == '/' || path[0] == '\0' || !at_calls())
 		return 0;
 	if (dirfd == AT_FDCWD)
 		o = cwd_description(w->m, base, sizeof(base));

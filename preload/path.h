@@ -52,9 +52,19 @@ int dxp_path_normalize(const char *in, char *out, size_t size);
 int dxp_resolve(int dirfd, const char *path, struct dxp_where *w,
 	bool empty_ok);
 
+/*
+ * dxp_resolve_by_name -- dxp_resolve for the calls that give the library
+ * a path from the pool's root (it has no *at form of them): a relative
+ * path from a current directory in a pool is joined with the directory's
+ * path as it is now, after renames (dxp_cwd_refresh), not as it was
+ * entered.  Still walked from the root: it needs search permission above.
+ */
+int dxp_resolve_by_name(int dirfd, const char *path, struct dxp_where *w,
+	bool empty_ok);
+
 /* dxp_resolve_at's 'how': an empty path names the directory itself */
 #define DXP_EMPTY_OK AT_EMPTY_PATH
-/* ... by name only: the caller has no *at call of the library to give it */
+/* ... by name only (dxp_resolve_by_name): no *at call of the library to give it */
 #define DXP_BY_NAME 0x40000000
 
 /*

@@ -165,7 +165,7 @@ exec_at(int dirfd, const char *path, char *const argv[], char *const envp[],
 	struct dxp_where w;
 	int sfd, pfd = -1, r, e;
 
-	if (dxp_resolve(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
+	if (dxp_resolve_by_name(dirfd, path, &w, flags & AT_EMPTY_PATH) != 0)
 		return -1;
 	if (w.m != NULL) {
 		pfd = pool_program(&w);
@@ -402,7 +402,7 @@ spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 	if (dxp_spawn_needs_layer(fa))
 		return dxp_spawn_fork(pid, path, fa, attr, argv, envp, search);
 	if (strchr(path, '/') != NULL) {
-		if (dxp_resolve(AT_FDCWD, path, &w, false) != 0)
+		if (dxp_resolve_by_name(AT_FDCWD, path, &w, false) != 0)
 			return errno;
 		if (w.m != NULL) {
 			pfd = pool_program(&w);

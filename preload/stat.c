@@ -415,7 +415,7 @@ statfs_mount(struct dxp_mount *m, struct statfs *sf)
 static int
 where_mount(const char *path, struct dxp_where *w)
 {
-	return dxp_resolve(AT_FDCWD, path, w, false);
+	return dxp_resolve_by_name(AT_FDCWD, path, w, false);
 }
 
 DXP_EXPORT int

@@ -247,7 +247,7 @@ freopen(const char *path, const char *mode, FILE *fp)
 
 	if (path == NULL)
 		return REAL(freopen64)(path, mode, fp);
-	if (dxp_resolve(AT_FDCWD, path, &w, false) != 0)
+	if (dxp_resolve_by_name(AT_FDCWD, path, &w, false) != 0)
 		return NULL;
 	if (w.m == NULL && !dxp_fd_is_pool(old))
 		return REAL(freopen64)(w.host, mode, fp);

@@ -39,6 +39,8 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -902,7 +904,9 @@ static void
 current_directory_follows_the_directory(void)
 {
 	char cwd[PATH_MAX], buf[PATH_MAX];
+	struct statfs sfs;
 	struct stat st;
+	FILE *fp = NULL;
 	int fd;
 
 	mkdir(in("up"), 0755);
@@ -920,6 +924,18 @@ current_directory_follows_the_directory(void)
 		stat(in("up2/there/sub"), &st) == 0,
 		"a_relative_create_lands_in_the_directory_under_its_new_name");
 	close(fd);
+	/* the calls the library has no *at form for name it by its path */
+	CHECK(realpath("made", buf) != NULL &&
+		strcmp(buf, in("up2/there/made")) == 0,
+		"realpath_of_a_relative_name_says_the_new_name");
+	CHECK(statfs("made", &sfs) == 0 &&
+		setxattr("made", "user.t", "v", 1, 0) == 0 &&
+		getxattr(in("up2/there/made"), "user.t", buf, sizeof(buf)) == 1 &&
+		(fp = fopen(in("up2/there/sub/f"), "w")) != NULL &&
+		(fp = freopen("made", "r", fp)) != NULL && fgetc(fp) == EOF,
+		"statfs_xattr_and_freopen_of_a_relative_name_too");
+	if (fp != NULL)
+		fclose(fp);
 	CHECK(getcwd(buf, sizeof(buf)) != NULL &&
 		strcmp(buf, in("up2/there")) == 0, "getcwd_says_the_new_name");
 	CHECK(pool_turn(NULL) && stat("made", &st) == 0 &&
