@@ -21,7 +21,8 @@ dist_man_MANS += \
 	doc/daxfile_getxattr.3 \
 	doc/daxfile_syncfs.3 \
 	doc/daxfile_link.3 \
-	doc/daxfile_chdir.3
+	doc/daxfile_chdir.3 \
+	doc/daxfile_open_by_handle.3
 
 # One page per other function.  doc/links/NAME.3 is a symbolic link to the
 # page that describes it, so that `man -l doc/links/NAME.3` works in the
@@ -29,6 +30,7 @@ dist_man_MANS += \
 # usual `.so man3/PAGE.3' stub, PAGE named by the .TH line of what it
 # links to, removed again by `make uninstall'.
 DAXFILE_MAN_LINKS = \
+	doc/links/daxfile_name_to_handle_at.3 \
 	doc/links/daxfile_flock.3 \
 	doc/links/daxfile_pool_locks_held.3 \
 	doc/links/daxfile_fdopendir.3 \

@@ -178,6 +178,27 @@ char *daxfile_getcwd(daxfile_pool *pool, char *buf, size_t size);
 /* daxfile_openat -- openat(2); a mode_t follows 'flags' with O_CREAT or O_TMPFILE. */
 daxfile_file *daxfile_openat(daxfile_pool *pool, daxfile_file *dir,
 	const char *path, int flags, ...);
+/*
+ * A file's handle (name_to_handle_at(2), open_by_handle_at(2)): names an
+ * inode of the pool by its number and generation, whatever its names, for
+ * as long as it lives (named, or unnamed but open).  It can be kept, and
+ * passed to another process that opens the same pool.
+ */
+struct daxfile_handle {
+	uint64_t ino;		/* st_ino */
+	uint64_t generation;	/* tells it from a later inode of that number */
+};
+/* daxfile_name_to_handle_at -- name_to_handle_at(2): AT_EMPTY_PATH, AT_SYMLINK_FOLLOW. */
+int daxfile_name_to_handle_at(daxfile_pool *pool, daxfile_file *dir,
+	const char *path, struct daxfile_handle *handle, int flags);
+/*
+ * daxfile_open_by_handle -- open_by_handle_at(2): no walk, so no search
+ * permission on any directory, and no capability needed (whoever has the
+ * pool open can read all of it); the file's own permissions are checked
+ * as open(2) checks them.  ESTALE if the inode is gone.
+ */
+daxfile_file *daxfile_open_by_handle(daxfile_pool *pool,
+	const struct daxfile_handle *handle, int flags);
 /* daxfile_mkdirat -- mkdirat(2). */
 int daxfile_mkdirat(daxfile_pool *pool, daxfile_file *dir, const char *path,
 	mode_t mode);

@@ -122,6 +122,10 @@ dx_file_load(struct dx_inode *ip)
 	return ret;
 }
 
+static daxfile_file *file_open_inode(daxfile_pool *pool, daxfile_file *f,
+	struct dx_inode *ip, int flags, const char *path, struct dx_cred *cr,
+	bool created);
+
 /*
  * file_open -- openat(2): a new handle, then the file's inode, looked up,
  * created or made unnamed, and checked.  'ap' holds the mode_t when flags
@@ -134,7 +138,7 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 	struct dx_inode *ip;
 	struct dx_cred cr;
 	daxfile_file *f;
-	bool regular, created = false;
+	bool created = false;
 	mode_t mode = 0;
 
 	if (flags & (O_CREAT | OPEN_TMPFILE_BIT))
@@ -156,9 +160,25 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 		ip = dx_open_tmpfile(pool, dir, path, flags, mode, &cr);
 	else
 		ip = dx_open_inode(pool, dir, path, flags, mode, &cr, &created);
-	if (ip == NULL)
-		goto err_handle;
-	if (open_check(ip, flags, path, &cr, created) != 0)
+	if (ip == NULL) {
+		dx_handle_put(&file_cache, f);
+		return NULL;
+	}
+	return file_open_inode(pool, f, ip, flags, path, &cr, created);
+}
+
+/*
+ * file_open_inode -- the rest of an open once its inode 'ip' (referenced:
+ * the reference goes to the handle, or is dropped on failure) is found:
+ * the checks, the extent map, O_TRUNC, and handle 'f' made live.
+ */
+static daxfile_file *
+file_open_inode(daxfile_pool *pool, daxfile_file *f, struct dx_inode *ip,
+	int flags, const char *path, struct dx_cred *cr, bool created)
+{
+	bool regular;
+
+	if (open_check(ip, flags, path, cr, created) != 0)
 		goto err_put;
 	regular = !ip->isdir && !ip->islnk && !(flags & O_PATH);
 	if (regular && dx_file_load(ip) != 0)
@@ -178,9 +198,38 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 
 err_put:
 	dx_iput(ip);
-err_handle:
 	dx_handle_put(&file_cache, f);
 	return NULL;
+}
+
+daxfile_file *
+dx_file_open_handle(daxfile_pool *pool, uint64_t ino, uint64_t generation,
+	int flags)
+{
+	struct dx_inode *ip;
+	struct dx_cred cr;
+	daxfile_file *f;
+
+	if (flags & O_PATH)
+		flags &= OPEN_PATH_FLAGS;
+	if (open_flags_check(flags) != 0)
+		return NULL;
+	if (flags & (O_CREAT | OPEN_TMPFILE_BIT)) {
+		dx_err(EINVAL, "a handle names a file that exists: no O_CREAT or O_TMPFILE");
+		return NULL;
+	}
+	f = dx_handle_get(&file_cache);
+	if (f == NULL) {
+		dx_err(ENOMEM, "cannot allocate a file handle");
+		return NULL;
+	}
+	ip = dx_iget_handle(pool, ino, generation);
+	if (ip == NULL) {
+		dx_handle_put(&file_cache, f);
+		return NULL;
+	}
+	dx_cred_init(&cr, DX_CRED_FS);
+	return file_open_inode(pool, f, ip, flags, "(handle)", &cr, false);
 }
 
 DX_EXPORT daxfile_file *

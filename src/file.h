@@ -34,6 +34,14 @@ int dx_file_check_any(const daxfile_file *file);
 int dx_file_check_read(const daxfile_file *file);
 int dx_file_check_write(const daxfile_file *file);
 
+/*
+ * dx_file_open_handle -- open(2) of the live inode 'ino' of 'generation'
+ * (daxfile_open_by_handle): the checks of the file itself as open's, no
+ * walk; ESTALE if the inode is gone, EINVAL for O_CREAT or O_TMPFILE.
+ */
+daxfile_file *dx_file_open_handle(daxfile_pool *pool, uint64_t ino,
+	uint64_t generation, int flags);
+
 struct dx_inode;
 /*
  * dx_file_load -- the extent map of regular file 'ip' in DRAM, where it

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
@@ -267,6 +268,99 @@ dx_iget(struct daxfile_pool *pool, uint64_t ino)
 	ic->count++;
 	dx_mutex_unlock(&ic->lock);
 	return fresh;
+}
+
+/*
+ * handle_live -- is 'ino' the live inode of 'generation'?  A slab object
+ * that starts there, sound, with links: an inode freed at once by an
+ * unlink keeps its link count (dx_inode_drop_link), so it is its slab
+ * unit, free again, that tells.  Inodes of pools made before slabs (each
+ * a libpmemobj object, whose freeing nothing here can see) have none.
+ */
+static bool
+handle_live(struct daxfile_pool *pool, uint64_t ino, uint64_t generation)
+{
+	const struct dx_dinode *di;
+
+	if (!dx_inode_valid(pool, ino) || !dx_slab_is_object(pool, ino))
+		return false;
+	di = dx_ptr(pool, ino);
+	return __atomic_load_n(&di->nlink, __ATOMIC_ACQUIRE) != 0 &&
+		__atomic_load_n(&di->generation, __ATOMIC_RELAXED) == generation;
+}
+
+/*
+ * dx_iget_handle -- dx_iget for a number that no directory vouches for
+ * (daxfile_open_by_handle): no directory lock keeps the inode from being
+ * freed.  In the table, it is held (open, mapped, or in a call) and cannot
+ * be freed before our reference goes, named or not.  Out of it, it is
+ * judged outside the table's lock (the slab map has locks of its own) at
+ * a moment when no transaction that frees inodes is in flight, and
+ * inserted under the lock only if none began or ended meanwhile
+ * (icache's freeing and free_seq): a named inode out of the table cannot
+ * lose its last name otherwise, since an unlink holds it in the table.
+ * The generation tells it from a later inode at the same number.  ESTALE
+ * if it is not the inode of the handle.
+ */
+struct dx_inode *
+dx_iget_handle(struct daxfile_pool *pool, uint64_t ino, uint64_t generation)
+{
+	struct dx_icache *ic = &pool->icache;
+	struct dx_inode *ip, *fresh = NULL, *ret = NULL;
+	int err = ESTALE;
+
+	for (;;) {
+		uint64_t seq;
+		bool busy;
+
+		dx_mutex_lock(&ic->lock);
+		ip = icache_find(ic, ino);
+		if (ip != NULL) {
+			if (ip->di->generation == generation) {
+				__atomic_add_fetch(&ip->refcnt, 1, __ATOMIC_RELAXED);
+				ret = ip;
+			}
+			dx_mutex_unlock(&ic->lock);
+			break;
+		}
+		seq = ic->free_seq;
+		busy = ic->freeing != 0;
+		dx_mutex_unlock(&ic->lock);
+		if (busy) {
+			sched_yield();
+			continue;
+		}
+		if (!handle_live(pool, ino, generation))
+			break;
+		if (fresh == NULL)
+			fresh = inode_new(pool, ino, NULL);
+		if (fresh == NULL) {
+			err = ENOMEM;
+			break;
+		}
+		dx_mutex_lock(&ic->lock);
+		if (ic->free_seq == seq && ic->freeing == 0 &&
+		    icache_find(ic, ino) == NULL) {
+			if (ic->count >= ic->mask + 1)
+				icache_grow(pool);
+			fresh->hnext = ic->tab[icache_slot(ic, ino)];
+			ic->tab[icache_slot(ic, ino)] = fresh;
+			ic->count++;
+			ret = fresh;
+			fresh = NULL;
+		}
+		dx_mutex_unlock(&ic->lock);
+		if (ret != NULL)
+			break;
+	}
+	if (fresh != NULL)
+		inode_destroy(fresh);
+	if (ret == NULL && err == ESTALE)
+		dx_err(ESTALE, "no live inode %#lx of generation %#lx",
+			(unsigned long)ino, (unsigned long)generation);
+	else if (ret == NULL)
+		dx_err(err, "cannot allocate an in-core inode");
+	return ret;
 }
 
 void
@@ -557,6 +651,20 @@ dx_inode_accessed(struct dx_inode *ip)
 	dx_inode_unlock_attrs(ip, true);
 }
 
+/* inode_free_end -- the frees of dx_inode_drop_link's transaction are done. */
+static void
+inode_free_end(void *arg, bool committed)
+{
+	struct dx_tx *tx = arg;
+	struct dx_icache *ic = &tx->pool->icache;
+
+	(void)committed;
+	dx_mutex_lock(&ic->lock);
+	ic->freeing -= tx->ifree;
+	ic->free_seq++;
+	dx_mutex_unlock(&ic->lock);
+}
+
 /*
  * dx_inode_drop_link -- an inode left with no link and held by the caller
  * alone is freed in 'tx' at once, and it leaves the table first: once 'tx'
@@ -585,10 +693,14 @@ dx_inode_drop_link(struct dx_tx *tx, struct dx_inode *ip)
 	if (sole) {
 		icache_remove(ic, ip);
 		ip->unhashed = true;
+		ic->freeing++;	/* its link count stays: dx_iget_handle waits */
 	}
 	dx_mutex_unlock(&ic->lock);
 	if (sole) {
 		inode_free_tx(tx, ip);
+		/* after the slabs' own end, which frees its units in DRAM */
+		if (tx->ifree++ == 0)
+			dx_tx_on_end(tx, inode_free_end, tx);
 		return;
 	}
 	if (dx_inode_tx_add(tx, di) == 0)

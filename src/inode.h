@@ -89,6 +89,8 @@ struct dx_icache {
 	uint64_t count;
 	struct dx_inode *spare;		/* chained by hnext */
 	unsigned nspare;
+	unsigned freeing;	/* inodes freed by transactions in flight */
+	uint64_t free_seq;	/* transactions that freed inodes, ended */
 };
 
 /* Lock flags for dx_ilock(): which of the inode's locks, in which mode. */
@@ -217,6 +219,12 @@ bool dx_inode_valid(const struct daxfile_pool *pool, uint64_t ino);
 
 /* dx_iget -- a counted reference to inode 'ino'; NULL with errno if damaged. */
 struct dx_inode *dx_iget(struct daxfile_pool *pool, uint64_t ino);
+/*
+ * dx_iget_handle -- a counted reference to inode 'ino' if it is alive and
+ * of 'generation', with no directory lock held; NULL with ESTALE if not.
+ */
+struct dx_inode *dx_iget_handle(struct daxfile_pool *pool, uint64_t ino,
+	uint64_t generation);
 /* dx_ihold -- one more reference to an inode already held (no lock). */
 void dx_ihold(struct dx_inode *ip);
 

@@ -30,6 +30,7 @@ dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool)
 	tx->nranges = 0;
 	tx->nslab = 0;
 	tx->slab_new = NULL;
+	tx->ifree = 0;
 	tx->nlocks = 0;
 	tx->ncb = 0;
 	if (dx_ei_fail(DX_EI_POOL))

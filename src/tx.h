@@ -80,6 +80,7 @@ struct dx_tx {
 	unsigned nslab;
 	struct dx_tx_slab_op slab[DX_TX_MAX_SLAB_OPS];
 	struct dx_slabi *slab_new;	/* a slab this transaction made */
+	unsigned ifree;		/* inodes it frees at once (inode.c) */
 };
 
 /* dx_tx_begin -- start a transaction on 'pool'; -1 with errno on failure. */
