@@ -127,6 +127,7 @@ dxp_ofd_put(struct dxp_ofd *o)
 struct file_id {
 	ino_t ino;
 	int64_t btime_ns;	/* 0: the library cannot say */
+	uint64_t gen;		/* its handle's generation (0: no handles) */
 	bool isdir;
 };
 
@@ -142,12 +143,20 @@ ofd_offset_shared(bool isdir)
 	return !isdir || DXP_HAVE(daxfile_getdents64);
 }
 
-/* file_identify -- one statx of 'f' (fstat for a library without it) */
+/*
+ * file_identify -- one statx of 'f' (fstat for a library without it), and
+ * its handle
+ */
 static int
 file_identify(daxfile_pool *pool, daxfile_file *f, struct file_id *id)
 {
+	struct daxfile_handle h;
 	struct statx stx;
 	struct stat st;
+
+	id->gen = pool != NULL && DXP_HAVE(daxfile_name_to_handle_at) &&
+		daxfile_name_to_handle_at(pool, f, "", &h, AT_EMPTY_PATH) == 0 ?
+		h.generation : 0;
 
 	if (pool != NULL && DXP_HAVE(daxfile_statx) &&
 	    daxfile_statx(pool, f, "", AT_EMPTY_PATH,
@@ -198,10 +207,12 @@ dxp_ofd_new(struct dxp_mount *m, daxfile_file *file, const char *path,
 	o->isdir = false;
 	o->ino = 0;
 	o->btime_ns = 0;
+	o->gen = 0;
 	if (file != NULL && file_identify(atomic_load(&m->pool), file, &id) == 0) {
 		o->isdir = id.isdir;
 		o->ino = id.ino;
 		o->btime_ns = id.btime_ns;
+		o->gen = id.gen;
 	}
 	atomic_store(&o->sh->offset, 0);
 	atomic_store(&o->sh->flags, o->flags);
@@ -240,11 +251,15 @@ ofd_name_now(struct dxp_ofd *o, daxfile_file *f)
 
 /*
  * ofd_attach -- open the file again after fork or exec, or after the pool
- * came back from another process; o->lock held.  By its path (brought
- * through the renames made meanwhile, dxp_ofd_follow): a file
- * without a name (unlinked, or made by O_TMPFILE) was freed when the
- * pool was last given up or opened, and a new file may have its number,
- * so the number and the birth time must both match (ESTALE otherwise).
+ * came back from another process; o->lock held.  By its handle where the
+ * library has them (daxfile_open_by_handle(3)): as the kernel's open file
+ * description, it then needs no search permission above the file and
+ * follows every rename; else by its path (brought through the renames
+ * made meanwhile, dxp_ofd_follow).  A file without a name (unlinked, or
+ * made by O_TMPFILE) was freed when the pool was last given up or
+ * opened, and a new file may have its number: the handle's generation, or
+ * the number and the birth time, tell (ESTALE otherwise).  The path is
+ * kept current either way: it names the file to getcwd and /proc.
  */
 static int
 ofd_attach(struct dxp_ofd *o)
@@ -256,15 +271,25 @@ ofd_attach(struct dxp_ofd *o)
 	if (pool == NULL)
 		return -1;
 	o->flags = atomic_load(&o->sh->flags);
+	dxp_ofd_follow(o);
+	if (o->gen != 0 && DXP_HAVE(daxfile_open_by_handle)) {
+		struct daxfile_handle h = {o->ino, o->gen};
+
+		f = daxfile_open_by_handle(pool, &h,
+			o->flags & ~(O_PATH | O_TMPFILE));
+		if (f == NULL)
+			goto err_put;
+		goto opened;
+	}
 	if ((o->flags & O_TMPFILE) == O_TMPFILE) {
 		/* opening its directory so would make another file */
 		errno = ESTALE;
 		goto err_put;
 	}
-	dxp_ofd_follow(o);
 	f = daxfile_open(pool, o->path, o->flags & ~O_PATH);
 	if (f == NULL)
 		goto err_put;
+opened:
 	if (file_identify(pool, f, &id) != 0 ||
 	    (o->ino != 0 && id.ino != o->ino) ||
 	    (id.btime_ns != 0 && o->btime_ns != 0 && id.btime_ns != o->btime_ns)) {
@@ -278,6 +303,7 @@ ofd_attach(struct dxp_ofd *o)
 		goto err_put;
 	}
 	o->ino = id.ino;
+	o->gen = id.gen;
 	o->isdir = id.isdir;
 	atomic_store(&o->file, f);
 	return 0;

@@ -39,6 +39,8 @@ struct dxp_ofd {
 	bool isdir;
 	ino_t ino;		/* with btime_ns, which file it is: a */
 	int64_t btime_ns;	/* number is reused (0: unknown) */
+	uint64_t gen;		/* with ino, the library's handle of it
+				   (daxfile_open_by_handle; 0: none) */
 	struct dxp_shofd *sh;	/* offset and flags, shared across processes */
 	atomic_bool crossed;	/* another process may use it: keep sh current */
 	struct dxp_shofd priv;	/* ... or kept here if no record was left */

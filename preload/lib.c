@@ -129,6 +129,20 @@ daxfile_getcwd(daxfile_pool *pool, char *buf, size_t size)
 }
 
 int
+daxfile_name_to_handle_at(daxfile_pool *pool, daxfile_file *dir,
+	const char *path, struct daxfile_handle *handle, int flags)
+{
+	return dxp_lib.daxfile_name_to_handle_at(pool, dir, path, handle, flags);
+}
+
+daxfile_file *
+daxfile_open_by_handle(daxfile_pool *pool, const struct daxfile_handle *handle,
+	int flags)
+{
+	return dxp_lib.daxfile_open_by_handle(pool, handle, flags);
+}
+
+int
 daxfile_fallocate(daxfile_file *file, int mode, off_t offset, off_t len)
 {
 	return dxp_lib.daxfile_fallocate(file, mode, offset, len);

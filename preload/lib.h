@@ -35,7 +35,8 @@
 	X(daxfile_llistxattr) X(daxfile_lremovexattr) X(daxfile_lseek) \
 	X(daxfile_lsetxattr) X(daxfile_lstat) X(daxfile_mkdir) \
 	X(daxfile_mkdirat) X(daxfile_mmap) X(daxfile_msync) \
-	X(daxfile_munmap) X(daxfile_open) X(daxfile_openat) \
+	X(daxfile_munmap) X(daxfile_name_to_handle_at) X(daxfile_open) \
+	X(daxfile_open_by_handle) X(daxfile_openat) \
 	X(daxfile_opendir) X(daxfile_pool_close) X(daxfile_pool_forget) \
 	X(daxfile_pool_locks_held) X(daxfile_pool_open) \
 	X(daxfile_pool_set_mountpoint) X(daxfile_pread) X(daxfile_preadv) \

@@ -50,8 +50,9 @@ state_fd(int fd, struct dxp_ofd *o, bool cloexec, void *arg)
 		pthread_mutex_unlock(&o->lock);
 	}
 	off = atomic_load(&o->sh->offset);
-	dprintf(sfd, "fd %d %d %d %lu %lld %ld %ld %zu:%s\n", fd, o->m->index,
-		o->flags, (unsigned long)o->ino, (long long)o->btime_ns, (long)off,
+	dprintf(sfd, "fd %d %d %d %lu %lld %llu %ld %ld %zu:%s\n", fd,
+		o->m->index, o->flags, (unsigned long)o->ino,
+		(long long)o->btime_ns, (unsigned long long)o->gen, (long)off,
 		dxp_shared_index(o->sh), strlen(o->path), o->path);
 }
 
@@ -575,6 +576,7 @@ restore_line(char *line)
 	int fd, idx, flags, off;
 	unsigned long ino;
 	long long btime;
+	unsigned long long gen;
 	long pos, shidx;
 	size_t len;
 
@@ -590,8 +592,9 @@ restore_line(char *line)
 			dxp_cwd_set_pool(w.m, w.norm, NULL);
 		return;
 	}
-	if (sscanf(line, "fd %d %d %d %lu %lld %ld %ld %zu:%n", &fd, &idx, &flags,
-	    &ino, &btime, &pos, &shidx, &len, &off) == 8 && idx >= 0 &&
+	if (sscanf(line, "fd %d %d %d %lu %lld %llu %ld %ld %zu:%n", &fd, &idx,
+	    &flags, &ino, &btime, &gen, &pos, &shidx, &len, &off) == 9 &&
+	    idx >= 0 &&
 	    idx < dxp_nmounts &&
 	    len < PATH_MAX) {
 		struct stat fst, pst;
@@ -609,6 +612,7 @@ restore_line(char *line)
 			return;
 		o->ino = ino;
 		o->btime_ns = btime;
+		o->gen = gen;
 		atomic_store(&o->crossed, true);
 		if (dxp_shared_at(shidx) != NULL)
 			o->sh = dxp_shared_at(shidx);

@@ -83,6 +83,8 @@ same() {
 		fail "$name" "exit $rpool, on tmpfs $rref: $(tail -3 "$work/out/$name.pool")"
 	elif ! cmp -s "$work/out/$name.ref" "$work/out/$name.pool"; then
 		fail "$name" "output differs from tmpfs: $(diff "$work/out/$name.ref" \
+			"$work/out/$name.pool" | head -8)
+	lines only the pool's side has: $(grep -vxFf "$work/out/$name.ref" \
 			"$work/out/$name.pool" | head -8)"
 	else
 		ok "$name"

@@ -19,7 +19,7 @@ work=$(mktemp -d "$dir/daxfile-calls.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT
 "$DAXFILE" mkfs "$work/one.pool" 256M >/dev/null || exit 99
 "$DAXFILE" mkfs "$work/two.pool" 32M >/dev/null || exit 99
-export MNT="$work/mnt/one" MNT2="$work/mnt/two"
+export MNT="$work/mnt/one" MNT2="$work/mnt/two" POOL_ONE="$work/one.pool" DAXFILE
 export DAXFILE_MOUNTS="$MNT=$work/one.pool:$MNT2=$work/two.pool"
 timeout 300 env LD_PRELOAD="$PRELOAD" "$prog"
 rc=$?

@@ -969,6 +969,49 @@ current_directory_follows_the_directory(void)
 	CHECK(chdir(cwd) == 0, "chdir_back");
 }
 
+/*
+ * a description given up to another process is opened again by its
+ * handle: a rename the layer never saw (another program's) and search
+ * permission taken away above the file meanwhile do not stop it, as they
+ * do not stop the kernel's
+ */
+static void
+descriptions_come_back_by_handle(void)
+{
+	const char *cli = getenv("DAXFILE"), *pool = getenv("POOL_ONE");
+	char buf[8] = "";
+	int fd, st = -1;
+	pid_t pid;
+
+	CHECK(cli != NULL && pool != NULL, "calls_check_names_the_cli_and_the_pool");
+	if (cli == NULL || pool == NULL)
+		return;
+	mkdir(in("far"), 0755);
+	fd = open(in("far/f"), O_CREAT | O_RDWR | O_TRUNC, 0666);
+	CHECK(fd >= 0 && fchmod(fd, 0666) == 0 && write(fd, "abc", 3) == 3 &&
+		pool_turn(NULL), "a_file_open_and_a_childs_turn");
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = {(char *)cli, "-p", (char *)pool, "mv", "/far",
+			"/near", NULL};
+		char *envp[] = {"PMEM_IS_PMEM_FORCE=1", NULL};
+
+		execve(cli, argv, envp);
+		_exit(127);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		WEXITSTATUS(st) == 0, "a_program_outside_the_layer_renames_its_directory");
+	CHECK(pread(fd, buf, sizeof(buf), 0) == 3 && memcmp(buf, "abc", 3) == 0,
+		"the_descriptor_still_reads_its_file");
+	/* (the pool taken back as root: its file is root's, 0600) */
+	CHECK(chmod(in("near"), 0700) == 0 && pool_turn(NULL) &&
+		access(mnt, F_OK) == 0 && setfsuid(1000) >= 0 &&
+		pwrite(fd, "X", 1, 0) == 1,
+		"and_writes_it_with_other_ids_without_search_permission_above");
+	setfsuid(0);
+	close(fd);
+}
+
 /* lockf_on_a_pool_file -- the C library's lockf calls fcntl inside it. */
 static void
 lockf_on_a_pool_file(void)
@@ -1293,6 +1336,7 @@ main(void)
 	dot_components();
 	chdir_asks_search_permission();
 	current_directory_follows_the_directory();
+	descriptions_come_back_by_handle();
 	lockf_on_a_pool_file();
 	spawnp_from_a_pool_directory();
 	temporary_names();
