@@ -85,12 +85,13 @@ gate_open(void)
 /*
  * gate_wait -- in the parent, until child 'pid' has opened the gate or is
  * gone (looked at without reaping it; with SIGCHLD ignored the kernel
- * reaps it and waitid says ECHILD).
+ * reaps it and waitid says ECHILD), for 5 s at most: a child stopped in
+ * its fork handlers (a debugger's, SIGSTOP) does not stop its parent.
  */
 static void
 gate_wait(_Atomic uint32_t *g, pid_t pid)
 {
-	while (atomic_load(g) == 0) {
+	for (int waits = 0; atomic_load(g) == 0 && waits < 500; waits++) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		siginfo_t si;
 
