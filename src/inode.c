@@ -297,8 +297,10 @@ handle_live(struct daxfile_pool *pool, uint64_t ino, uint64_t generation)
  * judged outside the table's lock (the slab map has locks of its own) at
  * a moment when no transaction that frees inodes is in flight, and
  * inserted under the lock only if none began or ended meanwhile
- * (icache's freeing and free_seq): a named inode out of the table cannot
- * lose its last name otherwise, since an unlink holds it in the table.
+ * (icache's freeing and free_seq, kept by the two ways an inode is freed:
+ * at once by its unlink, dx_inode_drop_link, or by its last reference,
+ * dx_iput): a named inode out of the table cannot lose its last name
+ * otherwise, since an unlink holds it in the table.
  * The generation tells it from a later inode at the same number.  ESTALE
  * if it is not the inode of the handle.
  */
@@ -529,6 +531,10 @@ inode_reclaim_deferred(struct dx_deferred *d)
 	if (inode_reclaim(ip) != 0)
 		dx_log("cannot free unlinked inode %#lx (%s); the next pool "
 			"open frees it", (unsigned long)ip->ino, daxfile_errormsg());
+	dx_mutex_lock(&pool->icache.lock);
+	pool->icache.freeing--;
+	pool->icache.free_seq++;
+	dx_mutex_unlock(&pool->icache.lock);
 	inode_put_destroy(ip);
 	dx_pool_busy_put(pool);
 }
@@ -561,6 +567,7 @@ dx_iput(struct dx_inode *ip)
 	if (!ip->unhashed) {
 		icache_remove(ic, ip);
 		reclaim = ip->di->nlink == 0;
+		ic->freeing += reclaim;	/* dx_iget_handle waits for it */
 	}
 	dx_mutex_unlock(&ic->lock);
 	/* unreachable now: no path leads to it, nobody holds it */

@@ -89,8 +89,8 @@ struct dx_icache {
 	uint64_t count;
 	struct dx_inode *spare;		/* chained by hnext */
 	unsigned nspare;
-	unsigned freeing;	/* inodes freed by transactions in flight */
-	uint64_t free_seq;	/* transactions that freed inodes, ended */
+	unsigned freeing;	/* inodes out of the table being freed */
+	uint64_t free_seq;	/* frees of inodes out of the table, ended */
 };
 
 /* Lock flags for dx_ilock(): which of the inode's locks, in which mode. */
