@@ -67,8 +67,10 @@ daxfile_pool_forget(daxfile_pool *pool)
 	close(pool->fd);
 	/* a forked child: a parent's thread may have held it */
 	pthread_mutex_init(&owed_lock, NULL);
-	pool->owed_next = owed;
-	owed = pool;
+	if (pool->pop != NULL) {	/* not a checker's raw mapping */
+		pool->owed_next = owed;
+		owed = pool;
+	}
 	return 0;
 }
 
