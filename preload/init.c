@@ -40,15 +40,14 @@ dxp_lib_missing(const char *fn)
 }
 
 /*
- * The fork gate.  A child lets go of the pools it inherits (fork_child)
- * by closing libpmemobj's handle over a private mapping of the pool file;
- * that close reads the run-time fields libpmemobj keeps in the pool's
- * first pages, and a private mapping shows the file's own pages until the
- * child writes them.  Were the parent to give a pool up meanwhile (its
- * close rewrites those fields), the child would read a closed pool and
- * crash.  So a parent with a pool attached keeps what every giving up
- * takes (dxp_service_fork_prepare) until its child has let go: the child
- * says so in a page the two share, or the parent sees it gone.
+ * The fork gate.  A child lets go of the pools it inherits (fork_child,
+ * daxfile_pool_forget) by copying the run-time fields libpmemobj keeps in
+ * the pool's first pages, for the pmemobj_close it owes; they are the
+ * shared file's pages.  Were the parent to give a pool up meanwhile (its
+ * close rewrites those fields), the child would copy a closed pool and
+ * crash in that close.  So a parent with a pool attached keeps what every
+ * giving up takes (dxp_service_fork_prepare) until its child has let go:
+ * the child says so in a page the two share, or the parent sees it gone.
  */
 static _Atomic uint32_t *fork_gate;
 

@@ -122,6 +122,25 @@ dx_file_load(struct dx_inode *ip)
 	return ret;
 }
 
+/*
+ * file_begin -- the start of every open: '*flags' trimmed as O_PATH
+ * trims them and checked, then a new handle; NULL with errno.
+ */
+static daxfile_file *
+file_begin(int *flags)
+{
+	daxfile_file *f;
+
+	if (*flags & O_PATH)
+		*flags &= OPEN_PATH_FLAGS;
+	if (open_flags_check(*flags) != 0)
+		return NULL;
+	f = dx_handle_get(&file_cache);
+	if (f == NULL)
+		dx_err(ENOMEM, "cannot allocate a file handle");
+	return f;
+}
+
 static daxfile_file *file_open_inode(daxfile_pool *pool, daxfile_file *f,
 	struct dx_inode *ip, int flags, const char *path, struct dx_cred *cr,
 	bool created);
@@ -145,16 +164,10 @@ file_open(daxfile_pool *pool, daxfile_file *dir, const char *path, int flags,
 		mode = (mode_t)va_arg(ap, int);
 	if (dx_pool_check_handle(pool) != 0)
 		return NULL;
-	if (flags & O_PATH)
-		flags &= OPEN_PATH_FLAGS;
-	if (open_flags_check(flags) != 0)
-		return NULL;
 	/* as the kernel's struct file: taken before anything is created */
-	f = dx_handle_get(&file_cache);
-	if (f == NULL) {
-		dx_err(ENOMEM, "cannot allocate a file handle");
+	f = file_begin(&flags);
+	if (f == NULL)
 		return NULL;
-	}
 	dx_cred_init(&cr, DX_CRED_FS);
 	if (flags & OPEN_TMPFILE_BIT)
 		ip = dx_open_tmpfile(pool, dir, path, flags, mode, &cr);
@@ -210,17 +223,12 @@ dx_file_open_handle(daxfile_pool *pool, uint64_t ino, uint64_t generation,
 	struct dx_cred cr;
 	daxfile_file *f;
 
-	if (flags & O_PATH)
-		flags &= OPEN_PATH_FLAGS;
-	if (open_flags_check(flags) != 0)
+	f = file_begin(&flags);
+	if (f == NULL)
 		return NULL;
 	if (flags & (O_CREAT | OPEN_TMPFILE_BIT)) {
 		dx_err(EINVAL, "a handle names a file that exists: no O_CREAT or O_TMPFILE");
-		return NULL;
-	}
-	f = dx_handle_get(&file_cache);
-	if (f == NULL) {
-		dx_err(ENOMEM, "cannot allocate a file handle");
+		dx_handle_put(&file_cache, f);
 		return NULL;
 	}
 	ip = dx_iget_handle(pool, ino, generation);

@@ -111,6 +111,32 @@ icache_find(struct dx_icache *ic, uint64_t ino)
 	return ip;
 }
 
+/* icache_insert -- put 'ip' in the table (its lock held), growing it first. */
+static void
+icache_insert(struct daxfile_pool *pool, struct dx_inode *ip)
+{
+	struct dx_icache *ic = &pool->icache;
+
+	if (ic->count >= ic->mask + 1)
+		icache_grow(pool);
+	ip->hnext = ic->tab[icache_slot(ic, ip->ino)];
+	ic->tab[icache_slot(ic, ip->ino)] = ip;
+	ic->count++;
+}
+
+/*
+ * icache_frees_end -- 'n' frees of inodes out of the table are over
+ * (dx_iget_handle waits for them).
+ */
+static void
+icache_frees_end(struct dx_icache *ic, unsigned n)
+{
+	dx_mutex_lock(&ic->lock);
+	ic->freeing -= n;
+	ic->free_seq++;
+	dx_mutex_unlock(&ic->lock);
+}
+
 static void
 icache_remove(struct dx_icache *ic, struct dx_inode *ip)
 {
@@ -261,11 +287,7 @@ dx_iget(struct daxfile_pool *pool, uint64_t ino)
 		inode_destroy(fresh);
 		return ip;
 	}
-	if (ic->count >= ic->mask + 1)
-		icache_grow(pool);
-	fresh->hnext = ic->tab[icache_slot(ic, ino)];
-	ic->tab[icache_slot(ic, ino)] = fresh;
-	ic->count++;
+	icache_insert(pool, fresh);
 	dx_mutex_unlock(&ic->lock);
 	return fresh;
 }
@@ -343,11 +365,7 @@ dx_iget_handle(struct daxfile_pool *pool, uint64_t ino, uint64_t generation)
 		dx_mutex_lock(&ic->lock);
 		if (ic->free_seq == seq && ic->freeing == 0 &&
 		    icache_find(ic, ino) == NULL) {
-			if (ic->count >= ic->mask + 1)
-				icache_grow(pool);
-			fresh->hnext = ic->tab[icache_slot(ic, ino)];
-			ic->tab[icache_slot(ic, ino)] = fresh;
-			ic->count++;
+			icache_insert(pool, fresh);
 			ret = fresh;
 			fresh = NULL;
 		}
@@ -531,10 +549,7 @@ inode_reclaim_deferred(struct dx_deferred *d)
 	if (inode_reclaim(ip) != 0)
 		dx_log("cannot free unlinked inode %#lx (%s); the next pool "
 			"open frees it", (unsigned long)ip->ino, daxfile_errormsg());
-	dx_mutex_lock(&pool->icache.lock);
-	pool->icache.freeing--;
-	pool->icache.free_seq++;
-	dx_mutex_unlock(&pool->icache.lock);
+	icache_frees_end(&pool->icache, 1);
 	inode_put_destroy(ip);
 	dx_pool_busy_put(pool);
 }
@@ -663,13 +678,9 @@ static void
 inode_free_end(void *arg, bool committed)
 {
 	struct dx_tx *tx = arg;
-	struct dx_icache *ic = &tx->pool->icache;
 
 	(void)committed;
-	dx_mutex_lock(&ic->lock);
-	ic->freeing -= tx->ifree;
-	ic->free_seq++;
-	dx_mutex_unlock(&ic->lock);
+	icache_frees_end(&tx->pool->icache, tx->ifree);
 }
 
 /*
