@@ -30,8 +30,14 @@
  * inode or entry after the upgrade, and its older inodes and entries stay
  * libpmemobj objects of their own.  A version 1 pool is upgraded when it
  * is opened (upgrade.c).
+ *
+ * Version 3 added the undo log lanes (struct dx_undo_area, named by the
+ * root's 'undo' word): a short transaction logs the bytes it changes there
+ * instead of in libpmemobj's undo log (undo.c), so a library that does not
+ * know them would open a pool that a crash left half changed.  Older pools
+ * get the lanes when they are opened (upgrade.c).
  */
-#define DX_FORMAT_VERSION 2
+#define DX_FORMAT_VERSION 3
 #define DX_FORMAT_VERSION_MIN 1	/* the oldest version this library opens */
 
 #define DX_BLOCK_SHIFT 12
@@ -63,6 +69,7 @@
 #define DX_SYMBLK_MAGIC DX_MAGIC('D', 'X', 'S', 'Y', 'M', 'L', 'N', 'K')
 #define DX_SLAB_MAGIC DX_MAGIC('D', 'X', 'S', 'L', 'A', 'B', 0, 0)
 #define DX_XATTR_MAGIC DX_MAGIC('D', 'X', 'X', 'A', 'T', 'T', 'R', 0)
+#define DX_UNDO_MAGIC DX_MAGIC('D', 'X', 'U', 'N', 'D', 'O', 0, 0)
 
 /* pmemobj type numbers of the pool's objects (pmempool info shows them). */
 enum dx_type_num {
@@ -135,7 +142,9 @@ struct dx_root {
 				   their last close, or at the next open */
 	/* changed in transactions under the SLABLIST lock */
 	uint64_t slabs;		/* the newest slab (struct dx_slab), 0 = none */
-	uint64_t pad[6];
+	/* written once, by mkfs or the upgrade to version 3 */
+	uint64_t undo;		/* the undo log lanes (struct dx_undo_area) */
+	uint64_t pad[5];
 };
 
 struct dx_time {
@@ -305,6 +314,47 @@ struct dx_ag {
 
 _Static_assert(sizeof(struct dx_super) <= DX_SB_COPY_SIZE, "superblock copy");
 /*
+ * The undo log lanes (undo.c): one lane per transaction in flight.  A lane
+ * holds the entries of one transaction: each the bytes that were at pool
+ * offset 'off' before the transaction changed them, written and made
+ * durable before the change.  An entry counts while its 'gen' is the
+ * lane's and its checksum is right; the first that does not ends the log.
+ * Raising the lane's 'gen' (one 8-byte store) retires every entry at once:
+ * that store is the commit.  Recovery (at open) puts the bytes of the live
+ * entries back, the last first, then raises 'gen'.
+ *
+ * The area is no object of its own: it lives in the first data segment's
+ * allocation, in the 2 MiB that the alignment of its blocks leaves unused
+ * (before the first block, or after the superblock copy), so that it takes
+ * nothing from the metadata heap.
+ */
+#define DX_UNDO_LANES 32
+#define DX_UNDO_LANE_SIZE 4096
+
+struct dx_undo_entry {
+	uint64_t csum;		/* of gen, off, len and the bytes (undo.c) */
+	uint64_t gen;
+	uint64_t off;		/* where the bytes go back */
+	uint32_t len;		/* bytes; the entry takes them rounded up to 32 */
+	uint32_t pad;
+	unsigned char bytes[];
+};
+
+struct dx_undo_lane {
+	uint64_t gen;		/* never 0 */
+	uint64_t pad[7];
+	unsigned char log[DX_UNDO_LANE_SIZE - 64];	/* entries */
+};
+
+struct dx_undo_area {
+	uint64_t magic;		/* DX_UNDO_MAGIC */
+	uint32_t nlanes;	/* DX_UNDO_LANES */
+	uint32_t lane_size;	/* DX_UNDO_LANE_SIZE */
+	uint64_t pad[6];
+	struct dx_undo_lane lanes[];
+};
+
+/*
  * An extended attribute: one object per name, chained from the inode's
  * 'xattr' word (xattr.c).  The full name (with its namespace prefix,
  * "user." or "trusted.") is followed by the value, with no terminator.
@@ -323,6 +373,8 @@ struct dx_xattr {
 };
 
 _Static_assert(sizeof(struct dx_dinode) == 144, "dinode layout");
+_Static_assert(sizeof(struct dx_undo_entry) == 32, "undo entry layout");
+_Static_assert(sizeof(struct dx_undo_lane) == DX_UNDO_LANE_SIZE, "undo lane");
 _Static_assert(sizeof(struct dx_xattr) == 32, "xattr layout");
 _Static_assert(sizeof(struct dx_extent) == 24, "extent layout");
 _Static_assert(sizeof(struct dx_extchunk) == 1008, "extent chunk layout");

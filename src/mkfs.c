@@ -26,6 +26,7 @@
 #include "pool.h"
 #include "super.h"
 #include "tx.h"
+#include "undo.h"
 
 #define MKFS_PMEMOBJ_OVERHEAD ((uint64_t)4 << 20)	/* pool header, lanes */
 #define MKFS_META_MIN ((uint64_t)4 << 20)
@@ -139,6 +140,8 @@ mkfs_segment(struct dx_tx *tx, struct dx_super *sb, uint64_t bytes)
 	struct dx_dseg *seg = &sb->segs[sb->nsegs];
 	PMEMoid oid;
 
+	if (dx_tx_obj(tx) != 0)
+		return -1;
 	for (; bytes >= DX_HUGE_SIZE; bytes -= DX_HUGE_SIZE) {
 		oid = pmemobj_tx_xalloc(bytes + DX_HUGE_SIZE + DX_SB_COPY_SIZE,
 			DX_TYPE_DATASEG,
@@ -238,7 +241,8 @@ dx_mkfs(struct daxfile_pool *pool, uint64_t size)
 			(unsigned long)size);
 		goto err;
 	}
-	if (mkfs_ags(&tx, sb) != 0 || mkfs_root(&tx, sb) != 0)
+	if (mkfs_ags(&tx, sb) != 0 || mkfs_root(&tx, sb) != 0 ||
+	    dx_undo_make(&tx) != 0)
 		goto err;
 	sb->version = DX_FORMAT_VERSION;
 	sb->block_size = DX_BLOCK_SIZE;

@@ -65,6 +65,8 @@ pool_new(const char *path)
 	pool->fd = -1;
 	pool->mountpoint = pool->mountpoints_old = NULL;
 	pool->populated = NULL;
+	pool->undo.area = NULL;
+	atomic_store(&pool->undo.free, 0);
 	pool->path = dx_strdup(DX_ARENA_GLOBAL, path);
 	if (pool->path == NULL || dx_arena_create(&pool->arena) != 0) {
 		dx_free(DX_ARENA_GLOBAL, pool->path);
@@ -168,6 +170,7 @@ pool_start(struct daxfile_pool *pool)
 		goto err_close;
 	if (dx_alloc_init(pool) != 0)
 		goto err_icache;
+	dx_undo_start(pool);
 	if (dx_slab_load(pool) != 0 || dx_orphans_reclaim(pool) != 0)
 		goto err_alloc;
 	pool->umask = dx_cred_umask();
@@ -455,6 +458,11 @@ dx_pool_attach(const char *path, bool probe)
 	}
 	pool->root = dx_ptr(pool, root.off);
 	pool->sb = &pool->root->sb;
+	/* libpmemobj recovered its own log in its open; now the lanes' */
+	if (dx_undo_recover(pool) != 0) {
+		dx_pool_detach(pool);
+		return NULL;
+	}
 	return pool;
 }
 

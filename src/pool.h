@@ -19,6 +19,7 @@
 #include "lock.h"
 #include "mem.h"
 #include "slab.h"
+#include "undo.h"
 
 /* errno for damaged metadata, as XFS's EFSCORRUPTED */
 #define EFSCORRUPTED EUCLEAN
@@ -47,6 +48,7 @@ struct daxfile_pool {
 				   (referenced; under the ICACHE lock) */
 	struct dx_alloc alloc;
 	struct dx_slabs slabs;
+	struct dx_undo undo;
 	struct dx_mutex rename_lock;
 	struct dx_mutex orphan_lock;
 

@@ -1,12 +1,24 @@
 /*
- * tx.c -- transactions: libpmemobj's undo-log transactions with sticky errors,
- * locks held to the end, and end callbacks.
+ * tx.c -- transactions: undo logs (the lanes of undo.c, and libpmemobj's
+ * where a transaction allocates, frees or outgrows its lane) with sticky
+ * errors, locks held to the end, and end callbacks.
  *
  * Why locks are held to the end: an undo log restores whole snapshotted
  * ranges.  If another thread changed a range that this transaction
  * snapshotted and this one then aborted (or the process crashed before the
  * commit), the restore would wipe the other thread's committed change.  So
  * every lock protecting a snapshotted range stays held until commit.
+ *
+ * Two logs, one commit.  A transaction that opened a libpmemobj
+ * transaction after its lane had entries keeps both: the lane holds the
+ * oldest bytes of the ranges it logged, libpmemobj's log those of the
+ * ranges snapshotted later (and the allocator's redo log).  At commit the
+ * lane's ranges are made durable first, then the lane's generation is
+ * raised inside the libpmemobj transaction, so that libpmemobj's commit
+ * retires the lane in the same durable step.  A crash before it: the
+ * libpmemobj recovery at open puts back its ranges and the lane's old
+ * generation, and the lane's recovery (after it) its own ranges, the
+ * oldest bytes, last.  The abort does the same in the same order.
  */
 #include "config.h"
 
@@ -19,6 +31,18 @@
 #include "out.h"
 #include "pool.h"
 #include "tx.h"
+#include "undo.h"
+
+/* tx_obj_begin -- open the libpmemobj transaction. */
+static int
+tx_obj_begin(struct dx_tx *tx)
+{
+	if (pmemobj_tx_begin(tx->pool->pop, NULL, TX_PARAM_NONE) != 0)
+		return -1;
+	pmemobj_tx_set_failure_behavior(POBJ_TX_FAILURE_RETURN);
+	tx->obj = true;
+	return 0;
+}
 
 int
 dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool)
@@ -33,12 +57,29 @@ dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool)
 	tx->ifree = 0;
 	tx->nlocks = 0;
 	tx->ncb = 0;
+	tx->obj = false;
+	tx->lane = NULL;
+	tx->lane_pos = 0;
 	if (dx_ei_fail(DX_EI_POOL))
 		return dx_err(ENOMEM, "cannot begin a transaction (injected)");
-	if (pmemobj_tx_begin(pool->pop, NULL, TX_PARAM_NONE) != 0)
+	tx->lane = pool->undo.area != NULL ? dx_undo_claim(pool) : NULL;
+	if (tx->lane == NULL && tx_obj_begin(tx) != 0)
 		return dx_err(errno ? errno : ENOMEM,
 			"cannot begin a transaction");
-	pmemobj_tx_set_failure_behavior(POBJ_TX_FAILURE_RETURN);
+	return 0;
+}
+
+int
+dx_tx_obj(struct dx_tx *tx)
+{
+	if (tx->obj)
+		return 0;
+	if (tx->err)
+		return -1;
+	if (tx_obj_begin(tx) != 0) {
+		dx_tx_fail(tx, errno ? errno : ENOMEM);
+		return dx_err(tx->err, "cannot begin a transaction");
+	}
 	return 0;
 }
 
@@ -110,7 +151,9 @@ dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len)
 		return 0;
 	if (dx_ei_fail(DX_EI_POOL))
 		errno = ENOMEM;
-	else if (tx->err == 0 && pmemobj_tx_add_range_direct(ptr, len) == 0) {
+	else if (tx->err == 0 && ((!tx->obj && dx_undo_log(tx->pool, tx->lane,
+	    &tx->lane_pos, ptr, len) == 0) ||
+	    (dx_tx_obj(tx) == 0 && pmemobj_tx_add_range_direct(ptr, len) == 0))) {
 		if (tx->nranges < DX_TX_MAX_RANGES) {
 			tx->ranges[tx->nranges].start = p;
 			tx->ranges[tx->nranges].end = p + len;
@@ -130,7 +173,7 @@ dx_tx_alloc(struct dx_tx *tx, size_t size, unsigned type, bool zero)
 {
 	PMEMoid oid;
 
-	if (tx->err)
+	if (tx->err || dx_tx_obj(tx) != 0)
 		return 0;
 	oid = dx_ei_fail(DX_EI_POOL) ? OID_NULL :
 		pmemobj_tx_xalloc(size, type, zero ? POBJ_XALLOC_ZERO : 0);
@@ -145,7 +188,7 @@ dx_tx_alloc(struct dx_tx *tx, size_t size, unsigned type, bool zero)
 void
 dx_tx_free(struct dx_tx *tx, uint64_t off)
 {
-	if (tx->err || off == 0)
+	if (tx->err || off == 0 || dx_tx_obj(tx) != 0)
 		return;
 	if (pmemobj_tx_free(dx_oid(tx->pool, off)) != 0)
 		dx_tx_fail(tx, errno ? errno : EIO);
@@ -202,7 +245,12 @@ dx_tx_on_end(struct dx_tx *tx, dx_tx_end_fn fn, void *arg)
 static void
 tx_finish(struct dx_tx *tx, bool committed)
 {
-	pmemobj_tx_end();
+	if (tx->obj)
+		pmemobj_tx_end();
+	if (tx->lane != NULL)
+		dx_undo_release(tx->pool, tx->lane);
+	tx->lane = NULL;
+	tx->obj = false;
 	tx_restore(tx, false);
 	/* release in reverse order of acquisition */
 	while (tx->nlocks > 0)
@@ -225,9 +273,32 @@ dx_tx_commit(struct dx_tx *tx)
 		return dx_err_keep("metadata transaction aborted");
 	}
 	dx_crash_point("tx-commit");
+	if (tx->lane_pos != 0)
+		dx_undo_flush(tx->pool, tx->lane, tx->lane_pos);
+	if (!tx->obj) {
+		if (tx->lane_pos != 0)
+			dx_undo_retire(tx->pool, tx->lane);
+		tx_finish(tx, true);
+		dx_crash_point("tx-committed");
+		return 0;
+	}
+	if (tx->lane_pos != 0) {
+		uint64_t *gen = dx_undo_gen(tx->lane);
+
+		/* libpmemobj's commit retires the lane (above) */
+		if (pmemobj_tx_add_range_direct(gen, sizeof(*gen)) != 0) {
+			dx_tx_abort(tx, errno == ENOMEM ? ENOSPC :
+				(errno ? errno : EIO));
+			return dx_err_keep("metadata transaction aborted");
+		}
+		(*gen)++;
+	}
 	pmemobj_tx_commit();
 	err = pmemobj_tx_errno();
 	if (err != 0) {
+		/* libpmemobj rolled its ranges back: the lane's next */
+		if (tx->lane_pos != 0)
+			dx_undo_rollback(tx->pool, tx->lane, tx->lane_pos);
 		tx_finish(tx, false);
 		return dx_err(err, "transaction failed");
 	}
@@ -240,7 +311,10 @@ int
 dx_tx_abort(struct dx_tx *tx, int err)
 {
 	tx_restore(tx, true);
-	pmemobj_tx_abort(err);
+	if (tx->obj)
+		pmemobj_tx_abort(err);
+	if (tx->lane_pos != 0)
+		dx_undo_rollback(tx->pool, tx->lane, tx->lane_pos);
 	tx_finish(tx, false);
 	errno = err;
 	return -1;

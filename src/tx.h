@@ -1,8 +1,13 @@
 /*
- * tx.h -- libpmemobj transactions as the library uses them: every metadata
- * change is one transaction; locks that protect snapshotted ranges are held
- * until the transaction ends; DRAM state follows the outcome through end
- * callbacks.
+ * tx.h -- transactions as the library uses them: every metadata change is
+ * one transaction; locks that protect snapshotted ranges are held until the
+ * transaction ends; DRAM state follows the outcome through end callbacks.
+ *
+ * A transaction logs its snapshots in an undo log lane of its own (undo.h)
+ * and opens a libpmemobj transaction only when it allocates or frees a
+ * libpmemobj object or outgrows the lane (dx_tx_obj); from then on its
+ * snapshots go to libpmemobj's undo log, and libpmemobj's commit retires
+ * the lane with it.
  *
  * Errors are sticky: after a failed step, later steps do nothing and
  * dx_tx_commit() aborts and reports the first error.
@@ -57,9 +62,14 @@ struct dx_tx_slab_op {
 	uint32_t len;		/* bytes to flush: a claim; 0: a free */
 };
 
+struct dx_undo_lane;
+
 struct dx_tx {
 	struct daxfile_pool *pool;
 	int err;
+	struct dx_undo_lane *lane;	/* NULL: libpmemobj's log from the start */
+	uint32_t lane_pos;	/* bytes of the lane's log in use */
+	bool obj;		/* a libpmemobj transaction is open */
 	struct dx_tx_save *saved;	/* restored if the transaction aborts */
 	struct {
 		dx_tx_precommit_fn fn;
@@ -100,6 +110,12 @@ int dx_tx_add(struct dx_tx *tx, const void *ptr, size_t len);
 #define DX_TX_ADD_FIELD(tx, obj, field) \
 	dx_tx_add((tx), &(obj)->field, sizeof((obj)->field))
 
+/*
+ * dx_tx_obj -- open the libpmemobj transaction now, if it is not open yet
+ * (before a libpmemobj call that needs one); 0, or -1 (the transaction
+ * fails).
+ */
+int dx_tx_obj(struct dx_tx *tx);
 /* dx_tx_alloc -- a new object of 'size' bytes; its offset, or 0 (ENOSPC). */
 uint64_t dx_tx_alloc(struct dx_tx *tx, size_t size, unsigned type, bool zero);
 

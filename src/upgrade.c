@@ -11,18 +11,48 @@
  * objects of their own, freed as such, and its directories keep their
  * unordered chains until they are empty (slab.c, dir.c).  A
  * version 1 pool is therefore a valid version 2 pool once its superblock
- * says so: the upgrade rewrites the version and the checksum (of the
- * superblock and of its copies, super.c), in one transaction, so that a crash leaves the pool of version 1 (the next open
- * upgrades it) or of version 2.  A library of version 1 refuses the
- * upgraded pool (EPROTO), as it would not know its links.
+ * says so.
+ *
+ * Version 2 to 3: version 3 added the undo log lanes (undo.c), named by a
+ * root word that is zero in older pools; a pool without them is a valid
+ * version 3 pool whose transactions all use libpmemobj's log.  So the
+ * upgrade rewrites the version and the checksum (of the superblock and
+ * of its copies, super.c), in one transaction, so that a crash leaves the
+ * pool of its old version (the next open upgrades it) or of the new one;
+ * and then, in a transaction of its own, a version 3 pool without lanes
+ * gets them (where layout.h says: every pool has that room).  A
+ * library of an older version refuses the upgraded pool (EPROTO): it
+ * would not know its links, or would open it without putting back what a
+ * crash left in the lanes.
  */
 #include "config.h"
+
+#include <errno.h>
 
 #include "out.h"
 #include "pool.h"
 #include "super.h"
 #include "tx.h"
+#include "undo.h"
 #include "upgrade.h"
+
+/* upgrade_lanes -- undo log lanes for a pool that has none. */
+static int
+upgrade_lanes(struct daxfile_pool *pool)
+{
+	struct dx_tx tx;
+
+	if (pool->root->undo != 0)
+		return 0;
+	if (dx_tx_begin(&tx, pool) != 0)
+		return -1;
+	if (dx_undo_make(&tx) != 0)
+		dx_tx_fail(&tx, errno ? errno : EIO);
+	if (dx_tx_commit(&tx) != 0)
+		return dx_err_keep("cannot make the undo log of pool '%s'",
+			pool->path);
+	return 0;
+}
 
 int
 dx_upgrade(struct daxfile_pool *pool)
@@ -32,7 +62,7 @@ dx_upgrade(struct daxfile_pool *pool)
 	struct dx_tx tx;
 
 	if (sb->version == DX_FORMAT_VERSION)
-		return 0;
+		return upgrade_lanes(pool);
 	if (dx_tx_begin(&tx, pool) != 0)
 		return -1;
 	if (DX_TX_ADD_FIELD(&tx, sb, version) == 0 &&
@@ -44,5 +74,5 @@ dx_upgrade(struct daxfile_pool *pool)
 	if (dx_tx_commit(&tx) != 0)
 		return dx_err_keep("cannot upgrade pool '%s' to on-media version %d",
 			pool->path, DX_FORMAT_VERSION);
-	return 0;
+	return upgrade_lanes(pool);
 }

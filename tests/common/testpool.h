@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "daxfile.h"
 
@@ -98,5 +100,35 @@ test_pool_destroy(struct test_pool *tp)
 	cr_assert_eq(errno, (e), "%s: errno %d (%s), expected %d (%s)", #expr, \
 		errno, strerror(errno), (e), strerror(e)); \
 } while (0)
+
+/*
+ * test_crash_run -- run fn(arg) in a child that the library kills at its
+ * 'n'th persistence point (DAXFILE_CRASH_AT); true if it died there, false
+ * if fn returned 0 first (anything else fails the test).
+ */
+static inline bool
+test_crash_run(unsigned n, int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int status;
+
+	cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		char at[16];
+
+		snprintf(at, sizeof(at), "%u", n);
+		setenv("DAXFILE_CRASH_AT", at, 1);
+		_exit(fn(arg) == 0 ? 0 : 3);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status)) {
+		cr_assert_eq(WTERMSIG(status), SIGKILL, "child died of signal %d",
+			WTERMSIG(status));
+		return true;
+	}
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"the child failed (exit status %d)", WEXITSTATUS(status));
+	return false;
+}
 
 #endif /* DX_TESTPOOL_H */

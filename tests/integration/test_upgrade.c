@@ -2,10 +2,11 @@
  * test_upgrade.c -- a pool of on-media version 1, made by the library of
  * that version (tests/fixtures/make-pool-v1.c made pool-v1.gz), opens with
  * this one: the checker finds it clean as it is, the open upgrades it to
- * version 2 in place, the tree and the bytes are all there, the file it
- * left unlinked and open is reclaimed, and the new kinds of objects can be
- * made in it.  A crash at every persistence point of that open leaves a
- * pool of version 1 or 2, clean, that opens with the same tree.
+ * the current version (3) in place, the tree and the bytes are all there,
+ * the file it left unlinked and open is reclaimed, and the new kinds of
+ * objects can be made in it.  A crash at every persistence point of that
+ * open leaves a pool of version 1 or 3, clean, that opens with the same
+ * tree.
  *
  * The version is read from the closed pool file, once libpmemobj has
  * rolled back or finished the transaction a crash interrupted (any open
@@ -30,6 +31,8 @@
 #include "testutil.h"
 
 #define BIG_SIZE 300000
+/* the on-media version of this library's pools */
+#define CURRENT 3
 /* the data blocks of a slab of inodes and entries (252 KiB) */
 #define SLAB_BLOCKS 63
 
@@ -122,7 +125,7 @@ Test(upgrade, a_version_1_pool_opens_upgraded_with_its_tree)
 	TEST_OK(daxfile_close(f));
 	TEST_OK(daxfile_pool_close(tp.pool));
 	tp.pool = NULL;
-	cr_assert_eq(version_of(tp.path), 2);
+	cr_assert_eq(version_of(tp.path), CURRENT);
 	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
 	tp.pool = daxfile_pool_open(tp.path);
 	cr_assert_not_null(tp.pool, "reopen: %s", daxfile_errormsg());
@@ -182,41 +185,18 @@ Test(upgrade, new_files_live_beside_the_old_ones_and_both_are_freed)
 	test_pool_destroy(&tp);
 }
 
-/*
- * open_crashing -- open the pool at 'path' in a child that the library
- * kills at its 'n'th persistence point; true if it died there, false if
- * the open and close finished first.
- */
-static bool
-open_crashing(const char *path, unsigned n)
+/* open_close -- open the pool at 'path' (the upgrade) and close it. */
+static int
+open_close(void *path)
 {
-	pid_t pid = fork();
-	int status;
+	daxfile_pool *pool = daxfile_pool_open(path);
 
-	cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		char at[16];
-		daxfile_pool *pool;
-
-		snprintf(at, sizeof(at), "%u", n);
-		setenv("DAXFILE_CRASH_AT", at, 1);
-		pool = daxfile_pool_open(path);
-		_exit(pool != NULL && daxfile_pool_close(pool) == 0 ? 0 : 3);
-	}
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	if (WIFSIGNALED(status)) {
-		cr_assert_eq(WTERMSIG(status), SIGKILL, "child died of signal %d",
-			WTERMSIG(status));
-		return true;
-	}
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		"the open failed in the child");
-	return false;
+	return pool != NULL && daxfile_pool_close(pool) == 0 ? 0 : -1;
 }
 
-Test(upgrade, a_crash_during_the_upgrade_leaves_version_1_or_2_never_a_broken_pool)
+Test(upgrade, a_crash_during_the_upgrade_leaves_version_1_or_3_never_a_broken_pool)
 {
-	bool seen[3] = {false, false, false};
+	bool seen[CURRENT + 1] = {false};
 	struct test_pool tp;
 	unsigned n;
 
@@ -226,12 +206,12 @@ Test(upgrade, a_crash_during_the_upgrade_leaves_version_1_or_2_never_a_broken_po
 		bool died;
 
 		fixture(tp.path);
-		died = open_crashing(tp.path, n);
+		died = test_crash_run(n, open_close, tp.path);
 		/* the check opens the pool: libpmemobj rolls back or finishes */
 		cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0,
 			"crash at point %u left a pool that is not clean", n);
 		v = version_of(tp.path);
-		cr_assert(v == 1 || v == 2, "crash at point %u left version %u",
+		cr_assert(v == 1 || v == CURRENT, "crash at point %u left version %u",
 			n, v);
 		seen[v] = true;
 		tp.pool = daxfile_pool_open(tp.path);
@@ -240,13 +220,13 @@ Test(upgrade, a_crash_during_the_upgrade_leaves_version_1_or_2_never_a_broken_po
 		check_tree(tp.pool, 0);
 		TEST_OK(daxfile_pool_close(tp.pool));
 		tp.pool = NULL;
-		cr_assert_eq(version_of(tp.path), 2);
+		cr_assert_eq(version_of(tp.path), CURRENT);
 		if (!died)
 			break;
 	}
 	cr_assert_lt(n, 100, "the open never finished");
-	cr_assert(seen[1] && seen[2],
+	cr_assert(seen[1] && seen[CURRENT],
 		"crashes left only version %d: the upgrade's own points were missed",
-		seen[1] ? 1 : 2);
+		seen[1] ? 1 : CURRENT);
 	unlink(tp.path);
 }
