@@ -143,9 +143,9 @@ mount_holder(const struct dxp_mount *m)
 	return pid;
 }
 
-/* mount_busy -- EBUSY naming the holder, said once on stderr. */
+/* mount_busy -- EBUSY naming the holder and 'why', said once on stderr. */
 static void
-mount_busy(struct dxp_mount *m, pid_t holder)
+mount_busy(struct dxp_mount *m, pid_t holder, const char *why)
 {
 	char comm[64] = "?";
 	char path[64];
@@ -161,8 +161,8 @@ mount_busy(struct dxp_mount *m, pid_t holder)
 	}
 	if (!m->warned && !dxp_fd_is_pool(2)) {
 		m->warned = true;
-		dprintf(2, "libdaxfile-preload: %s (pool %s) is in use by process %d (%s): EBUSY\n",
-			m->dir, m->pool_path, (int)holder, comm);
+		dprintf(2, "libdaxfile-preload: %s (pool %s) is in use by process %d (%s), %s: EBUSY\n",
+			m->dir, m->pool_path, (int)holder, comm, why);
 	}
 	errno = EBUSY;
 }
@@ -191,7 +191,12 @@ mount_attach(struct dxp_mount *m)
 		 * attaching, one outside the layer), is asked again, for 5 s
 		 */
 		if (r < 0 || (r >= 1 && tries >= 500)) {
-			mount_busy(m, holder != 0 ? holder : mount_holder(m));
+			mount_busy(m, holder != 0 ? holder : mount_holder(m),
+				holder == getpid() ? "this process, through a descriptor the library does not know" :
+				r == -1 ? "which has a mapping or an advisory lock of it" :
+				r == -2 ? "which did not answer in 5 s" :
+				r == 1 ? "which was in a call of it at every ask for 5 s" :
+				"which did not let it go in 5 s");
 			return -1;
 		}
 		if (r >= 1)

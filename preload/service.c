@@ -277,11 +277,11 @@ dxp_service_request(pid_t holder, const char *pool_path)
 	struct sockaddr_un sa;
 	struct pollfd p;
 	char ans = 'n';
-	int fd, ret = -1;
+	int fd, ret = -2;
 
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -1;
+		return -2;
 	if (connect(fd, (struct sockaddr *)&sa, service_addr(holder, &sa)) != 0) {
 		/* no listener: the damaged-pool probe, a process still
 		   attaching the pool, or one outside the layer */

@@ -17,8 +17,8 @@ void dxp_service_start(void);
  * 'pool_path'.  0 if it did, 1 if it is in the middle of a call (ask
  * again), 2 if it has no listener (libdaxfile's daxfile-probe, a process
  * of the layer still attaching the pool, a program outside the layer:
- * wait for it to let go), -1 if something of the pool is open there or it
- * does not answer within a few seconds.
+ * wait for it to let go), -1 if something of the pool is open there (a
+ * mapping, an advisory lock), -2 if it does not answer within 5 s.
  */
 int dxp_service_request(pid_t holder, const char *pool_path);
 
