@@ -32,6 +32,15 @@
 #include "pool.h"
 #include "tx.h"
 #include "undo.h"
+#include "util.h"
+
+#ifdef DX_DEBUG
+/*
+ * Transactions do not nest: each has its own lane and commits alone, so an
+ * inner one would not roll back with the outer.
+ */
+static __thread unsigned tx_depth;
+#endif
 
 /* tx_obj_begin -- open the libpmemobj transaction. */
 static int
@@ -66,6 +75,10 @@ dx_tx_begin(struct dx_tx *tx, struct daxfile_pool *pool)
 	if (tx->lane == NULL && tx_obj_begin(tx) != 0)
 		return dx_err(errno ? errno : ENOMEM,
 			"cannot begin a transaction");
+#ifdef DX_DEBUG
+	ASSERT(tx_depth == 0);
+	tx_depth++;
+#endif
 	return 0;
 }
 
@@ -251,6 +264,9 @@ tx_finish(struct dx_tx *tx, bool committed)
 		dx_undo_release(tx->pool, tx->lane);
 	tx->lane = NULL;
 	tx->obj = false;
+#ifdef DX_DEBUG
+	tx_depth--;
+#endif
 	tx_restore(tx, false);
 	/* release in reverse order of acquisition */
 	while (tx->nlocks > 0)
