@@ -45,6 +45,7 @@
 #include "super.h"
 #include "symlink.h"
 #include "tx.h"
+#include "undo.h"
 #include "xattr.h"
 
 /* What the checker learns of one inode. */
@@ -1098,6 +1099,7 @@ ck_super(struct ck *ck)
 {
 	struct daxfile_pool *pool = ck->pool;
 	uint64_t first = 0;
+	const char *why;
 	unsigned bad;
 
 	if (pool->sb_copy != 0)
@@ -1107,6 +1109,10 @@ ck_super(struct ck *ck)
 	if (bad != 0)
 		ck_problem(ck, "superblock: %u of its copies damaged, the first at %#lx (daxfile check -r writes them again)",
 			bad, (unsigned long)first);
+	why = dx_undo_problem(pool);
+	if (why != NULL)
+		ck_problem(ck, "undo log lanes at %#lx: %s",
+			(unsigned long)pool->root->undo, why);
 }
 
 int

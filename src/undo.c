@@ -201,6 +201,25 @@ dx_undo_recover(struct daxfile_pool *pool)
 	return 0;
 }
 
+const char *
+dx_undo_problem(struct daxfile_pool *pool)
+{
+	uint64_t off = pool->root->undo;
+	struct dx_undo_area *area;
+	uint32_t at[UNDO_MAX_ENTRIES];
+
+	if (off == 0)
+		return NULL;
+	if (off != undo_place(pool))
+		return "the area is not where the first data segment leaves room for it";
+	area = dx_ptr(pool, off);
+	for (unsigned i = 0; i < DX_UNDO_LANES; i++)
+		if (lane_entries(pool, &area->lanes[i],
+		    sizeof(area->lanes[i].log), true, at) != 0)
+			return "a lane holds entries that the open did not put back";
+	return NULL;
+}
+
 void
 dx_undo_start(struct daxfile_pool *pool)
 {

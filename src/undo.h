@@ -41,6 +41,12 @@ int dx_undo_make(struct dx_tx *tx);
  */
 int dx_undo_recover(struct daxfile_pool *pool);
 
+/*
+ * dx_undo_problem -- what is wrong with the lanes of a recovered pool (for
+ * the checker), or NULL.
+ */
+const char *dx_undo_problem(struct daxfile_pool *pool);
+
 /* dx_undo_start -- let transactions use the lanes (after recovery). */
 void dx_undo_start(struct daxfile_pool *pool);
 
