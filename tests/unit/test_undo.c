@@ -2,11 +2,14 @@
  * test_undo.c -- the undo log lanes from inside (src/undo.c): what the next
  * attach does with the entries a transaction left (put back when whole,
  * ignored when torn or retired), and how a damaged or misplaced lane area
- * is reported.  tests/integration/test_undo.c crashes real calls.
+ * is reported; a pool as the previous release made it (version 2, no
+ * lanes) opens upgraded with them.  tests/integration/test_undo.c crashes
+ * real calls.
  */
 #include <string.h>
 
 #include "pool.h"
+#include "super.h"
 #include "undo.h"
 #include "testpool.h"
 
@@ -134,4 +137,39 @@ Test(undo, a_damaged_area_refuses_the_open_and_a_misplaced_one_is_reported)
 	cr_assert(strstr(daxfile_errormsg(), "undo") != NULL, "%s",
 		daxfile_errormsg());
 	unlink(tp.path);	/* damaged on purpose: no check */
+}
+
+/* The previous release's pools: version 2, the root's undo word padding. */
+Test(undo, a_version_2_pool_opens_upgraded_with_lanes)
+{
+	struct test_pool tp;
+	struct daxfile_pool *pool;
+	struct dx_super *sb;
+
+	made(&tp, "undo-v2");
+	pool = dx_pool_attach(tp.path, true);
+	cr_assert_not_null(pool, "attach: %s", daxfile_errormsg());
+	sb = &pool->root->sb;
+	sb->version = 2;
+	dx_super_seal(sb);
+	dx_persist(pool, sb, sizeof(*sb));
+	dx_super_write_copies(pool, sb);
+	pool->root->undo = 0;
+	dx_persist(pool, &pool->root->undo, sizeof(uint64_t));
+	dx_pool_detach(pool);
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0,
+		"a version 2 pool without lanes is clean as it is");
+
+	tp.pool = daxfile_pool_open(tp.path);
+	cr_assert_not_null(tp.pool, "open: %s", daxfile_errormsg());
+	TEST_OK(daxfile_mkdir(tp.pool, "/after", 0755));
+	TEST_OK(daxfile_pool_close(tp.pool));
+	tp.pool = NULL;
+	pool = dx_pool_attach(tp.path, true);
+	cr_assert_not_null(pool, "attach: %s", daxfile_errormsg());
+	cr_assert_eq(pool->sb->version, DX_FORMAT_VERSION);
+	cr_assert_neq(pool->root->undo, 0, "the upgrade made the lanes");
+	cr_assert_null(dx_undo_problem(pool));
+	dx_pool_detach(pool);
+	test_pool_destroy(&tp);
 }
