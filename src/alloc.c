@@ -23,7 +23,10 @@
  * ranges of the pool file are punched out (FALLOC_FL_PUNCH_HOLE), where
  * on tmpfs or a DAX file system the kernel takes the page away from the
  * file (a pinned one lives on, orphaned) and the next owner gets a fresh
- * one, their marks are cleared, and they join the index.  So a truncate
+ * one, their marks are cleared, and they join the index.  tmpfs cannot
+ * split a 2 MiB page that holds a pinned page: it zeroes the punched
+ * range and keeps it, which SEEK_DATA shows, and those blocks stay in
+ * quarantine until a later try finds them gone.  So a truncate
  * of a mapped file costs what it did, punches come rarely and in batches,
  * and files that are only read and written never wait for them.  Device DAX cannot
  * punch: there the limit is documented (daxfile_mmap(3)).
@@ -33,8 +36,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "defer.h"
@@ -316,24 +322,56 @@ dx_alloc_note_mapped(struct daxfile_pool *pool, uint64_t pblk, uint64_t len)
 		__atomic_store_n(&pool->alloc.mapped, true, __ATOMIC_RELAXED);
 }
 
-/* quarantine_punch -- drop [pblk, pblk+len) from the pool file. */
-static void
+/*
+ * quarantine_punch -- drop [pblk, pblk+len) from the pool file; false if
+ * the file cannot (its pages stay the file's).
+ */
+static bool
 quarantine_punch(struct daxfile_pool *pool, uint64_t pblk, uint64_t len)
 {
 	if (__atomic_load_n(&pool->alloc.nopunch, __ATOMIC_RELAXED))
-		return;
+		return false;
 	if (fallocate(pool->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		(off_t)(pblk << DX_BLOCK_SHIFT), (off_t)(len << DX_BLOCK_SHIFT)) == 0)
-		return;
+		return true;
 	if (errno == EOPNOTSUPP) {
 		__atomic_store_n(&pool->alloc.nopunch, true, __ATOMIC_RELAXED);
 		dx_log("pool file '%s' cannot punch holes: pages pinned in a "
 			"mapping may reach the next owner of their blocks",
 			pool->path);
-		return;
+		return false;
 	}
 	dx_log("cannot drop freed blocks from pool file '%s': %s", pool->path,
 		strerror(errno));
+	return false;
+}
+
+/*
+ * quarantine_kept -- after a punch of blocks [b, e): the first run of them
+ * whose pages the pool file kept, as [*kb, *ke); false if none.  tmpfs
+ * keeps a range of a 2 MiB page that it cannot split (a page of it is
+ * pinned), zeroed; it then reports the range as data (SEEK_DATA), where
+ * it reports a punched range as a hole.  Other file systems are not asked
+ * (a disk file system answers from its blocks, not its pages).
+ */
+static bool
+quarantine_kept(struct daxfile_pool *pool, uint64_t b, uint64_t e,
+	uint64_t *kb, uint64_t *ke)
+{
+	off_t d, h;
+
+	if (!pool->alloc.punch_keeps)
+		return false;
+	d = lseek(pool->fd, (off_t)(b << DX_BLOCK_SHIFT), SEEK_DATA);
+	if (d < 0 || (uint64_t)d >= e << DX_BLOCK_SHIFT)
+		return false;	/* ENXIO: holes to the end of the file */
+	h = lseek(pool->fd, d, SEEK_HOLE);
+	if (h < 0)
+		h = (off_t)(e << DX_BLOCK_SHIFT);
+	*kb = DX_MAX(b, (uint64_t)d >> DX_BLOCK_SHIFT);
+	*ke = DX_MIN(e, DX_ALIGN_UP((uint64_t)h, DX_BLOCK_SIZE) >>
+		DX_BLOCK_SHIFT);
+	return *kb < *ke;
 }
 
 /* quarantine_index -- punched blocks lose their marks and join the index. */
@@ -346,12 +384,11 @@ quarantine_index(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
 }
 
 /*
- * quarantine_add -- freed blocks that were mapped wait out of the index
- * (caller holds the AG lock); without memory to keep them, they are
- * punched and indexed at once.
+ * quarantine_keep -- blocks [pblk, pblk+len) wait out of the index (caller
+ * holds the AG lock); false if there is no memory to keep them.
  */
-static void
-quarantine_add(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
+static bool
+quarantine_keep(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
 	uint64_t len)
 {
 	if (agi->nquar == agi->capquar) {
@@ -359,36 +396,83 @@ quarantine_add(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
 		struct dx_resv *q = dx_realloc(pool->arena, agi->quar,
 			cap * sizeof(*q));
 
-		if (q == NULL) {
-			quarantine_punch(pool, pblk, len);
-			quarantine_index(pool, agi, pblk, len);
-			return;
-		}
+		if (q == NULL)
+			return false;
 		agi->quar = q;
 		agi->capquar = cap;
 	}
 	agi->quar[agi->nquar++] = (struct dx_resv){pblk, len};
 	__atomic_add_fetch(&pool->alloc.quarantined, len, __ATOMIC_RELAXED);
+	return true;
 }
 
 /*
- * agi_release -- punch the AG's quarantined ranges out of the pool file
- * and index them; true if there was any.  Caller holds the AG lock (the
- * punch waits for nothing of the library's).
+ * quarantine_release -- punch blocks [pblk, pblk+len) out of the pool file
+ * and index them, but for those whose pages the file kept: they wait in
+ * quarantine for the next try (caller holds the AG lock).
+ */
+static void
+quarantine_release(struct daxfile_pool *pool, struct dx_agi *agi,
+	uint64_t pblk, uint64_t len)
+{
+	uint64_t b = pblk, e = pblk + len, kb, ke;
+
+	if (!quarantine_punch(pool, pblk, len)) {
+		quarantine_index(pool, agi, pblk, len);
+		return;
+	}
+	while (b < e && quarantine_kept(pool, b, e, &kb, &ke)) {
+		if (kb > b)
+			quarantine_index(pool, agi, b, kb - b);
+		if (!quarantine_keep(pool, agi, kb, ke - kb)) {
+			dx_log("no memory to keep blocks %lu-%lu of pool '%s' "
+				"out of use: pages pinned in a mapping may "
+				"reach their next owner", (unsigned long)kb,
+				(unsigned long)ke - 1, pool->path);
+			quarantine_index(pool, agi, kb, ke - kb);
+		}
+		b = ke;
+	}
+	if (b < e)
+		quarantine_index(pool, agi, b, e - b);
+}
+
+/*
+ * quarantine_add -- freed blocks that were mapped wait out of the index
+ * (caller holds the AG lock); without memory to keep them, they are
+ * released at once.
+ */
+static void
+quarantine_add(struct daxfile_pool *pool, struct dx_agi *agi, uint64_t pblk,
+	uint64_t len)
+{
+	if (!quarantine_keep(pool, agi, pblk, len))
+		quarantine_release(pool, agi, pblk, len);
+}
+
+/*
+ * agi_release -- release the AG's quarantined ranges; true if there was
+ * any.  Caller holds the AG lock (the punch waits for nothing of the
+ * library's).
  */
 static bool
 agi_release(struct daxfile_pool *pool, struct dx_agi *agi)
 {
-	bool any = agi->nquar > 0;
+	struct dx_resv *q = agi->quar;
+	unsigned n = agi->nquar;
 
-	for (unsigned k = 0; k < agi->nquar; k++) {
-		quarantine_punch(pool, agi->quar[k].pblk, agi->quar[k].len);
-		quarantine_index(pool, agi, agi->quar[k].pblk, agi->quar[k].len);
-		__atomic_sub_fetch(&pool->alloc.quarantined, agi->quar[k].len,
+	if (n == 0)
+		return false;
+	/* ranges the file keeps go to a new list */
+	agi->quar = NULL;
+	agi->nquar = agi->capquar = 0;
+	for (unsigned k = 0; k < n; k++) {
+		__atomic_sub_fetch(&pool->alloc.quarantined, q[k].len,
 			__ATOMIC_RELAXED);
+		quarantine_release(pool, agi, q[k].pblk, q[k].len);
 	}
-	agi->nquar = 0;
-	return any;
+	dx_free(pool->arena, q);
+	return true;
 }
 
 /* quarantine_drain -- agi_release in every AG, in turn; true if any was. */
@@ -885,10 +969,13 @@ dx_alloc_init(struct daxfile_pool *pool)
 {
 	struct dx_alloc *al = &pool->alloc;
 	uint32_t n = pool->sb->nags;
+	struct statfs fs;
 
 	al->ags = dx_zalloc(pool->arena, n * sizeof(*al->ags));
 	if (al->ags == NULL)
 		return dx_err(ENOMEM, "cannot allocate the AG table");
+	al->punch_keeps = fstatfs(pool->fd, &fs) == 0 &&
+		fs.f_type == TMPFS_MAGIC;
 	for (uint32_t i = 0; i < n; i++) {
 		if (agi_load(pool, &al->ags[i], i) != 0) {
 			al->nags = i + 1;

@@ -47,6 +47,8 @@ struct dx_alloc {
 	unsigned rotor;			/* AG for the next new file */
 	bool mapped;			/* some block's mapped bit was ever set */
 	bool nopunch;			/* the pool file cannot punch holes */
+	bool punch_keeps;		/* a punch may keep pages of a huge
+					   page it cannot split (tmpfs) */
 	uint64_t quarantined;		/* blocks in quarantine (atomic) */
 };
 

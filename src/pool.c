@@ -23,6 +23,7 @@
 #include "permission.h"
 #include "pool.h"
 #include "poolfile.h"
+#include "poolpages.h"
 #include "populate.h"
 #include "probe.h"
 #include "super.h"
@@ -217,6 +218,7 @@ daxfile_pool_create(const char *path, uint64_t size, mode_t mode)
 	struct daxfile_pool *pool;
 	PMEMobjpool *pop;
 	struct stat st;
+	int made;
 
 	dx_err_begin();
 	if (path == NULL) {
@@ -233,9 +235,21 @@ daxfile_pool_create(const char *path, uint64_t size, mode_t mode)
 		return NULL;
 	}
 	dx_pool_forget_finish();
-	pop = pmemobj_create(path, DX_LAYOUT_NAME, size, mode);
+	made = dx_poolpages_create(path, size, mode);
+	if (made < 0) {
+		dx_err_keep("cannot create pool '%s'", path);
+		return NULL;
+	}
+	/* a file made here: libpmemobj takes it as it stands (size 0) */
+	pop = pmemobj_create(path, DX_LAYOUT_NAME, made ? 0 : size, mode);
 	if (pop == NULL) {
 		dx_err_keep("cannot create pool '%s'", path);
+		if (made) {
+			int err = errno;
+
+			unlink(path);
+			errno = err;
+		}
 		return NULL;
 	}
 	pool = pool_new(path);

@@ -3,14 +3,17 @@
  * mkfs, info, check and salvage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -168,18 +171,83 @@ print_info(const char *path, const struct statvfs *vfs)
 }
 
 /*
+ * huge_share -- of up to HUGE_SAMPLES 2 MiB ranges of the tmpfs file at
+ * 'path', spread over it, how many the kernel maps with one 2 MiB page
+ * (*sampled: how many were looked at); -1 if it cannot say.  Each range
+ * is mapped and populated alone, and /proc/self/smaps says how much of
+ * the mapping took 2 MiB entries.
+ */
+#define HUGE_SIZE ((size_t)2 << 20)
+#define HUGE_SAMPLES 64
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+static int
+huge_share(const char *path, int *sampled)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), huge = 0;
+	struct stat st;
+	size_t chunks;
+
+	*sampled = 0;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	chunks = (size_t)st.st_size / HUGE_SIZE;
+	for (size_t k = 0; k < HUGE_SAMPLES && k < chunks; k++) {
+		size_t c = chunks <= HUGE_SAMPLES ? k : k * chunks / HUGE_SAMPLES;
+		char line[256], *r, *p;
+		unsigned long lo, hi, kib = 0;
+		bool in = false;
+		FILE *f;
+
+		r = mmap(NULL, 2 * HUGE_SIZE, PROT_NONE, MAP_PRIVATE |
+			MAP_ANONYMOUS, -1, 0);
+		if (r == MAP_FAILED)
+			break;
+		p = (char *)(((uintptr_t)r + HUGE_SIZE - 1) &
+			~(uintptr_t)(HUGE_SIZE - 1));
+		if (mmap(p, HUGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, fd,
+		    (off_t)(c * HUGE_SIZE)) == MAP_FAILED ||
+		    madvise(p, HUGE_SIZE, MADV_POPULATE_READ) != 0 ||
+		    (f = fopen("/proc/self/smaps", "r")) == NULL) {
+			munmap(r, 2 * HUGE_SIZE);
+			break;
+		}
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+			    line[strspn(line, "0123456789abcdef")] == '-')
+				in = lo == (uintptr_t)p;
+			else if (in && sscanf(line, "ShmemPmdMapped: %lu kB",
+			    &kib) == 1)
+				break;
+		}
+		fclose(f);
+		munmap(r, 2 * HUGE_SIZE);
+		huge += kib * 1024 == HUGE_SIZE;
+		(*sampled)++;
+	}
+	close(fd);
+	return *sampled > 0 ? huge : -1;
+}
+
+/*
  * print_huge_pages -- whether the kernel maps the pool file with 2 MiB
  * pages, which mappings of its files of 2 MiB or more then get too (see
- * daxfile_mmap(3)): on a tmpfs mounted huge=always or huge=within_size
- * (any tmpfs when shmem_enabled is force, none when it is deny), and on a
- * file system mounted with dax.  The pool file's file system and its
- * options come from /proc/self/mountinfo.
+ * daxfile_mmap(3)).  On tmpfs the file's own pages say it
+ * (daxfile_pool_create makes them 2 MiB where the kernel gives them); on
+ * another file system, its mount options (dax), from
+ * /proc/self/mountinfo.
  */
 static void
 print_huge_pages(const char *path)
 {
-	char line[4096], type[64] = "?", opts[1024] = ",", shmem[128] = "";
-	const char *why;
+	char line[4096], type[64] = "?", opts[1024] = ",", why[128];
+	int huge, sampled;
 	struct stat st;
 	FILE *f;
 	bool yes;
@@ -198,23 +266,16 @@ print_huge_pages(const char *path)
 		}
 		fclose(f);
 	}
-	if ((f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
-	    "r")) != NULL) {
-		if (fgets(shmem, sizeof(shmem), f) == NULL)
-			shmem[0] = '\0';
-		fclose(f);
-	}
 	if (strcmp(type, "tmpfs") != 0) {
 		yes = strstr(opts, ",dax,") || strstr(opts, ",dax=always,");
-		why = yes ? "mounted with dax" : type;
-	} else if (strstr(shmem, "[deny]") || strstr(shmem, "[force]")) {
-		yes = strstr(shmem, "[force]") != NULL;
-		why = yes ? "tmpfs, shmem_enabled force" : "tmpfs, shmem_enabled deny";
+		snprintf(why, sizeof(why), "%s", yes ? "mounted with dax" : type);
+	} else if ((huge = huge_share(path, &sampled)) < 0) {
+		yes = false;
+		snprintf(why, sizeof(why), "tmpfs, pages not readable");
 	} else {
-		yes = strstr(opts, ",huge=always,") ||
-			strstr(opts, ",huge=within_size,");
-		why = yes ? "tmpfs mounted huge=always or huge=within_size" :
-			"tmpfs mounted without huge=always or huge=within_size";
+		yes = huge == sampled;
+		snprintf(why, sizeof(why), "tmpfs, %d of %d places sampled in "
+			"2 MiB pages", huge, sampled);
 	}
 	printf("%-12s %s (%s): %s\n", "huge pages:", yes ? "yes" : "no", why,
 		yes ? "mappings of files of 2 MiB or more use 2 MiB pages" :

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -574,6 +575,106 @@ ring_read_fixed(struct ring *r, int fd, void *buf, unsigned len)
 }
 
 /*
+ * pinned_file -- a ring, a pool of 32 MiB, and its file /a of 'len' bytes
+ * of pattern 5, mapped shared (returned) with every page touched; skips
+ * where the kernel has no io_uring.
+ */
+static unsigned char *
+pinned_file(struct ring *r, struct test_pool *tp, size_t len, daxfile_file **a)
+{
+	unsigned char *m;
+
+	if (!ring_open(r))
+		cr_skip_test("io_uring is not available here (%s): pinned pages "
+			"not tested", strerror(errno));
+	test_pool_create(tp, "limits", 32 * MIB);
+	*a = xopen(tp->pool, "/a", O_RDWR | O_CREAT);
+	write_pattern(*a, 0, len, 5);
+	m = xmap(len, RW, MAP_SHARED, *a, 0);
+	for (size_t o = 0; o < len; o += PG)
+		cr_assert_eq(m[o], pat(o, 5));
+	return m;
+}
+
+/* pin -- [p, p+len) as the ring's fixed buffer 0; skips if refused. */
+static void
+pin(struct ring *r, void *p, size_t len)
+{
+	struct iovec iov = {p, len};
+
+	if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_BUFFERS, &iov,
+		1) != 0)
+		cr_skip_test("io_uring cannot pin a daxfile mapping here (%s): "
+			"pinned pages not tested", strerror(errno));
+}
+
+/* fill_pool -- /fill takes every free block of the pool; returns it. */
+static daxfile_file *
+fill_pool(daxfile_pool *pool)
+{
+	daxfile_file *g = xopen(pool, "/fill", O_RDWR | O_CREAT);
+	unsigned char *buf = xmalloc(MIB);
+	uint64_t off = 0;
+
+	memset(buf, 0x11, MIB);
+	for (size_t k = MIB; k >= PG; k /= 2)
+		while (daxfile_pwrite(g, buf, k, (off_t)off) == (ssize_t)k)
+			off += k;
+	free(buf);
+	return g;
+}
+
+/*
+ * dma_into -- complete a read of 'len' bytes 0xd0 from a host file into
+ * the fixed buffer at 'p' (the I/O that was in flight into pinned pages).
+ */
+static void
+dma_into(struct ring *r, void *p, size_t len)
+{
+	unsigned char *buf = xmalloc(len);
+	char src[256];
+	int sfd;
+
+	test_pool_path(src, sizeof(src), "limits-dma");
+	sfd = open(src, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(sfd, 0);
+	memset(buf, 0xd0, len);
+	cr_assert_eq(write(sfd, buf, len), (ssize_t)len);
+	cr_assert_eq(ring_read_fixed(r, sfd, p, (unsigned)len), (int)len);
+	close(sfd);
+	unlink(src);
+	free(buf);
+}
+
+/* assert_bytes -- the first 'len' bytes of f are all 'c'. */
+static void
+assert_bytes(daxfile_file *f, size_t len, unsigned char c)
+{
+	unsigned char *got = xmalloc(len);
+
+	cr_assert_eq(daxfile_pread(f, got, len, 0), (ssize_t)len);
+	for (size_t i = 0; i < len; i++)
+		cr_assert_eq(got[i], c, "byte %zu is %#x, not %#x: the I/O into "
+			"pinned pages reached the next owner of their blocks", i,
+			got[i], c);
+	free(got);
+}
+
+/* pinned_done -- the end of a test of pinned pages: all closed, the pool gone. */
+static void
+pinned_done(struct ring *r, struct test_pool *tp, unsigned char *m, size_t len,
+	daxfile_file *a, daxfile_file *b, daxfile_file *g)
+{
+	close(r->fd);
+	TEST_OK(daxfile_munmap(m, len));
+	TEST_OK(daxfile_close(a));
+	TEST_OK(daxfile_close(b));
+	TEST_OK(daxfile_close(g));
+	test_pool_destroy(tp);
+	alarm(0);
+}
+
+/*
  * A window of file A, pinned as an io_uring fixed buffer, outlives A's
  * blocks: A is truncated to nothing, file B takes the blocks (the pool has
  * no others free), and only then does the I/O into the pinned pages
@@ -585,62 +686,92 @@ Test(mmap_limits, io_into_pages_pinned_in_a_mapping_never_reaches_the_next_owner
 	const size_t len = 2 * MIB;
 	struct test_pool tp;
 	struct ring r;
-	struct iovec iov;
 	daxfile_file *a, *b, *g;
-	unsigned char *m, *buf = xmalloc(len), *got = xmalloc(len);
-	char src[256];
-	uint64_t off = 0;
-	int sfd;
+	unsigned char *m, *buf = xmalloc(len);
 
 	deadline(120);
-	if (!ring_open(&r))
-		cr_skip_test("io_uring is not available here (%s): pinned pages "
-			"not tested", strerror(errno));
-	test_pool_create(&tp, "limits", 32 * MIB);
-	a = xopen(tp.pool, "/a", O_RDWR | O_CREAT);
-	write_pattern(a, 0, len, 5);
-	m = xmap(len, RW, MAP_SHARED, a, 0);
-	for (size_t o = 0; o < len; o += PG)
-		cr_assert_eq(m[o], pat(o, 5));
-	iov = (struct iovec){m, len};
-	if (syscall(__NR_io_uring_register, r.fd, IORING_REGISTER_BUFFERS, &iov,
-		1) != 0)
-		cr_skip_test("io_uring cannot pin a daxfile mapping here (%s): "
-			"pinned pages not tested", strerror(errno));
-
-	/* fill the pool: the blocks A frees are the only ones left */
-	g = xopen(tp.pool, "/fill", O_RDWR | O_CREAT);
-	memset(buf, 0x11, len);
-	for (size_t k = MIB; k >= PG; k /= 2)
-		while (daxfile_pwrite(g, buf, k, (off_t)off) == (ssize_t)k)
-			off += k;
+	m = pinned_file(&r, &tp, len, &a);
+	pin(&r, m, len);
+	g = fill_pool(tp.pool);
 	TEST_OK(daxfile_ftruncate(a, 0));
 	b = xopen(tp.pool, "/b", O_RDWR | O_CREAT);
 	memset(buf, 0xbb, len);
 	cr_assert_eq(daxfile_pwrite(b, buf, len, 0), (ssize_t)len,
 		"B did not get A's blocks: %s", daxfile_errormsg());
-
 	/* the I/O into the pinned window completes now */
-	test_pool_path(src, sizeof(src), "limits-dma");
-	sfd = open(src, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	cr_assert_geq(sfd, 0);
-	memset(buf, 0xd0, len);
-	cr_assert_eq(write(sfd, buf, len), (ssize_t)len);
-	cr_assert_eq(ring_read_fixed(&r, sfd, m, (unsigned)len), (int)len);
-	close(sfd);
-	unlink(src);
-
-	cr_assert_eq(daxfile_pread(b, got, len, 0), (ssize_t)len);
-	for (size_t i = 0; i < len; i++)
-		cr_assert_eq(got[i], 0xbb, "byte %zu of B is %#x: the I/O into "
-			"A's pinned pages reached B", i, got[i]);
-	close(r.fd);
-	TEST_OK(daxfile_munmap(m, len));
-	TEST_OK(daxfile_close(a));
-	TEST_OK(daxfile_close(b));
-	TEST_OK(daxfile_close(g));
+	dma_into(&r, m, len);
+	assert_bytes(b, len, 0xbb);
+	pinned_done(&r, &tp, m, len, a, b, g);
 	free(buf);
-	free(got);
-	test_pool_destroy(&tp);
-	alarm(0);
+}
+
+/* shmem_pmd_kib -- ShmemPmdMapped of the mapping holding 'addr', in KiB. */
+static unsigned long
+shmem_pmd_kib(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256];
+	bool in = false;
+	unsigned long lo, hi, kib = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, ':') > strchr(line, ' '))
+			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+		else if (in && sscanf(line, "ShmemPmdMapped: %lu kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib;
+}
+
+/*
+ * A pin on part of a 2 MiB page: a pool on tmpfs is made of them
+ * (daxfile_pool_create), and tmpfs cannot split one that holds a pinned
+ * page, so a punch of the file's free half leaves the half's pages in the
+ * pool file (zeroed) instead of taking them away.  Its blocks must wait
+ * while the pin lasts: B, in a full pool, gets ENOSPC rather than the
+ * pages that the I/O in flight still writes to; once the pin is gone, B
+ * gets them.
+ */
+Test(mmap_limits, freed_blocks_of_a_2mib_page_with_a_pinned_page_wait_until_the_pin_goes)
+{
+	const size_t len = 2 * MIB, pinned = 64 * 1024;
+	struct test_pool tp;
+	struct ring r;
+	daxfile_file *a, *b, *g;
+	unsigned char *m, *buf = xmalloc(len);
+	ssize_t n;
+
+	deadline(120);
+	m = pinned_file(&r, &tp, len, &a);
+	if (shmem_pmd_kib(m) < len / 1024)
+		cr_skip_test("the pool's pages are not 2 MiB pages here (pool "
+			"directory not on tmpfs, or the kernel gave none)");
+	/* a page in the half that the truncate frees */
+	pin(&r, m + len / 2, pinned);
+	g = fill_pool(tp.pool);
+	TEST_OK(daxfile_ftruncate(a, (off_t)(len / 2)));
+	b = xopen(tp.pool, "/b", O_RDWR | O_CREAT);
+	memset(buf, 0xbb, len);
+	n = daxfile_pwrite(b, buf, len / 2, 0);
+	cr_assert(n < 0 && errno == ENOSPC, "B got blocks of a 2 MiB page with "
+		"a pinned page (%zd: %s)", n, daxfile_errormsg());
+
+	/* the I/O into the pinned page completes, then the pin goes */
+	dma_into(&r, m + len / 2, pinned);
+	cr_assert_eq(syscall(__NR_io_uring_register, r.fd,
+		IORING_UNREGISTER_BUFFERS, NULL, 0), 0);
+	for (int tries = 0; tries < 500; tries++) {
+		n = daxfile_pwrite(b, buf, len / 2, 0);
+		if (n >= 0 || errno != ENOSPC)
+			break;
+		usleep(10 * 1000);
+	}
+	cr_assert_eq(n, (ssize_t)(len / 2), "B never got the blocks once the "
+		"pin was gone: %s", daxfile_errormsg());
+	assert_bytes(b, len / 2, 0xbb);
+	pinned_done(&r, &tp, m, len, a, b, g);
+	free(buf);
 }
