@@ -1111,8 +1111,8 @@ ck_super(struct ck *ck)
 			bad, (unsigned long)first);
 	why = dx_undo_problem(pool);
 	if (why != NULL)
-		ck_problem(ck, "undo log lanes at %#lx: %s",
-			(unsigned long)pool->root->undo, why);
+		ck_problem(ck, "undo log lanes at %#lx: %s (daxfile check -r "
+			"makes them anew)", (unsigned long)pool->root->undo, why);
 }
 
 int

@@ -473,10 +473,7 @@ dx_pool_attach(const char *path, bool probe)
 	pool->root = dx_ptr(pool, root.off);
 	pool->sb = &pool->root->sb;
 	/* libpmemobj recovered its own log in its open; now the lanes' */
-	if (dx_undo_recover(pool) != 0) {
-		dx_pool_detach(pool);
-		return NULL;
-	}
+	dx_undo_recover(pool);
 	return pool;
 }
 
@@ -553,6 +550,13 @@ daxfile_pool_open(const char *path)
 
 	if (pool == NULL)
 		return NULL;
+	if (pool->undo.damaged) {
+		dx_err(EFSCORRUPTED, "pool '%s' is damaged: its undo log area "
+			"at %#lx cannot be read (daxfile check -r rebuilds it)",
+			path, (unsigned long)pool->root->undo);
+		dx_pool_detach(pool);
+		return NULL;
+	}
 	if (dx_super_check(pool) != 0 || dx_upgrade(pool) != 0 ||
 	    pool_start(pool) != 0) {
 		dx_pool_detach(pool);

@@ -4,6 +4,10 @@
  *
  *  1. the superblock: a damaged primary is written again from an intact
  *     copy, damaged copies from the superblock;
+ *  1b. the undo log lanes: made anew where mkfs puts them when the root
+ *     names an area that is not one, or one elsewhere (what a crash left
+ *     in a damaged area cannot be put back: the checks after this one
+ *     find what it leaves inconsistent);
  *  2. directory entries that name no sound inode are removed (with the
  *     parent's link, for an entry of a directory), so that `daxfile rm`
  *     is not needed, and cannot fail, on them;
@@ -37,6 +41,7 @@
 #include "slab.h"
 #include "super.h"
 #include "tx.h"
+#include "undo.h"
 
 /* One entry of a directory, read before anything changes it. */
 struct rp_entry {
@@ -77,6 +82,25 @@ rp_super(const char *path, FILE *report)
 	    dx_super_copies_damaged(pool, &first) != 0) {
 		dx_super_write_copies(pool, pool->sb);
 		fprintf(report, "repaired: the copies of the superblock\n");
+	}
+	dx_pool_detach(pool);
+}
+
+/* rp_undo -- 1b: the undo log lanes, made anew. */
+static void
+rp_undo(const char *path, FILE *report)
+{
+	struct daxfile_pool *pool = dx_pool_attach(path, true);
+
+	if (pool == NULL)
+		return;
+	if (dx_super_check(pool) == 0 && dx_undo_problem(pool) != NULL) {
+		if (dx_undo_rebuild(pool) == 0)
+			fprintf(report, "repaired: the undo log lanes, made anew "
+				"at %#lx\n", (unsigned long)pool->root->undo);
+		else
+			fprintf(report, "cannot make the undo log lanes anew: "
+				"%s\n", daxfile_errormsg());
 	}
 	dx_pool_detach(pool);
 }
@@ -235,6 +259,7 @@ daxfile_pool_repair(const char *path, FILE *report)
 	ret = dx_check(path, report, NULL);
 	if (ret == 1) {
 		rp_super(path, out);
+		rp_undo(path, out);
 		/* the pool opens only with sound AG headers */
 		dx_check(path, NULL, out);
 		rp_names(path, out);

@@ -170,6 +170,22 @@ dx_undo_make(struct dx_tx *tx)
 }
 
 int
+dx_undo_rebuild(struct daxfile_pool *pool)
+{
+	struct dx_tx tx;
+
+	/* no lane is started: the transaction logs in libpmemobj's log */
+	if (dx_tx_begin(&tx, pool) != 0)
+		return -1;
+	if (dx_undo_make(&tx) != 0)
+		return dx_tx_abort(&tx, errno);
+	if (dx_tx_commit(&tx) != 0)
+		return -1;
+	pool->undo.damaged = false;
+	return 0;
+}
+
+void
 dx_undo_recover(struct daxfile_pool *pool)
 {
 	uint64_t off = pool->root->undo;
@@ -177,13 +193,16 @@ dx_undo_recover(struct daxfile_pool *pool)
 	uint32_t at[UNDO_MAX_ENTRIES];
 	unsigned cut = 0;
 
+	pool->undo.damaged = false;
 	if (off == 0)
-		return 0;
+		return;
 	area = dx_ptr(pool, off);
 	if (!dx_obj_ok(pool, off, undo_area_size()) ||
 	    area->magic != DX_UNDO_MAGIC || area->nlanes != DX_UNDO_LANES ||
-	    area->lane_size != DX_UNDO_LANE_SIZE)
-		return dx_corrupt(pool, "the root names no undo log area", off);
+	    area->lane_size != DX_UNDO_LANE_SIZE) {
+		pool->undo.damaged = true;
+		return;
+	}
 	for (unsigned i = 0; i < DX_UNDO_LANES; i++) {
 		struct dx_undo_lane *lane = &area->lanes[i];
 		unsigned n = lane_entries(pool, lane, sizeof(lane->log), true,
@@ -198,7 +217,6 @@ dx_undo_recover(struct daxfile_pool *pool)
 	if (cut != 0)
 		dx_log("pool '%s': undid %u metadata change%s a crash cut short",
 			pool->path, cut, cut == 1 ? "" : "s");
-	return 0;
 }
 
 const char *
@@ -210,6 +228,9 @@ dx_undo_problem(struct daxfile_pool *pool)
 
 	if (off == 0)
 		return NULL;
+	if (pool->undo.damaged)
+		return "the root names an area that is not one: changes a crash "
+			"cut short cannot be undone";
 	if (off != undo_place(pool))
 		return "the area is not where the first data segment leaves room for it";
 	area = dx_ptr(pool, off);
@@ -226,7 +247,7 @@ dx_undo_start(struct daxfile_pool *pool)
 	uint64_t off = pool->root->undo;
 
 	_Static_assert(DX_UNDO_LANES <= 32, "a bit per lane in an unsigned");
-	if (off == 0)
+	if (off == 0 || pool->undo.damaged)
 		return;
 	pool->undo.area = dx_ptr(pool, off);
 	atomic_store(&pool->undo.free, DX_UNDO_LANES == 32 ? ~0u :

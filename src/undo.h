@@ -14,6 +14,7 @@
 #define DX_UNDO_H 1
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,8 @@ struct dx_undo {
 	struct dx_undo_area *area;	/* NULL: none (not started, or an
 					   older pool that has no room) */
 	atomic_uint free;		/* a bit per lane not in use */
+	bool damaged;			/* the root names an area that is not
+					   one: the open refuses the pool */
 };
 
 /*
@@ -36,10 +39,18 @@ int dx_undo_make(struct dx_tx *tx);
 
 /*
  * dx_undo_recover -- put back what the transactions a crash cut left in
- * the lanes, before anything reads the pool's metadata; 0, or -1 with
- * EFSCORRUPTED when the root names an area that is not one.
+ * the lanes, before anything reads the pool's metadata.  Where the root
+ * names an area that is not one, nothing can be put back: the pool is
+ * marked (dx_undo.damaged) for daxfile_pool_open to refuse, the checker
+ * to report and the repair to rebuild (dx_undo_rebuild).
  */
-int dx_undo_recover(struct daxfile_pool *pool);
+void dx_undo_recover(struct daxfile_pool *pool);
+
+/*
+ * dx_undo_rebuild -- fresh lanes where mkfs puts them, named by the root,
+ * in one transaction (for the repair); 0, or -1 with errno.
+ */
+int dx_undo_rebuild(struct daxfile_pool *pool);
 
 /*
  * dx_undo_problem -- what is wrong with the lanes of a recovered pool (for

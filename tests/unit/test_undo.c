@@ -1,12 +1,13 @@
 /*
  * test_undo.c -- the undo log lanes from inside (src/undo.c): what the next
  * attach does with the entries a transaction left (put back when whole,
- * ignored when torn or retired), and how a damaged or misplaced lane area
- * is reported; a pool as the previous release made it (version 2, no
+ * ignored when torn or retired), how a damaged or misplaced lane area
+ * is reported and repaired; a pool as the previous release made it (version 2, no
  * lanes) opens upgraded with them.  tests/integration/test_undo.c crashes
  * real calls.
  */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pool.h"
 #include "super.h"
@@ -103,20 +104,37 @@ Test(undo, retired_and_torn_entries_are_not_put_back)
 	test_pool_destroy(&tp);
 }
 
-Test(undo, a_damaged_area_refuses_the_open_and_a_misplaced_one_is_reported)
+/* file_there -- the pool at 'path' opens and holds /kept. */
+static void
+file_there(const char *path)
+{
+	daxfile_pool *pool = daxfile_pool_open(path);
+	struct stat st;
+
+	cr_assert_not_null(pool, "open: %s", daxfile_errormsg());
+	cr_assert_eq(daxfile_stat(pool, "/kept", &st), 0, "%s",
+		daxfile_errormsg());
+	cr_assert_eq(daxfile_pool_close(pool), 0);
+}
+
+Test(undo, a_misplaced_area_is_reported_and_the_repair_puts_it_back)
 {
 	struct test_pool tp;
 	struct daxfile_pool *pool;
 	struct dx_undo_area *area;
 	const struct dx_dseg *seg;
-	uint64_t moved;
+	uint64_t moved, place;
 
-	made(&tp, "undo-damaged");
+	test_pool_create(&tp, "undo-moved", 64 << 20);
+	cr_assert_eq(daxfile_mkdir(tp.pool, "/kept", 0755), 0);
+	cr_assert_eq(daxfile_pool_close(tp.pool), 0);
+	tp.pool = NULL;
 	/* the area moved to the other side of the first segment's blocks */
 	pool = attach(tp.path);
 	seg = &pool->sb->segs[0];
-	area = dx_ptr(pool, pool->root->undo);
-	moved = pool->root->undo < (seg->start << DX_BLOCK_SHIFT) ?
+	place = pool->root->undo;
+	area = dx_ptr(pool, place);
+	moved = place < (seg->start << DX_BLOCK_SHIFT) ?
 		((seg->start + seg->nblocks) << DX_BLOCK_SHIFT) +
 		DX_SB_COPY_SIZE : seg->obj_off + DX_BLOCK_SIZE;
 	memcpy(dx_ptr(pool, moved), area, DX_BLOCK_SIZE);
@@ -125,7 +143,25 @@ Test(undo, a_damaged_area_refuses_the_open_and_a_misplaced_one_is_reported)
 	dx_pool_detach(pool);
 	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 1,
 		"the checker reports lanes out of their place");
+	cr_assert_eq(daxfile_pool_repair(tp.path, stderr), 1);
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0);
+	pool = dx_pool_attach(tp.path, true);
+	cr_assert_not_null(pool);
+	cr_assert_eq(pool->root->undo, place, "the lanes are back in place");
+	dx_pool_detach(pool);
+	file_there(tp.path);
+	test_pool_destroy(&tp);
+}
 
+Test(undo, a_damaged_area_refuses_the_open_and_the_repair_makes_it_anew)
+{
+	struct test_pool tp;
+	struct daxfile_pool *pool;
+
+	test_pool_create(&tp, "undo-damaged", 64 << 20);
+	cr_assert_eq(daxfile_mkdir(tp.pool, "/kept", 0755), 0);
+	cr_assert_eq(daxfile_pool_close(tp.pool), 0);
+	tp.pool = NULL;
 	/* no area where the root says */
 	pool = dx_pool_attach(tp.path, true);
 	cr_assert_not_null(pool);
@@ -134,9 +170,16 @@ Test(undo, a_damaged_area_refuses_the_open_and_a_misplaced_one_is_reported)
 	dx_pool_detach(pool);
 	cr_assert_null(daxfile_pool_open(tp.path));
 	cr_assert_eq(errno, EUCLEAN, "errno %d (%s)", errno, daxfile_errormsg());
-	cr_assert(strstr(daxfile_errormsg(), "undo") != NULL, "%s",
+	cr_assert(strstr(daxfile_errormsg(), "undo") != NULL &&
+		strstr(daxfile_errormsg(), "check -r") != NULL, "%s",
 		daxfile_errormsg());
-	unlink(tp.path);	/* damaged on purpose: no check */
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 1,
+		"the checker reports the damaged area");
+	cr_assert_eq(daxfile_pool_repair(tp.path, stderr), 1);
+	cr_assert_eq(daxfile_pool_check(tp.path, stderr), 0,
+		"the repair made the lanes anew");
+	file_there(tp.path);
+	test_pool_destroy(&tp);
 }
 
 /* The previous release's pools: version 2, the root's undo word padding. */
