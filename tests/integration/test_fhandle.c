@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -194,9 +195,10 @@ Test(fhandle, no_search_permission_is_asked_but_the_files_own_are)
 #define RACE_ROUNDS 3000
 
 static struct daxfile_handle race_handle;
+static long race_gen;			/* of race_handle, under race_lock */
 static pthread_mutex_t race_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool race_done;
-static atomic_long race_opened, race_stale;
+static atomic_long race_opened, race_stale, race_tried;
 
 static void *
 race_opener(void *arg)
@@ -205,9 +207,11 @@ race_opener(void *arg)
 	while (!atomic_load(&race_done)) {
 		struct daxfile_handle h;
 		daxfile_file *f;
+		long gen;
 
 		pthread_mutex_lock(&race_lock);
 		h = race_handle;
+		gen = race_gen;
 		pthread_mutex_unlock(&race_lock);
 		f = daxfile_open_by_handle(P, &h, O_RDONLY);
 		if (f != NULL) {
@@ -221,6 +225,7 @@ race_opener(void *arg)
 			cr_assert_eq(errno, ESTALE, "%s", daxfile_errormsg());
 			atomic_fetch_add(&race_stale, 1);
 		}
+		atomic_store(&race_tried, gen);
 	}
 	return NULL;
 }
@@ -242,7 +247,18 @@ Test(fhandle, opens_racing_with_unlinks_never_reach_a_freed_inode, .timeout = 12
 		h = handle_of("/f", 0);
 		pthread_mutex_lock(&race_lock);
 		race_handle = h;
+		race_gen = i + 1;
 		pthread_mutex_unlock(&race_lock);
+		/*
+		 * Every other round, wait until an open of the new handle
+		 * ended: it must have found the file (nothing unlinks it
+		 * meanwhile), while the other opener may still race the next
+		 * unlink.  Otherwise, on a loaded machine, this loop can run
+		 * through all its rounds before an opener gets a CPU.
+		 */
+		if (i % 2 == 0)
+			while (atomic_load(&race_tried) < i + 1)
+				sched_yield();
 	}
 	atomic_store(&race_done, true);
 	for (int i = 0; i < 2; i++)
