@@ -16,13 +16,18 @@
 # the configuration daxfile_mmap(3) recommends, and where a process's
 # first touch of the pool costs one fault per 2 MiB instead of one per
 # 4 KiB page).  Environment: PRELOAD, DAXFILE (as the tests), BENCH_DIR
-# (default /dev/shm), REPS (default 5), QUICK=1 for a smoke run, HUGE=0 to
-# leave out the huge-page table.
+# (default /dev/shm), REPS (default 5: fio's rows, 5 s a run), REPS_SHORT
+# (default 15: sqlite3's rows, under a second a run, whose times swing by
+# half from run to run on a shared machine), REPS_DB (default 9:
+# db_bench's, 1 to 4 s a run), QUICK=1 for a smoke run, HUGE=0 to leave
+# out the huge-page table.
 set -u
 : "${PRELOAD:?PRELOAD must name libdaxfile-preload.so}"
 : "${DAXFILE:?DAXFILE must name the daxfile CLI}"
 dir=${BENCH_DIR:-/dev/shm}
 reps=${REPS:-5}
+reps_short=${REPS_SHORT:-15}
+reps_db=${REPS_DB:-9}
 export PMEM_IS_PMEM_FORCE=1
 for p in fio sqlite3 db_bench python3; do
 	command -v $p >/dev/null || { echo "bench_apps: $p is not installed (Debian: fio, sqlite3, rocksdb-tools, python3)" >&2; exit 1; }
@@ -45,7 +50,7 @@ backing() {
 # memtable, and reads would never reach a file)
 fsize=1g runtime=5 rows=100000 num=200000
 if [ "${QUICK:-0}" = 1 ]; then
-	fsize=32m runtime=1 rows=10000 num=20000 reps=1
+	fsize=32m runtime=1 rows=10000 num=20000 reps=1 reps_short=1 reps_db=1
 fi
 
 # run TARGET CMD... -- CMD with D set to the tmpfs directory or the mount point
@@ -106,15 +111,16 @@ db_bench_ops() {
 		awk -v b="${2##*,}" '$1 == b {print $5}'
 }
 
-# measure NAME KIND GOAL CMD... -- medians and spreads on tmpfs and pool,
-# the ratio and the goal; the sides alternate from one repetition to the next
+# measure NAME KIND GOAL REPS CMD... -- medians and spreads of REPS runs
+# on tmpfs and pool, the ratio and the goal; the sides alternate from one
+# repetition to the next
 measure() {
-	name=$1 kind=$2 goal=$3
-	shift 3
+	name=$1 kind=$2 goal=$3 n=$4
+	shift 4
 	: >"$work/tmpfs.v"
 	: >"$work/pool.v"
 	i=0
-	while [ $i -lt "$reps" ]; do
+	while [ $i -lt "$n" ]; do
 		order="tmpfs pool"
 		[ $((i % 2)) = 1 ] && order="pool tmpfs"
 		for t in $order; do
@@ -162,20 +168,20 @@ fio_done() {
 # table -- every row, on the backing set up last
 table() {
 	printf "%-36s %28s %28s %7s %5s\n" workload tmpfs pool ratio goal
-	measure "fio randread 4k psync $fsize" ops 2 f_rr
+	measure "fio randread 4k psync $fsize" ops 2 "$reps" f_rr
 	fio_done randread
-	measure "fio randwrite 4k psync $fsize" ops 2 f_rw
+	measure "fio randwrite 4k psync $fsize" ops 2 "$reps" f_rw
 	fio_done randwrite
-	measure "sqlite3 $rows rows, WAL" time 1 s_wal
-	measure "sqlite3 $rows rows, rollback journal" time 1 s_del
-	measure "db_bench fillseq $num" ops 1 d_fillseq
-	measure "db_bench fillrandom $num" ops 1 d_fillrandom
-	measure "db_bench readrandom $num" ops 1 d_readrandom
-	measure "db_bench overwrite --sync=1 $num" ops 1 d_overwrite_sync
-	measure "db_bench readrandom --mmap_read=1 $num" ops 1 d_readrandom_mmap
+	measure "sqlite3 $rows rows, WAL" time 1 "$reps_short" s_wal
+	measure "sqlite3 $rows rows, rollback journal" time 1 "$reps_short" s_del
+	measure "db_bench fillseq $num" ops 1 "$reps_db" d_fillseq
+	measure "db_bench fillrandom $num" ops 1 "$reps_db" d_fillrandom
+	measure "db_bench readrandom $num" ops 1 "$reps_db" d_readrandom
+	measure "db_bench overwrite --sync=1 $num" ops 1 "$reps_db" d_overwrite_sync
+	measure "db_bench readrandom --mmap_read=1 $num" ops 1 "$reps_db" d_readrandom_mmap
 }
 
-echo "libdaxfile-preload against tmpfs: medians of $reps (min-max), sides alternating; PMEM_IS_PMEM_FORCE=1"
+echo "libdaxfile-preload against tmpfs: medians (min-max) of $reps runs (fio), $reps_short (sqlite3), $reps_db (db_bench), sides alternating; PMEM_IS_PMEM_FORCE=1"
 echo "pool and tmpfs side on $dir"
 backing "$work"
 table
