@@ -16,9 +16,10 @@
  * pool on tmpfs is made here, before libpmemobj writes to it: one byte is
  * written in each 2 MiB of the sparse file and the range collapsed, which
  * allocates the huge page and clears it (what posix_fallocate(3) costs
- * for 4 KiB pages); the rest, where the kernel refuses (no 2 MiB of free
- * memory, THP "deny", an older kernel), gets 4 KiB pages from
- * posix_fallocate.  The pages stay: tmpfs splits a huge page only where a
+ * for 4 KiB pages); where the kernel refuses (no 2 MiB of free memory,
+ * THP "deny", an older kernel), the range is left, and after eight
+ * refusals in a row so is the rest: posix_fallocate gives what was left
+ * 4 KiB pages.  The pages stay: tmpfs splits a huge page only where a
  * range of it is punched out (alloc.c's quarantine does, rarely).  The
  * mapping then installs them whole: libpmemobj maps a pool at an address
  * aligned to 2 MiB, and the data segments' blocks start on 2 MiB of the
@@ -45,6 +46,7 @@
 #endif
 
 #define HUGE_SIZE ((uint64_t)2 << 20)
+#define COLLAPSE_TRIES 8	/* failures in a row before 4 KiB pages */
 
 /* on_tmpfs -- would a file at 'path' live on tmpfs? */
 static bool
@@ -89,10 +91,20 @@ collapse(int fd, uint64_t size)
 		munmap(map, len + HUGE_SIZE);
 		return;
 	}
-	for (uint64_t off = 0; off < len; off += HUGE_SIZE) {
+	for (uint64_t off = 0, failed = 0; off < len; off += HUGE_SIZE) {
 		/* the kernel collapses a range that holds at least one page */
-		if (pwrite(fd, "", 1, (off_t)off) != 1 ||
-		    madvise(base + off, HUGE_SIZE, MADV_COLLAPSE) != 0)
+		if (pwrite(fd, "", 1, (off_t)off) != 1)
+			break;	/* the file system is full */
+		if (madvise(base + off, HUGE_SIZE, MADV_COLLAPSE) == 0) {
+			failed = 0;
+			continue;
+		}
+		/*
+		 * EINVAL: no MADV_COLLAPSE here (before Linux 6.1, THP
+		 * "deny"); EAGAIN may pass (a page locked a moment); ENOMEM
+		 * may too, where compaction frees a 2 MiB block later on
+		 */
+		if (errno == EINVAL || ++failed == COLLAPSE_TRIES)
 			break;
 	}
 	munmap(map, len + HUGE_SIZE);
