@@ -171,6 +171,8 @@ mount_busy(struct dxp_mount *m, pid_t holder, const char *why)
 static int
 mount_attach(struct dxp_mount *m)
 {
+	/* what each ask met, for the message if none got the pool */
+	int in_call = 0, taken_again = 0, unheld = 0, no_listener = 0;
 	daxfile_pool *pool;
 	pid_t holder;
 
@@ -185,18 +187,27 @@ mount_attach(struct dxp_mount *m)
 			r = 1;	/* let go between our open and our look */
 		else if (holder != getpid())
 			r = dxp_service_request(holder, m->pool_path);
+		in_call += holder != 0 && r == 1;
+		taken_again += r == 0;
+		unheld += holder == 0;
+		no_listener += r == 2;
 		/*
 		 * a holder in the middle of a call, or one without a listener
 		 * (the probe of another process's attach, a process still
 		 * attaching, one outside the layer), is asked again, for 5 s
 		 */
 		if (r < 0 || (r >= 1 && tries >= 500)) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "which did not let it go in "
+				"5 s: of %d asks, %d found it in a call, %d got it "
+				"let go but another open took it first, %d found no "
+				"holder, %d no listener", tries + 1, in_call,
+				taken_again, unheld, no_listener);
 			mount_busy(m, holder != 0 ? holder : mount_holder(m),
 				holder == getpid() ? "this process, through a descriptor the library does not know" :
 				r == -1 ? "which has a mapping or an advisory lock of it" :
-				r == -2 ? "which did not answer in 5 s" :
-				r == 1 ? "which was in a call of it at every ask for 5 s" :
-				"which did not let it go in 5 s");
+				r == -2 ? "which did not answer in 5 s" : why);
 			return -1;
 		}
 		if (r >= 1)
