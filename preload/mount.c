@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdtable.h"
@@ -167,6 +168,45 @@ mount_busy(struct dxp_mount *m, pid_t holder, const char *why)
 	errno = EBUSY;
 }
 
+/*
+ * How long an attach waits, after this process let the pool go to an
+ * asker, for the asker to open it.  Without the wait, a process whose
+ * next call came while its service thread let the pool go reopened it
+ * first, every time: in .ci/run, xz writing an archive that tar fed it
+ * let the pool go 666 times in 5 s and took it back each time before
+ * tar's open.
+ */
+#define HANDED_WAIT_NS (200LL * 1000 * 1000)
+
+static long long
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void
+dxp_mount_handed(struct dxp_mount *m)
+{
+	atomic_store(&m->handed_ns, now_ns());
+}
+
+/*
+ * mount_wait_handed -- if the pool was just let go to an asker, wait
+ * until some process holds it (the asker, whom the attach then asks as
+ * any holder) or the wait is over.
+ */
+static void
+mount_wait_handed(struct dxp_mount *m)
+{
+	long long t = atomic_exchange(&m->handed_ns, 0);
+
+	while (t != 0 && now_ns() - t < HANDED_WAIT_NS && mount_holder(m) == 0)
+		usleep(1000);
+}
+
 /* mount_attach -- open the pool; m->lock held. */
 static int
 mount_attach(struct dxp_mount *m)
@@ -178,6 +218,7 @@ mount_attach(struct dxp_mount *m)
 
 	if (dxp_lib_load() != 0)
 		return -1;
+	mount_wait_handed(m);
 	pool = daxfile_pool_open(m->pool_path);
 	for (int tries = 0; pool == NULL && errno == EBUSY; tries++) {
 		int r = -1;
@@ -376,6 +417,7 @@ dxp_mount_forget(void)
 		atomic_store(&m->pool, NULL);
 		atomic_store(&m->users, 0);
 		atomic_store(&m->objects, 0);
+		atomic_store(&m->handed_ns, 0);
 	}
 	return any;
 }

@@ -33,6 +33,8 @@ struct dxp_mount {
 	bool warned;		/* the EBUSY message was printed */
 	atomic_int placeholder;	/* O_PATH of the pool file, hidden, that a
 				   pool descriptor's number copies; -1 */
+	atomic_llong handed_ns;	/* when the pool was last let go to a
+				   process that asked (CLOCK_MONOTONIC); 0 */
 };
 
 extern struct dxp_mount dxp_mounts[DXP_MAX_MOUNTS];
@@ -91,6 +93,12 @@ void dxp_mount_locks_sync(struct dxp_mount *m);
  * of the pool is open.
  */
 int dxp_mount_release(struct dxp_mount *m);
+
+/*
+ * dxp_mount_handed -- the pool was let go to a process that asked: this
+ * process's next attach lets that process's open come first.
+ */
+void dxp_mount_handed(struct dxp_mount *m);
 
 /*
  * dxp_mount_forget -- in a forked child: the parent's pools are not ours

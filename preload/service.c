@@ -108,6 +108,8 @@ service_answer(const char *path)
 			if (strcmp(dxp_mounts[i].pool_path, path) != 0)
 				continue;
 			r = dxp_mount_release(&dxp_mounts[i]);
+			if (r == 0)
+				dxp_mount_handed(&dxp_mounts[i]);
 			if (r < 0)
 				ans = 'n';
 			else if (r > 0 && ans == 'y')
